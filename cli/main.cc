@@ -1,0 +1,25 @@
+// amlc: a declarative ML platform you run yourself. Each subcommand lives in
+// its own file under cli/ and registers itself on the CLI11 app here.
+#include <CLI/CLI.hpp>
+
+#include "cli/compile_commands.h"
+#include "cli/output.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "amlc compiles ML workspace specs (Azure ML CLI v2 YAML or the amlc DSL) into a typed\n"
+      "dependency graph, plans and applies them.",
+      "amlc"};
+  app.set_version_flag("--version", "amlc 0.1.0");
+  app.require_subcommand(1);
+  app.footer("Run 'amlc COMMAND --help' for a command's options.");
+  int exit_code = amlc::cli::kExitOk;
+  amlc::cli::AddCompileCommands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? amlc::cli::kExitOk : amlc::cli::kExitUsage;
+  }
+  return exit_code;
+}

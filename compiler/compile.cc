@@ -1,0 +1,30 @@
+#include "compiler/compile.h"
+
+#include "compiler/frontend/spec_set.h"
+#include "compiler/sema/analyzer.h"
+
+namespace amlc::compiler {
+
+std::unique_ptr<Compilation> Compile(const SourceTree& tree) {
+  auto compilation = std::make_unique<Compilation>();
+  StatusOr<std::vector<std::string>> files = tree.ListSpecFiles();
+  if (!files.ok()) {
+    compilation->diagnostics.Error(DiagCode::kMissingFile, {}, files.status().message());
+    return compilation;
+  }
+  if (files->empty()) {
+    compilation->diagnostics
+        .Error(DiagCode::kMissingFile, {}, "no spec files (*.yaml, *.yml, *.aml) in '" +
+                                               tree.DisplayPath(".") + "'")
+        .Hint("point amlc at the folder holding your specs");
+    return compilation;
+  }
+  compilation->spec_files = static_cast<int>(files->size());
+  SpecSet specs(tree, compilation->sources, compilation->diagnostics);
+  sema::Analyzer analyzer(tree, specs, compilation->diagnostics);
+  for (const std::string& file : *files) analyzer.DeclareFile(file);
+  compilation->graph = analyzer.Finish();
+  return compilation;
+}
+
+}  // namespace amlc::compiler

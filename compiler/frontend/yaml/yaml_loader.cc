@@ -1,0 +1,208 @@
+// Implementation notes: yaml-cpp marks give only where a node starts. The end
+// of a scalar's range is found by scanning the source from that mark (to the
+// closing quote, or to the end of the plain text on that line), so carets
+// underline the whole value. Nesting is checked before yaml-cpp sees the
+// text because its parser recurses once per level.
+#include "compiler/frontend/yaml/yaml_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+namespace amlc::compiler::yaml {
+
+namespace {
+
+uint32_t ScalarEnd(std::string_view text, uint32_t begin) {
+  if (begin >= text.size()) return begin;
+  char open = text[begin];
+  if (open == '"' || open == '\'') {
+    for (size_t i = begin + 1; i < text.size(); ++i) {
+      if (open == '"' && text[i] == '\\') {
+        ++i;
+        continue;
+      }
+      if (text[i] == open) {
+        if (open == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+          ++i;
+          continue;
+        }
+        return static_cast<uint32_t>(i + 1);
+      }
+    }
+    return static_cast<uint32_t>(text.size());
+  }
+  size_t end = begin;
+  while (end < text.size() && text[end] != '\n' && text[end] != '\r') {
+    if (text[end] == '#' && end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t')) break;
+    if (text[end] == ':' && (end + 1 == text.size() || text[end + 1] == ' ' ||
+                             text[end + 1] == '\n')) {
+      break;
+    }
+    ++end;
+  }
+  while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t')) --end;
+  return static_cast<uint32_t>(std::max<size_t>(end, begin + 1));
+}
+
+// The deepest flow nesting ([ and {) or run of "- " block entries on a line.
+bool NestingWithinLimit(std::string_view text, uint32_t& where) {
+  int depth = 0;
+  int dashes = 0;
+  bool line_start = true;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      line_start = true;
+      dashes = 0;
+      continue;
+    }
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (line_start && c == '-' && i + 1 < text.size() && (text[i + 1] == ' ')) {
+      if (++dashes > kMaxNesting) {
+        where = static_cast<uint32_t>(i);
+        return false;
+      }
+      continue;
+    }
+    if (c != ' ' && c != '-') line_start = false;
+    if (c == '"' || c == '\'') quote = c;
+    if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxNesting) {
+        where = static_cast<uint32_t>(i);
+        return false;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+class Converter {
+ public:
+  Converter(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics)
+      : sources_(sources), file_(file), text_(sources.contents(file)), diagnostics_(diagnostics) {}
+
+  ast::Node Convert(const YAML::Node& node, int depth) {
+    ast::Node out;
+    out.range = RangeAt(node.Mark());
+    if (depth > kMaxNesting) {
+      diagnostics_.Error(DiagCode::kLimit, out.range,
+                         "specs nested deeper than " + std::to_string(kMaxNesting) + " levels");
+      return out;
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        out.kind = ast::NodeKind::kNull;
+        break;
+      case YAML::NodeType::Scalar:
+        out.kind = ast::NodeKind::kScalar;
+        out.text = node.Scalar();
+        out.style = node.Tag() == "?" ? ast::ScalarStyle::kPlain : ast::ScalarStyle::kQuoted;
+        break;
+      case YAML::NodeType::Sequence:
+        out.kind = ast::NodeKind::kSequence;
+        for (const YAML::Node& item : node) out.items.push_back(Convert(item, depth + 1));
+        break;
+      case YAML::NodeType::Map:
+        out.kind = ast::NodeKind::kMapping;
+        ConvertMapping(node, depth, out);
+        break;
+    }
+    return out;
+  }
+
+  SourceRange RangeAt(const YAML::Mark& mark) const {
+    if (mark.pos < 0) return {file_, 0, 0};
+    uint32_t begin = std::min<uint32_t>(mark.pos, text_.size());
+    return {file_, begin, ScalarEnd(text_, begin)};
+  }
+
+ private:
+  void ConvertMapping(const YAML::Node& node, int depth, ast::Node& out) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      ast::Entry entry;
+      entry.key_range = RangeAt(it->first.Mark());
+      if (!it->first.IsScalar()) {
+        diagnostics_.Error(DiagCode::kSyntax, entry.key_range, "mapping keys must be plain text");
+        continue;
+      }
+      entry.key = it->first.Scalar();
+      for (const ast::Entry& earlier : out.entries) {
+        if (earlier.key == entry.key) {
+          diagnostics_.Error(DiagCode::kDuplicate, entry.key_range, "duplicate key '" + entry.key + "'")
+              .Note(earlier.key_range, "first given here");
+        }
+      }
+      entry.value = Convert(it->second, depth + 1);
+      if (entry.value.kind == ast::NodeKind::kNull) entry.value.range = entry.key_range;
+      out.entries.push_back(std::move(entry));
+    }
+  }
+
+  const SourceManager& sources_;
+  FileId file_;
+  std::string_view text_;
+  DiagnosticEngine& diagnostics_;
+};
+
+std::string CleanMessage(std::string message) {
+  // yaml-cpp prefixes "yaml-cpp: error at line L, column C: "; the location is ours to print.
+  size_t colon = message.find(": ", message.find("column"));
+  if (message.rfind("yaml-cpp:", 0) == 0 && colon != std::string::npos) message.erase(0, colon + 2);
+  return message;
+}
+
+}  // namespace
+
+std::vector<ast::Document> LoadYaml(const SourceManager& sources, FileId file,
+                                    DiagnosticEngine& diagnostics) {
+  std::vector<ast::Document> documents;
+  const std::string& text = sources.contents(file);
+  uint32_t too_deep = 0;
+  if (!NestingWithinLimit(text, too_deep)) {
+    diagnostics.Error(DiagCode::kLimit, {file, too_deep, too_deep + 1},
+                      "specs nested deeper than " + std::to_string(kMaxNesting) + " levels");
+    return documents;
+  }
+  std::vector<YAML::Node> nodes;
+  try {
+    nodes = YAML::LoadAll(text);
+  } catch (const YAML::Exception& error) {
+    uint32_t offset = error.mark.pos >= 0 ? std::min<uint32_t>(error.mark.pos, text.size())
+                                          : sources.OffsetOf(file, error.mark.line + 1,
+                                                             error.mark.column + 1);
+    diagnostics.Error(DiagCode::kSyntax, {file, offset, offset + 1},
+                      "invalid YAML: " + CleanMessage(error.msg))
+        .Hint("fix the YAML syntax; placeholders like {{NAME}} must be substituted first");
+    return documents;
+  } catch (const std::exception& error) {
+    diagnostics.Error(DiagCode::kSyntax, {file, 0, 1}, std::string("invalid YAML: ") + error.what());
+    return documents;
+  }
+  Converter converter(sources, file, diagnostics);
+  for (const YAML::Node& node : nodes) {
+    if (node.IsNull()) continue;
+    ast::Document document;
+    document.file = file;
+    try {
+      document.body = converter.Convert(node, 0);
+    } catch (const YAML::Exception& error) {
+      diagnostics.Error(DiagCode::kSyntax, converter.RangeAt(error.mark),
+                        "invalid YAML: " + CleanMessage(error.msg));
+      continue;
+    }
+    documents.push_back(std::move(document));
+  }
+  return documents;
+}
+
+}  // namespace amlc::compiler::yaml

@@ -1,0 +1,84 @@
+#ifndef AMLC_COMPILER_SEMA_ANALYZER_H_
+#define AMLC_COMPILER_SEMA_ANALYZER_H_
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/frontend/spec_set.h"
+#include "compiler/ir/graph.h"
+#include "compiler/sema/binder.h"
+#include "compiler/sema/schema.h"
+
+namespace amlc::compiler::sema {
+
+/// A resource as analysis sees it: the IR resource being built plus where it
+/// came from, so later checks can point at source ranges.
+struct Declared {
+  ir::Resource resource;
+  const KindSchema* schema = nullptr;
+  const ast::Node* body = nullptr;  // the mapping it was bound from
+  std::string spec_file;            // tree path of its file
+  std::vector<PendingRef> refs;
+  std::vector<std::pair<size_t, PendingRef>> edges;  // resolved: (target, why)
+};
+
+/// Semantic analysis: ast documents in, a checked ir::Graph out. The steps run
+/// in order over all resources, each reporting every problem it finds:
+///   1. Declare   - classify each document, bind it to its schema, name it
+///                  (duplicates reported), split pipelines into steps
+///   2. Resolve   - turn references into graph edges (dangling ones reported)
+///   3. Check     - expressions (${{...}}) and cross-field values
+///   4. Build     - the graph, its cycle check and digests
+class Analyzer {
+ public:
+  Analyzer(const SourceTree& tree, SpecSet& specs, DiagnosticEngine& diagnostics)
+      : tree_(tree), specs_(specs), diagnostics_(diagnostics),
+        registry_(SchemaRegistry::Builtin()) {}
+
+  void DeclareFile(const std::string& path);
+  ir::Graph Finish();
+
+ private:
+  // analyzer.cc
+  void DeclareDocument(size_t document_index);
+  const KindSchema* Classify(const ast::Document& document);
+  const KindSchema* ClassifyBySchema(const ast::Node& schema_node);
+  const KindSchema* ClassifyByType(const ast::Document& document, const ast::Node& type_node);
+  std::string DefaultName(const std::string& spec_file) const;
+  size_t Register(Declared declared);
+  void SplitPipelineSteps(size_t pipeline);
+  // resolve.cc
+  void ResolveAll();
+  void Resolve(size_t from, PendingRef& ref);
+  std::optional<size_t> FindComponentFile(const PendingRef& ref);
+  std::optional<size_t> Lookup(const PendingRef& ref, std::string& resolved_id);
+  void ReportUnresolved(const PendingRef& ref);
+  // expressions.cc
+  void CheckExpressions(size_t index);
+  // checks.cc
+  void CheckValues(size_t index);
+  void CheckEndpointTraffic(size_t index);
+  void CheckCompute(size_t index);
+  void CheckDeployment(size_t index);
+  void CheckSearchSpace(size_t index);
+  // graph building (analyzer.cc)
+  ir::Graph BuildGraph();
+
+  const ast::Node* FieldNode(size_t index, std::initializer_list<std::string_view> path) const;
+  SourceRange FieldRange(size_t index, std::initializer_list<std::string_view> path) const;
+
+  const SourceTree& tree_;
+  SpecSet& specs_;
+  DiagnosticEngine& diagnostics_;
+  const SchemaRegistry& registry_;
+  std::vector<Declared> declared_;
+  std::unordered_map<std::string, size_t> by_id_;
+  std::map<std::string, std::vector<size_t>> by_kind_name_;  // "kind/name" -> every version
+  std::map<std::string, std::vector<size_t>> by_file_;       // spec file -> resources in it
+};
+
+}  // namespace amlc::compiler::sema
+
+#endif  // AMLC_COMPILER_SEMA_ANALYZER_H_

@@ -1,0 +1,168 @@
+// Cross-field value checks: rules no single field's schema can state
+// (traffic summing to 100, a distribution's parameters, what an ssh target
+// needs). Each reports at the field it is about.
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/sema/analyzer.h"
+#include "compiler/support/spelling.h"
+
+namespace amlc::compiler::sema {
+
+namespace {
+
+int64_t IntAt(const ir::Value& map, std::string_view key, int64_t fallback) {
+  const ir::Value* value = map.Find(key);
+  return value && value->type() == ir::Value::Type::kInt ? value->as_int() : fallback;
+}
+
+std::string StringAt(const ir::Value& map, std::string_view key) {
+  const ir::Value* value = map.Find(key);
+  return value && value->is_string() ? value->as_string() : "";
+}
+
+}  // namespace
+
+void Analyzer::CheckValues(size_t index) {
+  const ir::Resource& resource = declared_[index].resource;
+  if (resource.kind == "endpoint") CheckEndpointTraffic(index);
+  if (resource.kind == "compute") CheckCompute(index);
+  if (resource.kind == "deployment") CheckDeployment(index);
+  if (resource.kind == "job" && resource.type == "sweep") CheckSearchSpace(index);
+  if (resource.kind == "image" && StringAt(resource.spec, "kind") == "fpga") {
+    diagnostics_
+        .Warning(DiagCode::kUnsupported, FieldRange(index, {"kind"}),
+                 "image '" + resource.name + "' is of kind fpga, which no available target can run")
+        .Hint("the local and kubernetes targets run docker images; the spec is kept, nothing is built");
+  }
+}
+
+void Analyzer::CheckEndpointTraffic(size_t index) {
+  const ir::Resource& endpoint = declared_[index].resource;
+  const ir::Value* traffic = endpoint.spec.Find("traffic");
+  if (!traffic || !traffic->is_map() || traffic->entries().empty()) return;
+  std::vector<std::string> deployments;
+  for (const Declared& other : declared_) {
+    const ir::Value* target = other.resource.spec.Find("endpoint_name");
+    if (other.resource.kind == "deployment" && target && target->is_ref() &&
+        target->as_ref().target == endpoint.id()) {
+      deployments.push_back(other.resource.name);
+    }
+  }
+  int64_t sum = 0;
+  for (const auto& [deployment, percent] : traffic->entries()) {
+    sum += percent.type() == ir::Value::Type::kInt ? percent.as_int() : 0;
+    if (std::find(deployments.begin(), deployments.end(), deployment) != deployments.end()) continue;
+    const ast::Node* traffic_node = FieldNode(index, {"traffic"});
+    SourceRange range = traffic_node ? traffic_node->range : endpoint.range;
+    for (const ast::Entry& entry : traffic_node ? traffic_node->entries : std::vector<ast::Entry>{}) {
+      if (entry.key == deployment) range = entry.key_range;
+    }
+    std::string message = "traffic names deployment '" + deployment + "', which does not serve endpoint '" +
+                          endpoint.name + "'" + DidYouMean(deployment, deployments);
+    if (deployments.empty()) {
+      diagnostics_.Warning(DiagCode::kExternalReference, range,
+                           message + " in these specs; it must exist in the workspace when applied");
+    } else {
+      diagnostics_.Error(DiagCode::kDanglingReference, range, message);
+    }
+  }
+  if (sum != 100 && sum != 0) {
+    diagnostics_
+        .Error(DiagCode::kInvalidValue, FieldRange(index, {"traffic"}),
+               "traffic of endpoint '" + endpoint.name + "' sums to " + std::to_string(sum) +
+                   "%, not 100%")
+        .Hint("give each deployment its percent so that they add up to 100");
+  }
+}
+
+void Analyzer::CheckCompute(size_t index) {
+  const ir::Resource& compute = declared_[index].resource;
+  const ir::Value& spec = compute.spec;
+  if (compute.type == "ssh") {
+    const ir::Value* settings = spec.Find("ssh_settings");
+    bool has_host = spec.Find("host") || (settings && settings->Find("address")) ||
+                    spec.Find("resource_id");
+    if (!has_host) {
+      diagnostics_.Error(DiagCode::kMissingField, compute.range,
+                         "ssh compute '" + compute.name + "' needs 'host'")
+          .Hint("give the host name or address of the Linux machine");
+    }
+  }
+  int64_t min_instances = IntAt(spec, "min_instances", 0);
+  int64_t max_instances = IntAt(spec, "max_instances", 1);
+  if (min_instances > max_instances) {
+    diagnostics_.Error(DiagCode::kInvalidValue, FieldRange(index, {"min_instances"}),
+                       "min_instances (" + std::to_string(min_instances) +
+                           ") is larger than max_instances (" + std::to_string(max_instances) + ")");
+  }
+}
+
+void Analyzer::CheckDeployment(size_t index) {
+  const ir::Resource& deployment = declared_[index].resource;
+  const ir::Value& spec = deployment.spec;
+  bool web_service = deployment.type != "iot_module";
+  if (web_service && !spec.Find("endpoint_name")) {
+    diagnostics_.Error(DiagCode::kMissingField, deployment.range,
+                       "deployment '" + deployment.name + "' needs 'endpoint_name'")
+        .Hint("name the endpoint that receives its requests");
+  }
+  if (!spec.Find("image") && !spec.Find("model")) {
+    diagnostics_.Error(DiagCode::kMissingField, deployment.range,
+                       "deployment '" + deployment.name + "' needs 'image' or 'model'")
+        .Hint("give an image, or a model with code_configuration and environment");
+  }
+  auto check_bounds = [&](const char* object, const char* low, const char* high, int64_t low_default,
+                          int64_t high_default) {
+    const ir::Value* settings = spec.Find(object);
+    if (!settings || !settings->is_map()) return;
+    int64_t lo = IntAt(*settings, low, low_default);
+    int64_t hi = IntAt(*settings, high, high_default);
+    if (lo > hi) {
+      diagnostics_.Error(DiagCode::kInvalidValue, FieldRange(index, {object}),
+                         std::string(object) + "." + low + " (" + std::to_string(lo) + ") is larger than " +
+                             high + " (" + std::to_string(hi) + ")");
+    }
+  };
+  check_bounds("autoscale", "min", "max", 1, 3);
+  check_bounds("scale_settings", "min_instances", "max_instances", 0, INT64_MAX);
+}
+
+void Analyzer::CheckSearchSpace(size_t index) {
+  const ir::Value* space = declared_[index].resource.spec.Find("search_space");
+  if (!space || !space->is_map()) return;
+  for (const auto& [name, distribution] : space->entries()) {
+    std::string type = StringAt(distribution, "type");
+    SourceRange range = FieldRange(index, {"search_space", name});
+    auto need = [&](std::initializer_list<const char*> fields) {
+      for (const char* field : fields) {
+        if (!distribution.Find(field)) {
+          diagnostics_.Error(DiagCode::kMissingField, range,
+                             "search space '" + name + "' (" + type + ") needs '" + field + "'");
+        }
+      }
+    };
+    if (type == "choice") {
+      need({"values"});
+      const ir::Value* values = distribution.Find("values");
+      if (values && values->is_list() && values->items().empty()) {
+        diagnostics_.Error(DiagCode::kInvalidValue, range, "search space '" + name + "' has no values");
+      }
+    } else if (type == "randint") {
+      need({"upper"});
+    } else if (type == "uniform" || type == "loguniform" || type == "quniform" || type == "qloguniform") {
+      need({"min_value", "max_value"});
+      const ir::Value* lo = distribution.Find("min_value");
+      const ir::Value* hi = distribution.Find("max_value");
+      if (lo && hi && lo->as_double() >= hi->as_double()) {
+        diagnostics_.Error(DiagCode::kInvalidValue, range,
+                           "search space '" + name + "': min_value must be below max_value");
+      }
+    } else if (type == "normal" || type == "lognormal" || type == "qnormal" || type == "qlognormal") {
+      need({"mu", "sigma"});
+    }
+    if (!type.empty() && type[0] == 'q') need({"q"});
+  }
+}
+
+}  // namespace amlc::compiler::sema

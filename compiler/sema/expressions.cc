@@ -1,0 +1,271 @@
+// Expression checks: every ${{...}} in a resource's strings must name
+// something that exists where it is written. Commands see their own inputs
+// and outputs; pipeline steps also see ${{parent.inputs.X}},
+// ${{parent.outputs.X}} and their siblings' outputs
+// (${{parent.jobs.STEP.outputs.X}}, which also orders the steps); sweeps see
+// ${{search_space.X}}.
+#include <algorithm>
+#include <set>
+
+#include "compiler/sema/analyzer.h"
+#include "compiler/support/spelling.h"
+
+namespace amlc::compiler::sema {
+
+namespace {
+
+std::vector<std::string> Keys(const ir::Value* map) {
+  std::vector<std::string> keys;
+  if (map && map->is_map()) {
+    for (const auto& [key, value] : map->entries()) keys.push_back(key);
+  }
+  return keys;
+}
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::vector<std::string> Split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t dot; (dot = text.find(separator, start)) != std::string::npos; start = dot + 1) {
+    parts.push_back(text.substr(start, dot - start));
+  }
+  parts.push_back(text.substr(start));
+  return parts;
+}
+
+std::string Trim(std::string text) {
+  size_t begin = text.find_first_not_of(" \t");
+  size_t end = text.find_last_not_of(" \t");
+  return begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+// What the expressions of one resource may name.
+struct ExpressionScope {
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+  std::vector<std::string> search_space;
+  bool in_step = false;
+  std::vector<std::string> parent_inputs;
+  std::vector<std::string> parent_outputs;
+  std::map<std::string, std::vector<std::string>> siblings;  // step -> its outputs
+  std::map<std::string, size_t> sibling_index;               // step -> declared_ index
+  bool sibling_outputs_known(const std::string& step) const {
+    auto it = siblings.find(step);
+    return it != siblings.end() && !it->second.empty();
+  }
+};
+
+class ExpressionChecker {
+ public:
+  ExpressionChecker(const ExpressionScope& scope, DiagnosticEngine& diagnostics)
+      : scope_(scope), diagnostics_(diagnostics) {}
+
+  // Checks every string under `node`; fills `sibling_uses` with the steps named.
+  void Walk(const ast::Node& node, std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
+    switch (node.kind) {
+      case ast::NodeKind::kScalar:
+        if (node.text.find("${{") != std::string::npos) CheckString(node, sibling_uses);
+        break;
+      case ast::NodeKind::kSequence:
+        for (const ast::Node& item : node.items) Walk(item, sibling_uses);
+        break;
+      case ast::NodeKind::kMapping:
+        for (const ast::Entry& entry : node.entries) {
+          if (skip_jobs_ && entry.key == "jobs") continue;
+          Walk(entry.value, sibling_uses);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  void set_skip_jobs(bool skip) { skip_jobs_ = skip; }
+
+ private:
+  void CheckString(const ast::Node& node,
+                   std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
+    const std::string& text = node.text;
+    for (size_t open = text.find("${{"); open != std::string::npos; open = text.find("${{", open + 3)) {
+      size_t close = text.find("}}", open + 3);
+      if (close == std::string::npos) {
+        diagnostics_.Error(DiagCode::kInvalidValue, node.range, "unterminated expression '${{'")
+            .Hint("close it with }}");
+        return;
+      }
+      std::string expression = Trim(text.substr(open + 3, close - open - 3));
+      CheckOne(expression, node.range, sibling_uses);
+    }
+  }
+
+  void Unknown(const std::string& expression, SourceRange range, const std::string& why,
+               const std::vector<std::string>& names, const std::string& word) {
+    diagnostics_
+        .Error(DiagCode::kDanglingReference, range,
+               "expression '${{" + expression + "}}' " + why + DidYouMean(word, names));
+  }
+
+  void CheckOne(const std::string& expression, SourceRange range,
+                std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
+    std::vector<std::string> parts = Split(expression, '.');
+    const std::string& root = parts[0];
+    if (parts.size() == 1 && (root == "name" || root == "default_datastore" ||
+                              root == "default_compute")) {
+      return;
+    }
+    if ((root == "inputs" || root == "outputs" || root == "search_space") && parts.size() == 2) {
+      const auto& names = root == "inputs" ? scope_.inputs
+                          : root == "outputs" ? scope_.outputs
+                                              : scope_.search_space;
+      if (!Contains(names, parts[1])) {
+        std::string noun = root == "search_space" ? "search space entry" : root.substr(0, root.size() - 1);
+        Unknown(expression, range, "names no declared " + noun + " '" + parts[1] + "'", names, parts[1]);
+      }
+      return;
+    }
+    if (root == "parent" && parts.size() >= 3) {
+      if (!scope_.in_step) {
+        Unknown(expression, range, "uses 'parent', which only pipeline steps have", {}, "");
+        return;
+      }
+      if ((parts[1] == "inputs" || parts[1] == "outputs") && parts.size() == 3) {
+        const auto& names = parts[1] == "inputs" ? scope_.parent_inputs : scope_.parent_outputs;
+        if (!Contains(names, parts[2])) {
+          Unknown(expression, range, "names no " + parts[1].substr(0, parts[1].size() - 1) +
+                                         " '" + parts[2] + "' of the pipeline", names, parts[2]);
+        }
+        return;
+      }
+      if (parts[1] == "jobs" && parts.size() == 5 && parts[3] == "outputs") {
+        std::vector<std::string> steps;
+        for (const auto& [step, outputs] : scope_.siblings) steps.push_back(step);
+        auto step = scope_.siblings.find(parts[2]);
+        if (step == scope_.siblings.end()) {
+          Unknown(expression, range, "names no step '" + parts[2] + "' of the pipeline", steps, parts[2]);
+          return;
+        }
+        if (scope_.sibling_outputs_known(parts[2]) && !Contains(step->second, parts[4])) {
+          Unknown(expression, range, "names no output '" + parts[4] + "' of step '" + parts[2] + "'",
+                  step->second, parts[4]);
+          return;
+        }
+        sibling_uses.emplace_back(parts[2], range);
+        return;
+      }
+    }
+    diagnostics_
+        .Error(DiagCode::kInvalidValue, range, "unknown expression '${{" + expression + "}}'")
+        .Hint("expressions are ${{inputs.X}}, ${{outputs.X}}, ${{search_space.X}}, "
+              "${{parent.inputs.X}}, ${{parent.outputs.X}} or ${{parent.jobs.STEP.outputs.X}}");
+  }
+
+  const ExpressionScope& scope_;
+  DiagnosticEngine& diagnostics_;
+  bool skip_jobs_ = false;
+};
+
+namespace {
+
+// A step's outputs: those it declares, plus its component's.
+std::vector<std::string> StepOutputs(const ir::Value& step_spec, const ir::Value* component_spec) {
+  std::vector<std::string> outputs = Keys(step_spec.Find("outputs"));
+  if (component_spec) {
+    for (const std::string& name : Keys(component_spec->Find("outputs"))) {
+      if (!Contains(outputs, name)) outputs.push_back(name);
+    }
+  }
+  return outputs;
+}
+
+}  // namespace
+
+void Analyzer::CheckExpressions(size_t index) {
+  const Declared& declared = declared_[index];
+  const ir::Value& spec = declared.resource.spec;
+  auto component_of = [&](const Declared& step) -> const ir::Value* {
+    for (const auto& [target, why] : step.edges) {
+      if (declared_[target].resource.kind == "component") return &declared_[target].resource.spec;
+    }
+    return nullptr;
+  };
+
+  ExpressionScope scope;
+  scope.inputs = Keys(spec.Find("inputs"));
+  scope.outputs = Keys(spec.Find("outputs"));
+  scope.search_space = Keys(spec.Find("search_space"));
+  if (const ir::Value* component = component_of(declared)) {
+    for (const std::string& name : Keys(component->Find("inputs"))) {
+      if (!Contains(scope.inputs, name)) scope.inputs.push_back(name);
+    }
+  }
+  // Pipeline steps (split into resources) and pipeline components (kept whole).
+  const Declared* parent = nullptr;
+  if (!declared.resource.parent.empty()) parent = &declared_[by_id_.at(declared.resource.parent)];
+  if (parent) {
+    scope.in_step = true;
+    scope.parent_inputs = Keys(parent->resource.spec.Find("inputs"));
+    scope.parent_outputs = Keys(parent->resource.spec.Find("outputs"));
+    for (const auto& [step_index, why] : parent->edges) {
+      const Declared& sibling = declared_[step_index];
+      std::string step_name = sibling.resource.name.substr(parent->resource.name.size() + 1);
+      // A step running a component that lives only in the workspace has outputs
+      // we cannot see; leave its list empty so nothing is rejected for it.
+      const ir::Value* component = component_of(sibling);
+      bool unknown = sibling.resource.spec.Find("component") && !component;
+      scope.siblings[step_name] =
+          unknown ? std::vector<std::string>{} : StepOutputs(sibling.resource.spec, component);
+      scope.sibling_index[step_name] = step_index;
+    }
+  }
+
+  ExpressionChecker checker(scope, diagnostics_);
+  std::vector<std::pair<std::string, SourceRange>> sibling_uses;
+  bool split_pipeline = declared.resource.kind == "job" && declared.resource.type == "pipeline" &&
+                        declared.resource.parent.empty();
+  checker.set_skip_jobs(split_pipeline || declared.resource.type == "pipeline");
+  checker.Walk(*declared.body, sibling_uses);
+  for (const auto& [step, range] : sibling_uses) {
+    size_t target = scope.sibling_index.at(step);
+    if (target == index) {
+      diagnostics_.Error(DiagCode::kCycle, range,
+                         "dependency cycle: step '" + step + "' reads its own output");
+      continue;
+    }
+    PendingRef why;
+    why.field = "inputs";
+    why.range = range;
+    declared_[index].edges.emplace_back(target, std::move(why));
+  }
+
+  // A pipeline component's steps are checked in place: their scope is the component.
+  if (declared.resource.kind == "component" && declared.resource.type == "pipeline") {
+    const ast::Node* jobs = declared.body->Find("jobs");
+    const ir::Value* jobs_spec = spec.Find("jobs");
+    if (!jobs || !jobs_spec) return;
+    ExpressionScope step_scope;
+    step_scope.in_step = true;
+    step_scope.parent_inputs = scope.inputs;
+    step_scope.parent_outputs = scope.outputs;
+    for (const auto& [name, step_spec] : jobs_spec->entries()) {
+      step_scope.siblings[name] = StepOutputs(step_spec, nullptr);
+    }
+    for (const ast::Entry& entry : jobs->entries) {
+      const ir::Value* step_spec = jobs_spec->Find(entry.key);
+      ExpressionScope own = step_scope;
+      if (step_spec) {
+        own.inputs = Keys(step_spec->Find("inputs"));
+        own.outputs = Keys(step_spec->Find("outputs"));
+      }
+      ExpressionChecker step_checker(own, diagnostics_);
+      std::vector<std::pair<std::string, SourceRange>> ignored;
+      step_checker.Walk(entry.value, ignored);
+    }
+  }
+}
+
+}  // namespace amlc::compiler::sema

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs amlc's build and test dependencies on Debian 12, as root.
+# Idempotent: when every package is already present it only checks (well under a second).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config default-jre-headless
+  # compiler: DSL parser generator + runtime, YAML, graph, JSON, CLI, hashing
+  antlr4 libantlr4-runtime-dev libyaml-cpp-dev libboost-graph-dev nlohmann-json3-dev
+  libcli11-dev libssl-dev
+  # state, git, HTTP
+  libsqlite3-dev libgit2-dev libcpp-httplib-dev
+  # tests: Catch2, schema cross-check, graph rendering, fuzzing (clang + libFuzzer runtime)
+  catch2 python3 python3-jsonschema python3-yaml graphviz clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run this script as root to install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

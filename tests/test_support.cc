@@ -1,0 +1,84 @@
+#include "tests/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+namespace amlc::testing {
+
+namespace fs = std::filesystem;
+
+SpecDir::SpecDir() {
+  std::random_device random;
+  path_ = fs::temp_directory_path() / ("amlc-test-" + std::to_string(getpid()) + "-" +
+                                       std::to_string(random()));
+  fs::create_directories(path_);
+}
+
+SpecDir::~SpecDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+void SpecDir::Write(const std::string& relative, const std::string& contents) {
+  fs::path file = path_ / relative;
+  fs::create_directories(file.parent_path());
+  std::ofstream(file, std::ios::binary) << contents;
+}
+
+std::unique_ptr<compiler::Compilation> CompilePath(const std::string& path) {
+  auto tree = compiler::DiskSourceTree::Open(path);
+  if (!tree.ok()) return nullptr;
+  return compiler::Compile(tree.value());
+}
+
+std::unique_ptr<compiler::Compilation> CompileFiles(const std::map<std::string, std::string>& files) {
+  SpecDir dir;
+  for (const auto& [name, contents] : files) dir.Write(name, contents);
+  return CompilePath(dir.str());
+}
+
+std::string Rendered(const compiler::Compilation& compilation) {
+  std::string out;
+  for (const compiler::Diagnostic& d : compilation.diagnostics.Sorted(compilation.sources)) {
+    out += compiler::RenderDiagnostic(compilation.sources, d, {false});
+  }
+  return out;
+}
+
+std::vector<std::string> ErrorLocations(const compiler::Compilation& compilation) {
+  std::vector<std::string> out;
+  for (const compiler::Diagnostic& d : compilation.diagnostics.Sorted(compilation.sources)) {
+    if (d.severity != compiler::Severity::kError) continue;
+    std::string where = "-";
+    if (d.range.valid()) {
+      compiler::LineColumn at = compilation.sources.Resolve(d.range.file, d.range.begin);
+      where = fs::path(compilation.sources.path(d.range.file)).filename().string() + ":" +
+              std::to_string(at.line) + ":" + std::to_string(at.column);
+    }
+    out.push_back(where + ": " + compiler::DiagCodeName(d.code));
+  }
+  return out;
+}
+
+int Run(const std::string& command, std::string* output) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
+  int status = pclose(pipe);
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string SourcePath(const std::string& relative) {
+  return std::string(AMLC_SOURCE_DIR) + "/" + relative;
+}
+
+}  // namespace amlc::testing

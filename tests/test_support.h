@@ -1,0 +1,42 @@
+#ifndef AMLC_TESTS_TEST_SUPPORT_H_
+#define AMLC_TESTS_TEST_SUPPORT_H_
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "compiler/compile.h"
+
+namespace amlc::testing {
+
+/// A temporary folder of spec files, removed when the object goes.
+class SpecDir {
+ public:
+  SpecDir();
+  ~SpecDir();
+  /// Writes `contents` to `relative` (folders are created).
+  void Write(const std::string& relative, const std::string& contents);
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Compiles a folder (or file) on disk.
+std::unique_ptr<compiler::Compilation> CompilePath(const std::string& path);
+/// Compiles the given files, written to a fresh folder.
+std::unique_ptr<compiler::Compilation> CompileFiles(const std::map<std::string, std::string>& files);
+/// All diagnostics, rendered without colour.
+std::string Rendered(const compiler::Compilation& compilation);
+/// "file:line:col: code" for every error, sorted: a compact form for asserts.
+std::vector<std::string> ErrorLocations(const compiler::Compilation& compilation);
+/// Runs a shell command, returns its exit status and fills `output` with stdout.
+int Run(const std::string& command, std::string* output = nullptr);
+/// Path of a file in the source tree.
+std::string SourcePath(const std::string& relative);
+
+}  // namespace amlc::testing
+
+#endif  // AMLC_TESTS_TEST_SUPPORT_H_

@@ -1,0 +1,44 @@
+#include <catch2/catch.hpp>
+
+#include "compiler/sema/binder.h"
+#include "compiler/support/spelling.h"
+
+using namespace amlc::compiler;
+
+TEST_CASE("did-you-mean picks the closest name within a few edits", "[support]") {
+  std::vector<std::string> fields = {"command", "compute", "code", "environment"};
+  CHECK(ClosestMatch("comand", fields) == "command");
+  CHECK(ClosestMatch("enviroment", fields) == "environment");
+  CHECK(ClosestMatch("xyz", fields) == "");
+  CHECK(DidYouMean("Compute", fields) == " (did you mean 'compute'?)");
+  CHECK(EditDistance("kitten", "sitting", 5) == 3);
+}
+
+TEST_CASE("durations read seconds, Go-style and ISO 8601 spellings", "[sema]") {
+  CHECK(sema::ParseDurationSeconds("300") == 300);
+  CHECK(sema::ParseDurationSeconds("5m") == 300);
+  CHECK(sema::ParseDurationSeconds("1h30m") == 5400);
+  CHECK(sema::ParseDurationSeconds("2d") == 172800);
+  CHECK(sema::ParseDurationSeconds("PT1H30M") == 5400);
+  CHECK(sema::ParseDurationSeconds("P1DT2H") == 93600);
+  CHECK(sema::ParseDurationSeconds("5 minutes") == -1);
+  CHECK(sema::ParseDurationSeconds("-5") == -1);
+  CHECK(sema::ParseDurationSeconds("PT") == -1);
+  CHECK(sema::ParseDurationSeconds("m") == -1);
+}
+
+TEST_CASE("cron expressions have five or six fields", "[sema]") {
+  CHECK(sema::IsCronExpression("0 2 * * *"));
+  CHECK(sema::IsCronExpression("*/15 0-6 * * MON-FRI"));
+  CHECK_FALSE(sema::IsCronExpression("every night"));
+  CHECK_FALSE(sema::IsCronExpression("0 2 * *"));
+}
+
+TEST_CASE("plain scalars are typed as YAML 1.2 core reads them", "[sema]") {
+  CHECK(sema::InferScalar("1").type() == ir::Value::Type::kInt);
+  CHECK(sema::InferScalar("-2.5e3").type() == ir::Value::Type::kDouble);
+  CHECK(sema::InferScalar("True").as_bool());
+  CHECK(sema::InferScalar("~").is_null());
+  CHECK(sema::InferScalar("1.2.3").is_string());
+  CHECK(sema::InferScalar("99999999999999999999").is_string());
+}
