@@ -274,8 +274,20 @@ SourceRange Analyzer::FieldRange(size_t index, std::initializer_list<std::string
   return node ? node->range : declared_[index].resource.range;
 }
 
+SourceRange Analyzer::KeyRange(size_t index, std::string_view key) const {
+  for (const ast::Entry& entry : declared_[index].body->entries) {
+    if (entry.key == key) return entry.key_range;
+  }
+  return declared_[index].resource.range;
+}
+
 ir::Graph Analyzer::Finish() {
   ResolveAll();
+  // Deployments first: they may take their endpoint from the specs, which
+  // the endpoints' traffic checks then see.
+  for (size_t i = 0; i < declared_.size(); ++i) {
+    if (declared_[i].resource.kind == "deployment") CheckDeployment(i);
+  }
   for (size_t i = 0; i < declared_.size(); ++i) {
     CheckExpressions(i);
     CheckValues(i);

@@ -68,6 +68,8 @@ class Analyzer {
 
   const ast::Node* FieldNode(size_t index, std::initializer_list<std::string_view> path) const;
   SourceRange FieldRange(size_t index, std::initializer_list<std::string_view> path) const;
+  /// The range of a top-level field's key ("traffic:"), or the resource's range.
+  SourceRange KeyRange(size_t index, std::string_view key) const;
 
   const SourceTree& tree_;
   SpecSet& specs_;

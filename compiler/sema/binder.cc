@@ -344,6 +344,12 @@ ir::Value Binder::CheckString(const ast::Node& node, const Schema& schema,
 
 ir::Value Binder::BindMapping(const ast::Node& node, const Schema& schema,
                               const std::string& field) {
+  if (!schema.unchecked_types.empty()) {
+    std::string type = Lower(node.ScalarAt("type"));
+    for (const std::string& unchecked : schema.unchecked_types) {
+      if (type == unchecked) return Untyped(node);
+    }
+  }
   ir::Value out = ir::Value::EmptyMap();
   bool typed = !schema.properties.empty() || schema.additional || !schema.additional_allowed;
   for (const ast::Entry& entry : node.entries) {
@@ -474,6 +480,8 @@ ir::Value Binder::BindDslReference(const ast::Node& node, const Schema& schema,
   PendingRef ref;
   ref.kind = parts[0];
   ref.from_dsl = true;
+  // Paths take a job's output or a data asset.
+  if (schema.ref_kind == "job-output" && ref.kind == "data" && parts.size() == 2) wanted = "data";
   if (ref.kind != wanted || parts.size() < 2) {
     diagnostics_.Error(DiagCode::kType, node.range,
                        "'" + field + "' must refer to a " + wanted + ", not '" + node.text + "'")

@@ -27,7 +27,6 @@ void Analyzer::CheckValues(size_t index) {
   const ir::Resource& resource = declared_[index].resource;
   if (resource.kind == "endpoint") CheckEndpointTraffic(index);
   if (resource.kind == "compute") CheckCompute(index);
-  if (resource.kind == "deployment") CheckDeployment(index);
   if (resource.kind == "job" && resource.type == "sweep") CheckSearchSpace(index);
   if (resource.kind == "image" && StringAt(resource.spec, "kind") == "fpga") {
     diagnostics_
@@ -69,7 +68,7 @@ void Analyzer::CheckEndpointTraffic(size_t index) {
   }
   if (sum != 100 && sum != 0) {
     diagnostics_
-        .Error(DiagCode::kInvalidValue, FieldRange(index, {"traffic"}),
+        .Error(DiagCode::kInvalidValue, KeyRange(index, "traffic"),
                "traffic of endpoint '" + endpoint.name + "' sums to " + std::to_string(sum) +
                    "%, not 100%")
         .Hint("give each deployment its percent so that they add up to 100");
@@ -101,16 +100,33 @@ void Analyzer::CheckCompute(size_t index) {
 void Analyzer::CheckDeployment(size_t index) {
   const ir::Resource& deployment = declared_[index].resource;
   const ir::Value& spec = deployment.spec;
+  // Azure ML's CLI takes these from its command line too (--endpoint-name,
+  // --set model=...), so specs without them are common: warn here, and plan
+  // refuses to deploy them.
   bool web_service = deployment.type != "iot_module";
   if (web_service && !spec.Find("endpoint_name")) {
-    diagnostics_.Error(DiagCode::kMissingField, deployment.range,
-                       "deployment '" + deployment.name + "' needs 'endpoint_name'")
-        .Hint("name the endpoint that receives its requests");
+    std::vector<size_t> endpoints;
+    for (size_t i = 0; i < declared_.size(); ++i) {
+      if (declared_[i].resource.kind == "endpoint") endpoints.push_back(i);
+    }
+    if (endpoints.size() == 1) {
+      const ir::Resource& endpoint = declared_[endpoints[0]].resource;
+      declared_[index].resource.spec.Set("endpoint_name", ir::Value::Reference({endpoint.id(), "", false}));
+      PendingRef why;
+      why.field = "endpoint_name";
+      why.range = deployment.range;
+      declared_[index].edges.emplace_back(endpoints[0], std::move(why));
+    } else {
+      diagnostics_.Warning(DiagCode::kMissingField, deployment.range,
+                           "deployment '" + deployment.name + "' names no endpoint_name" +
+                               (endpoints.empty() ? "" : " and these specs declare several endpoints"))
+          .Hint("it cannot be applied until it names the endpoint that receives its requests");
+    }
   }
   if (!spec.Find("image") && !spec.Find("model")) {
-    diagnostics_.Error(DiagCode::kMissingField, deployment.range,
-                       "deployment '" + deployment.name + "' needs 'image' or 'model'")
-        .Hint("give an image, or a model with code_configuration and environment");
+    diagnostics_.Warning(DiagCode::kMissingField, deployment.range,
+                         "deployment '" + deployment.name + "' has no 'image' or 'model'")
+        .Hint("it cannot be applied until it gives an image, or a model with code_configuration");
   }
   auto check_bounds = [&](const char* object, const char* low, const char* high, int64_t low_default,
                           int64_t high_default) {

@@ -217,6 +217,9 @@ class SchemaParser {
       }
     }
     if (json.contains("items")) schema.items = Child(file, json["items"]);
+    for (const Json& type : json.value("x-amlc-unchecked-types", Json::array())) {
+      schema.unchecked_types.push_back(type.get<std::string>());
+    }
     for (const Json& branch : json.value("oneOf", Json::array())) {
       schema.one_of.push_back(Child(file, branch));
     }

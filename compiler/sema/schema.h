@@ -49,6 +49,9 @@ struct Schema {
   const Schema* additional = nullptr;
   const Schema* items = nullptr;
   std::vector<const Schema*> one_of;
+  /// x-amlc-unchecked-types: a mapping whose `type` is one of these (a step
+  /// amlc does not run, already warned about) is kept as written, unchecked.
+  std::vector<std::string> unchecked_types;
 
   const Schema* Property(std::string_view name) const;
   std::vector<std::string> PropertyNames() const;

@@ -34,7 +34,7 @@ TEST_CASE("an unknown $schema suggests the closest schema", "[sema]") {
 
 TEST_CASE("missing required fields and wrong types are errors", "[sema]") {
   auto c = CompileFiles({{"a.yaml", std::string(kJobSchema) + "name: t\nresources:\n  instance_count: many\n"}});
-  CHECK(ErrorLocations(*c) == std::vector<std::string>{"a.yaml:2:1: missing-field",
+  CHECK(ErrorLocations(*c) == std::vector<std::string>{"a.yaml:1:1: missing-field",
                                                        "a.yaml:4:19: type"});
   CHECK(Has(*c, "missing required field 'command'"));
   CHECK(Has(*c, "'resources.instance_count' must be integer, not the text 'many'"));
@@ -110,7 +110,7 @@ TEST_CASE("job outputs referenced by models must exist", "[sema]") {
 
 TEST_CASE("endpoint traffic must sum to 100 and name its deployments", "[sema]") {
   std::string deployment = "$schema: deployment.schema.json\nname: blue\nendpoint_name: e\nimage: azureml:img:1\n";
-  auto c = CompileFiles({{"e.yaml", "$schema: endpoint.schema.json\nname: e\ntraffic:\n  blue: 60\n  gren: 30\n"},
+  auto c = CompileFiles({{"e.yaml", "$schema: endpoint.schema.json\nname: e\ntraffic:\n  blue: 60\n  bleu: 30\n"},
                          {"d.yaml", deployment}});
   CHECK(ErrorLocations(*c) == std::vector<std::string>{"e.yaml:3:1: invalid-value", "e.yaml:5:3: dangling-reference"});
   CHECK(Has(*c, "traffic of endpoint 'e' sums to 90%, not 100%"));
@@ -139,7 +139,7 @@ TEST_CASE("pipeline steps become child resources ordered by their data flow", "[
   REQUIRE_FALSE(c->diagnostics.has_errors());
   std::vector<std::string> order;
   for (size_t i : c->graph.TopologicalOrder()) order.push_back(c->graph.resource(i).id());
-  CHECK(order == std::vector<std::string>{"experiment/p", "job/p/prep", "job/p/train", "job/p"});
+  CHECK(order == std::vector<std::string>{"job/p/prep", "job/p/train", "job/p"});
   CHECK(ResourceById(*c, "job/p/train").parent == "job/p");
 
   std::string bad = pipeline;
@@ -203,7 +203,7 @@ TEST_CASE("conda environment files beside the specs are not specs", "[sema]") {
   CHECK(c->graph.size() == 1);
 }
 
-TEST_CASE("a folder holds one workspace, which every resource depends on", "[sema]") {
+TEST_CASE("a folder holds one workspace that every resource depends on", "[sema]") {
   auto c = CompileFiles({{"w.yaml", "$schema: workspace.schema.json\nname: w\nroles:\n  owner: [a]\n"},
                          {"c.yaml", "$schema: compute.schema.json\nname: c\ntype: local\n"}});
   REQUIRE_FALSE(c->diagnostics.has_errors());

@@ -15,7 +15,7 @@ TEST_CASE("YAML syntax errors are reported with their location", "[frontend]") {
   CHECK(Rendered(*c).find("bad.yaml:3:1: error: invalid YAML") != std::string::npos);
 }
 
-TEST_CASE("YAML placeholders that are not YAML yet are syntax errors, not crashes", "[frontend]") {
+TEST_CASE("YAML placeholders that are not YAML yet are syntax errors and not crashes", "[frontend]") {
   auto c = CompileFiles({{"d.yml", "name: {{ENDPOINT_NAME}}\nendpoint_name: {{X}}\n"}});
   REQUIRE(c->diagnostics.has_errors());
   CHECK(c->diagnostics.diagnostics()[0].code == DiagCode::kSyntax);
@@ -41,7 +41,7 @@ TEST_CASE("deeply nested input is refused before the parser recurses", "[fronten
   std::string deep_dsl = "job \"x\" { a = " + std::string(500, '[') + std::string(500, ']') + " }\n";
   auto c = CompileFiles({{"deep.yaml", deep_yaml}, {"deep.aml", deep_dsl}});
   std::vector<std::string> errors = ErrorLocations(*c);
-  CHECK(errors == std::vector<std::string>{"deep.aml:1:77: limit", "deep.yaml:1:68: limit"});
+  CHECK(errors == std::vector<std::string>{"deep.aml:1:78: limit", "deep.yaml:1:68: limit"});
 }
 
 TEST_CASE("DSL syntax errors point at the offending token", "[frontend]") {
@@ -56,7 +56,7 @@ TEST_CASE("DSL interpolation ${x} is spelled as YAML's ${{x}}", "[frontend]") {
   CHECK(dsl::NormalizeInterpolation("cost: $5 {x}") == "cost: $5 {x}");
 }
 
-TEST_CASE("DSL blocks carry kind, label, nested blocks, lists and references", "[frontend]") {
+TEST_CASE("DSL blocks carry kind and label and nested blocks and lists and references", "[frontend]") {
   SourceManager sources;
   DiagnosticEngine diagnostics;
   FileId file = sources.AddBuffer(
@@ -76,7 +76,7 @@ TEST_CASE("DSL blocks carry kind, label, nested blocks, lists and references", "
   CHECK(body.ScalarAt("note") == "multi\nline");
 }
 
-TEST_CASE("invalid UTF-8 in a DSL file is an error, not a crash", "[frontend]") {
+TEST_CASE("invalid UTF-8 in a DSL file is an error and not a crash", "[frontend]") {
   auto c = CompileFiles({{"bad.aml", "job \"x\" { command = \"\xff\xfe\" }\n"}});
   CHECK(c->diagnostics.has_errors());
 }

@@ -12,7 +12,7 @@ using namespace amlc::compiler::sema;
 using amlc::testing::SourcePath;
 namespace fs = std::filesystem;
 
-TEST_CASE("every schema file in specs/ is compiled into amlc, byte for byte", "[schemas]") {
+TEST_CASE("every schema file in specs/ is compiled into amlc byte for byte", "[schemas]") {
   std::set<std::string> embedded;
   for (const auto& [name, text] : EmbeddedSpecFiles()) {
     std::ifstream in(SourcePath("specs/" + name));

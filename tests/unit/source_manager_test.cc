@@ -34,13 +34,13 @@ TEST_CASE("a diagnostic underlines its whole range with a caret line", "[support
         "  hint: declare it\n");
 }
 
-TEST_CASE("carets count characters, not bytes, after UTF-8 text", "[support]") {
+TEST_CASE("carets count characters not bytes after UTF-8 text", "[support]") {
   SourceManager sources;
   FileId file = sources.AddBuffer("x.aml", "d = \"héllo\" bad\n");
   Diagnostic d;
   d.range = {file, 13, 16};  // "bad", after a two-byte é
   std::string text = RenderDiagnostic(sources, d, {false});
-  CHECK(text.find("\n             ^~~\n") != std::string::npos);
+  CHECK(text.find("\n              ^~~\n") != std::string::npos);  // 2 + 12 characters
 }
 
 TEST_CASE("long lines are cut around the range without splitting characters", "[support]") {

@@ -113,6 +113,10 @@ class Converter {
         for (const YAML::Node& item : node) out.items.push_back(Convert(item, depth + 1));
         break;
       case YAML::NodeType::Map:
+        if (IsPlaceholder(out.range.begin)) {
+          ReportPlaceholder(out.range.begin);
+          break;  // stays null
+        }
         out.kind = ast::NodeKind::kMapping;
         ConvertMapping(node, depth, out);
         break;
@@ -127,6 +131,33 @@ class Converter {
   }
 
  private:
+  // Azure ML's example specs carry template placeholders such as
+  // {{ENDPOINT_NAME}} or {insert random GUID} that people substitute; YAML
+  // reads one as a flow mapping without a single "key: value". Say what it
+  // is instead of reporting a type error.
+  size_t PlaceholderEnd(uint32_t offset) const {
+    if (text_.substr(offset, 1) != "{") return std::string_view::npos;
+    bool doubled = text_.substr(offset, 2) == "{{";
+    size_t end = text_.find(doubled ? "}}" : "}", offset);
+    size_t line_end = text_.find('\n', offset);
+    if (end == std::string_view::npos || end > line_end) return std::string_view::npos;
+    std::string_view inner = text_.substr(offset + (doubled ? 2 : 1), end - offset - (doubled ? 2 : 1));
+    if (inner.find_first_of(":{},") != std::string_view::npos) return std::string_view::npos;
+    return end + (doubled ? 2 : 1);
+  }
+
+  bool IsPlaceholder(uint32_t offset) const {
+    return PlaceholderEnd(offset) != std::string_view::npos;
+  }
+
+  void ReportPlaceholder(uint32_t offset) {
+    uint32_t end = static_cast<uint32_t>(PlaceholderEnd(offset));
+    diagnostics_
+        .Error(DiagCode::kSyntax, {file_, offset, end},
+               "unsubstituted placeholder '" + std::string(text_.substr(offset, end - offset)) + "'")
+        .Hint("substitute the placeholder before compiling (the Azure ML examples use sed)");
+  }
+
   void ConvertMapping(const YAML::Node& node, int depth, ast::Node& out) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       ast::Entry entry;
