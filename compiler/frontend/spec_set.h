@@ -30,6 +30,7 @@ class SpecSet {
   size_t document_count() const { return documents_.size(); }
   /// The tree path of the file a document came from.
   const std::string& path_of(size_t index) const { return document_paths_[index]; }
+  const SourceManager& sources() const { return sources_; }
 
  private:
   const SourceTree& tree_;

@@ -62,8 +62,9 @@ struct ExpressionScope {
 
 class ExpressionChecker {
  public:
-  ExpressionChecker(const ExpressionScope& scope, DiagnosticEngine& diagnostics)
-      : scope_(scope), diagnostics_(diagnostics) {}
+  ExpressionChecker(const ExpressionScope& scope, const SourceManager& sources,
+                    DiagnosticEngine& diagnostics)
+      : scope_(scope), sources_(sources), diagnostics_(diagnostics) {}
 
   // Checks every string under `node`; fills `sibling_uses` with the steps named.
   void Walk(const ast::Node& node, std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
@@ -99,8 +100,21 @@ class ExpressionChecker {
         return;
       }
       std::string expression = Trim(text.substr(open + 3, close - open - 3));
-      CheckOne(expression, node.range, sibling_uses);
+      CheckOne(expression, ExpressionRange(node, text.substr(open, close + 2 - open)), sibling_uses);
     }
+  }
+
+  // The expression's own place in the file, so the caret underlines just it.
+  // Found by searching the source from the scalar's start (a folded or
+  // escaped scalar's text differs from its source); the scalar's range when
+  // not found.
+  SourceRange ExpressionRange(const ast::Node& node, const std::string& raw) const {
+    if (!node.range.valid()) return node.range;
+    const std::string& source = sources_.contents(node.range.file);
+    constexpr size_t kSearchWindow = 1 << 16;
+    size_t found = source.find(raw, node.range.begin);
+    if (found == std::string::npos || found > node.range.begin + kSearchWindow) return node.range;
+    return {node.range.file, static_cast<uint32_t>(found), static_cast<uint32_t>(found + raw.size())};
   }
 
   void Unknown(const std::string& expression, SourceRange range, const std::string& why,
@@ -165,6 +179,7 @@ class ExpressionChecker {
   }
 
   const ExpressionScope& scope_;
+  const SourceManager& sources_;
   DiagnosticEngine& diagnostics_;
   bool skip_jobs_ = false;
 };
@@ -223,7 +238,7 @@ void Analyzer::CheckExpressions(size_t index) {
     }
   }
 
-  ExpressionChecker checker(scope, diagnostics_);
+  ExpressionChecker checker(scope, specs_.sources(), diagnostics_);
   std::vector<std::pair<std::string, SourceRange>> sibling_uses;
   bool split_pipeline = declared.resource.kind == "job" && declared.resource.type == "pipeline" &&
                         declared.resource.parent.empty();
@@ -261,7 +276,7 @@ void Analyzer::CheckExpressions(size_t index) {
         own.inputs = Keys(step_spec->Find("inputs"));
         own.outputs = Keys(step_spec->Find("outputs"));
       }
-      ExpressionChecker step_checker(own, diagnostics_);
+      ExpressionChecker step_checker(own, specs_.sources(), diagnostics_);
       std::vector<std::pair<std::string, SourceRange>> ignored;
       step_checker.Walk(entry.value, ignored);
     }

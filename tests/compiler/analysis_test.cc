@@ -151,7 +151,7 @@ TEST_CASE("pipeline steps become child resources ordered by their data flow", "[
 TEST_CASE("commands may only name declared inputs and outputs", "[sema]") {
   auto c = CompileFiles({{"j.yaml", std::string(kJobSchema) +
                                         "command: run ${{inputs.lr}} ${{inputs.epochs}}\ninputs:\n  lr: 0.1\n"}});
-  CHECK(ErrorLocations(*c) == std::vector<std::string>{"j.yaml:2:10: dangling-reference"});
+  CHECK(ErrorLocations(*c) == std::vector<std::string>{"j.yaml:2:29: dangling-reference"});
   CHECK(Has(*c, "names no declared input 'epochs'"));
 }
 
