@@ -52,7 +52,8 @@ class Analyzer {
   // resolve.cc
   void ResolveAll();
   void Resolve(size_t from, PendingRef& ref);
-  std::optional<size_t> FindComponentFile(const PendingRef& ref);
+  /// The component or job declared in the file a reference names (./train.yml).
+  std::optional<size_t> FindSpecFile(const PendingRef& ref);
   std::optional<size_t> Lookup(const PendingRef& ref, std::string& resolved_id);
   void ReportUnresolved(const PendingRef& ref);
   // expressions.cc

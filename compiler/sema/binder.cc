@@ -528,10 +528,12 @@ ir::Value Binder::BindLocator(const ast::Node& node, const Schema& schema,
   if (IsUri(text)) return ir::Value::Reference({text, "", true});  // registries, datastores, https
   std::string kind = schema.ref_kind == "job-output" ? "" : schema.ref_kind;
   bool asset = StartsWith(text, "azureml:");
-  if (kind == "component" && !asset) {
+  bool spec_file = StartsWith(text, "file:") || text.find('/') != std::string::npos ||
+                   text.ends_with(".yml") || text.ends_with(".yaml") || text.ends_with(".aml");
+  if ((kind == "component" || (kind == "job" && spec_file)) && !asset) {
     std::string path = StartsWith(text, "file:") ? text.substr(5) : text;
     PendingRef ref;
-    ref.kind = "component";
+    ref.kind = kind;
     ref.file = ResolveRelative(spec_file_, path);
     return Reference(std::move(ref), node, field);
   }

@@ -227,6 +227,8 @@ void Analyzer::CheckExpressions(size_t index) {
     scope.parent_outputs = Keys(parent->resource.spec.Find("outputs"));
     for (const auto& [step_index, why] : parent->edges) {
       const Declared& sibling = declared_[step_index];
+      // The pipeline's other edges (data, compute, experiment) are not steps.
+      if (sibling.resource.parent != parent->resource.id()) continue;
       std::string step_name = sibling.resource.name.substr(parent->resource.name.size() + 1);
       // A step running a component that lives only in the workspace has outputs
       // we cannot see; leave its list empty so nothing is rejected for it.

@@ -49,12 +49,12 @@ void Analyzer::ResolveAll() {
   }
 }
 
-std::optional<size_t> Analyzer::FindComponentFile(const PendingRef& ref) {
+std::optional<size_t> Analyzer::FindSpecFile(const PendingRef& ref) {
   if (!specs_.loaded(ref.file)) {
     if (!tree_.IsFile(ref.file)) {
       diagnostics_
           .Error(DiagCode::kMissingFile, ref.range,
-                 "'" + ref.field + "' names component file '" + tree_.DisplayPath(ref.file) +
+                 "'" + ref.field + "' names " + ref.kind + " file '" + tree_.DisplayPath(ref.file) +
                      "', which does not exist")
           .Hint("paths are relative to the spec file; registered components are azureml:NAME:VERSION");
       return std::nullopt;
@@ -62,10 +62,12 @@ std::optional<size_t> Analyzer::FindComponentFile(const PendingRef& ref) {
     DeclareFile(ref.file);
   }
   for (size_t index : by_file_[ref.file]) {
-    if (declared_[index].resource.kind == "component") return index;
+    if (declared_[index].resource.kind == ref.kind && declared_[index].resource.parent.empty()) {
+      return index;
+    }
   }
   diagnostics_.Error(DiagCode::kDanglingReference, ref.range,
-                     "'" + tree_.DisplayPath(ref.file) + "' holds no component");
+                     "'" + tree_.DisplayPath(ref.file) + "' holds no " + ref.kind);
   return std::nullopt;
 }
 
@@ -132,8 +134,8 @@ void Analyzer::ReportUnresolved(const PendingRef& ref) {
 void Analyzer::Resolve(size_t from, PendingRef& ref) {
   std::optional<size_t> target;
   std::string resolved_id;
-  if (ref.kind == "component" && !ref.file.empty()) {
-    target = FindComponentFile(ref);
+  if (!ref.file.empty()) {
+    target = FindSpecFile(ref);
     if (!target) return;
   } else {
     target = Lookup(ref, resolved_id);

@@ -287,8 +287,9 @@ const KindSchema* SchemaRegistry::FindByKind(std::string_view kind, std::string_
   for (const KindSchema& candidate : kinds_) {
     if (candidate.kind != kind) continue;
     if (!wanted_type.empty() &&
-        std::find(candidate.type_values.begin(), candidate.type_values.end(), wanted_type) !=
-            candidate.type_values.end()) {
+        (Lower(candidate.type) == wanted_type ||
+         std::find(candidate.type_values.begin(), candidate.type_values.end(), wanted_type) !=
+             candidate.type_values.end())) {
       return &candidate;
     }
     if (candidate.default_for_kind || !fallback) fallback = &candidate;

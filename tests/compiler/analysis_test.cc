@@ -212,3 +212,25 @@ TEST_CASE("a folder holds one workspace that every resource depends on", "[sema]
                            {"v.yaml", "$schema: workspace.schema.json\nname: v\n"}});
   CHECK(Has(*two, "a second workspace"));
 }
+
+TEST_CASE("a pipeline referring to declared resources at its own level is not confused with its steps", "[sema]") {
+  auto c = CompileFiles({{"x.csv", "a\n1\n"},
+                         {"data.yaml", "$schema: data.schema.json\nname: d\nversion: 1\ntype: uri_file\npath: ./x.csv\n"},
+                         {"p.yaml", "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+                                    "type: pipeline\nname: p\ninputs:\n  raw: {type: uri_file, path: azureml:d:1}\n"
+                                    "jobs:\n  prep:\n    command: echo ${{parent.inputs.raw}}\n"}});
+  INFO(Rendered(*c));
+  CHECK_FALSE(c->diagnostics.has_errors());
+  CHECK(c->graph.Find("job/p/prep"));
+}
+
+TEST_CASE("DSL components of pipeline type and schedules of job files", "[sema]") {
+  auto c = CompileFiles({{"pc.aml", "component \"pc\" { type = pipeline  jobs { a { command = \"echo hi\" } } }\n"},
+                         {"job.yaml", std::string(kJobSchema) + "name: nightly\ncommand: echo\n"},
+                         {"s.yaml", "$schema: schedule.schema.json\nname: s\ntrigger:\n  type: cron\n"
+                                    "  expression: 0 2 * * *\ncreate_job: ./job.yaml\n"}});
+  INFO(Rendered(*c));
+  CHECK_FALSE(c->diagnostics.has_errors());
+  CHECK(c->graph.resource(*c->graph.Find("component/pc")).type == "pipeline");
+  CHECK(c->graph.resource(*c->graph.Find("schedule/s")).spec.Find("create_job")->as_ref().target == "job/nightly");
+}
