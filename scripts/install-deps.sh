@@ -10,7 +10,9 @@ packages=(
   antlr4 libantlr4-runtime-dev libyaml-cpp-dev libboost-graph-dev nlohmann-json3-dev
   libcli11-dev libssl-dev
   # state, git, HTTP
-  libsqlite3-dev libgit2-dev libcpp-httplib-dev
+  libsqlite3-dev libgit2-dev libcpp-httplib-dev libarchive-dev
+  # runs: the quickstart trains with Debian's scikit-learn
+  python3-sklearn python3-numpy
   # tests: Catch2, schema cross-check, graph rendering, fuzzing (clang + libFuzzer runtime)
   catch2 python3 python3-jsonschema python3-yaml graphviz clang libclang-rt-14-dev
 )

@@ -1,0 +1,163 @@
+#ifndef AMLC_RUNTIME_STATE_STATE_STORE_H_
+#define AMLC_RUNTIME_STATE_STATE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/support/status.h"
+
+namespace amlc::runtime {
+
+/// A resource as last applied: what the planner compares the specs with.
+struct ResourceRecord {
+  std::string id;         // "compute/local", "job/train-iris"
+  std::string kind;
+  std::string name;
+  std::string version;
+  std::string digest;     // desired-state digest it was applied with
+  std::string spec_json;  // canonical JSON of the spec it was applied with
+  std::string outputs_json = "{}";  // what applying produced (ports, paths, ...)
+  int64_t updated_at = 0;           // unix ms
+};
+
+enum class RunStatus { kQueued, kRunning, kCompleted, kFailed, kCanceled };
+const char* RunStatusName(RunStatus status);
+std::optional<RunStatus> ParseRunStatus(std::string_view name);
+
+/// One run of a job (or a child run of a sweep trial or pipeline step).
+struct RunRecord {
+  std::string id;              // "<job-name>-<yyyymmdd-hhmmss>-<4 hex>"
+  std::string experiment;
+  std::string job_id;          // "job/train-iris"
+  std::string run_key;         // content digest: code, command, environment, compute, inputs
+  std::string parent_run_id;   // "" for a top-level run
+  RunStatus status = RunStatus::kQueued;
+  std::string compute;         // "compute/local"
+  std::string command;         // the command as run (expressions expanded)
+  std::string snapshot_digest; // tree digest of the code snapshot
+  std::string params_json = "{}";   // literal inputs
+  std::string outputs_json = "{}";  // output name -> stored path
+  std::string spec_commit;     // git commit of the specs, when known
+  std::string work_dir;        // where it ran
+  int64_t pid = 0;             // process group leader while running
+  int exit_code = 0;
+  std::string error;           // why it failed / was canceled
+  int64_t created_at = 0;      // unix ms
+  int64_t started_at = 0;
+  int64_t ended_at = 0;
+};
+
+/// One logged metric point.
+struct MetricPoint {
+  std::string run_id;
+  std::string name;
+  int64_t step = 0;
+  double value = 0;
+  std::string text;  // for string-valued log_row/tag-like values; "" when numeric
+  int64_t timestamp = 0;  // unix ms
+};
+
+/// Filters for listing runs.
+struct RunQuery {
+  std::string experiment;  // "" = all
+  std::string job_id;      // "" = all
+  std::optional<RunStatus> status;
+  std::string parent_run_id;  // "" = top-level and children alike
+  int limit = 0;              // 0 = no limit
+};
+
+/// A long action (create a compute target, run a script, build, deploy).
+struct ActivityRecord {
+  int64_t id = 0;
+  std::string kind;         // "create", "run", "build", "deploy", "delete"
+  std::string resource_id;
+  std::string run_id;
+  std::string status;       // "Running", "Succeeded", "Failed", "Canceled"
+  double progress = 0;      // 0..1
+  std::string message;
+  int64_t started_at = 0;
+  int64_t ended_at = 0;
+};
+
+/// An apply journal entry, written before and after each action so a crashed
+/// apply can be resumed without repeating or losing work.
+struct JournalEntry {
+  int64_t seq = 0;
+  std::string apply_id;
+  std::string action;       // "create", "update", "run", ...
+  std::string resource_id;
+  std::string phase;        // "begin" or "end"
+  std::string status;       // "", "ok", "failed"
+  std::string detail;       // run id, error text
+  int64_t timestamp = 0;
+};
+
+/// The workspace's state: everything amlc records. One interface so a
+/// PostgreSQL store can stand in for the embedded SQLite one. Every method
+/// that writes several rows does so in one transaction. Errors are Status
+/// values (kUnavailable: busy/locked, retry; kInternal: corrupt or unusable).
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // Applied resources.
+  virtual Status PutResource(const ResourceRecord& record) = 0;
+  virtual Status DeleteResource(const std::string& id) = 0;
+  virtual StatusOr<std::vector<ResourceRecord>> ListResources() = 0;
+  virtual StatusOr<std::optional<ResourceRecord>> GetResource(const std::string& id) = 0;
+
+  // Experiments: an unknown name is created by EnsureExperiment.
+  virtual Status EnsureExperiment(const std::string& name) = 0;
+  virtual StatusOr<std::vector<std::string>> ListExperiments() = 0;
+
+  // Runs.
+  virtual Status InsertRun(const RunRecord& run) = 0;
+  virtual Status UpdateRun(const RunRecord& run) = 0;
+  virtual StatusOr<std::optional<RunRecord>> GetRun(const std::string& id) = 0;
+  virtual StatusOr<std::vector<RunRecord>> ListRuns(const RunQuery& query) = 0;
+  /// The newest Completed run of `job_id` with `run_key`, if any.
+  virtual StatusOr<std::optional<RunRecord>> FindCompletedRun(const std::string& job_id,
+                                                              const std::string& run_key) = 0;
+  /// Runs of `job_id` with `run_key` that are Queued or Running.
+  virtual StatusOr<std::vector<RunRecord>> FindActiveRuns(const std::string& job_id,
+                                                          const std::string& run_key) = 0;
+  virtual Status SetRunTag(const std::string& run_id, const std::string& key,
+                           const std::string& value) = 0;
+  virtual StatusOr<std::vector<std::pair<std::string, std::string>>> RunTags(
+      const std::string& run_id) = 0;
+
+  // Metrics: batches go in one transaction with a prepared statement.
+  virtual Status AppendMetrics(const std::vector<MetricPoint>& points) = 0;
+  /// Points of a run, ordered by name, step, timestamp; `name` "" = all.
+  virtual StatusOr<std::vector<MetricPoint>> Metrics(const std::string& run_id,
+                                                     const std::string& name) = 0;
+  /// The last logged value of each metric of a run (name -> point).
+  virtual StatusOr<std::vector<MetricPoint>> LatestMetrics(const std::string& run_id) = 0;
+
+  // Activities.
+  virtual StatusOr<int64_t> StartActivity(const ActivityRecord& activity) = 0;
+  virtual Status UpdateActivity(const ActivityRecord& activity) = 0;
+  virtual StatusOr<std::vector<ActivityRecord>> ListActivities(int limit) = 0;
+
+  // Apply journal.
+  virtual Status AppendJournal(const JournalEntry& entry) = 0;
+  /// Entries of the newest apply that has a "begin" without an "end".
+  virtual StatusOr<std::vector<JournalEntry>> UnfinishedJournal() = 0;
+  virtual StatusOr<std::vector<JournalEntry>> Journal(const std::string& apply_id) = 0;
+
+  /// A number that changes whenever recorded state changes; a saved plan
+  /// remembers it to detect that the state moved on since it was made.
+  virtual StatusOr<int64_t> StateSerial() = 0;
+};
+
+/// Opens (creating and migrating as needed) the SQLite store at `path`, in
+/// WAL mode. kInternal when the file is not an amlc store or is newer than
+/// this binary understands.
+StatusOr<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path);
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_STATE_STATE_STORE_H_
