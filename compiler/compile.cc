@@ -22,6 +22,7 @@ std::unique_ptr<Compilation> Compile(const SourceTree& tree) {
   compilation->spec_files = static_cast<int>(files->size());
   SpecSet specs(tree, compilation->sources, compilation->diagnostics);
   sema::Analyzer analyzer(tree, specs, compilation->diagnostics);
+  specs.LoadAll(*files);
   for (const std::string& file : *files) analyzer.DeclareFile(file);
   compilation->graph = analyzer.Finish();
   return compilation;

@@ -24,6 +24,10 @@ class SpecSet {
   /// Loads and parses `path` (a tree path) unless already loaded; returns the
   /// indices of its documents. A file that cannot be read is reported at `from`.
   std::vector<size_t> Load(const std::string& path, SourceRange from = {});
+  /// Loads and parses many files at once, on as many threads as there are
+  /// cores; their documents are then in `paths` order, as if Load had been
+  /// called on each in turn.
+  void LoadAll(const std::vector<std::string>& paths);
   bool loaded(const std::string& path) const { return files_.count(path) > 0; }
 
   const ast::Document& document(size_t index) const { return documents_[index]; }

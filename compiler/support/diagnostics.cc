@@ -60,6 +60,11 @@ Diagnostic& DiagnosticEngine::Warning(DiagCode code, SourceRange range, std::str
   return Add(Severity::kWarning, code, range, std::move(message));
 }
 
+void DiagnosticEngine::Absorb(const DiagnosticEngine& other) {
+  diagnostics_.insert(diagnostics_.end(), other.diagnostics_.begin(), other.diagnostics_.end());
+  error_count_ += other.error_count_;
+}
+
 std::vector<Diagnostic> DiagnosticEngine::Sorted(const SourceManager& sources) const {
   std::vector<Diagnostic> sorted = diagnostics_;
   auto key = [&](const Diagnostic& d) {

@@ -59,6 +59,9 @@ class DiagnosticEngine {
   int warning_count() const { return static_cast<int>(diagnostics_.size()) - error_count_; }
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
 
+  /// Takes over every diagnostic of `other` (e.g. one file parsed on another thread).
+  void Absorb(const DiagnosticEngine& other);
+
   /// Diagnostics ordered by file path, then position, then severity.
   std::vector<Diagnostic> Sorted(const SourceManager& sources) const;
 

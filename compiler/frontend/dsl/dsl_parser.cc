@@ -139,7 +139,8 @@ class Transformer {
     for (AmlParser::MemberContext* member : body->member()) {
       ast::Entry entry;
       AmlParser::KeyContext* key = member->key();
-      entry.key = key->STRING() ? UnescapeString(key->getText()) : key->getText();
+      const std::string& key_text = key->getStart()->getText();
+      entry.key = key->STRING() ? UnescapeString(key_text) : key_text;
       entry.key_range = offsets_.Context(key);
       if (member->value()) {
         entry.value = TransformValue(member->value());
@@ -154,18 +155,18 @@ class Transformer {
   ast::Node TransformValue(AmlParser::ValueContext* value) {
     SourceRange range = offsets_.Context(value);
     if (auto* text = dynamic_cast<AmlParser::StringValueContext*>(value)) {
-      return Scalar(NormalizeInterpolation(UnescapeString(text->getText())),
+      return Scalar(NormalizeInterpolation(UnescapeString(text->getStart()->getText())),
                     ast::ScalarStyle::kQuoted, range);
     }
     if (auto* text = dynamic_cast<AmlParser::TripleStringValueContext*>(value)) {
-      std::string raw = text->getText();
+      std::string raw = text->getStart()->getText();
       return Scalar(NormalizeInterpolation(raw.substr(3, raw.size() - 6)),
                     ast::ScalarStyle::kQuoted, range);
     }
     if (dynamic_cast<AmlParser::NumberValueContext*>(value) ||
         dynamic_cast<AmlParser::BoolValueContext*>(value) ||
         dynamic_cast<AmlParser::WordValueContext*>(value)) {
-      return Scalar(value->getText(), ast::ScalarStyle::kPlain, range);
+      return Scalar(value->getStart()->getText(), ast::ScalarStyle::kPlain, range);
     }
     if (auto* reference = dynamic_cast<AmlParser::ReferenceValueContext*>(value)) {
       return TransformReference(reference->reference());
@@ -192,7 +193,8 @@ class Transformer {
     node.text = reference->IDENT()->getText();
     for (AmlParser::RefPartContext* part : reference->refPart()) {
       node.text += '.';
-      node.text += part->STRING() ? UnescapeString(part->getText()) : part->getText();
+      const std::string& part_text = part->getStart()->getText();
+      node.text += part->STRING() ? UnescapeString(part_text) : part_text;
     }
     return node;
   }
@@ -213,11 +215,12 @@ class Transformer {
 // Returns the offset of the first bracket past kMaxNesting, or -1.
 int64_t TooDeepAt(antlr4::CommonTokenStream& tokens) {
   int depth = 0;
+  // The bracket tokens are the grammar's implicit literal tokens: '{' '}' '[' ']'.
   for (antlr4::Token* token : tokens.getTokens()) {
-    const std::string text = token->getType() == antlr4::Token::EOF ? "" : token->getText();
-    if (text == "{" || text == "[") {
+    size_t type = token->getType();
+    if (type == AmlLexer::T__0 || type == AmlLexer::T__4) {
       if (++depth > kMaxNesting) return static_cast<int64_t>(token->getStartIndex());
-    } else if ((text == "}" || text == "]") && depth > 0) {
+    } else if ((type == AmlLexer::T__1 || type == AmlLexer::T__5) && depth > 0) {
       --depth;
     }
   }
