@@ -2,8 +2,10 @@
 // its own file under cli/ and registers itself on the CLI11 app here.
 #include <CLI/CLI.hpp>
 
+#include "cli/apply_commands.h"
 #include "cli/compile_commands.h"
 #include "cli/output.h"
+#include "cli/runs_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -15,6 +17,8 @@ int main(int argc, char** argv) {
   app.footer("Run 'amlc COMMAND --help' for a command's options.");
   int exit_code = amlc::cli::kExitOk;
   amlc::cli::AddCompileCommands(app, exit_code);
+  amlc::cli::AddApplyCommands(app, exit_code);
+  amlc::cli::AddRunsCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

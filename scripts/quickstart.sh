@@ -12,3 +12,10 @@ echo "== amlc graph examples/quickstart --format dot (rendered to build/quicksta
 echo "== the DSL twin compiles to the identical graph"
 diff <(./build/cli/amlc graph examples/quickstart) <(./build/cli/amlc graph examples/quickstart-dsl) \
   && echo "identical"
+echo "== amlc apply examples/quickstart (workspace in build/quickstart-workspace)"
+export AMLC_WORKSPACE="$PWD/build/quickstart-workspace"
+./build/cli/amlc apply examples/quickstart --auto-approve
+echo "== amlc runs list"
+./build/cli/amlc runs list
+echo "== applying again changes nothing"
+./build/cli/amlc apply examples/quickstart --auto-approve

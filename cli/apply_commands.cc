@@ -1,0 +1,200 @@
+#include "cli/apply_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cli/output.h"
+#include "cli/progress.h"
+#include "compiler/compile.h"
+#include "compiler/planner/planner.h"
+#include "compiler/support/digest.h"
+#include "runtime/apply/applier.h"
+
+namespace amlc::cli {
+
+namespace {
+
+using compiler::planner::Plan;
+
+struct ApplyOptions {
+  std::string dir = ".";
+  std::string workspace;
+  bool json = false;
+  bool auto_approve = false;
+  int parallelism = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  double lock_timeout = 60;
+  std::vector<std::string> rerun;
+};
+
+// Everything plan and apply share: the compiled specs, the workspace, the plan.
+struct Session {
+  std::unique_ptr<compiler::Compilation> compilation;
+  std::unique_ptr<runtime::Workspace> workspace;
+  std::unique_ptr<runtime::Applier> applier;
+  std::string specs_root;
+  Plan plan;
+};
+
+void PrintLockWait(long pid) {
+  std::fprintf(stderr, "amlc: another apply (pid %ld) holds the workspace; waiting...\n", pid);
+}
+
+// Compiles and plans; prints diagnostics and returns false (with exit_code
+// set) when there is nothing to apply from.
+bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
+             std::unique_ptr<runtime::ApplyLock>* lock) {
+  auto tree = compiler::DiskSourceTree::Open(options.dir);
+  if (!tree.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", tree.status().message().c_str());
+    exit_code = kExitUsage;
+    return false;
+  }
+  session.compilation = compiler::Compile(tree.value());
+  std::fputs(DiagnosticsText(*session.compilation, UseColor()).c_str(), stderr);
+  if (session.compilation->diagnostics.has_errors()) {
+    std::fprintf(stderr, "amlc: the specs have errors; nothing was planned or applied\n");
+    exit_code = kExitSpecErrors;
+    return false;
+  }
+  std::string home = runtime::DefaultWorkspaceHome(options.dir, options.workspace);
+  auto workspace = runtime::Workspace::Open(home);
+  if (!workspace.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", workspace.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return false;
+  }
+  session.workspace = std::move(workspace.value());
+  if (lock) {
+    auto acquired = runtime::ApplyLock::Acquire(session.workspace->home(), options.lock_timeout, PrintLockWait);
+    if (!acquired.ok()) {
+      std::fprintf(stderr, "amlc: error: %s\n", acquired.status().message().c_str());
+      exit_code = kExitSpecErrors;
+      return false;
+    }
+    *lock = std::move(acquired.value());
+  }
+  std::string root = std::filesystem::is_directory(options.dir)
+                         ? options.dir
+                         : std::filesystem::path(options.dir).parent_path().string();
+  session.specs_root = std::filesystem::absolute(root.empty() ? "." : root).string();
+  session.applier = std::make_unique<runtime::Applier>(*session.workspace, session.compilation->graph,
+                                                       session.specs_root);
+  if (lock) {
+    if (int reaped = session.applier->ReapDeadRuns(); reaped > 0) {
+      std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", reaped, reaped == 1 ? "" : "s");
+    }
+  }
+  compiler::planner::PlanOptions plan_options;
+  for (const std::string& job : options.rerun) {
+    plan_options.rerun.insert(job.find('/') == std::string::npos ? "job/" + job : job);
+  }
+  std::vector<std::string> errors;
+  session.plan = compiler::planner::MakePlan(session.compilation->graph, *session.applier, plan_options, errors);
+  auto serial = session.workspace->state().StateSerial();
+  session.plan.state_serial = serial.ok() ? serial.value() : 0;
+  session.plan.specs_digest = Sha256Hex(compiler::ir::GraphToJson(session.compilation->graph));
+  for (const std::string& error : errors) std::fprintf(stderr, "amlc: error: %s\n", error.c_str());
+  if (!errors.empty()) {
+    exit_code = kExitSpecErrors;
+    return false;
+  }
+  return true;
+}
+
+void RunPlan(const ApplyOptions& options, int& exit_code) {
+  Session session;
+  if (!Prepare(options, session, exit_code, nullptr)) return;
+  exit_code = kExitOk;
+  if (options.json) {
+    std::fputs(compiler::planner::PlanToJson(session.plan).c_str(), stdout);
+  } else {
+    std::fputs(compiler::planner::PlanToText(session.plan, isatty(STDOUT_FILENO)).c_str(), stdout);
+  }
+}
+
+bool Confirm() {
+  if (!isatty(STDIN_FILENO)) return false;
+  std::printf("\nApply these actions? Only 'yes' is accepted: ");
+  std::fflush(stdout);
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes";
+}
+
+void RunApply(const ApplyOptions& options, int& exit_code) {
+  Session session;
+  std::unique_ptr<runtime::ApplyLock> lock;
+  if (!Prepare(options, session, exit_code, &lock)) return;
+  bool color = isatty(STDOUT_FILENO);
+  std::fputs(compiler::planner::PlanToText(session.plan, color).c_str(), stdout);
+  if (session.plan.empty()) {
+    exit_code = kExitOk;
+    return;
+  }
+  if (!options.auto_approve) {
+    if (!isatty(STDIN_FILENO)) {
+      std::fprintf(stderr, "amlc: error: not applying without confirmation; pass --auto-approve\n");
+      exit_code = kExitUsage;
+      return;
+    }
+    if (!Confirm()) {
+      std::printf("Apply cancelled.\n");
+      exit_code = kExitOk;
+      return;
+    }
+  }
+  std::printf("\n");
+  TerminalProgress progress(color);
+  std::string apply_id = "apply-" + std::to_string(runtime::NowMillis());
+  std::vector<runtime::ActionResult> results = runtime::ExecutePlan(
+      session.plan, *session.applier, progress, options.parallelism, session.workspace->state(), apply_id);
+  int succeeded = 0, failed = 0, skipped = 0;
+  for (const runtime::ActionResult& r : results) {
+    succeeded += r.outcome == runtime::Outcome::kSucceeded;
+    failed += r.outcome == runtime::Outcome::kFailed;
+    skipped += r.outcome == runtime::Outcome::kSkipped;
+  }
+  std::printf("\nApply %s: %d succeeded, %d failed, %d skipped.\n", failed + skipped ? "finished with failures" : "complete",
+              succeeded, failed, skipped);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].outcome == runtime::Outcome::kSucceeded) continue;
+    std::printf("  %s %s: %s\n", results[i].outcome == runtime::Outcome::kFailed ? "failed " : "skipped",
+                session.plan.actions[i].resource_id.c_str(), results[i].message.c_str());
+  }
+  exit_code = failed + skipped ? kExitSpecErrors : kExitOk;
+}
+
+void AddCommonOptions(CLI::App* command, ApplyOptions& options) {
+  command->add_option("dir", options.dir, "Folder (or single file) of specs")->capture_default_str();
+  command->add_option("--workspace", options.workspace,
+                      "Workspace home folder (default: $AMLC_WORKSPACE, else DIR/.amlc)");
+  command->add_option("--rerun", options.rerun, "Run JOB again even when a run with its key exists (repeatable)")
+      ->allow_extra_args(false);
+}
+
+}  // namespace
+
+void AddApplyCommands(CLI::App& app, int& exit_code) {
+  auto plan_options = std::make_shared<ApplyOptions>();
+  CLI::App* plan = app.add_subcommand("plan", "Show what apply would do: +create ~update -/+replace -destroy >run");
+  AddCommonOptions(plan, *plan_options);
+  plan->add_flag("--json", plan_options->json, "Print the plan as JSON");
+  plan->callback([plan_options, &exit_code] { RunPlan(*plan_options, exit_code); });
+
+  auto apply_options = std::make_shared<ApplyOptions>();
+  CLI::App* apply = app.add_subcommand("apply", "Carry out the plan: create resources, start runs");
+  AddCommonOptions(apply, *apply_options);
+  apply->add_flag("--auto-approve", apply_options->auto_approve, "Do not ask for confirmation");
+  apply->add_option("-j,--parallelism", apply_options->parallelism, "Actions at once")->capture_default_str();
+  apply->add_option("--lock-timeout", apply_options->lock_timeout,
+                    "Seconds to wait for another apply of the workspace")->capture_default_str();
+  apply->footer("Exit status: 0 all actions succeeded, 1 spec errors or failed actions, 2 usage errors.");
+  apply->callback([apply_options, &exit_code] { RunApply(*apply_options, exit_code); });
+}
+
+}  // namespace amlc::cli

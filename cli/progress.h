@@ -1,0 +1,46 @@
+#ifndef AMLC_CLI_PROGRESS_H_
+#define AMLC_CLI_PROGRESS_H_
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "runtime/executor/executor.h"
+
+namespace amlc::cli {
+
+/// Shows an apply as it goes. On a terminal: one line per action in flight
+/// with its elapsed time and latest status (a run's last metric), redrawn in
+/// place; finished actions scroll above. Elsewhere: one plain line per start
+/// and finish.
+class TerminalProgress : public runtime::ProgressReporter {
+ public:
+  explicit TerminalProgress(bool interactive);
+  ~TerminalProgress() override;
+
+  void Started(size_t index, const compiler::planner::Action& action) override;
+  void Progress(size_t index, const std::string& status) override;
+  void Finished(size_t index, const compiler::planner::Action& action,
+                const runtime::ActionResult& result, double seconds) override;
+
+ private:
+  struct InFlight {
+    std::string label;
+    std::string status;
+    std::chrono::steady_clock::time_point started;
+  };
+  void Redraw();  // with mutex_ held
+
+  bool interactive_;
+  std::mutex mutex_;
+  std::map<size_t, InFlight> in_flight_;
+  size_t drawn_lines_ = 0;
+  bool stop_ = false;
+  std::thread ticker_;
+};
+
+}  // namespace amlc::cli
+
+#endif  // AMLC_CLI_PROGRESS_H_

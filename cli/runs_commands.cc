@@ -1,0 +1,264 @@
+#include "cli/runs_commands.h"
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/output.h"
+#include "runtime/compute/local_runner.h"
+#include "runtime/workspace/workspace.h"
+
+namespace amlc::cli {
+
+namespace {
+
+using nlohmann::json;
+using runtime::RunRecord;
+
+struct RunsOptions {
+  std::string workspace;
+  std::string experiment;
+  std::string status;
+  std::string run_id;
+  std::string metric;
+  bool json_output = false;
+  bool csv = false;
+  bool follow = false;
+};
+
+std::unique_ptr<runtime::Workspace> OpenWorkspace(const RunsOptions& options, int& exit_code) {
+  std::string home = runtime::DefaultWorkspaceHome(".", options.workspace);
+  if (!std::filesystem::exists(home + "/state.db")) {
+    std::fprintf(stderr, "amlc: error: no workspace at '%s' (apply some specs first, or pass --workspace)\n",
+                 home.c_str());
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  auto workspace = runtime::Workspace::Open(home);
+  if (!workspace.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", workspace.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return nullptr;
+  }
+  return std::move(workspace.value());
+}
+
+std::string Time(int64_t millis) {
+  if (millis == 0) return "-";
+  std::time_t seconds = millis / 1000;
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::gmtime(&seconds));
+  return text;
+}
+
+std::string Duration(const RunRecord& run) {
+  if (run.started_at == 0) return "-";
+  int64_t end = run.ended_at ? run.ended_at : runtime::NowMillis();
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fs", (end - run.started_at) / 1000.0);
+  return text;
+}
+
+std::string MetricText(const runtime::MetricPoint& point) {
+  if (!point.text.empty()) return point.text;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", point.value);
+  return text;
+}
+
+json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
+  json metrics = json::object();
+  if (auto latest = workspace.state().LatestMetrics(run.id); latest.ok()) {
+    for (const auto& point : latest.value()) {
+      metrics[point.name] = point.text.empty() ? json(point.value) : json(point.text);
+    }
+  }
+  return {{"id", run.id},           {"experiment", run.experiment},
+          {"job", run.job_id},      {"status", runtime::RunStatusName(run.status)},
+          {"run_key", run.run_key}, {"parent", run.parent_run_id},
+          {"compute", run.compute}, {"command", run.command},
+          {"snapshot", run.snapshot_digest},
+          {"created_at", Time(run.created_at)}, {"started_at", Time(run.started_at)},
+          {"ended_at", Time(run.ended_at)},     {"duration", Duration(run)},
+          {"exit_code", run.exit_code},         {"error", run.error},
+          {"params", json::parse(run.params_json, nullptr, false)},
+          {"outputs", json::parse(run.outputs_json, nullptr, false)},
+          {"metrics", metrics}};
+}
+
+void RunsList(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  runtime::RunQuery query;
+  query.experiment = options.experiment;
+  if (!options.status.empty()) {
+    query.status = runtime::ParseRunStatus(options.status);
+    if (!query.status) {
+      std::fprintf(stderr, "amlc: error: unknown status '%s' (Queued, Running, Completed, Failed, Canceled)\n",
+                   options.status.c_str());
+      exit_code = kExitUsage;
+      return;
+    }
+  }
+  auto runs = workspace->state().ListRuns(query);
+  if (!runs.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", runs.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  exit_code = kExitOk;
+  if (options.json_output) {
+    json out = json::array();
+    for (const RunRecord& run : runs.value()) out.push_back(RunJson(*workspace, run));
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("%-40s %-14s %-10s %-20s %8s  %s\n", "RUN", "EXPERIMENT", "STATUS", "STARTED", "DURATION", "METRICS");
+  for (const RunRecord& run : runs.value()) {
+    std::string metrics;
+    if (auto latest = workspace->state().LatestMetrics(run.id); latest.ok()) {
+      for (const auto& point : latest.value()) {
+        metrics += (metrics.empty() ? "" : " ") + point.name + "=" + MetricText(point);
+      }
+    }
+    std::printf("%-40s %-14s %-10s %-20s %8s  %s\n", run.id.c_str(), run.experiment.c_str(),
+                runtime::RunStatusName(run.status), Time(run.started_at).c_str(), Duration(run).c_str(),
+                metrics.c_str());
+  }
+}
+
+std::optional<RunRecord> FindRun(runtime::Workspace& workspace, const std::string& id, int& exit_code) {
+  auto run = workspace.state().GetRun(id);
+  if (!run.ok() || !run.value()) {
+    std::fprintf(stderr, "amlc: error: no run '%s' in this workspace\n", id.c_str());
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return *run.value();
+}
+
+void RunsShow(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  auto run = FindRun(*workspace, options.run_id, exit_code);
+  if (!run) return;
+  exit_code = kExitOk;
+  json out = RunJson(*workspace, *run);
+  if (options.json_output) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  for (auto& [key, value] : out.items()) {
+    std::printf("%-11s %s\n", (key + ":").c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  }
+}
+
+void RunsLogs(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  auto run = FindRun(*workspace, options.run_id, exit_code);
+  if (!run) return;
+  exit_code = kExitOk;
+  std::string path = workspace->run_dir(run->id) + "/output.log";
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  while (true) {
+    while (std::getline(in, line)) std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+    if (!options.follow) return;
+    auto now = workspace->state().GetRun(run->id);
+    if (now.ok() && now.value() && now.value()->status != runtime::RunStatus::kRunning &&
+        now.value()->status != runtime::RunStatus::kQueued) {
+      return;
+    }
+    in.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void RunsCancel(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  Status status = runtime::CancelRun(*workspace, options.run_id);
+  if (!status.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
+    exit_code = status.code() == StatusCode::kNotFound ? kExitUsage : kExitSpecErrors;
+    return;
+  }
+  std::printf("canceled %s\n", options.run_id.c_str());
+  exit_code = kExitOk;
+}
+
+void Metrics(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  if (!FindRun(*workspace, options.run_id, exit_code)) return;
+  auto points = workspace->state().Metrics(options.run_id, options.metric);
+  if (!points.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", points.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  exit_code = kExitOk;
+  if (options.json_output) {
+    json out = json::array();
+    for (const auto& p : points.value()) {
+      out.push_back({{"name", p.name}, {"step", p.step}, {"value", p.text.empty() ? json(p.value) : json(p.text)},
+                     {"timestamp", p.timestamp}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf(options.csv ? "name,step,value,timestamp\n" : "%-24s %8s  %-14s %s\n", "NAME", "STEP", "VALUE", "TIME");
+  for (const auto& p : points.value()) {
+    if (options.csv) {
+      std::printf("%s,%lld,%s,%lld\n", p.name.c_str(), static_cast<long long>(p.step), MetricText(p).c_str(),
+                  static_cast<long long>(p.timestamp));
+    } else {
+      std::printf("%-24s %8lld  %-14s %s\n", p.name.c_str(), static_cast<long long>(p.step), MetricText(p).c_str(),
+                  Time(p.timestamp).c_str());
+    }
+  }
+}
+
+}  // namespace
+
+void AddRunsCommands(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<RunsOptions>();
+  CLI::App* runs = app.add_subcommand("runs", "Query runs: list, show, logs, cancel");
+  runs->require_subcommand(1);
+  auto common = [&](CLI::App* command) {
+    command->add_option("--workspace", options->workspace, "Workspace home (default: $AMLC_WORKSPACE, else ./.amlc)");
+    command->add_flag("--json", options->json_output, "Print JSON");
+  };
+  CLI::App* list = runs->add_subcommand("list", "List runs, newest first");
+  common(list);
+  list->add_option("--experiment", options->experiment, "Only this experiment's runs");
+  list->add_option("--status", options->status, "Only runs with this status");
+  list->callback([options, &exit_code] { RunsList(*options, exit_code); });
+  CLI::App* show = runs->add_subcommand("show", "A run's metadata, parameters, metrics and outputs");
+  common(show);
+  show->add_option("run", options->run_id, "Run id")->required();
+  show->callback([options, &exit_code] { RunsShow(*options, exit_code); });
+  CLI::App* logs = runs->add_subcommand("logs", "A run's output (stdout and stderr)");
+  common(logs);
+  logs->add_option("run", options->run_id, "Run id")->required();
+  logs->add_flag("-f,--follow", options->follow, "Keep printing until the run ends");
+  logs->callback([options, &exit_code] { RunsLogs(*options, exit_code); });
+  CLI::App* cancel = runs->add_subcommand("cancel", "End a running run's whole process group");
+  common(cancel);
+  cancel->add_option("run", options->run_id, "Run id")->required();
+  cancel->callback([options, &exit_code] { RunsCancel(*options, exit_code); });
+
+  CLI::App* metrics = app.add_subcommand("metrics", "A run's logged metrics");
+  common(metrics);
+  metrics->add_option("run", options->run_id, "Run id")->required();
+  metrics->add_option("--name", options->metric, "Only this metric");
+  metrics->add_flag("--csv", options->csv, "Print CSV");
+  metrics->callback([options, &exit_code] { Metrics(*options, exit_code); });
+}
+
+}  // namespace amlc::cli

@@ -1,0 +1,65 @@
+#ifndef AMLC_COMPILER_PLANNER_PLAN_H_
+#define AMLC_COMPILER_PLANNER_PLAN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace amlc::compiler::planner {
+
+enum class ActionType { kCreate, kUpdate, kReplace, kDelete, kRun };
+
+/// "+", "~", "-/+", "-", ">".
+const char* ActionSymbol(ActionType type);
+const char* ActionName(ActionType type);
+
+struct FieldChange {
+  std::string field;      // "max_concurrent", "inputs.C"
+  std::string old_value;  // JSON text; "" when the field is new
+  std::string new_value;  // JSON text; "" when the field is gone
+};
+
+/// One thing apply will do, and why.
+struct Action {
+  ActionType type = ActionType::kCreate;
+  std::string resource_id;
+  std::string kind;
+  std::vector<std::string> reasons;   // "no completed run with this key", "code snapshot changed: 1 file"
+  std::vector<FieldChange> changes;
+  std::string digest;                 // desired-state digest to record
+  std::string run_key;                // kRun: the key, or "" when known after apply
+  bool known_after_apply = false;     // kRun whose inputs come from runs not yet finished
+  std::vector<size_t> after;          // indices of actions that must finish first
+};
+
+/// A resource whose kind amlc cannot carry out yet: listed, never applied.
+struct Deferred {
+  std::string resource_id;
+  std::string reason;
+};
+
+/// The plan: actions in dependency order, plus what is already up to date.
+struct Plan {
+  std::vector<Action> actions;
+  std::vector<Deferred> deferred;
+  int up_to_date = 0;
+  int64_t state_serial = 0;  // the state it was made against
+  std::string specs_digest;  // digest of the compiled graph it was made from
+
+  int Count(ActionType type) const;
+  bool empty() const { return actions.empty(); }
+};
+
+/// Terraform-style text: one line per action with its symbol, changed fields
+/// and reasons, then "Plan: 2 to add, 1 to change, 0 to destroy, 1 run to start."
+std::string PlanToText(const Plan& plan, bool color);
+/// The summary line alone.
+std::string PlanSummary(const Plan& plan);
+/// The same as JSON; PlanFromJson reads it back (for `plan -out` / `apply FILE`).
+std::string PlanToJson(const Plan& plan);
+bool PlanFromJson(const std::string& json, Plan& plan, std::string& error);
+
+}  // namespace amlc::compiler::planner
+
+#endif  // AMLC_COMPILER_PLANNER_PLAN_H_

@@ -1,0 +1,385 @@
+// Implementation notes: a job's run key is the SHA-256 of its key parts:
+// the code snapshot's tree digest, the command, the environment's digest,
+// the compute target's type and one part per input (a literal's JSON, a local
+// file's or folder's digest, or the digest of the upstream run's output). The
+// parts are kept in the run record so the next plan can say which changed.
+#include "runtime/apply/applier.h"
+
+#include <signal.h>
+
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "compiler/support/digest.h"
+
+namespace amlc::runtime {
+
+namespace fs = std::filesystem;
+using compiler::ir::Ref;
+using compiler::ir::Resource;
+using compiler::ir::Value;
+using compiler::planner::Action;
+using compiler::planner::ActionType;
+using compiler::planner::JobObservation;
+using compiler::planner::RecordedResource;
+
+namespace {
+
+std::string StringField(const Value& spec, std::string_view key) {
+  const Value* value = spec.Find(key);
+  return value && value->is_string() ? value->as_string() : "";
+}
+
+std::string NewRunId(const std::string& job_name) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+  static std::mt19937 random{std::random_device{}()};
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(random() & 0xFFFF));
+  std::string name = job_name;
+  for (char& c : name) c = c == '/' ? '.' : c;
+  return name + "-" + stamp + "-" + suffix;
+}
+
+std::string Join(const std::map<std::string, std::string>& parts) {
+  std::string text;
+  for (const auto& [key, value] : parts) text += key + "=" + value + "\n";
+  return text;
+}
+
+}  // namespace
+
+std::string Applier::PathDigest(const std::string& path) {
+  if (fs::is_directory(path)) {
+    auto snapshot = workspace_.snapshots().Scan(path);
+    return snapshot.ok() ? snapshot->tree_digest : "";
+  }
+  auto digest = DigestFile(path);
+  return digest.ok() ? digest.value() : "";
+}
+
+std::vector<RecordedResource> Applier::Recorded() {
+  std::vector<RecordedResource> out;
+  auto records = workspace_.state().ListResources();
+  if (!records.ok()) return out;
+  for (const ResourceRecord& r : records.value()) out.push_back({r.id, r.kind, r.digest, r.spec_json});
+  return out;
+}
+
+std::optional<std::string> Applier::Unsupported(const Resource& r) {
+  if (r.kind == "job" && !r.parent.empty()) return "pipeline steps run with their pipeline, which arrives later";
+  if (r.kind == "job" && r.type != "command") return r.type + " jobs are not carried out yet";
+  if (r.kind == "compute" && r.type != "local") return r.type + " compute targets are not carried out yet";
+  if (r.kind == "datastore" && StringField(r.spec, "type") != "local") {
+    return "only local-folder datastores are reachable from this machine";
+  }
+  if (r.kind == "model") return "the model registry is not carried out yet";
+  if (r.kind == "image") return "image builds are not carried out yet";
+  if (r.kind == "endpoint" || r.kind == "deployment") return "web-service deployments are not carried out yet";
+  if (r.kind == "schedule") return "schedules are started by amlc reconcile, which is not carried out yet";
+  return std::nullopt;
+}
+
+std::string Applier::LocalPath(const std::string& relative) const {
+  if (!relative.empty() && relative[0] == '/') return relative;
+  return (fs::path(specs_root_) / relative).lexically_normal().string();
+}
+
+std::map<std::string, std::string> Applier::UpstreamRuns(size_t job) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, std::string> runs;
+  for (const compiler::ir::Dependency& d : graph_.dependencies()) {
+    if (d.from != job || graph_.resource(d.to).kind != "job") continue;
+    auto it = run_of_.find(graph_.resource(d.to).id());
+    if (it != run_of_.end()) runs[it->first] = it->second;
+  }
+  return runs;
+}
+
+JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
+                                   const std::map<std::string, std::string>& upstream_runs) {
+  JobObservation seen;
+  const Resource& r = graph.resource(job);
+  std::string code = StringField(r.spec, "code");
+  if (!code.empty()) {
+    auto snapshot = workspace_.snapshots().Scan(LocalPath(code));
+    if (!snapshot.ok()) {
+      seen.status = snapshot.status();
+      return seen;
+    }
+    seen.key_parts["code"] = snapshot->tree_digest;
+  }
+  seen.key_parts["command"] = StringField(r.spec, "command");
+  if (const Value* env = r.spec.Find("environment"); env && env->is_ref()) {
+    auto target = graph.Find(env->as_ref().target);
+    seen.key_parts["environment"] = target ? graph.resource(*target).digest : env->as_ref().target;
+  } else if (env) {
+    seen.key_parts["environment"] = Sha256Hex(env->ToJson());
+  }
+  std::string compute = "local";
+  if (const Value* ref = r.spec.Find("compute"); ref && ref->is_ref()) {
+    auto target = graph.Find(ref->as_ref().target);
+    if (target) compute = graph.resource(*target).type;
+  }
+  seen.key_parts["compute"] = compute;
+  if (const Value* inputs = r.spec.Find("inputs"); inputs && inputs->is_map()) {
+    for (const auto& [name, input] : inputs->entries()) {
+      const Value* path = input.is_map() ? input.Find("path") : nullptr;
+      std::string part;
+      if (path && path->is_ref() && !path->as_ref().external) {
+        const Ref& ref = path->as_ref();
+        auto upstream = upstream_runs.find(ref.target);
+        if (upstream == upstream_runs.end()) {
+          seen.status = Status(StatusCode::kFailedPrecondition, "input '" + name + "' has no upstream run");
+          return seen;
+        }
+        auto run = workspace_.state().GetRun(upstream->second);
+        nlohmann::json outputs = run.ok() && run.value()
+                                     ? nlohmann::json::parse(run.value()->outputs_json, nullptr, false)
+                                     : nlohmann::json();
+        std::string output = ref.member.substr(ref.member.find('.') + 1);
+        part = outputs.is_object() && outputs.contains(output) ? outputs[output].value("digest", "") : "";
+      } else if (path && path->is_string()) {
+        part = PathDigest(LocalPath(path->as_string()));
+      } else {
+        part = input.ToJson();
+      }
+      seen.key_parts["input:" + name] = part;
+    }
+  }
+  seen.run_key = Sha256Hex(Join(seen.key_parts));
+  if (auto done = workspace_.state().FindCompletedRun(r.id(), seen.run_key); done.ok() && done.value()) {
+    seen.completed_run = done.value()->id;
+    std::lock_guard<std::mutex> lock(mutex_);
+    run_of_[r.id()] = seen.completed_run;
+  }
+  if (auto active = workspace_.state().FindActiveRuns(r.id(), seen.run_key); active.ok() && !active->empty()) {
+    seen.active_run = active->front().id;
+  }
+  RunQuery query;
+  query.job_id = r.id();
+  query.limit = 1;
+  if (auto last = workspace_.state().ListRuns(query); last.ok() && !last->empty()) {
+    nlohmann::json params = nlohmann::json::parse(last->front().params_json, nullptr, false);
+    if (params.is_object() && params.contains("key_parts")) {
+      for (auto& [key, value] : params["key_parts"].items()) seen.last_parts[key] = value.get<std::string>();
+    }
+    if (seen.last_parts.count("code") && seen.key_parts.count("code") &&
+        seen.last_parts["code"] != seen.key_parts["code"]) {
+      auto before = workspace_.snapshots().Load(seen.last_parts["code"]);
+      auto now = workspace_.snapshots().Scan(LocalPath(code));
+      if (before.ok() && now.ok()) {
+        std::map<std::string, std::string> old_files, new_files;
+        for (const SnapshotFile& f : before->files) old_files[f.path] = f.digest;
+        for (const SnapshotFile& f : now->files) new_files[f.path] = f.digest;
+        int changed = 0;
+        for (const auto& [path, digest] : new_files) changed += !old_files.count(path) || old_files[path] != digest;
+        for (const auto& [path, digest] : old_files) changed += !new_files.count(path);
+        seen.changed_files = changed;
+      }
+    }
+  }
+  return seen;
+}
+
+ActionResult Applier::Run(const Action& action, const std::function<void(const std::string&)>& progress) {
+  if (action.type == ActionType::kDelete) {
+    Status status = workspace_.state().DeleteResource(action.resource_id);
+    return status.ok() ? ActionResult{Outcome::kSucceeded, "removed"}
+                       : ActionResult{Outcome::kFailed, status.message()};
+  }
+  auto index = graph_.Find(action.resource_id);
+  if (!index) return {Outcome::kFailed, action.resource_id + " is not in the specs"};
+  const Resource& r = graph_.resource(*index);
+  if (action.type == ActionType::kRun) return RunJob(action, r, progress);
+  return ApplyRecord(action, r);
+}
+
+ActionResult Applier::ApplyRecord(const Action& action, const Resource& r) {
+  if (r.kind == "experiment") {
+    if (Status s = workspace_.state().EnsureExperiment(r.name); !s.ok()) return {Outcome::kFailed, s.message()};
+  }
+  if (r.kind == "environment") {
+    std::string python = StringField(r.spec, "python");
+    if (!python.empty() && access(python.c_str(), X_OK) != 0) {
+      return {Outcome::kFailed, "interpreter '" + python + "' does not exist or is not executable"};
+    }
+  }
+  if (r.kind == "datastore") {
+    std::string path = StringField(r.spec, "path");
+    std::error_code error;
+    if (!path.empty()) fs::create_directories(path[0] == '/' ? path : workspace_.home() + "/" + path, error);
+    if (error) return {Outcome::kFailed, "cannot create the datastore folder: " + error.message()};
+  }
+  ResourceRecord record;
+  record.id = r.id();
+  record.kind = r.kind;
+  record.name = r.name;
+  record.version = r.version;
+  record.digest = r.digest;
+  record.spec_json = r.spec.ToJson();
+  record.updated_at = NowMillis();
+  Status status = workspace_.state().PutResource(record);
+  if (!status.ok()) return {Outcome::kFailed, status.message()};
+  return {Outcome::kSucceeded, action.type == ActionType::kCreate ? "created" : "updated"};
+}
+
+std::string Applier::InputValue(const Value& input) {
+  if (!input.is_map()) {
+    return input.is_string() ? input.as_string() : input.ToJson();
+  }
+  const Value* path = input.Find("path");
+  if (path && path->is_string()) return LocalPath(path->as_string());
+  if (path && path->is_ref() && !path->as_ref().external) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto run = run_of_.find(path->as_ref().target);
+    if (run != run_of_.end()) {
+      return workspace_.run_outputs(run->second) + "/" +
+             path->as_ref().member.substr(path->as_ref().member.find('.') + 1);
+    }
+  }
+  for (const char* literal : {"value", "default"}) {
+    if (const Value* v = input.Find(literal)) return v->is_string() ? v->as_string() : v->ToJson();
+  }
+  return "";
+}
+
+std::string Applier::ExpandCommand(const Resource& job, const std::string& work) {
+  std::string command = StringField(job.spec, "command");
+  const Value* inputs = job.spec.Find("inputs");
+  std::string out;
+  for (size_t i = 0; i < command.size();) {
+    if (command.compare(i, 3, "$[[") == 0 || command.compare(i, 2, "]]") == 0) {
+      i += command.compare(i, 3, "$[[") == 0 ? 3 : 2;  // optional segments: every input is given
+      continue;
+    }
+    if (command.compare(i, 3, "${{") != 0) {
+      out += command[i++];
+      continue;
+    }
+    size_t close = command.find("}}", i);
+    std::string expression = command.substr(i + 3, close - i - 3);
+    expression.erase(0, expression.find_first_not_of(' '));
+    expression.erase(expression.find_last_not_of(' ') + 1);
+    if (expression.rfind("inputs.", 0) == 0 && inputs) {
+      const Value* input = inputs->Find(expression.substr(7));
+      out += input ? InputValue(*input) : "";
+    } else if (expression.rfind("outputs.", 0) == 0) {
+      out += work + "/outputs/" + expression.substr(8);
+    } else if (expression == "name") {
+      out += job.name;
+    }
+    i = close + 2;
+  }
+  return out;
+}
+
+RunRequest Applier::MakeRequest(const Resource& job, const std::string& run_id) {
+  RunRequest request;
+  request.command = ExpandCommand(job, runner_.work_dir(run_id));
+  if (const Value* env = job.spec.Find("environment"); env && env->is_ref()) {
+    if (auto target = graph_.Find(env->as_ref().target)) {
+      request.python = StringField(graph_.resource(*target).spec, "python");
+    }
+  } else if (env && env->is_map()) {
+    request.python = StringField(*env, "python");
+  }
+  if (const Value* outputs = job.spec.Find("outputs"); outputs && outputs->is_map()) {
+    for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
+  }
+  if (const Value* variables = job.spec.Find("environment_variables"); variables && variables->is_map()) {
+    for (const auto& [name, value] : variables->entries()) {
+      request.env[name] = value.is_string() ? value.as_string() : value.ToJson();
+    }
+  }
+  if (const Value* limits = job.spec.Find("limits"); limits && limits->is_map()) {
+    if (const Value* timeout = limits->Find("timeout"); timeout && timeout->type() == Value::Type::kInt) {
+      request.timeout_seconds = timeout->as_int();
+    }
+  }
+  return request;
+}
+
+ActionResult Applier::RunJob(const Action& action, const Resource& job,
+                             const std::function<void(const std::string&)>& progress) {
+  JobObservation seen = ObserveJob(graph_, *graph_.Find(job.id()), UpstreamRuns(*graph_.Find(job.id())));
+  if (!seen.status.ok()) return {Outcome::kFailed, seen.status.message()};
+  bool forced = action.reasons.size() == 1 && action.reasons[0] == "--rerun";
+  if (!seen.completed_run.empty() && !forced) {
+    return {Outcome::kSucceeded, "up to date after all: run " + seen.completed_run};
+  }
+  RunRecord run;
+  if (!seen.active_run.empty() && !forced) {
+    auto active = workspace_.state().GetRun(seen.active_run);
+    if (!active.ok() || !active.value()) return {Outcome::kFailed, "cannot read run " + seen.active_run};
+    run = *active.value();
+    runner_.Attach(run, MakeRequest(job, run.id), progress);
+  } else {
+    std::string code = StringField(job.spec, "code");
+    run.id = NewRunId(job.name);
+    run.job_id = job.id();
+    run.run_key = seen.run_key;
+    const Value* experiment = job.spec.Find("experiment_name");
+    run.experiment = experiment && experiment->is_ref()
+                         ? experiment->as_ref().target.substr(experiment->as_ref().target.find('/') + 1)
+                         : job.name;
+    run.compute = seen.key_parts["compute"];
+    run.created_at = NowMillis();
+    nlohmann::json params;
+    params["key_parts"] = seen.key_parts;
+    if (const Value* inputs = job.spec.Find("inputs")) params["inputs"] = nlohmann::json::parse(inputs->ToJson());
+    run.params_json = params.dump();
+    if (Status s = workspace_.state().EnsureExperiment(run.experiment); !s.ok()) return {Outcome::kFailed, s.message()};
+    if (!code.empty()) {
+      auto snapshot = workspace_.snapshots().Take(LocalPath(code));
+      if (!snapshot.ok()) return {Outcome::kFailed, snapshot.status().message()};
+      run.snapshot_digest = snapshot->tree_digest;
+    }
+    RunRequest request = MakeRequest(job, run.id);
+    run.command = request.command;
+    if (Status s = workspace_.state().InsertRun(run); !s.ok()) return {Outcome::kFailed, s.message()};
+    progress("run " + run.id);
+    runner_.Execute(run, request, progress);
+  }
+  if (run.status != RunStatus::kCompleted) {
+    return {Outcome::kFailed, "run " + run.id + " " + RunStatusName(run.status) +
+                                  (run.error.empty() ? "" : ": " + run.error)};
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    run_of_[job.id()] = run.id;
+  }
+  ResourceRecord record;
+  record.id = job.id();
+  record.kind = job.kind;
+  record.name = job.name;
+  record.digest = job.digest;
+  record.spec_json = job.spec.ToJson();
+  record.updated_at = NowMillis();
+  workspace_.state().PutResource(record);
+  return {Outcome::kSucceeded, "run " + run.id + " Completed"};
+}
+
+int Applier::ReapDeadRuns() {
+  RunQuery query;
+  query.status = RunStatus::kRunning;
+  auto running = workspace_.state().ListRuns(query);
+  if (!running.ok()) return 0;
+  int reaped = 0;
+  for (RunRecord run : running.value()) {
+    if (run.pid > 0 && kill(static_cast<pid_t>(run.pid), 0) == 0) continue;  // still running
+    std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
+    if (fs::exists(exit_file)) continue;  // finished; the next apply attaches and collects it
+    run.status = RunStatus::kFailed;
+    run.error = "its process died (the apply that started it was killed?)";
+    run.ended_at = NowMillis();
+    workspace_.state().UpdateRun(run);
+    ++reaped;
+  }
+  return reaped;
+}
+
+}  // namespace amlc::runtime

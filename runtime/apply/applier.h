@@ -1,0 +1,62 @@
+#ifndef AMLC_RUNTIME_APPLY_APPLIER_H_
+#define AMLC_RUNTIME_APPLY_APPLIER_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "compiler/ir/graph.h"
+#include "compiler/planner/planner.h"
+#include "runtime/compute/local_runner.h"
+#include "runtime/executor/executor.h"
+#include "runtime/workspace/workspace.h"
+
+namespace amlc::runtime {
+
+/// The runtime side of plan and apply for one compiled spec folder: it tells
+/// the planner what is recorded and observed (PlanEnvironment), and carries
+/// out the plan's actions with the drivers (ActionRunner).
+class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
+ public:
+  /// `specs_root` is the folder the graph's relative paths start from.
+  Applier(Workspace& workspace, const compiler::ir::Graph& graph, std::string specs_root)
+      : workspace_(workspace), graph_(graph), specs_root_(std::move(specs_root)), runner_(workspace) {}
+
+  // PlanEnvironment
+  std::vector<compiler::planner::RecordedResource> Recorded() override;
+  compiler::planner::JobObservation ObserveJob(
+      const compiler::ir::Graph& graph, size_t job,
+      const std::map<std::string, std::string>& upstream_runs) override;
+  std::optional<std::string> Unsupported(const compiler::ir::Resource& resource) override;
+
+  // ActionRunner
+  ActionResult Run(const compiler::planner::Action& action,
+                   const std::function<void(const std::string&)>& progress) override;
+
+  /// Marks Running runs whose process is gone as Failed (after an apply was
+  /// killed); returns how many.
+  int ReapDeadRuns();
+
+ private:
+  ActionResult ApplyRecord(const compiler::planner::Action& action, const compiler::ir::Resource& r);
+  ActionResult RunJob(const compiler::planner::Action& action, const compiler::ir::Resource& job,
+                      const std::function<void(const std::string&)>& progress);
+  RunRequest MakeRequest(const compiler::ir::Resource& job, const std::string& run_id);
+  std::string ExpandCommand(const compiler::ir::Resource& job, const std::string& work);
+  std::string InputValue(const compiler::ir::Value& input);
+  std::string LocalPath(const std::string& relative) const;
+  /// A folder's tree digest or a file's digest; "" when it cannot be read.
+  std::string PathDigest(const std::string& path);
+  std::map<std::string, std::string> UpstreamRuns(size_t job);
+
+  Workspace& workspace_;
+  const compiler::ir::Graph& graph_;
+  std::string specs_root_;
+  LocalRunner runner_;
+  std::mutex mutex_;
+  std::map<std::string, std::string> run_of_;  // job id -> the completed run its dependants read
+};
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_APPLY_APPLIER_H_

@@ -1,0 +1,257 @@
+// Implementation notes: a run's process is started with fork+setsid so it
+// has its own process group (cancel and timeout signal the whole group, not
+// only the shell). The wrapper `( CMD ); echo $? > exit_code` is what lets
+// another apply learn how a run ended when the apply that started it died.
+// The loop in WaitAndFinish polls every 100 ms: for the child's exit (or, when
+// attached, for the pid to vanish), for new tracking records, for the timeout
+// and for a cancel recorded by `amlc runs cancel`.
+#include "runtime/compute/local_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "runtime/compute/tracking_reader.h"
+
+#ifndef AMLC_SOURCE_PYTHON_DIR
+#define AMLC_SOURCE_PYTHON_DIR "python"
+#endif
+
+namespace amlc::runtime {
+
+namespace fs = std::filesystem;
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string PythonModuleDir() {
+  if (const char* dir = std::getenv("AMLC_PYTHON_DIR"); dir && *dir) return dir;
+  return AMLC_SOURCE_PYTHON_DIR;
+}
+
+namespace {
+
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string LastLines(const std::string& path, int count) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t pos = text.size();
+  while (pos > 0 && (text[pos - 1] == '\n')) --pos;
+  for (int lines = 0; pos > 0 && lines < count; --pos) {
+    if (text[pos - 1] == '\n' && ++lines == count) break;
+  }
+  std::string tail = text.substr(pos, 2000);
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  return tail;
+}
+
+bool ReadExitCode(const std::string& path, int& code) {
+  std::ifstream in(path);
+  return static_cast<bool>(in >> code);
+}
+
+// Runs in the child after fork: never returns.
+[[noreturn]] void StartChild(const std::string& work, const std::string& log, const std::string& script,
+                             const std::map<std::string, std::string>& env) {
+  setsid();
+  if (chdir(work.c_str()) != 0) _exit(127);
+  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd >= 0) {
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+  }
+  int null = open("/dev/null", O_RDONLY);
+  if (null >= 0) dup2(null, STDIN_FILENO);
+  for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
+  execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+  _exit(127);
+}
+
+}  // namespace
+
+void LocalRunner::Fail(RunRecord& run, const std::string& error) {
+  run.status = RunStatus::kFailed;
+  run.error = error;
+  run.ended_at = NowMillis();
+  workspace_.state().UpdateRun(run);
+}
+
+void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
+                          const std::function<void(const std::string&)>& progress) {
+  std::string work = work_dir(run.id);
+  std::error_code error;
+  fs::remove_all(work, error);
+  // A job without `code` runs in an empty folder.
+  Status prepared = run.snapshot_digest.empty()
+                        ? Status::Ok()
+                        : workspace_.snapshots().Materialize(run.snapshot_digest, work);
+  if (!prepared.ok()) {
+    Fail(run, "cannot prepare the work folder: " + prepared.message());
+    return;
+  }
+  for (const char* sub : {"/outputs", "/logs", "/.amlc-bin"}) fs::create_directories(work + sub, error);
+  for (const std::string& name : request.output_names) fs::create_directories(work + "/outputs/" + name, error);
+
+  std::map<std::string, std::string> env = request.env;
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  if (!request.python.empty()) {
+    // `python` in the command means the environment's interpreter.
+    fs::create_symlink(request.python, work + "/.amlc-bin/python", error);
+    fs::create_symlink(request.python, work + "/.amlc-bin/python3", error);
+    path = work + "/.amlc-bin:" + path;
+  }
+  env["PATH"] = path;
+  std::string python_path = PythonModuleDir();
+  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += std::string(":") + existing;
+  env["PYTHONPATH"] = python_path;
+  env["AMLC_RUN_ID"] = run.id;
+  env["AMLC_EXPERIMENT"] = run.experiment;
+  env["AMLC_TRACKING_FILE"] = workspace_.run_dir(run.id) + "/tracking.jsonl";
+  env["AMLC_OUTPUTS_DIR"] = work + "/outputs";
+
+  std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
+  fs::remove(exit_file, error);
+  std::string script = "( " + request.command + " ); code=$?; echo $code > " + ShellQuote(exit_file) +
+                       "; exit $code";
+  pid_t pid = fork();
+  if (pid < 0) {
+    Fail(run, "cannot start the process: fork failed");
+    return;
+  }
+  if (pid == 0) StartChild(work, log_path(run.id), script, env);
+  run.pid = pid;
+  run.status = RunStatus::kRunning;
+  run.started_at = NowMillis();
+  run.work_dir = work;
+  workspace_.state().UpdateRun(run);
+  WaitAndFinish(run, request, progress, /*own_child=*/true);
+}
+
+void LocalRunner::Attach(RunRecord& run, const RunRequest& request,
+                         const std::function<void(const std::string&)>& progress) {
+  WaitAndFinish(run, request, progress, /*own_child=*/false);
+}
+
+void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
+                                const std::function<void(const std::string&)>& progress,
+                                bool own_child) {
+  TrackingReader tracking(workspace_.run_dir(run.id) + "/tracking.jsonl", workspace_.state(), run);
+  std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
+  auto started = std::chrono::steady_clock::now();
+  bool timed_out = false;
+  int wait_status = 0;
+  bool exited = false;
+  while (!exited) {
+    if (own_child) {
+      exited = waitpid(static_cast<pid_t>(run.pid), &wait_status, WNOHANG) == run.pid;
+    } else {
+      exited = kill(static_cast<pid_t>(run.pid), 0) != 0;
+    }
+    tracking.Poll();
+    if (progress && !tracking.latest().empty()) progress(tracking.latest());
+    if (exited) break;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (request.timeout_seconds > 0 && elapsed > request.timeout_seconds && !timed_out) {
+      timed_out = true;
+      kill(-static_cast<pid_t>(run.pid), SIGTERM);
+    }
+    if (timed_out && elapsed > request.timeout_seconds + 3) kill(-static_cast<pid_t>(run.pid), SIGKILL);
+    auto current = workspace_.state().GetRun(run.id);
+    if (current.ok() && current.value() && current.value()->status == RunStatus::kCanceled) {
+      kill(-static_cast<pid_t>(run.pid), SIGKILL);
+      if (own_child) waitpid(static_cast<pid_t>(run.pid), &wait_status, 0);
+      run = *current.value();
+      tracking.FinishChildren(RunStatus::kCanceled);
+      Collect(run, request);
+      workspace_.state().UpdateRun(run);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  tracking.Poll();
+  run.ended_at = NowMillis();
+  int code = 0;
+  bool have_code = ReadExitCode(exit_file, code);
+  if (timed_out) {
+    run.status = RunStatus::kCanceled;
+    run.error = "timed out after " + std::to_string(request.timeout_seconds) + " s";
+  } else if (!have_code) {
+    run.status = RunStatus::kFailed;
+    run.error = own_child && WIFSIGNALED(wait_status)
+                    ? "killed by signal " + std::to_string(WTERMSIG(wait_status))
+                    : "the run's process died without an exit code";
+  } else if (code == 0) {
+    run.status = RunStatus::kCompleted;
+  } else {
+    run.status = RunStatus::kFailed;
+    run.exit_code = code;
+    run.error = "exit code " + std::to_string(code) + "; last lines of the log:\n" + LastLines(log_path(run.id), 10);
+  }
+  tracking.FinishChildren(run.status);
+  Collect(run, request);
+  workspace_.state().UpdateRun(run);
+}
+
+void LocalRunner::Collect(RunRecord& run, const RunRequest& request) {
+  std::string work = work_dir(run.id);
+  std::string stored = workspace_.run_outputs(run.id);
+  std::error_code error;
+  fs::create_directories(fs::path(stored).parent_path(), error);
+  fs::remove_all(stored, error);
+  fs::rename(work + "/outputs", stored, error);
+  if (error) fs::create_directories(stored, error);
+  fs::path logs = fs::path(stored).parent_path() / "logs";
+  fs::remove_all(logs, error);
+  fs::rename(work + "/logs", logs, error);
+  nlohmann::json outputs = nlohmann::json::object();
+  for (const std::string& name : request.output_names) {
+    std::string path = stored + "/" + name;
+    std::string digest;
+    if (fs::is_directory(path)) {
+      auto scanned = workspace_.snapshots().Scan(path);
+      digest = scanned.ok() ? scanned->tree_digest : "";
+    } else if (fs::is_regular_file(path)) {
+      auto file = DigestFile(path);
+      digest = file.ok() ? file.value() : "";
+    }
+    outputs[name] = {{"path", path}, {"digest", digest}};
+  }
+  run.outputs_json = outputs.dump();
+}
+
+Status CancelRun(Workspace& workspace, const std::string& run_id) {
+  auto found = workspace.state().GetRun(run_id);
+  if (!found.ok()) return found.status();
+  if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
+  RunRecord run = *found.value();
+  if (run.status != RunStatus::kRunning && run.status != RunStatus::kQueued) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "run '" + run_id + "' is " + RunStatusName(run.status) + ", not running");
+  }
+  run.status = RunStatus::kCanceled;
+  run.error = "canceled by amlc runs cancel";
+  run.ended_at = NowMillis();
+  if (Status status = workspace.state().UpdateRun(run); !status.ok()) return status;
+  if (run.pid > 0) kill(-static_cast<pid_t>(run.pid), SIGTERM);
+  return Status::Ok();
+}
+
+}  // namespace amlc::runtime

@@ -1,0 +1,72 @@
+#ifndef AMLC_RUNTIME_COMPUTE_LOCAL_RUNNER_H_
+#define AMLC_RUNTIME_COMPUTE_LOCAL_RUNNER_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/workspace/workspace.h"
+
+namespace amlc::runtime {
+
+/// What to run: the command already expanded, in a folder holding the snapshot.
+struct RunRequest {
+  std::string command;                      // for /bin/sh -c, run in the work folder
+  std::string python;                       // interpreter that `python` means ("" = the system's)
+  std::map<std::string, std::string> env;   // extra environment variables
+  std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
+  int64_t timeout_seconds = 0;              // 0 = none
+};
+
+/// Runs a job's command on this machine. The command runs in a new process
+/// group under a small /bin/sh wrapper that writes the exit code to the run
+/// folder, so a run outlives an apply killed with -9 and the next apply can
+/// attach to it instead of starting a second copy.
+class LocalRunner {
+ public:
+  explicit LocalRunner(Workspace& workspace) : workspace_(workspace) {}
+
+  /// Materializes the snapshot, starts the process, streams its output to the
+  /// run's log, ingests logged metrics, enforces the timeout, then collects
+  /// ./outputs and ./logs into the datastore and finishes `run` (Completed,
+  /// Failed with the exit code and last lines of the log, or Canceled).
+  void Execute(RunRecord& run, const RunRequest& request,
+               const std::function<void(const std::string&)>& progress);
+
+  /// Finishes a run a previous apply started: waits for its process, then
+  /// collects as Execute does; a process that died without an exit code is
+  /// marked Failed.
+  void Attach(RunRecord& run, const RunRequest& request,
+              const std::function<void(const std::string&)>& progress);
+
+  /// The work folder of a run (the snapshot, ./outputs, ./logs).
+  std::string work_dir(const std::string& run_id) const {
+    return workspace_.run_dir(run_id) + "/work";
+  }
+  std::string log_path(const std::string& run_id) const {
+    return workspace_.run_dir(run_id) + "/output.log";
+  }
+
+ private:
+  void WaitAndFinish(RunRecord& run, const RunRequest& request,
+                     const std::function<void(const std::string&)>& progress, bool own_child);
+  void Collect(RunRecord& run, const RunRequest& request);
+  void Fail(RunRecord& run, const std::string& error);
+
+  Workspace& workspace_;
+};
+
+/// Ends a run's whole process group and marks it Canceled. kFailedPrecondition
+/// when the run is not running.
+Status CancelRun(Workspace& workspace, const std::string& run_id);
+
+/// The folder holding amlc's Python module (put on PYTHONPATH):
+/// $AMLC_PYTHON_DIR, else the source tree's python/.
+std::string PythonModuleDir();
+
+int64_t NowMillis();
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_COMPUTE_LOCAL_RUNNER_H_

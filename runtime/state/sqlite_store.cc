@@ -1,0 +1,319 @@
+// Implementation notes: every public method holds mutex_ for its whole run
+// and uses only cached statements (SqliteConnection::Prepare), each borrowed
+// for one use and reset when its Statement goes; so no method may call
+// another public one (the mutex is not recursive) and no statement may be
+// borrowed twice at once. Writes of more than one row run in a Transaction.
+// Text is bound without a copy: bind the caller's strings or named locals,
+// never temporaries. Metrics are in sqlite_store_metrics.cc, activities and
+// the journal in sqlite_store_log.cc; the helpers they share are in
+// sqlite_store_internal.h.
+
+#include "runtime/state/sqlite_store.h"
+
+#include "runtime/state/sqlite_connection.h"
+#include "runtime/state/sqlite_schema.h"
+#include "runtime/state/sqlite_store_internal.h"
+
+namespace amlc::runtime {
+
+using internal::Binder;
+using internal::Execute;
+using internal::NowMs;
+using internal::Query;
+using internal::QueryFirst;
+
+namespace {
+
+constexpr const char* kResourceColumns =
+    "id, kind, name, version, digest, spec_json, outputs_json, updated_at";
+
+ResourceRecord ReadResource(const Statement& row) {
+  ResourceRecord record;
+  record.id = row.Text(0);
+  record.kind = row.Text(1);
+  record.name = row.Text(2);
+  record.version = row.Text(3);
+  record.digest = row.Text(4);
+  record.spec_json = row.Text(5);
+  record.outputs_json = row.Text(6);
+  record.updated_at = row.Int(7);
+  return record;
+}
+
+// parent_run_id is NULL for a top-level run (so the foreign key holds) and
+// "" in a RunRecord.
+constexpr const char* kRunColumns =
+    "id, experiment, job_id, run_key, coalesce(parent_run_id, ''), status, compute, command, "
+    "snapshot_digest, params_json, outputs_json, spec_commit, work_dir, pid, exit_code, error, "
+    "created_at, started_at, ended_at";
+
+constexpr const char* kInsertRun =
+    "INSERT INTO runs (id, experiment, job_id, run_key, parent_run_id, status, compute, "
+    "command, snapshot_digest, params_json, outputs_json, spec_commit, work_dir, pid, "
+    "exit_code, error, created_at, started_at, ended_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19)";
+
+constexpr const char* kUpdateRun =
+    "UPDATE runs SET experiment = ?2, job_id = ?3, run_key = ?4, parent_run_id = ?5, "
+    "status = ?6, compute = ?7, command = ?8, snapshot_digest = ?9, params_json = ?10, "
+    "outputs_json = ?11, spec_commit = ?12, work_dir = ?13, pid = ?14, exit_code = ?15, "
+    "error = ?16, created_at = ?17, started_at = ?18, ended_at = ?19 WHERE id = ?1";
+
+void BindRun(Statement& statement, const RunRecord& run) {
+  statement.Bind(1, run.id).Bind(2, run.experiment).Bind(3, run.job_id).Bind(4, run.run_key);
+  if (run.parent_run_id.empty()) {
+    statement.BindNull(5);
+  } else {
+    statement.Bind(5, run.parent_run_id);
+  }
+  statement.Bind(6, std::string_view(RunStatusName(run.status)))
+      .Bind(7, run.compute)
+      .Bind(8, run.command)
+      .Bind(9, run.snapshot_digest)
+      .Bind(10, run.params_json)
+      .Bind(11, run.outputs_json)
+      .Bind(12, run.spec_commit)
+      .Bind(13, run.work_dir)
+      .Bind(14, run.pid)
+      .Bind(15, static_cast<int64_t>(run.exit_code))
+      .Bind(16, run.error)
+      .Bind(17, run.created_at)
+      .Bind(18, run.started_at)
+      .Bind(19, run.ended_at);
+}
+
+RunRecord ReadRun(const Statement& row) {
+  RunRecord run;
+  run.id = row.Text(0);
+  run.experiment = row.Text(1);
+  run.job_id = row.Text(2);
+  run.run_key = row.Text(3);
+  run.parent_run_id = row.Text(4);
+  // The table's CHECK constraint admits only names ParseRunStatus knows.
+  run.status = ParseRunStatus(row.Text(5)).value_or(RunStatus::kQueued);
+  run.compute = row.Text(6);
+  run.command = row.Text(7);
+  run.snapshot_digest = row.Text(8);
+  run.params_json = row.Text(9);
+  run.outputs_json = row.Text(10);
+  run.spec_commit = row.Text(11);
+  run.work_dir = row.Text(12);
+  run.pid = row.Int(13);
+  run.exit_code = static_cast<int>(row.Int(14));
+  run.error = row.Text(15);
+  run.created_at = row.Int(16);
+  run.started_at = row.Int(17);
+  run.ended_at = row.Int(18);
+  return run;
+}
+
+std::string SelectRuns(const char* where_and_order) {
+  return std::string("SELECT ") + kRunColumns + " FROM runs " + where_and_order;
+}
+
+Status EnsureExperimentRow(SqliteConnection& connection, const std::string& name,
+                           int64_t created_at, std::string_view doing) {
+  return Execute(connection,
+                 "INSERT INTO experiments (name, created_at) VALUES (?1, ?2) "
+                 "ON CONFLICT (name) DO NOTHING",
+                 doing, [&](Statement& s) { s.Bind(1, name).Bind(2, created_at); });
+}
+
+// Inserts or updates `run` (by `sql`), recording its experiment with it.
+Status WriteRun(SqliteConnection& connection, const char* sql, const RunRecord& run,
+                std::string_view doing) {
+  Transaction transaction(&connection);
+  if (Status status = transaction.Begin(doing); !status.ok()) return status;
+  if (!run.experiment.empty()) {
+    int64_t created_at = run.created_at != 0 ? run.created_at : NowMs();
+    if (Status status = EnsureExperimentRow(connection, run.experiment, created_at, doing);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (Status status = Execute(connection, sql, doing, [&](Statement& s) { BindRun(s, run); });
+      !status.ok()) {
+    return status;
+  }
+  if (connection.Changes() == 0) {
+    return Status(StatusCode::kNotFound,
+                  "state store " + connection.path() + ": " + std::string(doing) + ": no such run");
+  }
+  return transaction.Commit(doing);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
+  StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<StateStore>(std::move(*store));
+}
+
+StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  StatusOr<std::unique_ptr<SqliteConnection>> connection = SqliteConnection::Open(path);
+  if (!connection.ok()) return connection.status();
+  if (Status status = MigrateSqliteSchema(**connection); !status.ok()) return status;
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*connection)));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<SqliteConnection> connection)
+    : connection_(std::move(connection)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+// --- Resources ---------------------------------------------------------------
+
+Status SqliteStore::PutResource(const ResourceRecord& record) {
+  std::lock_guard lock(mutex_);
+  return Execute(
+      *connection_,
+      "INSERT INTO resources (id, kind, name, version, digest, spec_json, outputs_json, "
+      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE SET "
+      "kind = excluded.kind, name = excluded.name, version = excluded.version, "
+      "digest = excluded.digest, spec_json = excluded.spec_json, "
+      "outputs_json = excluded.outputs_json, updated_at = excluded.updated_at",
+      "recording resource " + record.id, [&](Statement& s) {
+        s.Bind(1, record.id).Bind(2, record.kind).Bind(3, record.name).Bind(4, record.version);
+        s.Bind(5, record.digest).Bind(6, record.spec_json).Bind(7, record.outputs_json);
+        s.Bind(8, record.updated_at);
+      });
+}
+
+Status SqliteStore::DeleteResource(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  return Execute(*connection_, "DELETE FROM resources WHERE id = ?1", "deleting resource " + id,
+                 [&](Statement& s) { s.Bind(1, id); });
+}
+
+StatusOr<std::vector<ResourceRecord>> SqliteStore::ListResources() {
+  std::lock_guard lock(mutex_);
+  return Query<ResourceRecord>(
+      *connection_, std::string("SELECT ") + kResourceColumns + " FROM resources ORDER BY id",
+      "listing resources", [](Statement&) {}, ReadResource);
+}
+
+StatusOr<std::optional<ResourceRecord>> SqliteStore::GetResource(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  return QueryFirst<ResourceRecord>(
+      *connection_, std::string("SELECT ") + kResourceColumns + " FROM resources WHERE id = ?1",
+      "reading resource " + id, [&](Statement& s) { s.Bind(1, id); }, ReadResource);
+}
+
+// --- Experiments -------------------------------------------------------------
+
+Status SqliteStore::EnsureExperiment(const std::string& name) {
+  if (name.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "state store " + connection_->path() + ": an experiment needs a name");
+  }
+  std::lock_guard lock(mutex_);
+  return EnsureExperimentRow(*connection_, name, NowMs(), "recording experiment " + name);
+}
+
+StatusOr<std::vector<std::string>> SqliteStore::ListExperiments() {
+  std::lock_guard lock(mutex_);
+  return Query<std::string>(
+      *connection_, "SELECT name FROM experiments ORDER BY name", "listing experiments",
+      [](Statement&) {}, [](const Statement& row) { return row.Text(0); });
+}
+
+// --- Runs --------------------------------------------------------------------
+
+Status SqliteStore::InsertRun(const RunRecord& run) {
+  std::lock_guard lock(mutex_);
+  return WriteRun(*connection_, kInsertRun, run, "recording new run " + run.id);
+}
+
+Status SqliteStore::UpdateRun(const RunRecord& run) {
+  std::lock_guard lock(mutex_);
+  return WriteRun(*connection_, kUpdateRun, run, "updating run " + run.id);
+}
+
+StatusOr<std::optional<RunRecord>> SqliteStore::GetRun(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  return QueryFirst<RunRecord>(
+      *connection_, SelectRuns("WHERE id = ?1"), "reading run " + id,
+      [&](Statement& s) { s.Bind(1, id); }, ReadRun);
+}
+
+StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const RunQuery& query) {
+  // One statement shape per combination of filters (at most 16, each cached),
+  // so every shape gets the index that fits it.
+  std::string where = "WHERE 1";
+  if (!query.experiment.empty()) where += " AND experiment = ?1";
+  if (!query.job_id.empty()) where += " AND job_id = ?2";
+  if (query.status) where += " AND status = ?3";
+  if (!query.parent_run_id.empty()) where += " AND parent_run_id = ?4";
+  where += " ORDER BY created_at DESC, rowid DESC LIMIT ?5";
+  std::string_view status = query.status ? RunStatusName(*query.status) : "";
+  std::lock_guard lock(mutex_);
+  return Query<RunRecord>(
+      *connection_, SelectRuns(where.c_str()), "listing runs",
+      [&](Statement& s) {
+        s.Bind(1, query.experiment).Bind(2, query.job_id).Bind(3, status);
+        s.Bind(4, query.parent_run_id);
+        s.Bind(5, static_cast<int64_t>(query.limit > 0 ? query.limit : -1));
+      },
+      ReadRun);
+}
+
+StatusOr<std::optional<RunRecord>> SqliteStore::FindCompletedRun(const std::string& job_id,
+                                                                 const std::string& run_key) {
+  std::lock_guard lock(mutex_);
+  return QueryFirst<RunRecord>(
+      *connection_,
+      SelectRuns("WHERE job_id = ?1 AND run_key = ?2 AND status = 'Completed' "
+                 "ORDER BY created_at DESC, ended_at DESC, rowid DESC LIMIT 1"),
+      "looking up a completed run of " + job_id,
+      [&](Statement& s) { s.Bind(1, job_id).Bind(2, run_key); }, ReadRun);
+}
+
+StatusOr<std::vector<RunRecord>> SqliteStore::FindActiveRuns(const std::string& job_id,
+                                                             const std::string& run_key) {
+  std::lock_guard lock(mutex_);
+  return Query<RunRecord>(
+      *connection_,
+      SelectRuns("WHERE job_id = ?1 AND run_key = ?2 AND status IN ('Queued', 'Running') "
+                 "ORDER BY created_at, rowid"),
+      "looking up active runs of " + job_id,
+      [&](Statement& s) { s.Bind(1, job_id).Bind(2, run_key); }, ReadRun);
+}
+
+Status SqliteStore::SetRunTag(const std::string& run_id, const std::string& key,
+                              const std::string& value) {
+  std::lock_guard lock(mutex_);
+  return Execute(*connection_,
+                 "INSERT INTO run_tags (run_id, key, value) VALUES (?1, ?2, ?3) "
+                 "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                 "tagging run " + run_id + " with " + key,
+                 [&](Statement& s) { s.Bind(1, run_id).Bind(2, key).Bind(3, value); });
+}
+
+StatusOr<std::vector<std::pair<std::string, std::string>>> SqliteStore::RunTags(
+    const std::string& run_id) {
+  using Tag = std::pair<std::string, std::string>;
+  std::lock_guard lock(mutex_);
+  return Query<Tag>(
+      *connection_, "SELECT key, value FROM run_tags WHERE run_id = ?1 ORDER BY key",
+      "reading the tags of run " + run_id, [&](Statement& s) { s.Bind(1, run_id); },
+      [](const Statement& row) { return Tag(row.Text(0), row.Text(1)); });
+}
+
+// --- State serial ------------------------------------------------------------
+
+StatusOr<int64_t> SqliteStore::StateSerial() {
+  std::lock_guard lock(mutex_);
+  StatusOr<std::optional<int64_t>> serial = QueryFirst<int64_t>(
+      *connection_, "SELECT serial FROM state_serial WHERE id = 1", "reading the state serial",
+      [](Statement&) {}, [](const Statement& row) { return row.Int(0); });
+  if (!serial.ok()) return serial.status();
+  if (!serial->has_value()) {
+    return Status(StatusCode::kInternal,
+                  "state store " + connection_->path() + ": the state serial row is missing");
+  }
+  return **serial;
+}
+
+}  // namespace amlc::runtime

@@ -1,0 +1,85 @@
+#ifndef AMLC_RUNTIME_STATE_SQLITE_STORE_H_
+#define AMLC_RUNTIME_STATE_SQLITE_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/state/state_store.h"
+
+namespace amlc::runtime {
+
+class SqliteConnection;
+
+/// The embedded state store: one SQLite file per workspace home, shared by
+/// every amlc process that works on that workspace (WAL mode, so readers never
+/// wait for the writer; a writer waits up to 5 s for another, then gets
+/// kUnavailable). Thread-safe: one connection per object, each call holds a
+/// mutex, so worker threads may share one store.
+///
+/// Beyond StateStore's contract:
+/// * ListRuns and ListActivities give newest first (created_at / id).
+/// * InsertRun records the run's experiment (EnsureExperiment) in the same
+///   transaction; a run id already recorded is kAlreadyExists. A child run's
+///   parent, and a metric point's or tag's run, must be recorded first
+///   (kFailedPrecondition otherwise).
+/// * UpdateRun and UpdateActivity of an unknown id are kNotFound;
+///   DeleteResource of an unknown id is a no-op.
+/// * LatestMetrics gives, per name, the last point in Metrics() order
+///   (greatest step, then timestamp, then the point logged last).
+/// * StateSerial changes on every write to resources or runs, including one
+///   from another process; metrics, tags, activities and the journal leave it.
+class SqliteStore : public StateStore {
+ public:
+  /// See OpenSqliteStore.
+  static StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  ~SqliteStore() override;
+
+  Status PutResource(const ResourceRecord& record) override;
+  Status DeleteResource(const std::string& id) override;
+  StatusOr<std::vector<ResourceRecord>> ListResources() override;
+  StatusOr<std::optional<ResourceRecord>> GetResource(const std::string& id) override;
+
+  Status EnsureExperiment(const std::string& name) override;
+  StatusOr<std::vector<std::string>> ListExperiments() override;
+
+  Status InsertRun(const RunRecord& run) override;
+  Status UpdateRun(const RunRecord& run) override;
+  StatusOr<std::optional<RunRecord>> GetRun(const std::string& id) override;
+  StatusOr<std::vector<RunRecord>> ListRuns(const RunQuery& query) override;
+  StatusOr<std::optional<RunRecord>> FindCompletedRun(const std::string& job_id,
+                                                      const std::string& run_key) override;
+  StatusOr<std::vector<RunRecord>> FindActiveRuns(const std::string& job_id,
+                                                  const std::string& run_key) override;
+  Status SetRunTag(const std::string& run_id, const std::string& key,
+                   const std::string& value) override;
+  StatusOr<std::vector<std::pair<std::string, std::string>>> RunTags(
+      const std::string& run_id) override;
+
+  Status AppendMetrics(const std::vector<MetricPoint>& points) override;
+  StatusOr<std::vector<MetricPoint>> Metrics(const std::string& run_id,
+                                             const std::string& name) override;
+  StatusOr<std::vector<MetricPoint>> LatestMetrics(const std::string& run_id) override;
+
+  StatusOr<int64_t> StartActivity(const ActivityRecord& activity) override;
+  Status UpdateActivity(const ActivityRecord& activity) override;
+  StatusOr<std::vector<ActivityRecord>> ListActivities(int limit) override;
+
+  Status AppendJournal(const JournalEntry& entry) override;
+  StatusOr<std::vector<JournalEntry>> UnfinishedJournal() override;
+  StatusOr<std::vector<JournalEntry>> Journal(const std::string& apply_id) override;
+
+  StatusOr<int64_t> StateSerial() override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SqliteConnection> connection);
+
+  // Serializes every use of the connection, which is not thread-safe.
+  std::mutex mutex_;
+  std::unique_ptr<SqliteConnection> connection_;
+};
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_STATE_SQLITE_STORE_H_

@@ -1,0 +1,148 @@
+// SqliteStore's activities and apply journal. The implementation notes at
+// the top of sqlite_store.cc hold here.
+
+#include "runtime/state/sqlite_store.h"
+#include "runtime/state/sqlite_store_internal.h"
+
+namespace amlc::runtime {
+
+using internal::Execute;
+using internal::Query;
+
+namespace {
+
+// --- Activities --------------------------------------------------------------
+
+constexpr const char* kActivityColumns =
+    "id, kind, resource_id, run_id, status, progress, message, started_at, ended_at";
+
+ActivityRecord ReadActivity(const Statement& row) {
+  ActivityRecord activity;
+  activity.id = row.Int(0);
+  activity.kind = row.Text(1);
+  activity.resource_id = row.Text(2);
+  activity.run_id = row.Text(3);
+  activity.status = row.Text(4);
+  activity.progress = row.Double(5);
+  activity.message = row.Text(6);
+  activity.started_at = row.Int(7);
+  activity.ended_at = row.Int(8);
+  return activity;
+}
+
+// Parameters ?2..?9 of an activity (?1 is its id).
+void BindActivity(Statement& statement, const ActivityRecord& activity) {
+  statement.Bind(2, activity.kind).Bind(3, activity.resource_id).Bind(4, activity.run_id);
+  statement.Bind(5, activity.status).Bind(6, activity.progress).Bind(7, activity.message);
+  statement.Bind(8, activity.started_at).Bind(9, activity.ended_at);
+}
+
+// --- Journal -----------------------------------------------------------------
+
+constexpr const char* kJournalColumns =
+    "seq, apply_id, action, resource_id, phase, status, detail, ts";
+
+JournalEntry ReadJournal(const Statement& row) {
+  JournalEntry entry;
+  entry.seq = row.Int(0);
+  entry.apply_id = row.Text(1);
+  entry.action = row.Text(2);
+  entry.resource_id = row.Text(3);
+  entry.phase = row.Text(4);
+  entry.status = row.Text(5);
+  entry.detail = row.Text(6);
+  entry.timestamp = row.Int(7);
+  return entry;
+}
+
+}  // namespace
+
+// --- Activities --------------------------------------------------------------
+
+StatusOr<int64_t> SqliteStore::StartActivity(const ActivityRecord& activity) {
+  std::lock_guard lock(mutex_);
+  Status status =
+      Execute(*connection_,
+              "INSERT INTO activities (kind, resource_id, run_id, status, progress, message, "
+              "started_at, ended_at) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+              "recording a " + activity.kind + " activity of " + activity.resource_id,
+              [&](Statement& s) { BindActivity(s, activity); });
+  if (!status.ok()) return status;
+  return connection_->LastInsertRowid();
+}
+
+Status SqliteStore::UpdateActivity(const ActivityRecord& activity) {
+  std::string doing = "updating activity " + std::to_string(activity.id);
+  std::lock_guard lock(mutex_);
+  Status status = Execute(*connection_,
+                          "UPDATE activities SET kind = ?2, resource_id = ?3, run_id = ?4, "
+                          "status = ?5, progress = ?6, message = ?7, started_at = ?8, "
+                          "ended_at = ?9 WHERE id = ?1",
+                          doing, [&](Statement& s) {
+                            s.Bind(1, activity.id);
+                            BindActivity(s, activity);
+                          });
+  if (!status.ok()) return status;
+  if (connection_->Changes() == 0) {
+    return Status(StatusCode::kNotFound,
+                  "state store " + connection_->path() + ": " + doing + ": no such activity");
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<ActivityRecord>> SqliteStore::ListActivities(int limit) {
+  std::lock_guard lock(mutex_);
+  return Query<ActivityRecord>(
+      *connection_,
+      std::string("SELECT ") + kActivityColumns + " FROM activities ORDER BY id DESC LIMIT ?1",
+      "listing activities",
+      [&](Statement& s) { s.Bind(1, static_cast<int64_t>(limit > 0 ? limit : -1)); }, ReadActivity);
+}
+
+// --- Journal -----------------------------------------------------------------
+
+Status SqliteStore::AppendJournal(const JournalEntry& entry) {
+  std::string doing = "journaling " + entry.phase + " of " + entry.action + " " +
+                      entry.resource_id + " (apply " + entry.apply_id + ")";
+  if (entry.phase != "begin" && entry.phase != "end") {
+    return Status(StatusCode::kInvalidArgument, "state store " + connection_->path() + ": " +
+                                                    doing + ": the phase must be 'begin' or 'end'");
+  }
+  std::lock_guard lock(mutex_);
+  return Execute(*connection_,
+                 "INSERT INTO journal (apply_id, action, resource_id, phase, status, detail, ts) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 doing, [&](Statement& s) {
+                   s.Bind(1, entry.apply_id).Bind(2, entry.action).Bind(3, entry.resource_id);
+                   s.Bind(4, entry.phase).Bind(5, entry.status).Bind(6, entry.detail);
+                   s.Bind(7, entry.timestamp);
+                 });
+}
+
+StatusOr<std::vector<JournalEntry>> SqliteStore::UnfinishedJournal() {
+  // An action is unfinished when its "begin" has no later "end" for the same
+  // action and resource in the same apply. The newest such begin names the
+  // apply to resume; all of that apply's entries are returned.
+  static const std::string kSql =
+      std::string("SELECT ") + kJournalColumns +
+      " FROM journal WHERE apply_id = ("
+      "  SELECT b.apply_id FROM journal AS b WHERE b.phase = 'begin' AND NOT EXISTS ("
+      "    SELECT 1 FROM journal AS e WHERE e.apply_id = b.apply_id AND e.action = b.action"
+      "    AND e.resource_id = b.resource_id AND e.phase = 'end' AND e.seq > b.seq)"
+      "  ORDER BY b.seq DESC LIMIT 1) "
+      "ORDER BY seq";
+  std::lock_guard lock(mutex_);
+  return Query<JournalEntry>(
+      *connection_, kSql, "looking for an unfinished apply", [](Statement&) {}, ReadJournal);
+}
+
+StatusOr<std::vector<JournalEntry>> SqliteStore::Journal(const std::string& apply_id) {
+  std::lock_guard lock(mutex_);
+  return Query<JournalEntry>(
+      *connection_,
+      std::string("SELECT ") + kJournalColumns + " FROM journal WHERE apply_id = ?1 ORDER BY seq",
+      "reading the journal of apply " + apply_id, [&](Statement& s) { s.Bind(1, apply_id); },
+      ReadJournal);
+}
+
+}  // namespace amlc::runtime

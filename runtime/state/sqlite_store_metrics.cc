@@ -1,0 +1,278 @@
+// SqliteStore's metrics: the store's one hot path, since a training script may
+// log millions of points. (The implementation notes at the top of
+// sqlite_store.cc hold here too.)
+//
+// Implementation notes: AppendMetrics works per batch, not per point, all in
+// one transaction:
+//  1. group the points by series (run id, name), keeping log order within each;
+//  2. one upsert per series gives its id and the seq of its first new point,
+//     and adds the batch's count to the series;
+//  3. sort each series' points by (step, ts) unless they already are (a
+//     training loop logs steps in order), so the inserts go through the
+//     b-tree left to right and touch each page once;
+//  4. insert kRowsPerInsert points per statement execution (multi-row VALUES
+//     runs the per-statement work once per 64 points), reusing that statement,
+//     and a one-row statement for the rest.
+// bench/metrics_bench.md has the numbers behind these choices.
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "runtime/state/sqlite_store.h"
+#include "runtime/state/sqlite_store_internal.h"
+
+namespace amlc::runtime {
+
+using internal::Query;
+
+namespace {
+
+constexpr int kRowsPerInsert = 64;
+constexpr int kColumnsPerPoint = 6;
+
+constexpr const char* kInsertOnePoint =
+    "INSERT INTO metric_points (series_id, step, ts, seq, value, text) VALUES (?, ?, ?, ?, ?, ?)";
+
+const std::string& InsertManyPointsSql() {
+  static const std::string sql = [] {
+    std::string text =
+        "INSERT OR FAIL INTO metric_points (series_id, step, ts, seq, value, text) VALUES ";
+    for (int row = 0; row < kRowsPerInsert; ++row)
+      text += row == 0 ? "(?,?,?,?,?,?)" : ",(?,?,?,?,?,?)";
+    return text;
+  }();
+  return sql;
+}
+
+// One series of a batch.
+struct Series {
+  std::string_view run_id;
+  std::string_view name;
+  int64_t count = 0;      // points of this batch
+  int64_t id = 0;         // metric_series.id
+  int64_t first_seq = 0;  // seq of this batch's first point of the series
+  size_t begin = 0;       // where its points start in the insertion order
+};
+
+using SeriesKey = std::pair<std::string_view, std::string_view>;
+
+struct SeriesKeyHash {
+  size_t operator()(const SeriesKey& key) const {
+    std::hash<std::string_view> hash;
+    return hash(key.first) * 31 + hash(key.second);
+  }
+};
+
+// A point in insertion order, with the key columns it is stored by.
+struct Placed {
+  const MetricPoint* point;
+  int64_t series_id;
+  int64_t seq;
+};
+
+using SeriesIndex = std::unordered_map<SeriesKey, uint32_t, SeriesKeyHash>;
+
+// A batch rarely holds more than a few series, and a linear scan of those
+// costs less per point than hashing two strings; past this many series a hash
+// index takes over.
+constexpr size_t kScanLimit = 8;
+
+// The index in `series` of the series of `point`, appended if new.
+uint32_t FindSeries(const MetricPoint& point, std::vector<Series>& series, SeriesIndex& index) {
+  SeriesKey key(point.run_id, point.name);
+  if (series.size() <= kScanLimit) {
+    for (uint32_t i = 0; i < series.size(); ++i) {
+      if (series[i].name == key.second && series[i].run_id == key.first) return i;
+    }
+  } else if (auto found = index.find(key); found != index.end()) {
+    return found->second;
+  }
+  auto slot = static_cast<uint32_t>(series.size());
+  series.push_back({key.first, key.second});
+  if (series.size() == kScanLimit + 1) {
+    for (uint32_t i = 0; i < series.size(); ++i) {
+      index.emplace(SeriesKey(series[i].run_id, series[i].name), i);
+    }
+  } else if (series.size() > kScanLimit + 1) {
+    index.emplace(key, slot);
+  }
+  return slot;
+}
+
+// The batch's series in order of first appearance, and each point's series.
+std::vector<Series> GroupBySeries(const std::vector<MetricPoint>& points,
+                                  std::vector<uint32_t>* series_of) {
+  std::vector<Series> series;
+  SeriesIndex index;
+  series_of->reserve(points.size());
+  for (const MetricPoint& point : points) {
+    uint32_t slot = FindSeries(point, series, index);
+    ++series[slot].count;
+    series_of->push_back(slot);
+  }
+  return series;
+}
+
+// Creates the series that are new, counts the batch's points into each, and
+// fills in their ids and first seqs.
+Status ResolveSeries(SqliteConnection& connection, std::vector<Series>& series,
+                     std::string_view doing) {
+  for (Series& one : series) {
+    StatusOr<Statement> upsert = connection.Prepare(
+        "INSERT INTO metric_series (run_id, name, points) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (run_id, name) DO UPDATE SET points = points + excluded.points "
+        "RETURNING id, points",
+        doing);
+    if (!upsert.ok()) return upsert.status();
+    upsert->Bind(1, one.run_id).Bind(2, one.name).Bind(3, one.count);
+    StatusOr<bool> row = upsert->Next(doing);
+    if (!row.ok()) return row.status();
+    if (!*row) {  // RETURNING gives a row for an insert and for an update alike
+      return Status(StatusCode::kInternal, "state store " + connection.path() + ": " +
+                                               std::string(doing) + ": no series row returned");
+    }
+    one.id = upsert->Int(0);
+    one.first_seq = upsert->Int(1) - one.count;
+  }
+  return Status::Ok();
+}
+
+bool StoredBefore(const Placed& a, const Placed& b) {
+  if (a.point->step != b.point->step) return a.point->step < b.point->step;
+  if (a.point->timestamp != b.point->timestamp) return a.point->timestamp < b.point->timestamp;
+  return a.seq < b.seq;
+}
+
+// The points in the order to insert them: series by series, each in key order.
+std::vector<Placed> PlacePoints(const std::vector<MetricPoint>& points,
+                                const std::vector<uint32_t>& series_of,
+                                std::vector<Series>& series) {
+  size_t offset = 0;
+  for (Series& one : series) {
+    one.begin = offset;
+    offset += one.count;
+  }
+  std::vector<size_t> next(series.size());
+  for (size_t i = 0; i < series.size(); ++i) next[i] = series[i].begin;
+  std::vector<Placed> placed(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Series& one = series[series_of[i]];
+    size_t at = next[series_of[i]]++;
+    placed[at] = {&points[i], one.id, one.first_seq + static_cast<int64_t>(at - one.begin)};
+  }
+  for (const Series& one : series) {
+    auto begin = placed.begin() + one.begin;
+    auto end = begin + one.count;
+    if (!std::is_sorted(begin, end, StoredBefore)) std::sort(begin, end, StoredBefore);
+  }
+  return placed;
+}
+
+// Binds `placed` as row `row` (0-based) of an insert statement.
+void BindPoint(Statement& insert, int row, const Placed& placed) {
+  int base = row * kColumnsPerPoint;
+  // A NaN value binds as NULL (SQLite has no NaN); ReadPoint turns it back.
+  insert.Bind(base + 1, placed.series_id).Bind(base + 2, placed.point->step);
+  insert.Bind(base + 3, placed.point->timestamp).Bind(base + 4, placed.seq);
+  insert.Bind(base + 5, placed.point->value).Bind(base + 6, placed.point->text);
+}
+
+Status InsertPoints(SqliteConnection& connection, const std::vector<Placed>& placed,
+                    std::string_view doing) {
+  size_t at = 0;
+  if (placed.size() >= kRowsPerInsert) {
+    StatusOr<Statement> many = connection.Prepare(InsertManyPointsSql(), doing);
+    if (!many.ok()) return many.status();
+    for (; at + kRowsPerInsert <= placed.size(); at += kRowsPerInsert) {
+      for (int row = 0; row < kRowsPerInsert; ++row) BindPoint(*many, row, placed[at + row]);
+      if (Status status = many->Run(doing); !status.ok()) return status;
+      many->Reset();
+    }
+  }
+  if (at == placed.size()) return Status::Ok();
+  StatusOr<Statement> one = connection.Prepare(kInsertOnePoint, doing);
+  if (!one.ok()) return one.status();
+  for (; at < placed.size(); ++at) {
+    BindPoint(*one, 0, placed[at]);
+    if (Status status = one->Run(doing); !status.ok()) return status;
+    one->Reset();
+  }
+  return Status::Ok();
+}
+
+constexpr const char* kPointColumns = "s.run_id, s.name, p.step, p.value, p.text, p.ts";
+
+MetricPoint ReadPoint(const Statement& row) {
+  MetricPoint point;
+  point.run_id = row.Text(0);
+  point.name = row.Text(1);
+  point.step = row.Int(2);
+  point.value = row.IsNull(3) ? std::numeric_limits<double>::quiet_NaN() : row.Double(3);
+  point.text = row.Text(4);
+  point.timestamp = row.Int(5);
+  return point;
+}
+
+}  // namespace
+
+Status SqliteStore::AppendMetrics(const std::vector<MetricPoint>& points) {
+  if (points.empty()) return Status::Ok();
+  std::string doing = "appending " + std::to_string(points.size()) + " metric point" +
+                      (points.size() == 1 ? "" : "s") + " of run " + points.front().run_id;
+  std::vector<uint32_t> series_of;
+  std::vector<Series> series = GroupBySeries(points, &series_of);
+
+  std::lock_guard lock(mutex_);
+  Transaction transaction(connection_.get());
+  if (Status status = transaction.Begin(doing); !status.ok()) return status;
+  Status status = ResolveSeries(*connection_, series, doing);
+  if (status.code() == StatusCode::kFailedPrecondition) {
+    return Status(status.code(), status.message() + " (a point names a run that is not recorded)");
+  }
+  if (!status.ok()) return status;
+  std::vector<Placed> placed = PlacePoints(points, series_of, series);
+  if (status = InsertPoints(*connection_, placed, doing); !status.ok()) return status;
+  return transaction.Commit(doing);
+}
+
+StatusOr<std::vector<MetricPoint>> SqliteStore::Metrics(const std::string& run_id,
+                                                        const std::string& name) {
+  // Series come in name order from UNIQUE (run_id, name), and points in
+  // (step, ts, seq) order from their key: no sort.
+  std::string sql = std::string("SELECT ") + kPointColumns +
+                    " FROM metric_series AS s JOIN metric_points AS p ON p.series_id = s.id"
+                    " WHERE s.run_id = ?1" +
+                    (name.empty() ? "" : " AND s.name = ?2") +
+                    " ORDER BY s.name, p.step, p.ts, p.seq";
+  std::lock_guard lock(mutex_);
+  return Query<MetricPoint>(
+      *connection_, sql, "reading the metrics of run " + run_id,
+      [&](Statement& s) {
+        s.Bind(1, run_id);
+        if (!name.empty()) s.Bind(2, name);
+      },
+      ReadPoint);
+}
+
+StatusOr<std::vector<MetricPoint>> SqliteStore::LatestMetrics(const std::string& run_id) {
+  // Per series, the subquery reads the key of the last point from the end of
+  // the series' key range, and the join seeks to that one point.
+  static const std::string kSql =
+      std::string("SELECT ") + kPointColumns +
+      " FROM metric_series AS s JOIN metric_points AS p ON p.series_id = s.id"
+      " WHERE s.run_id = ?1 AND (p.step, p.ts, p.seq) = ("
+      "   SELECT step, ts, seq FROM metric_points WHERE series_id = s.id"
+      "   ORDER BY step DESC, ts DESC, seq DESC LIMIT 1)"
+      " ORDER BY s.name";
+  std::lock_guard lock(mutex_);
+  return Query<MetricPoint>(
+      *connection_, kSql, "reading the latest metrics of run " + run_id,
+      [&](Statement& s) { s.Bind(1, run_id); }, ReadPoint);
+}
+
+}  // namespace amlc::runtime

@@ -1,0 +1,65 @@
+#ifndef AMLC_RUNTIME_WORKSPACE_WORKSPACE_H_
+#define AMLC_RUNTIME_WORKSPACE_WORKSPACE_H_
+
+#include <memory>
+#include <string>
+
+#include "compiler/support/status.h"
+#include "runtime/snapshot/snapshot_store.h"
+#include "runtime/state/state_store.h"
+
+namespace amlc::runtime {
+
+/// A workspace's home folder: the state store, the default datastore (run
+/// outputs, snapshots), run folders and logs. By default `.amlc/` beside the
+/// specs; `--workspace DIR` or AMLC_WORKSPACE points elsewhere.
+class Workspace {
+ public:
+  /// Opens (creating on first use) the home folder and its state store.
+  static StatusOr<std::unique_ptr<Workspace>> Open(const std::string& home);
+
+  const std::string& home() const { return home_; }
+  StateStore& state() { return *state_; }
+  SnapshotStore& snapshots() { return *snapshots_; }
+  /// The default datastore's folder.
+  std::string datastore() const { return home_ + "/datastore"; }
+  /// A run's own folder (logs, tracking file, exit code).
+  std::string run_dir(const std::string& run_id) const { return home_ + "/runs/" + run_id; }
+  /// Where a run's collected outputs live in the datastore.
+  std::string run_outputs(const std::string& run_id) const {
+    return datastore() + "/runs/" + run_id + "/outputs";
+  }
+
+ private:
+  std::string home_;
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<SnapshotStore> snapshots_;
+};
+
+/// The home folder for specs in `specs_dir`: `override` when given, else
+/// $AMLC_WORKSPACE, else SPECS_DIR/.amlc.
+std::string DefaultWorkspaceHome(const std::string& specs_dir, const std::string& override_home);
+
+/// Held while an apply runs: one apply per workspace at a time. An flock on
+/// home/apply.lock, so a lock left by a process that died is free again at
+/// once; the file names the holder's pid for the waiting message.
+class ApplyLock {
+ public:
+  ~ApplyLock();
+  ApplyLock(const ApplyLock&) = delete;
+  ApplyLock& operator=(const ApplyLock&) = delete;
+
+  /// Takes the lock, waiting up to `timeout_seconds`; `waiting` is called once
+  /// with the holder's pid when the lock is busy. kUnavailable on timeout.
+  static StatusOr<std::unique_ptr<ApplyLock>> Acquire(const std::string& home,
+                                                      double timeout_seconds,
+                                                      void (*waiting)(long holder_pid));
+
+ private:
+  explicit ApplyLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_WORKSPACE_WORKSPACE_H_

@@ -1,0 +1,224 @@
+// plan and apply end to end through the amlc binary, on real folders, real
+// processes and a real SQLite state store.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/test_support.h"
+
+using namespace amlc::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kJob = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n";
+
+std::string Amlc(const std::string& args) { return std::string(AMLC_BINARY) + " " + args; }
+
+int RunCount(const std::string& dir, const std::string& status = "") {
+  std::string out;
+  Run(Amlc("runs list --json --workspace " + dir + "/.amlc" + (status.empty() ? "" : " --status " + status)), &out);
+  int count = 0;
+  for (size_t at = out.find("\"id\""); at != std::string::npos; at = out.find("\"id\"", at + 1)) ++count;
+  return count;
+}
+
+// A spec folder with one local compute, a python environment and the given jobs.
+void WriteBase(SpecDir& dir) {
+  dir.Write("compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
+  dir.Write("env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npython: /usr/bin/python3\n");
+}
+
+}  // namespace
+
+TEST_CASE("the quickstart trains once and a second apply changes nothing", "[apply]") {
+  SpecDir dir;
+  fs::copy(SourcePath("examples/quickstart"), dir.path(), fs::copy_options::recursive);
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("Plan: 4 to add, 0 to change, 0 to destroy, 1 run to start.") != std::string::npos);
+  CHECK(out.find("Apply complete: 5 succeeded, 0 failed, 0 skipped.") != std::string::npos);
+  CHECK(RunCount(dir.str(), "Completed") == 1);
+  std::string metrics;
+  std::string runs;
+  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
+  CHECK(runs.find("\"accuracy\"") != std::string::npos);
+
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("No changes. The workspace matches the specs.") != std::string::npos);
+  CHECK(RunCount(dir.str()) == 1);
+
+  // One changed line of training code makes exactly one new run.
+  std::ofstream(dir.path() / "src/train.py", std::ios::app) << "# a changed line\n";
+  REQUIRE(Run(Amlc("plan " + dir.str()), &out) == 0);
+  CHECK(out.find("> job/train-iris\n      code snapshot changed: 1 file\n") != std::string::npos);
+  CHECK(out.find("Plan: 0 to add, 0 to change, 0 to destroy, 1 run to start.") != std::string::npos);
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(RunCount(dir.str(), "Completed") == 2);
+}
+
+TEST_CASE("a failed run stops only what depends on it", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/ok.py", "print('fine')\n");
+  dir.Write("src/bad.py", "import sys\nprint('about to fail', file=sys.stderr)\nsys.exit(3)\n");
+  dir.Write("bad.yaml", std::string(kJob) + "name: bad\ncode: src\ncommand: python bad.py\n"
+                        "environment: azureml:py:1\noutputs:\n  out:\n");
+  dir.Write("after.yaml", std::string(kJob) + "name: after-bad\ncode: src\ncommand: python ok.py ${{inputs.d}}\n"
+                          "inputs:\n  d:\n    type: uri_folder\n    path: azureml://jobs/bad/outputs/out\n");
+  dir.Write("ok.yaml", std::string(kJob) + "name: ok\ncode: src\ncommand: python ok.py\nenvironment: azureml:py:1\n");
+  std::string out;
+  CHECK(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 1);
+  CHECK(out.find("Apply finished with failures: 3 succeeded, 1 failed, 1 skipped.") != std::string::npos);
+  CHECK(out.find("failed  job/bad: run bad-") != std::string::npos);
+  CHECK(out.find("Failed: exit code 3; last lines of the log:\nabout to fail") != std::string::npos);
+  CHECK(out.find("skipped job/after-bad: skipped: job/bad failed") != std::string::npos);
+  CHECK(RunCount(dir.str(), "Completed") == 1);
+  CHECK(RunCount(dir.str(), "Failed") == 1);
+}
+
+TEST_CASE("a run over its timeout is ended with its whole process group", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/x.txt", "x\n");
+  dir.Write("slow.yaml", std::string(kJob) + "name: slow\ncode: src\n"
+                         "command: sh -c 'sleep 31.5 & sleep 31.5; echo never'\nlimits:\n  timeout: 1\n");
+  auto start = std::chrono::steady_clock::now();
+  std::string out;
+  CHECK(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 1);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(seconds < 10);
+  CHECK(out.find("Canceled: timed out after 1 s") != std::string::npos);
+  CHECK(RunCount(dir.str(), "Canceled") == 1);
+  std::string processes;
+  Run("pgrep -f '^sleep 31.5' || true", &processes);
+  CHECK(processes.empty());
+}
+
+TEST_CASE("a second apply waits for the workspace lock and gives up after --lock-timeout", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/x.txt", "x\n");
+  dir.Write("slow.yaml", std::string(kJob) + "name: slow\ncode: src\ncommand: sleep 3\n");
+  std::string first_out;
+  std::thread first([&] { Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &first_out); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  std::string second;
+  CHECK(Run(Amlc("apply --auto-approve --lock-timeout 1 " + dir.str() + " 2>&1"), &second) == 1);
+  CHECK(second.find("another apply (pid") != std::string::npos);
+  CHECK(second.find("gave up after 1 s") != std::string::npos);
+  first.join();
+  CHECK(first_out.find("Apply complete") != std::string::npos);
+  CHECK(RunCount(dir.str()) == 1);
+}
+
+TEST_CASE("after kill -9 of apply mid-run the next apply neither repeats nor loses the run", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/work.sh", "sleep 2\necho finished > outputs/out/done.txt\n");
+  dir.Write("job.yaml", std::string(kJob) + "name: work\ncode: src\ncommand: sh work.sh\noutputs:\n  out:\n");
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", (Amlc("apply --auto-approve " + dir.str()) + " > /dev/null 2>&1").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until the run is recorded as Running, then kill the apply (not the run).
+  for (int i = 0; i < 100 && RunCount(dir.str(), "Running") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(RunCount(dir.str(), "Running") == 1);
+  std::string pids;
+  Run("pgrep -f 'apply --auto-approve " + dir.str() + "'", &pids);
+  for (size_t start = 0; start < pids.size();) {
+    size_t end = pids.find('\n', start);
+    kill(std::stoi(pids.substr(start, end - start)), SIGKILL);
+    start = end == std::string::npos ? pids.size() : end + 1;
+  }
+  waitpid(pid, nullptr, 0);
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("in progress; apply waits for it") != std::string::npos);
+  CHECK(RunCount(dir.str()) == 1);
+  CHECK(RunCount(dir.str(), "Completed") == 1);
+  std::string show;
+  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &show);
+  CHECK(show.find("done.txt") == std::string::npos);  // outputs are folders; check the file itself
+  bool found = false;
+  for (const auto& entry : fs::recursive_directory_iterator(dir.path() / ".amlc/datastore/runs")) {
+    found = found || entry.path().filename() == "done.txt";
+  }
+  CHECK(found);
+}
+
+TEST_CASE("specs with errors are never applied", "[apply]") {
+  SpecDir dir;
+  dir.Write("job.yaml", std::string(kJob) + "name: j\ncomand: echo\n");
+  std::string out;
+  CHECK(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 1);
+  CHECK(out.find("nothing was planned or applied") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path() / ".amlc"));
+}
+
+TEST_CASE("metrics tags and child runs logged by the script are recorded", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/log.py",
+            "from amlc import Run\n"
+            "run = Run.get_context()\n"
+            "for i in range(5):\n    run.log('loss', 1.0 / (i + 1))\n"
+            "run.tag('stage', 'test')\n"
+            "with run.child_run('trial') as child:\n    child.log('score', 0.5)\n");
+  dir.Write("job.yaml", std::string(kJob) + "name: logger\ncode: src\ncommand: python log.py\n"
+                        "environment: azureml:py:1\n");
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  std::string runs;
+  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
+  CHECK(runs.find("\"loss\": 0.2") != std::string::npos);
+  CHECK(runs.find("\"score\": 0.5") != std::string::npos);
+  CHECK(runs.find(".trial\"") != std::string::npos);
+  CHECK(RunCount(dir.str(), "Completed") == 2);  // the run and its child
+  std::string csv;
+  std::string id = runs.substr(runs.find("\"id\": \"logger-") + 7);
+  id = id.substr(0, id.find('"'));
+  if (id.find(".trial") != std::string::npos) id = id.substr(0, id.find(".trial"));
+  REQUIRE(Run(Amlc("metrics " + id + " --csv --name loss --workspace " + dir.str() + "/.amlc"), &csv) == 0);
+  CHECK(csv.find("name,step,value,timestamp\nloss,0,1,") == 0);
+  CHECK(csv.find("loss,4,0.2,") != std::string::npos);
+}
+
+TEST_CASE("a job without code runs in an empty folder and --rerun forces a new run", "[apply]") {
+  SpecDir dir;
+  dir.Write("job.yaml", std::string(kJob) + "name: hello\ncommand: echo hello from amlc\n");
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("No changes.") != std::string::npos);
+  REQUIRE(Run(Amlc("apply --auto-approve --rerun hello " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("--rerun") != std::string::npos);
+  CHECK(RunCount(dir.str(), "Completed") == 2);
+  std::string runs;
+  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
+  std::string id = runs.substr(runs.find("\"id\": \"") + 7);
+  id = id.substr(0, id.find('"'));
+  std::string log;
+  REQUIRE(Run(Amlc("runs logs " + id + " --workspace " + dir.str() + "/.amlc"), &log) == 0);
+  CHECK(log == "hello from amlc\n");
+}
+
+TEST_CASE("apply refuses to run unconfirmed when no one can answer", "[apply]") {
+  SpecDir dir;
+  dir.Write("job.yaml", std::string(kJob) + "name: hello\ncommand: echo hi\n");
+  std::string out;
+  CHECK(Run(Amlc("apply " + dir.str() + " < /dev/null 2>&1"), &out) == 2);
+  CHECK(out.find("pass --auto-approve") != std::string::npos);
+  CHECK(RunCount(dir.str()) == 0);
+}
