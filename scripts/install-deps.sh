@@ -14,7 +14,7 @@ packages=(
   # runs: the quickstart trains with Debian's scikit-learn
   python3-sklearn python3-numpy
   # tests: Catch2, schema cross-check, graph rendering, fuzzing (clang + libFuzzer runtime)
-  catch2 python3 python3-jsonschema python3-yaml graphviz clang libclang-rt-14-dev
+  catch2 python3 python3-jsonschema python3-yaml graphviz unzip clang libclang-rt-14-dev
 )
 
 missing=()
