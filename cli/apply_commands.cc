@@ -29,6 +29,7 @@ struct ApplyOptions {
   int parallelism = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   double lock_timeout = 60;
   std::vector<std::string> rerun;
+  bool destroy = false;
 };
 
 // Everything plan and apply share: the compiled specs, the workspace, the plan.
@@ -90,6 +91,7 @@ bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
     }
   }
   compiler::planner::PlanOptions plan_options;
+  plan_options.destroy = options.destroy;
   for (const std::string& job : options.rerun) {
     plan_options.rerun.insert(job.find('/') == std::string::npos ? "job/" + job : job);
   }
@@ -195,6 +197,18 @@ void AddApplyCommands(CLI::App& app, int& exit_code) {
                     "Seconds to wait for another apply of the workspace")->capture_default_str();
   apply->footer("Exit status: 0 all actions succeeded, 1 spec errors or failed actions, 2 usage errors.");
   apply->callback([apply_options, &exit_code] { RunApply(*apply_options, exit_code); });
+
+  auto destroy_options = std::make_shared<ApplyOptions>();
+  destroy_options->destroy = true;
+  CLI::App* destroy = app.add_subcommand(
+      "destroy", "Take down what the specs created, after showing the plan; run history stays");
+  destroy->add_option("dir", destroy_options->dir, "Folder (or single file) of specs")->capture_default_str();
+  destroy->add_option("--workspace", destroy_options->workspace,
+                      "Workspace home folder (default: $AMLC_WORKSPACE, else DIR/.amlc)");
+  destroy->add_flag("--auto-approve", destroy_options->auto_approve, "Do not ask for confirmation");
+  destroy->add_option("--lock-timeout", destroy_options->lock_timeout,
+                      "Seconds to wait for another apply of the workspace")->capture_default_str();
+  destroy->callback([destroy_options, &exit_code] { RunApply(*destroy_options, exit_code); });
 }
 
 }  // namespace amlc::cli

@@ -27,6 +27,8 @@ struct RunsOptions {
   bool json_output = false;
   bool csv = false;
   bool follow = false;
+  std::string output;
+  int limit = 50;
 };
 
 std::unique_ptr<runtime::Workspace> OpenWorkspace(const RunsOptions& options, int& exit_code) {
@@ -224,6 +226,59 @@ void Metrics(const RunsOptions& options, int& exit_code) {
   }
 }
 
+void RunsSnapshot(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  auto run = FindRun(*workspace, options.run_id, exit_code);
+  if (!run) return;
+  if (run->snapshot_digest.empty()) {
+    std::fprintf(stderr, "amlc: error: run '%s' has no code snapshot (its job has no code folder)\n",
+                 run->id.c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  Status status = workspace->snapshots().ExportZip(run->snapshot_digest, options.output);
+  if (!status.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  auto snapshot = workspace->snapshots().Load(run->snapshot_digest);
+  std::printf("%s: %zu files of run %s (snapshot %s)\n", options.output.c_str(),
+              snapshot.ok() ? snapshot->files.size() : 0, run->id.c_str(), run->snapshot_digest.substr(0, 12).c_str());
+  exit_code = kExitOk;
+}
+
+void Activities(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  auto activities = workspace->state().ListActivities(options.limit);
+  if (!activities.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", activities.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  exit_code = kExitOk;
+  if (options.json_output) {
+    json out = json::array();
+    for (const auto& a : activities.value()) {
+      out.push_back({{"id", a.id}, {"kind", a.kind}, {"resource", a.resource_id}, {"run", a.run_id},
+                     {"status", a.status}, {"progress", a.progress}, {"message", a.message},
+                     {"started_at", Time(a.started_at)}, {"ended_at", Time(a.ended_at)}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("%-6s %-8s %-32s %-10s %-20s %8s  %s\n", "ID", "KIND", "RESOURCE", "STATUS", "STARTED", "TOOK", "MESSAGE");
+  for (const auto& a : activities.value()) {
+    char took[32] = "-";
+    if (a.ended_at) std::snprintf(took, sizeof took, "%.1fs", (a.ended_at - a.started_at) / 1000.0);
+    std::string message = a.message.substr(0, a.message.find('\n'));
+    std::printf("%-6lld %-8s %-32s %-10s %-20s %8s  %s\n", static_cast<long long>(a.id), a.kind.c_str(),
+                a.resource_id.c_str(), a.status.c_str(), Time(a.started_at).c_str(), took, message.c_str());
+  }
+}
+
 }  // namespace
 
 void AddRunsCommands(CLI::App& app, int& exit_code) {
@@ -252,6 +307,17 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   common(cancel);
   cancel->add_option("run", options->run_id, "Run id")->required();
   cancel->callback([options, &exit_code] { RunsCancel(*options, exit_code); });
+
+  CLI::App* snapshot = runs->add_subcommand("snapshot", "A run's code snapshot as a zip file");
+  common(snapshot);
+  snapshot->add_option("run", options->run_id, "Run id")->required();
+  snapshot->add_option("-o,--output", options->output, "Zip file to write")->required();
+  snapshot->callback([options, &exit_code] { RunsSnapshot(*options, exit_code); });
+
+  CLI::App* activities = app.add_subcommand("activities", "Long actions (create, run, delete) and how they went");
+  common(activities);
+  activities->add_option("--limit", options->limit, "How many, newest first")->capture_default_str();
+  activities->callback([options, &exit_code] { Activities(*options, exit_code); });
 
   CLI::App* metrics = app.add_subcommand("metrics", "A run's logged metrics");
   common(metrics);

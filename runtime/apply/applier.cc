@@ -186,6 +186,28 @@ JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
 }
 
 ActionResult Applier::Run(const Action& action, const std::function<void(const std::string&)>& progress) {
+  // Every action is an activity: what, on what, since when, how it ended.
+  ActivityRecord activity;
+  activity.kind = compiler::planner::ActionName(action.type);
+  activity.resource_id = action.resource_id;
+  activity.status = "Running";
+  activity.started_at = NowMillis();
+  auto started = workspace_.state().StartActivity(activity);
+  if (started.ok()) activity.id = started.value();
+  ActionResult result = RunAction(action, [&](const std::string& status) {
+    if (status.rfind("run ", 0) == 0) activity.run_id = status.substr(4);
+    progress(status);
+  });
+  activity.status = result.outcome == Outcome::kSucceeded ? "Succeeded" : "Failed";
+  activity.progress = 1;
+  activity.message = result.message;
+  activity.ended_at = NowMillis();
+  if (started.ok()) workspace_.state().UpdateActivity(activity);
+  return result;
+}
+
+ActionResult Applier::RunAction(const Action& action,
+                                const std::function<void(const std::string&)>& progress) {
   if (action.type == ActionType::kDelete) {
     Status status = workspace_.state().DeleteResource(action.resource_id);
     return status.ok() ? ActionResult{Outcome::kSucceeded, "removed"}

@@ -38,6 +38,8 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   int ReapDeadRuns();
 
  private:
+  ActionResult RunAction(const compiler::planner::Action& action,
+                         const std::function<void(const std::string&)>& progress);
   ActionResult ApplyRecord(const compiler::planner::Action& action, const compiler::ir::Resource& r);
   ActionResult RunJob(const compiler::planner::Action& action, const compiler::ir::Resource& job,
                       const std::function<void(const std::string&)>& progress);

@@ -190,7 +190,14 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
   run.ended_at = NowMillis();
   int code = 0;
   bool have_code = ReadExitCode(exit_file, code);
-  if (timed_out) {
+  // `amlc runs cancel` records the cancel before it signals, so a process
+  // that died of that signal was canceled, not failed.
+  auto recorded = workspace_.state().GetRun(run.id);
+  bool canceled = recorded.ok() && recorded.value() && recorded.value()->status == RunStatus::kCanceled;
+  if (canceled) {
+    run.status = RunStatus::kCanceled;
+    run.error = recorded.value()->error;
+  } else if (timed_out) {
     run.status = RunStatus::kCanceled;
     run.error = "timed out after " + std::to_string(request.timeout_seconds) + " s";
   } else if (!have_code) {

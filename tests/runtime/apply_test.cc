@@ -222,3 +222,63 @@ TEST_CASE("apply refuses to run unconfirmed when no one can answer", "[apply]") 
   CHECK(out.find("pass --auto-approve") != std::string::npos);
   CHECK(RunCount(dir.str()) == 0);
 }
+
+TEST_CASE("activities and snapshots as zip and cancel and destroy", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/train.py", "print('trained')\n");
+  dir.Write("src/.amlignore", "data/\n");
+  dir.Write("src/data/big.bin", "not snapshotted\n");
+  dir.Write("job.yaml", std::string(kJob) + "name: train\ncode: src\ncommand: python train.py\n"
+                        "environment: azureml:py:1\n");
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  std::string ws = " --workspace " + dir.str() + "/.amlc";
+
+  REQUIRE(Run(Amlc("activities --json" + ws), &out) == 0);
+  CHECK(out.find("\"kind\": \"run\"") != std::string::npos);
+  CHECK(out.find("\"resource\": \"job/train\"") != std::string::npos);
+  CHECK(out.find("\"status\": \"Succeeded\"") != std::string::npos);
+
+  std::string runs;
+  Run(Amlc("runs list --json" + ws), &runs);
+  std::string id = runs.substr(runs.find("\"id\": \"") + 7);
+  id = id.substr(0, id.find('"'));
+  std::string zip = dir.str() + "/code.zip";
+  REQUIRE(Run(Amlc("runs snapshot " + id + " -o " + zip + ws), &out) == 0);
+  std::string listing;
+  REQUIRE(Run("unzip -Z1 " + zip, &listing) == 0);
+  CHECK(listing.find("train.py") != std::string::npos);
+  CHECK(listing.find("big.bin") == std::string::npos);  // left out by .amlignore
+
+  // Cancel a running run: the whole process group ends, the run is Canceled.
+  dir.Write("slow.yaml", std::string(kJob) + "name: slow\ncommand: sleep 47.25\n");
+  std::thread apply([&] { Run(Amlc("apply --auto-approve " + dir.str() + " > /dev/null 2>&1")); });
+  std::string slow;
+  for (int i = 0; i < 100 && slow.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::string running;
+    Run(Amlc("runs list --json --status running" + ws), &running);
+    if (running.find("\"id\": \"slow-") != std::string::npos) {
+      slow = running.substr(running.find("\"id\": \"slow-") + 7);
+      slow = slow.substr(0, slow.find('"'));
+    }
+  }
+  REQUIRE_FALSE(slow.empty());
+  CHECK(Run(Amlc("runs cancel " + slow + ws), &out) == 0);
+  apply.join();
+  CHECK(RunCount(dir.str(), "Canceled") == 1);
+  std::string processes;
+  Run("pgrep -f '^sleep 47.25' || true", &processes);
+  CHECK(processes.empty());
+  CHECK(Run(Amlc("runs cancel " + slow + ws + " 2>&1"), &out) == 1);
+  CHECK(out.find("is Canceled, not running") != std::string::npos);
+
+  // destroy removes what the specs created; run history stays.
+  REQUIRE(Run(Amlc("destroy --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("- job/train") != std::string::npos);
+  CHECK(out.find("- compute/local") != std::string::npos);
+  REQUIRE(Run(Amlc("plan " + dir.str()), &out) == 0);
+  CHECK(out.find("+ compute/local") != std::string::npos);
+  CHECK(RunCount(dir.str()) == 2);
+}
