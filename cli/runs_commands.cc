@@ -1,6 +1,10 @@
 #include "cli/runs_commands.h"
 
+#include <cmath>
 #include <cstdio>
+#include <functional>
+#include <set>
+#include <sstream>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -29,7 +33,40 @@ struct RunsOptions {
   bool follow = false;
   std::string output;
   int limit = 50;
+  std::string order_by;
+  std::string where;
+  std::vector<std::string> compare;
 };
+
+// "metrics.accuracy > 0.9": a run's latest value of a metric against a number.
+struct MetricFilter {
+  std::string metric;
+  std::string op;
+  double value = 0;
+};
+
+bool ParseWhere(const std::string& text, MetricFilter& filter, std::string& error) {
+  std::istringstream in(text);
+  std::string field;
+  in >> field >> filter.op >> filter.value;
+  static const std::vector<std::string> kOps = {">", ">=", "<", "<=", "==", "!="};
+  if (field.rfind("metrics.", 0) != 0 || in.fail() ||
+      std::find(kOps.begin(), kOps.end(), filter.op) == kOps.end()) {
+    error = "cannot read --where '" + text + "'; write e.g. \"metrics.accuracy > 0.9\"";
+    return false;
+  }
+  filter.metric = field.substr(8);
+  return true;
+}
+
+bool Holds(const MetricFilter& filter, double value) {
+  if (filter.op == ">") return value > filter.value;
+  if (filter.op == ">=") return value >= filter.value;
+  if (filter.op == "<") return value < filter.value;
+  if (filter.op == "<=") return value <= filter.value;
+  if (filter.op == "==") return value == filter.value;
+  return value != filter.value;
+}
 
 std::unique_ptr<runtime::Workspace> OpenWorkspace(const RunsOptions& options, int& exit_code) {
   std::string home = runtime::DefaultWorkspaceHome(".", options.workspace);
@@ -91,6 +128,57 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
           {"metrics", metrics}};
 }
 
+// The latest value of a metric of a run; NaN when it logged none.
+double LatestValue(runtime::Workspace& workspace, const std::string& run_id, const std::string& metric) {
+  auto latest = workspace.state().LatestMetrics(run_id);
+  if (latest.ok()) {
+    for (const auto& point : latest.value()) {
+      if (point.name == metric && point.text.empty()) return point.value;
+    }
+  }
+  return std::nan("");
+}
+
+// Applies --where and --order-by; false (and a usage error) when they do not parse.
+bool FilterAndOrder(runtime::Workspace& workspace, const RunsOptions& options,
+                    std::vector<RunRecord>& runs, int& exit_code) {
+  if (!options.where.empty()) {
+    MetricFilter filter;
+    std::string error;
+    if (!ParseWhere(options.where, filter, error)) {
+      std::fprintf(stderr, "amlc: error: %s\n", error.c_str());
+      exit_code = kExitUsage;
+      return false;
+    }
+    std::erase_if(runs, [&](const RunRecord& run) {
+      double value = LatestValue(workspace, run.id, filter.metric);
+      return std::isnan(value) || !Holds(filter, value);
+    });
+  }
+  if (!options.order_by.empty()) {
+    std::istringstream in(options.order_by);
+    std::string field, direction = "asc";
+    in >> field >> direction;
+    bool descending = direction == "desc";
+    if (field.rfind("metrics.", 0) != 0 || (direction != "asc" && direction != "desc")) {
+      std::fprintf(stderr, "amlc: error: cannot read --order-by '%s'; write e.g. \"metrics.accuracy desc\"\n",
+                   options.order_by.c_str());
+      exit_code = kExitUsage;
+      return false;
+    }
+    std::string metric = field.substr(8);
+    std::map<std::string, double> values;
+    for (const RunRecord& run : runs) values[run.id] = LatestValue(workspace, run.id, metric);
+    // Runs without the metric go last either way.
+    std::stable_sort(runs.begin(), runs.end(), [&](const RunRecord& a, const RunRecord& b) {
+      double x = values[a.id], y = values[b.id];
+      if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);
+      return descending ? x > y : x < y;
+    });
+  }
+  return true;
+}
+
 void RunsList(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);
   if (!workspace) return;
@@ -111,6 +199,7 @@ void RunsList(const RunsOptions& options, int& exit_code) {
     exit_code = kExitSpecErrors;
     return;
   }
+  if (!FilterAndOrder(*workspace, options, runs.value(), exit_code)) return;
   exit_code = kExitOk;
   if (options.json_output) {
     json out = json::array();
@@ -226,6 +315,59 @@ void Metrics(const RunsOptions& options, int& exit_code) {
   }
 }
 
+void RunsCompare(const RunsOptions& options, int& exit_code) {
+  auto workspace = OpenWorkspace(options, exit_code);
+  if (!workspace) return;
+  std::vector<json> runs;
+  for (const std::string& id : options.compare) {
+    auto run = FindRun(*workspace, id, exit_code);
+    if (!run) return;
+    runs.push_back(RunJson(*workspace, *run));
+  }
+  exit_code = kExitOk;
+  if (options.json_output) {
+    std::printf("%s\n", json(runs).dump(2).c_str());
+    return;
+  }
+  // Rows: status, duration, every input and every metric any of the runs has.
+  std::vector<std::pair<std::string, std::function<json(const json&)>>> rows = {
+      {"status", [](const json& r) { return r["status"]; }},
+      {"duration", [](const json& r) { return r["duration"]; }},
+      {"snapshot", [](const json& r) { return json(r["snapshot"].get<std::string>().substr(0, 12)); }}};
+  std::set<std::string> inputs, metrics;
+  for (const json& r : runs) {
+    if (r["params"].is_object() && r["params"].contains("inputs")) {
+      for (auto& [name, value] : r["params"]["inputs"].items()) inputs.insert(name);
+    }
+    for (auto& [name, value] : r["metrics"].items()) metrics.insert(name);
+  }
+  for (const std::string& name : inputs) {
+    rows.push_back({"inputs." + name, [name](const json& r) {
+                      return r["params"].is_object() && r["params"].contains("inputs") &&
+                                     r["params"]["inputs"].contains(name)
+                                 ? r["params"]["inputs"][name]
+                                 : json("-");
+                    }});
+  }
+  for (const std::string& name : metrics) {
+    rows.push_back({"metrics." + name, [name](const json& r) {
+                      return r["metrics"].contains(name) ? r["metrics"][name] : json("-");
+                    }});
+  }
+  std::printf("%-24s", "");
+  for (const json& r : runs) std::printf(" %-34s", r["id"].get<std::string>().c_str());
+  std::printf("\n");
+  for (const auto& [label, cell] : rows) {
+    std::printf("%-24s", label.c_str());
+    for (const json& r : runs) {
+      json value = cell(r);
+      std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+      std::printf(" %-34s", text.c_str());
+    }
+    std::printf("\n");
+  }
+}
+
 void RunsSnapshot(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);
   if (!workspace) return;
@@ -293,6 +435,8 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   common(list);
   list->add_option("--experiment", options->experiment, "Only this experiment's runs");
   list->add_option("--status", options->status, "Only runs with this status");
+  list->add_option("--where", options->where, "Only runs whose latest metric holds: \"metrics.accuracy > 0.9\"");
+  list->add_option("--order-by", options->order_by, "Order by a metric: \"metrics.accuracy desc\"");
   list->callback([options, &exit_code] { RunsList(*options, exit_code); });
   CLI::App* show = runs->add_subcommand("show", "A run's metadata, parameters, metrics and outputs");
   common(show);
@@ -307,6 +451,11 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   common(cancel);
   cancel->add_option("run", options->run_id, "Run id")->required();
   cancel->callback([options, &exit_code] { RunsCancel(*options, exit_code); });
+
+  CLI::App* compare = runs->add_subcommand("compare", "Runs side by side: status, inputs, metrics");
+  common(compare);
+  compare->add_option("runs", options->compare, "Run ids")->required()->expected(2, 64);
+  compare->callback([options, &exit_code] { RunsCompare(*options, exit_code); });
 
   CLI::App* snapshot = runs->add_subcommand("snapshot", "A run's code snapshot as a zip file");
   common(snapshot);

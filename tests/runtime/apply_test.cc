@@ -282,3 +282,40 @@ TEST_CASE("activities and snapshots as zip and cancel and destroy", "[apply]") {
   CHECK(out.find("+ compute/local") != std::string::npos);
   CHECK(RunCount(dir.str()) == 2);
 }
+
+TEST_CASE("runs can be filtered and ordered by metrics and compared side by side", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/fit.py", "import sys\nfrom amlc import run\nrun.log('accuracy', float(sys.argv[1]))\n");
+  for (const char* c : {"0.7", "0.95", "0.9"}) {
+    std::string name = std::string("fit-") + (c + 2);
+    dir.Write(name + ".yaml", std::string(kJob) + "name: " + name + "\nexperiment_name: sweep\ncode: src\n"
+                                  "command: python fit.py ${{inputs.c}}\ninputs:\n  c: " + c +
+                                  "\nenvironment: azureml:py:1\n");
+  }
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  std::string ws = " --workspace " + dir.str() + "/.amlc";
+  REQUIRE(Run(Amlc("runs list --experiment sweep --where 'metrics.accuracy > 0.8' --order-by 'metrics.accuracy desc'" + ws),
+              &out) == 0);
+  size_t first = out.find("fit-95-"), second = out.find("fit-9-");
+  CHECK(first != std::string::npos);
+  CHECK(second != std::string::npos);
+  CHECK(first < second);
+  CHECK(out.find("fit-7-") == std::string::npos);
+  CHECK(Run(Amlc("runs list --where 'accuracy high'" + ws + " 2>&1"), &out) == 2);
+  CHECK(out.find("cannot read --where") != std::string::npos);
+
+  std::string runs;
+  Run(Amlc("runs list --json --order-by 'metrics.accuracy asc'" + ws), &runs);
+  std::vector<std::string> ids;
+  for (size_t at = runs.find("\"id\": \""); at != std::string::npos; at = runs.find("\"id\": \"", at + 1)) {
+    ids.push_back(runs.substr(at + 7, runs.find('"', at + 7) - at - 7));
+  }
+  REQUIRE(ids.size() == 3);
+  REQUIRE(Run(Amlc("runs compare " + ids[0] + " " + ids[2] + ws), &out) == 0);
+  CHECK(out.find("metrics.accuracy") != std::string::npos);
+  CHECK(out.find("0.7 ") != std::string::npos);
+  CHECK(out.find("0.95") != std::string::npos);
+  CHECK(out.find("inputs.c") != std::string::npos);
+}
