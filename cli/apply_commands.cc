@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -30,7 +31,22 @@ struct ApplyOptions {
   double lock_timeout = 60;
   std::vector<std::string> rerun;
   bool destroy = false;
+  std::string out;  // plan -out FILE
 };
+
+// `amlc apply PLANFILE`: a file holding a saved plan rather than specs.
+bool ReadPlanFile(const std::string& path, Plan& plan) {
+  if (!std::filesystem::is_regular_file(path)) return false;
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.find("\"amlc-plan-1\"") == std::string::npos) return false;
+  std::string error;
+  if (!compiler::planner::PlanFromJson(text, plan, error)) {
+    std::fprintf(stderr, "amlc: error: %s: %s\n", path.c_str(), error.c_str());
+    std::exit(kExitUsage);
+  }
+  return true;
+}
 
 // Everything plan and apply share: the compiled specs, the workspace, the plan.
 struct Session {
@@ -100,6 +116,8 @@ bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
   auto serial = session.workspace->state().StateSerial();
   session.plan.state_serial = serial.ok() ? serial.value() : 0;
   session.plan.specs_digest = Sha256Hex(compiler::ir::GraphToJson(session.compilation->graph));
+  session.plan.specs_dir = std::filesystem::absolute(options.dir).lexically_normal().string();
+  session.plan.workspace = session.workspace->home();
   for (const std::string& error : errors) std::fprintf(stderr, "amlc: error: %s\n", error.c_str());
   if (!errors.empty()) {
     exit_code = kExitSpecErrors;
@@ -112,6 +130,15 @@ void RunPlan(const ApplyOptions& options, int& exit_code) {
   Session session;
   if (!Prepare(options, session, exit_code, nullptr)) return;
   exit_code = kExitOk;
+  if (!options.out.empty()) {
+    std::ofstream(options.out) << compiler::planner::PlanToJson(session.plan);
+    if (!options.json) {
+      std::fputs(compiler::planner::PlanToText(session.plan, isatty(STDOUT_FILENO)).c_str(), stdout);
+      std::printf("\nSaved the plan to %s; apply exactly it with: amlc apply %s\n", options.out.c_str(),
+                  options.out.c_str());
+    }
+    return;
+  }
   if (options.json) {
     std::fputs(compiler::planner::PlanToJson(session.plan).c_str(), stdout);
   } else {
@@ -128,10 +155,26 @@ bool Confirm() {
   return answer == "yes";
 }
 
-void RunApply(const ApplyOptions& options, int& exit_code) {
+void RunApply(ApplyOptions options, int& exit_code) {
   Session session;
   std::unique_ptr<runtime::ApplyLock> lock;
+  Plan saved;
+  bool from_file = ReadPlanFile(options.dir, saved);
+  if (from_file) {
+    options.dir = saved.specs_dir;
+    options.workspace = saved.workspace;
+  }
   if (!Prepare(options, session, exit_code, &lock)) return;
+  if (from_file) {
+    // Apply exactly the saved plan, and only if nothing moved since it was made.
+    if (saved.specs_digest != session.plan.specs_digest || saved.state_serial != session.plan.state_serial) {
+      std::fprintf(stderr, "amlc: error: the %s changed since the plan was made; run amlc plan again\n",
+                   saved.specs_digest != session.plan.specs_digest ? "specs" : "workspace's state");
+      exit_code = kExitSpecErrors;
+      return;
+    }
+    session.plan = saved;
+  }
   bool color = isatty(STDOUT_FILENO);
   std::fputs(compiler::planner::PlanToText(session.plan, color).c_str(), stdout);
   if (session.plan.empty()) {
@@ -186,6 +229,7 @@ void AddApplyCommands(CLI::App& app, int& exit_code) {
   CLI::App* plan = app.add_subcommand("plan", "Show what apply would do: +create ~update -/+replace -destroy >run");
   AddCommonOptions(plan, *plan_options);
   plan->add_flag("--json", plan_options->json, "Print the plan as JSON");
+  plan->add_option("-o,--out", plan_options->out, "Save the plan; `amlc apply FILE` applies exactly it");
   plan->callback([plan_options, &exit_code] { RunPlan(*plan_options, exit_code); });
 
   auto apply_options = std::make_shared<ApplyOptions>();
@@ -195,7 +239,8 @@ void AddApplyCommands(CLI::App& app, int& exit_code) {
   apply->add_option("-j,--parallelism", apply_options->parallelism, "Actions at once")->capture_default_str();
   apply->add_option("--lock-timeout", apply_options->lock_timeout,
                     "Seconds to wait for another apply of the workspace")->capture_default_str();
-  apply->footer("Exit status: 0 all actions succeeded, 1 spec errors or failed actions, 2 usage errors.");
+  apply->footer("DIR may also be a plan saved by `amlc plan -out FILE`.\n"
+                "Exit status: 0 all actions succeeded, 1 spec errors or failed actions, 2 usage errors.");
   apply->callback([apply_options, &exit_code] { RunApply(*apply_options, exit_code); });
 
   auto destroy_options = std::make_shared<ApplyOptions>();

@@ -2,6 +2,10 @@
 // its own file under cli/ and registers itself on the CLI11 app here.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "cli/apply_commands.h"
 #include "cli/compile_commands.h"
 #include "cli/output.h"
@@ -19,8 +23,14 @@ int main(int argc, char** argv) {
   amlc::cli::AddCompileCommands(app, exit_code);
   amlc::cli::AddApplyCommands(app, exit_code);
   amlc::cli::AddRunsCommands(app, exit_code);
+  // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::string& arg : args) {
+    if (arg == "-out" || arg.rfind("-out=", 0) == 0) arg.insert(0, "-");
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last to first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& error) {
     int code = app.exit(error);
     return code == 0 ? amlc::cli::kExitOk : amlc::cli::kExitUsage;

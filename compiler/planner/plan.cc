@@ -99,6 +99,8 @@ std::string PlanToJson(const Plan& plan) {
   json["format"] = "amlc-plan-1";
   json["state_serial"] = plan.state_serial;
   json["specs_digest"] = plan.specs_digest;
+  json["specs_dir"] = plan.specs_dir;
+  json["workspace"] = plan.workspace;
   json["up_to_date"] = plan.up_to_date;
   json["summary"] = {{"add", plan.Count(ActionType::kCreate) + plan.Count(ActionType::kReplace)},
                      {"change", plan.Count(ActionType::kUpdate)},
@@ -138,6 +140,8 @@ bool PlanFromJson(const std::string& text, Plan& plan, std::string& error) {
     plan = Plan();
     plan.state_serial = json.at("state_serial").get<int64_t>();
     plan.specs_digest = json.at("specs_digest").get<std::string>();
+    plan.specs_dir = json.value("specs_dir", "");
+    plan.workspace = json.value("workspace", "");
     plan.up_to_date = json.at("up_to_date").get<int>();
     for (const Json& a : json.at("actions")) {
       Action action;

@@ -46,6 +46,8 @@ struct Plan {
   int up_to_date = 0;
   int64_t state_serial = 0;  // the state it was made against
   std::string specs_digest;  // digest of the compiled graph it was made from
+  std::string specs_dir;     // where the specs were (for `apply PLANFILE`)
+  std::string workspace;     // the workspace home it was planned against
 
   int Count(ActionType type) const;
   bool empty() const { return actions.empty(); }

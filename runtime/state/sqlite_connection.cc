@@ -7,8 +7,9 @@ namespace {
 // short enough that a wedged holder surfaces as kUnavailable, not a hang.
 constexpr int kBusyTimeoutMs = 5000;
 
-// Page cache per connection (negative = KiB). The metrics index grows by
-// random inserts across runs and names; a larger cache keeps its hot pages.
+// Page cache per connection (negative = KiB): 32 MiB. A metrics batch writes
+// at the end of every series it holds, spread over the points b-tree; kept in
+// the cache, those pages need not be read again for the next batch.
 constexpr const char* kSettings =
     "PRAGMA synchronous = NORMAL;"
     "PRAGMA foreign_keys = ON;"
@@ -38,9 +39,11 @@ Status SqliteStatus(int rc, std::string_view sqlite_message, const std::string& 
       "state store " + path + ": " + std::string(doing) + ": " + std::string(sqlite_message);
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
       message += " (another connection held the lock for over " +
                  std::to_string(kBusyTimeoutMs / 1000) + " s; try again)";
+      break;
+    case SQLITE_LOCKED:
+      message += " (a conflicting use of the database in this process; try again)";
       break;
     case SQLITE_NOTADB:
       message += " (the file is not an SQLite database, so not an amlc state store)";

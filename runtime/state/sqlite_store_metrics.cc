@@ -42,8 +42,9 @@ const std::string& InsertManyPointsSql() {
   static const std::string sql = [] {
     std::string text =
         "INSERT OR FAIL INTO metric_points (series_id, step, ts, seq, value, text) VALUES ";
-    for (int row = 0; row < kRowsPerInsert; ++row)
+    for (int row = 0; row < kRowsPerInsert; ++row) {
       text += row == 0 ? "(?,?,?,?,?,?)" : ",(?,?,?,?,?,?)";
+    }
     return text;
   }();
   return sql;

@@ -319,3 +319,23 @@ TEST_CASE("runs can be filtered and ordered by metrics and compared side by side
   CHECK(out.find("0.95") != std::string::npos);
   CHECK(out.find("inputs.c") != std::string::npos);
 }
+
+TEST_CASE("a saved plan is applied exactly and refused once the state moved on", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("job.yaml", std::string(kJob) + "name: hello\ncommand: echo hi\n");
+  std::string plan_file = dir.str() + "/plan.json";
+  std::string out;
+  REQUIRE(Run(Amlc("plan " + dir.str() + " -out " + plan_file), &out) == 0);
+  CHECK(out.find("Saved the plan to") != std::string::npos);
+  std::string second_plan = dir.str() + "/plan2.json";
+  REQUIRE(Run(Amlc("plan " + dir.str() + " --out=" + second_plan), &out) == 0);
+  REQUIRE(Run(Amlc("apply --auto-approve " + plan_file + " 2>&1"), &out) == 0);
+  CHECK(out.find("Apply complete: 3 succeeded") != std::string::npos);
+  CHECK(RunCount(dir.str()) == 1);
+  // The second saved plan was made before the first was applied.
+  CHECK(Run(Amlc("apply --auto-approve " + second_plan + " 2>&1"), &out) == 1);
+  CHECK(out.find("the workspace's state changed since the plan was made; run amlc plan again") !=
+        std::string::npos);
+  CHECK(RunCount(dir.str()) == 1);
+}
