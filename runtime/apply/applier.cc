@@ -70,8 +70,9 @@ std::vector<RecordedResource> Applier::Recorded() {
 }
 
 std::optional<std::string> Applier::Unsupported(const Resource& r) {
-  if (r.kind == "job" && !r.parent.empty()) return "pipeline steps run with their pipeline, which arrives later";
-  if (r.kind == "job" && r.type != "command") return r.type + " jobs are not carried out yet";
+  if (r.kind == "job" && r.type != "command" && r.type != "pipeline") {
+    return r.type + (r.parent.empty() ? " jobs" : " steps") + " are not carried out yet";
+  }
   if (r.kind == "compute" && r.type != "local") return r.type + " compute targets are not carried out yet";
   if (r.kind == "datastore" && StringField(r.spec, "type") != "local") {
     return "only local-folder datastores are reachable from this machine";
@@ -103,7 +104,8 @@ JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
                                    const std::map<std::string, std::string>& upstream_runs) {
   JobObservation seen;
   const Resource& r = graph.resource(job);
-  std::string code = StringField(r.spec, "code");
+  const Value spec = EffectiveSpec(r);
+  std::string code = StringField(spec, "code");
   if (!code.empty()) {
     auto snapshot = workspace_.snapshots().Scan(LocalPath(code));
     if (!snapshot.ok()) {
@@ -112,20 +114,23 @@ JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
     }
     seen.key_parts["code"] = snapshot->tree_digest;
   }
-  seen.key_parts["command"] = StringField(r.spec, "command");
-  if (const Value* env = r.spec.Find("environment"); env && env->is_ref()) {
+  if (r.type == "pipeline") {
+    for (const auto& [step, run] : upstream_runs) seen.key_parts["step:" + step] = run;
+  }
+  seen.key_parts["command"] = StringField(spec, "command");
+  if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
     auto target = graph.Find(env->as_ref().target);
     seen.key_parts["environment"] = target ? graph.resource(*target).digest : env->as_ref().target;
   } else if (env) {
     seen.key_parts["environment"] = Sha256Hex(env->ToJson());
   }
   std::string compute = "local";
-  if (const Value* ref = r.spec.Find("compute"); ref && ref->is_ref()) {
+  if (const Value* ref = spec.Find("compute"); ref && ref->is_ref()) {
     auto target = graph.Find(ref->as_ref().target);
     if (target) compute = graph.resource(*target).type;
   }
   seen.key_parts["compute"] = compute;
-  if (const Value* inputs = r.spec.Find("inputs"); inputs && inputs->is_map()) {
+  if (const Value* inputs = spec.Find("inputs"); inputs && inputs->is_map()) {
     for (const auto& [name, input] : inputs->entries()) {
       const Value* path = input.is_map() ? input.Find("path") : nullptr;
       std::string part;
@@ -269,9 +274,9 @@ std::string Applier::InputValue(const Value& input) {
   return "";
 }
 
-std::string Applier::ExpandCommand(const Resource& job, const std::string& work) {
-  std::string command = StringField(job.spec, "command");
-  const Value* inputs = job.spec.Find("inputs");
+std::string Applier::ExpandCommand(const Resource& job, const Value& spec, const std::string& work) {
+  std::string command = StringField(spec, "command");
+  const Value* inputs = spec.Find("inputs");
   std::string out;
   for (size_t i = 0; i < command.size();) {
     if (command.compare(i, 3, "$[[") == 0 || command.compare(i, 2, "]]") == 0) {
@@ -301,23 +306,24 @@ std::string Applier::ExpandCommand(const Resource& job, const std::string& work)
 
 RunRequest Applier::MakeRequest(const Resource& job, const std::string& run_id) {
   RunRequest request;
-  request.command = ExpandCommand(job, runner_.work_dir(run_id));
-  if (const Value* env = job.spec.Find("environment"); env && env->is_ref()) {
+  const Value spec = EffectiveSpec(job);
+  request.command = ExpandCommand(job, spec, runner_.work_dir(run_id));
+  if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
     if (auto target = graph_.Find(env->as_ref().target)) {
       request.python = StringField(graph_.resource(*target).spec, "python");
     }
   } else if (env && env->is_map()) {
     request.python = StringField(*env, "python");
   }
-  if (const Value* outputs = job.spec.Find("outputs"); outputs && outputs->is_map()) {
+  if (const Value* outputs = spec.Find("outputs"); outputs && outputs->is_map()) {
     for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
   }
-  if (const Value* variables = job.spec.Find("environment_variables"); variables && variables->is_map()) {
+  if (const Value* variables = spec.Find("environment_variables"); variables && variables->is_map()) {
     for (const auto& [name, value] : variables->entries()) {
       request.env[name] = value.is_string() ? value.as_string() : value.ToJson();
     }
   }
-  if (const Value* limits = job.spec.Find("limits"); limits && limits->is_map()) {
+  if (const Value* limits = spec.Find("limits"); limits && limits->is_map()) {
     if (const Value* timeout = limits->Find("timeout"); timeout && timeout->type() == Value::Type::kInt) {
       request.timeout_seconds = timeout->as_int();
     }
@@ -340,11 +346,15 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     run = *active.value();
     runner_.Attach(run, MakeRequest(job, run.id), progress);
   } else {
-    std::string code = StringField(job.spec, "code");
+    const Value spec = EffectiveSpec(job);
+    std::string code = StringField(spec, "code");
     run.id = NewRunId(job.name);
     run.job_id = job.id();
     run.run_key = seen.run_key;
     const Value* experiment = job.spec.Find("experiment_name");
+    if (!job.parent.empty()) {  // a step runs under its pipeline's experiment
+      if (auto parent = graph_.Find(job.parent)) experiment = graph_.resource(*parent).spec.Find("experiment_name");
+    }
     run.experiment = experiment && experiment->is_ref()
                          ? experiment->as_ref().target.substr(experiment->as_ref().target.find('/') + 1)
                          : job.name;
@@ -352,7 +362,7 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     run.created_at = NowMillis();
     nlohmann::json params;
     params["key_parts"] = seen.key_parts;
-    if (const Value* inputs = job.spec.Find("inputs")) params["inputs"] = nlohmann::json::parse(inputs->ToJson());
+    if (const Value* inputs = spec.Find("inputs")) params["inputs"] = nlohmann::json::parse(inputs->ToJson());
     run.params_json = params.dump();
     if (Status s = workspace_.state().EnsureExperiment(run.experiment); !s.ok()) return {Outcome::kFailed, s.message()};
     if (!code.empty()) {
@@ -364,7 +374,11 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     run.command = request.command;
     if (Status s = workspace_.state().InsertRun(run); !s.ok()) return {Outcome::kFailed, s.message()};
     progress("run " + run.id);
-    runner_.Execute(run, request, progress);
+    if (job.type == "pipeline") {
+      FinishPipelineRun(run, seen);
+    } else {
+      runner_.Execute(run, request, progress);
+    }
   }
   if (run.status != RunStatus::kCompleted) {
     return {Outcome::kFailed, "run " + run.id + " " + RunStatusName(run.status) +
@@ -383,6 +397,89 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
   record.updated_at = NowMillis();
   workspace_.state().PutResource(record);
   return {Outcome::kSucceeded, "run " + run.id + " Completed"};
+}
+
+// A step's or component's spec as it runs: a pipeline step takes its
+// component's command, code, environment and input defaults, then its own
+// fields; ${{parent.inputs.X}} becomes the pipeline's input and
+// ${{parent.jobs.S.outputs.O}} a reference to step S's output.
+Value Applier::EffectiveSpec(const Resource& job) {
+  Value spec = job.spec;
+  if (const Value* component = job.spec.Find("component"); component && component->is_ref()) {
+    if (auto target = graph_.Find(component->as_ref().target)) {
+      const Value& base = graph_.resource(*target).spec;
+      for (const char* field : {"command", "code", "environment", "environment_variables", "resources"}) {
+        if (!spec.Find(field) && base.Find(field)) spec.Set(field, *base.Find(field));
+      }
+      Value inputs = spec.Find("inputs") ? *spec.Find("inputs") : Value::EmptyMap();
+      if (const Value* declared = base.Find("inputs"); declared && declared->is_map()) {
+        for (const auto& [name, input] : declared->entries()) {
+          if (inputs.Find(name)) continue;
+          const Value* fallback = input.is_map() ? input.Find("default") : &input;
+          if (fallback) inputs.Set(name, *fallback);
+        }
+      }
+      spec.Set("inputs", inputs);
+      if (!spec.Find("outputs") && base.Find("outputs")) spec.Set("outputs", *base.Find("outputs"));
+    }
+  }
+  if (job.parent.empty()) return spec;
+  auto parent = graph_.Find(job.parent);
+  const Value* parent_inputs = parent ? graph_.resource(*parent).spec.Find("inputs") : nullptr;
+  Value* inputs = spec.Find("inputs");
+  if (!inputs || !inputs->is_map()) return spec;
+  Value resolved = Value::EmptyMap();
+  for (const auto& [name, input] : inputs->entries()) {
+    std::string text = input.is_string() ? input.as_string() : "";
+    std::string expression = text.size() > 5 && text.rfind("${{", 0) == 0
+                                 ? text.substr(3, text.find("}}") - 3)
+                                 : "";
+    expression.erase(0, expression.find_first_not_of(' '));
+    expression.erase(expression.find_last_not_of(' ') + 1);
+    if (expression.rfind("parent.inputs.", 0) == 0 && parent_inputs) {
+      const Value* value = parent_inputs->Find(expression.substr(14));
+      resolved.Set(name, value ? *value : Value());
+    } else if (expression.rfind("parent.jobs.", 0) == 0) {
+      std::string rest = expression.substr(12);  // STEP.outputs.OUT
+      std::string step = rest.substr(0, rest.find('.'));
+      Value typed = Value::EmptyMap();
+      typed.Set("type", Value::String("uri_folder"));
+      typed.Set("path", Value::Reference({job.parent + "/" + step, rest.substr(step.size() + 1), false}));
+      resolved.Set(name, typed);
+    } else {
+      resolved.Set(name, input);
+    }
+  }
+  spec.Set("inputs", resolved);
+  // Step outputs bound to the pipeline's (${{parent.outputs.X}}) are plain output folders.
+  if (Value* outputs = spec.Find("outputs"); outputs && outputs->is_map()) {
+    Value plain = Value::EmptyMap();
+    for (const auto& [name, output] : outputs->entries()) plain.Set(name, output.is_string() ? Value() : output);
+    spec.Set("outputs", plain);
+  }
+  return spec;
+}
+
+// A pipeline's own run is the parent of its steps' runs: it completes once
+// they have, and records which step runs made it.
+void Applier::FinishPipelineRun(RunRecord& run, const compiler::planner::JobObservation& seen) {
+  run.status = RunStatus::kCompleted;
+  run.started_at = run.created_at;
+  run.ended_at = NowMillis();
+  nlohmann::json outputs = nlohmann::json::object();
+  for (const auto& [part, step_run] : seen.key_parts) {
+    if (part.rfind("step:", 0) != 0) continue;
+    auto step = workspace_.state().GetRun(step_run);
+    if (!step.ok() || !step.value()) continue;
+    RunRecord child = *step.value();
+    if (child.parent_run_id.empty()) {
+      child.parent_run_id = run.id;
+      workspace_.state().UpdateRun(child);
+    }
+    outputs[part.substr(5)] = child.id;
+  }
+  run.outputs_json = outputs.dump();
+  workspace_.state().UpdateRun(run);
 }
 
 int Applier::ReapDeadRuns() {

@@ -44,7 +44,10 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   ActionResult RunJob(const compiler::planner::Action& action, const compiler::ir::Resource& job,
                       const std::function<void(const std::string&)>& progress);
   RunRequest MakeRequest(const compiler::ir::Resource& job, const std::string& run_id);
-  std::string ExpandCommand(const compiler::ir::Resource& job, const std::string& work);
+  std::string ExpandCommand(const compiler::ir::Resource& job, const compiler::ir::Value& spec,
+                            const std::string& work);
+  compiler::ir::Value EffectiveSpec(const compiler::ir::Resource& job);
+  void FinishPipelineRun(RunRecord& run, const compiler::planner::JobObservation& seen);
   std::string InputValue(const compiler::ir::Value& input);
   std::string LocalPath(const std::string& relative) const;
   /// A folder's tree digest or a file's digest; "" when it cannot be read.

@@ -36,7 +36,8 @@ constexpr int kRowsPerInsert = 64;
 constexpr int kColumnsPerPoint = 6;
 
 constexpr const char* kInsertOnePoint =
-    "INSERT INTO metric_points (series_id, step, ts, seq, value, text) VALUES (?, ?, ?, ?, ?, ?)";
+    "INSERT OR FAIL INTO metric_points (series_id, step, ts, seq, value, text) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
 
 const std::string& InsertManyPointsSql() {
   static const std::string sql = [] {
@@ -120,7 +121,8 @@ std::vector<Series> GroupBySeries(const std::vector<MetricPoint>& points,
 }
 
 // Creates the series that are new, counts the batch's points into each, and
-// fills in their ids and first seqs.
+// fills in their ids and first seqs. A series of a run that is not recorded
+// fails its foreign key: kFailedPrecondition.
 Status ResolveSeries(SqliteConnection& connection, std::vector<Series>& series,
                      std::string_view doing) {
   for (Series& one : series) {
@@ -132,6 +134,11 @@ Status ResolveSeries(SqliteConnection& connection, std::vector<Series>& series,
     if (!upsert.ok()) return upsert.status();
     upsert->Bind(1, one.run_id).Bind(2, one.name).Bind(3, one.count);
     StatusOr<bool> row = upsert->Next(doing);
+    if (!row.ok() && row.status().code() == StatusCode::kFailedPrecondition) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "state store " + connection.path() + ": " + std::string(doing) + ": run '" +
+                        std::string(one.run_id) + "' is not recorded; record it (InsertRun) first");
+    }
     if (!row.ok()) return row.status();
     if (!*row) {  // RETURNING gives a row for an insert and for an update alike
       return Status(StatusCode::kInternal, "state store " + connection.path() + ": " +
@@ -206,6 +213,17 @@ Status InsertPoints(SqliteConnection& connection, const std::vector<Placed>& pla
   return Status::Ok();
 }
 
+// "appending 10000 metric points of run R" (or "of 3 runs"), for messages.
+std::string Describe(const std::vector<MetricPoint>& points, const std::vector<Series>& series) {
+  std::vector<std::string_view> run_ids;
+  for (const Series& one : series) run_ids.push_back(one.run_id);
+  std::sort(run_ids.begin(), run_ids.end());
+  size_t runs = std::unique(run_ids.begin(), run_ids.end()) - run_ids.begin();
+  std::string text = "appending " + std::to_string(points.size()) + " metric point" +
+                     (points.size() == 1 ? "" : "s") + " of ";
+  return runs == 1 ? text + "run " + points.front().run_id : text + std::to_string(runs) + " runs";
+}
+
 constexpr const char* kPointColumns = "s.run_id, s.name, p.step, p.value, p.text, p.ts";
 
 MetricPoint ReadPoint(const Statement& row) {
@@ -223,21 +241,16 @@ MetricPoint ReadPoint(const Statement& row) {
 
 Status SqliteStore::AppendMetrics(const std::vector<MetricPoint>& points) {
   if (points.empty()) return Status::Ok();
-  std::string doing = "appending " + std::to_string(points.size()) + " metric point" +
-                      (points.size() == 1 ? "" : "s") + " of run " + points.front().run_id;
   std::vector<uint32_t> series_of;
   std::vector<Series> series = GroupBySeries(points, &series_of);
+  std::string doing = Describe(points, series);
 
   std::lock_guard lock(mutex_);
   Transaction transaction(connection_.get());
   if (Status status = transaction.Begin(doing); !status.ok()) return status;
-  Status status = ResolveSeries(*connection_, series, doing);
-  if (status.code() == StatusCode::kFailedPrecondition) {
-    return Status(status.code(), status.message() + " (a point names a run that is not recorded)");
-  }
-  if (!status.ok()) return status;
+  if (Status status = ResolveSeries(*connection_, series, doing); !status.ok()) return status;
   std::vector<Placed> placed = PlacePoints(points, series_of, series);
-  if (status = InsertPoints(*connection_, placed, doing); !status.ok()) return status;
+  if (Status status = InsertPoints(*connection_, placed, doing); !status.ok()) return status;
   return transaction.Commit(doing);
 }
 

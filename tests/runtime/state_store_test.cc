@@ -398,7 +398,9 @@ TEST_CASE("a metrics batch naming an unrecorded run stores none of its points", 
   Ok(store->InsertRun(MakeRun("r1", "k", RunStatus::kRunning, 1)));
   Status status = store->AppendMetrics({Point("r1", "loss", 0, 1), Point("ghost", "loss", 0, 1)});
   CHECK(status.code() == StatusCode::kFailedPrecondition);
-  CHECK(Contains(status.message(), "not recorded"));
+  INFO(status.message());
+  CHECK(Contains(status.message(), "appending 2 metric points of 2 runs"));
+  CHECK(Contains(status.message(), "run 'ghost' is not recorded"));
   CHECK(store->Metrics("r1", "")->empty());
   Ok(store->AppendMetrics({Point("r1", "loss", 0, 1)}));
   CHECK(store->Metrics("r1", "")->size() == 1);
