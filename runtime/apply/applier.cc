@@ -70,7 +70,8 @@ std::vector<RecordedResource> Applier::Recorded() {
 }
 
 std::optional<std::string> Applier::Unsupported(const Resource& r) {
-  if (r.kind == "job" && r.type != "command" && r.type != "pipeline") {
+  if (r.kind == "job" && r.type == "sweep" && !r.parent.empty()) return "sweep steps are not carried out yet";
+  if (r.kind == "job" && r.type != "command" && r.type != "pipeline" && r.type != "sweep") {
     return r.type + (r.parent.empty() ? " jobs" : " steps") + " are not carried out yet";
   }
   if (r.kind == "compute" && r.type != "local") return r.type + " compute targets are not carried out yet";
@@ -116,6 +117,13 @@ JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
   }
   if (r.type == "pipeline") {
     for (const auto& [step, run] : upstream_runs) seen.key_parts["step:" + step] = run;
+  }
+  if (r.type == "sweep") {
+    std::string sweep;
+    for (const char* field : {"search_space", "objective", "sampling_algorithm", "limits", "early_termination"}) {
+      if (const Value* value = spec.Find(field)) sweep += std::string(field) + "=" + value->ToJson() + "\n";
+    }
+    seen.key_parts["sweep"] = Sha256Hex(sweep);
   }
   seen.key_parts["command"] = StringField(spec, "command");
   if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
@@ -304,17 +312,21 @@ std::string Applier::ExpandCommand(const Resource& job, const Value& spec, const
   return out;
 }
 
+std::string Applier::PythonOf(const Value& spec) {
+  const Value* env = spec.Find("environment");
+  if (env && env->is_ref()) {
+    if (auto target = graph_.Find(env->as_ref().target)) return StringField(graph_.resource(*target).spec, "python");
+  } else if (env && env->is_map()) {
+    return StringField(*env, "python");
+  }
+  return "";
+}
+
 RunRequest Applier::MakeRequest(const Resource& job, const std::string& run_id) {
   RunRequest request;
   const Value spec = EffectiveSpec(job);
   request.command = ExpandCommand(job, spec, runner_.work_dir(run_id));
-  if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
-    if (auto target = graph_.Find(env->as_ref().target)) {
-      request.python = StringField(graph_.resource(*target).spec, "python");
-    }
-  } else if (env && env->is_map()) {
-    request.python = StringField(*env, "python");
-  }
+  request.python = PythonOf(spec);
   if (const Value* outputs = spec.Find("outputs"); outputs && outputs->is_map()) {
     for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
   }
@@ -376,6 +388,8 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     progress("run " + run.id);
     if (job.type == "pipeline") {
       FinishPipelineRun(run, seen);
+    } else if (job.type == "sweep") {
+      RunSweep(run, job, progress);
     } else {
       runner_.Execute(run, request, progress);
     }
@@ -405,6 +419,13 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
 // ${{parent.jobs.S.outputs.O}} a reference to step S's output.
 Value Applier::EffectiveSpec(const Resource& job) {
   Value spec = job.spec;
+  if (job.type == "sweep") {  // the trial's code, command and environment
+    Value trial = TrialSpec(job);
+    for (const char* field : {"code", "command", "environment"}) {
+      if (trial.Find(field)) spec.Set(field, *trial.Find(field));
+    }
+    return spec;
+  }
   if (const Value* component = job.spec.Find("component"); component && component->is_ref()) {
     if (auto target = graph_.Find(component->as_ref().target)) {
       const Value& base = graph_.resource(*target).spec;

@@ -16,6 +16,11 @@ namespace amlc::runtime {
 /// The runtime side of plan and apply for one compiled spec folder: it tells
 /// the planner what is recorded and observed (PlanEnvironment), and carries
 /// out the plan's actions with the drivers (ActionRunner).
+/// The trials of a sweep: parameter sets drawn from its search space (grid:
+/// the product of the choice values; random: seeded draws), at most
+/// limits.max_total_trials.
+std::vector<std::map<std::string, compiler::ir::Value>> SweepTrials(const compiler::ir::Value& spec);
+
 class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
  public:
   /// `specs_root` is the folder the graph's relative paths start from.
@@ -47,6 +52,12 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   std::string ExpandCommand(const compiler::ir::Resource& job, const compiler::ir::Value& spec,
                             const std::string& work);
   compiler::ir::Value EffectiveSpec(const compiler::ir::Resource& job);
+  /// The interpreter `python` means for a spec's environment ("" = the system's).
+  std::string PythonOf(const compiler::ir::Value& spec);
+  // sweep.cc
+  compiler::ir::Value TrialSpec(const compiler::ir::Resource& sweep);
+  void RunSweep(RunRecord& parent, const compiler::ir::Resource& sweep,
+                const std::function<void(const std::string&)>& progress);
   void FinishPipelineRun(RunRecord& run, const compiler::planner::JobObservation& seen);
   std::string InputValue(const compiler::ir::Value& input);
   std::string LocalPath(const std::string& relative) const;

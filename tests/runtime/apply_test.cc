@@ -407,3 +407,39 @@ TEST_CASE("a three-step pipeline reruns a changed step and its dependant only", 
   }
   CHECK(preps == 1);
 }
+
+TEST_CASE("a sweep runs its trials as child runs and records the best", "[apply][sweep]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/fit.py",
+            "import sys\nfrom amlc import run\nlr, depth = float(sys.argv[1]), int(sys.argv[2])\n"
+            "run.log('accuracy', 1.0 - abs(lr - 0.1) - 0.01 * depth)\n");
+  dir.Write("sweep.yaml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json\n"
+            "type: sweep\nname: tune\nexperiment_name: tuning\n"
+            "trial:\n  code: ./src\n  command: python fit.py ${{inputs.lr}} ${{inputs.depth}}\n"
+            "  environment: azureml:py:1\n"
+            "inputs:\n  lr: ${{search_space.lr}}\n  depth: ${{search_space.depth}}\n"
+            "search_space:\n  lr:\n    type: choice\n    values: [0.01, 0.1, 0.5]\n"
+            "  depth:\n    type: choice\n    values: [1, 3]\n"
+            "sampling_algorithm: grid\n"
+            "objective:\n  goal: maximize\n  primary_metric: accuracy\n"
+            "limits:\n  max_total_trials: 6\n  max_concurrent_trials: 2\n");
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(RunCount(dir.str(), "Completed") == 7);  // six trials and the sweep
+  std::string runs;
+  Run(Amlc("runs list --json --experiment tuning --workspace " + dir.str() + "/.amlc"), &runs);
+  // lr 0.1, depth 1 is the best trial: accuracy 0.99.
+  size_t parent = runs.find("\"best_trial\": \"tune-");
+  REQUIRE(parent != std::string::npos);
+  std::string best = runs.substr(parent + 15);
+  best = best.substr(0, best.find('"'));
+  std::string show;
+  REQUIRE(Run(Amlc("runs show --json " + best + " --workspace " + dir.str() + "/.amlc"), &show) == 0);
+  CHECK(show.find("\"lr\": 0.1") != std::string::npos);
+  CHECK(show.find("\"depth\": 1") != std::string::npos);
+  CHECK(show.find("\"accuracy\": 0.99") != std::string::npos);
+  REQUIRE(Run(Amlc("plan " + dir.str()), &out) == 0);
+  CHECK(out.find("No changes.") != std::string::npos);
+}

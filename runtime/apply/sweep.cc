@@ -1,0 +1,223 @@
+// Sweep jobs: the trials of a hyperparameter search, each a child run of the
+// sweep's own run. Grid sampling walks the product of the choice values;
+// random sampling draws from each distribution with a fixed seed (the spec's,
+// or 0), so the same spec gives the same trials. The best trial by the
+// objective is recorded on the parent: a tag, its metric, and its outputs.
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "runtime/apply/applier.h"
+
+namespace amlc::runtime {
+
+using compiler::ir::Resource;
+using compiler::ir::Value;
+
+namespace {
+
+std::string StringAt(const Value& spec, std::string_view key) {
+  const Value* value = spec.Find(key);
+  return value && value->is_string() ? value->as_string() : "";
+}
+
+int64_t IntAt(const Value* map, std::string_view key, int64_t fallback) {
+  const Value* value = map ? map->Find(key) : nullptr;
+  return value && value->type() == Value::Type::kInt ? value->as_int() : fallback;
+}
+
+double NumberAt(const Value& map, std::string_view key, double fallback) {
+  const Value* value = map.Find(key);
+  return value && (value->type() == Value::Type::kInt || value->type() == Value::Type::kDouble)
+             ? value->as_double()
+             : fallback;
+}
+
+// One draw from a distribution of the search space.
+Value Draw(const Value& distribution, std::mt19937_64& random) {
+  std::string type = StringAt(distribution, "type");
+  if (type == "choice") {
+    const Value* values = distribution.Find("values");
+    if (!values || values->items().empty()) return {};
+    return values->items()[random() % values->items().size()];
+  }
+  if (type == "randint") {
+    return Value::Int(static_cast<int64_t>(random() % std::max<int64_t>(1, NumberAt(distribution, "upper", 1))));
+  }
+  double lo = NumberAt(distribution, "min_value", 0), hi = NumberAt(distribution, "max_value", 1);
+  double mu = NumberAt(distribution, "mu", 0), sigma = NumberAt(distribution, "sigma", 1);
+  double value = 0;
+  if (type == "uniform" || type == "quniform") value = std::uniform_real_distribution<double>(lo, hi)(random);
+  if (type == "loguniform" || type == "qloguniform") {
+    value = std::exp(std::uniform_real_distribution<double>(lo, hi)(random));
+  }
+  if (type == "normal" || type == "qnormal") value = std::normal_distribution<double>(mu, sigma)(random);
+  if (type == "lognormal" || type == "qlognormal") value = std::exp(std::normal_distribution<double>(mu, sigma)(random));
+  if (type[0] == 'q') {
+    double q = NumberAt(distribution, "q", 1);
+    value = std::round(value / q) * q;
+  }
+  return Value::Double(value);
+}
+
+}  // namespace
+
+std::vector<std::map<std::string, Value>> SweepTrials(const Value& spec) {
+  const Value* space = spec.Find("search_space");
+  const Value* limits = spec.Find("limits");
+  int64_t max_trials = IntAt(limits, "max_total_trials", 1);
+  std::vector<std::map<std::string, Value>> trials;
+  if (!space || !space->is_map()) return trials;
+  std::string sampling = StringAt(spec, "sampling_algorithm");
+  const Value* sampling_object = spec.Find("sampling_algorithm");
+  if (sampling_object && sampling_object->is_map()) sampling = StringAt(*sampling_object, "type");
+  if (sampling == "grid") {
+    trials.push_back({});
+    for (const auto& [name, distribution] : space->entries()) {
+      const Value* values = distribution.Find("values");
+      std::vector<std::map<std::string, Value>> grown;
+      for (const auto& trial : trials) {
+        for (const Value& value : values ? values->items() : std::vector<Value>{}) {
+          auto next = trial;
+          next[name] = value;
+          grown.push_back(std::move(next));
+        }
+      }
+      trials = std::move(grown);
+    }
+    if (static_cast<int64_t>(trials.size()) > max_trials) trials.resize(max_trials);
+    return trials;
+  }
+  std::mt19937_64 random(static_cast<uint64_t>(IntAt(sampling_object, "seed", 0)));
+  for (int64_t i = 0; i < max_trials; ++i) {
+    std::map<std::string, Value> trial;
+    for (const auto& [name, distribution] : space->entries()) trial[name] = Draw(distribution, random);
+    trials.push_back(std::move(trial));
+  }
+  return trials;
+}
+
+Value Applier::TrialSpec(const Resource& sweep) {
+  Value trial = Value::EmptyMap();
+  if (const Value* inline_trial = sweep.spec.Find("trial"); inline_trial && inline_trial->is_map()) {
+    trial = *inline_trial;
+  } else if (inline_trial && inline_trial->is_ref()) {
+    if (auto component = graph_.Find(inline_trial->as_ref().target)) trial = graph_.resource(*component).spec;
+  }
+  // The sweep's inputs (with ${{search_space.X}}) feed the trial's command.
+  Value inputs = trial.Find("inputs") ? *trial.Find("inputs") : Value::EmptyMap();
+  if (const Value* sweep_inputs = sweep.spec.Find("inputs"); sweep_inputs && sweep_inputs->is_map()) {
+    for (const auto& [name, input] : sweep_inputs->entries()) inputs.Set(name, input);
+  }
+  trial.Set("inputs", inputs);
+  for (const char* field : {"compute", "experiment_name", "limits"}) {
+    if (!trial.Find(field) && sweep.spec.Find(field) && std::string(field) != "limits") {
+      trial.Set(field, *sweep.spec.Find(field));
+    }
+  }
+  return trial;
+}
+
+void Applier::RunSweep(RunRecord& parent, const Resource& sweep,
+                       const std::function<void(const std::string&)>& progress) {
+  parent.status = RunStatus::kRunning;
+  parent.started_at = NowMillis();
+  workspace_.state().UpdateRun(parent);
+  const Value trial_spec = TrialSpec(sweep);
+  std::vector<std::map<std::string, Value>> trials = SweepTrials(sweep.spec);
+  const Value* objective = sweep.spec.Find("objective");
+  std::string metric = objective ? StringAt(*objective, "primary_metric") : "";
+  bool maximize = objective && StringAt(*objective, "goal") == "maximize";
+  int64_t concurrent = IntAt(sweep.spec.Find("limits"), "max_concurrent_trials", static_cast<int64_t>(trials.size()));
+
+  std::vector<RunRecord> runs(trials.size());
+  std::atomic<size_t> next{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < trials.size();) {
+      Resource trial_job = sweep;
+      trial_job.spec = trial_spec;
+      Value inputs = *trial_job.spec.Find("inputs");
+      Value resolved = Value::EmptyMap();
+      for (const auto& [name, input] : inputs.entries()) {
+        std::string text = input.is_string() ? input.as_string() : "";
+        size_t open = text.find("${{search_space.");
+        if (open == 0) {
+          std::string key = text.substr(16, text.find("}}") - 16);
+          resolved.Set(name, trials[i].count(key) ? trials[i][key] : Value());
+        } else {
+          resolved.Set(name, input);
+        }
+      }
+      trial_job.spec.Set("inputs", resolved);
+      RunRecord& run = runs[i];
+      run.id = parent.id + ".trial-" + std::to_string(i);
+      run.parent_run_id = parent.id;
+      run.experiment = parent.experiment;
+      run.job_id = parent.job_id;
+      run.compute = parent.compute;
+      run.snapshot_digest = parent.snapshot_digest;
+      run.created_at = NowMillis();
+      nlohmann::json params;
+      for (const auto& [name, value] : trials[i]) params["search_space"][name] = nlohmann::json::parse(value.ToJson());
+      run.params_json = params.dump();
+      RunRequest request;
+      request.command = ExpandCommand(trial_job, trial_job.spec, runner_.work_dir(run.id));
+      request.python = PythonOf(trial_job.spec);
+      if (const Value* outputs = trial_job.spec.Find("outputs"); outputs && outputs->is_map()) {
+        for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
+      }
+      run.command = request.command;
+      workspace_.state().InsertRun(run);
+      runner_.Execute(run, request, [&, i](const std::string& status) {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        progress("trial " + std::to_string(i) + ": " + status);
+      });
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < std::max<int64_t>(1, concurrent); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+
+  // The best trial by the objective's metric (its last logged value).
+  std::string best;
+  double best_value = 0;
+  int completed = 0;
+  for (const RunRecord& run : runs) {
+    if (run.status != RunStatus::kCompleted) continue;
+    ++completed;
+    auto latest = workspace_.state().LatestMetrics(run.id);
+    if (!latest.ok()) continue;
+    for (const MetricPoint& point : latest.value()) {
+      if (point.name != metric || !point.text.empty() || std::isnan(point.value)) continue;
+      if (best.empty() || (maximize ? point.value > best_value : point.value < best_value)) {
+        best = run.id;
+        best_value = point.value;
+      }
+    }
+  }
+  parent.ended_at = NowMillis();
+  parent.status = completed > 0 ? RunStatus::kCompleted : RunStatus::kFailed;
+  if (completed == 0) parent.error = "no trial completed";
+  nlohmann::json outputs = nlohmann::json::object();
+  if (!best.empty()) {
+    workspace_.state().SetRunTag(parent.id, "best_child_run_id", best);
+    MetricPoint point;
+    point.run_id = parent.id;
+    point.name = metric;
+    point.value = best_value;
+    point.timestamp = parent.ended_at;
+    workspace_.state().AppendMetrics({point});
+    outputs["best_trial"] = best;
+    for (const RunRecord& run : runs) {
+      if (run.id == best) outputs["best_trial_outputs"] = nlohmann::json::parse(run.outputs_json, nullptr, false);
+    }
+  }
+  parent.outputs_json = outputs.dump();
+  workspace_.state().UpdateRun(parent);
+}
+
+}  // namespace amlc::runtime
