@@ -391,6 +391,7 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     } else if (job.type == "sweep") {
       RunSweep(run, job, progress);
     } else {
+      auto slot = AcquireSlot(ComputeOf(spec));
       runner_.Execute(run, request, progress);
     }
   }
@@ -501,6 +502,29 @@ void Applier::FinishPipelineRun(RunRecord& run, const compiler::planner::JobObse
   }
   run.outputs_json = outputs.dump();
   workspace_.state().UpdateRun(run);
+}
+
+Applier::ComputeSlot::~ComputeSlot() {
+  std::lock_guard<std::mutex> lock(applier_.mutex_);
+  --applier_.slots_in_use_[compute_];
+  applier_.slot_freed_.notify_all();
+}
+
+std::unique_ptr<Applier::ComputeSlot> Applier::AcquireSlot(const std::string& compute_id) {
+  int64_t limit = 0;  // 0: no limit of its own
+  if (auto target = graph_.Find(compute_id)) {
+    const Value* max = graph_.resource(*target).spec.Find("max_concurrent");
+    if (max && max->type() == Value::Type::kInt) limit = max->as_int();
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  slot_freed_.wait(lock, [&] { return limit <= 0 || slots_in_use_[compute_id] < limit; });
+  ++slots_in_use_[compute_id];
+  return std::make_unique<ComputeSlot>(*this, compute_id);
+}
+
+std::string Applier::ComputeOf(const Value& spec) {
+  const Value* compute = spec.Find("compute");
+  return compute && compute->is_ref() ? compute->as_ref().target : "compute/local";
 }
 
 int Applier::ReapDeadRuns() {

@@ -2,6 +2,8 @@
 #define AMLC_RUNTIME_APPLY_APPLIER_H_
 
 #include <map>
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -54,6 +56,8 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   compiler::ir::Value EffectiveSpec(const compiler::ir::Resource& job);
   /// The interpreter `python` means for a spec's environment ("" = the system's).
   std::string PythonOf(const compiler::ir::Value& spec);
+  /// The compute target a spec runs on ("compute/local" when it names none).
+  std::string ComputeOf(const compiler::ir::Value& spec);
   // sweep.cc
   compiler::ir::Value TrialSpec(const compiler::ir::Resource& sweep);
   void RunSweep(RunRecord& parent, const compiler::ir::Resource& sweep,
@@ -69,7 +73,22 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   const compiler::ir::Graph& graph_;
   std::string specs_root_;
   LocalRunner runner_;
+  /// Waits until the compute target has a free slot (its max_concurrent) and
+  /// takes it; the slot is given back when the returned object goes.
+  class ComputeSlot {
+   public:
+    ComputeSlot(Applier& applier, std::string compute) : applier_(applier), compute_(std::move(compute)) {}
+    ~ComputeSlot();
+
+   private:
+    Applier& applier_;
+    std::string compute_;
+  };
+  std::unique_ptr<ComputeSlot> AcquireSlot(const std::string& compute_id);
+
   std::mutex mutex_;
+  std::condition_variable slot_freed_;
+  std::map<std::string, int> slots_in_use_;  // compute id -> runs on it now
   std::map<std::string, std::string> run_of_;  // job id -> the completed run its dependants read
 };
 

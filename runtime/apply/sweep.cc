@@ -171,6 +171,7 @@ void Applier::RunSweep(RunRecord& parent, const Resource& sweep,
       }
       run.command = request.command;
       workspace_.state().InsertRun(run);
+      auto slot = AcquireSlot(ComputeOf(trial_job.spec));
       runner_.Execute(run, request, [&, i](const std::string& status) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         progress("trial " + std::to_string(i) + ": " + status);

@@ -443,3 +443,26 @@ TEST_CASE("a sweep runs its trials as child runs and records the best", "[apply]
   REQUIRE(Run(Amlc("plan " + dir.str()), &out) == 0);
   CHECK(out.find("No changes.") != std::string::npos);
 }
+
+TEST_CASE("a compute target's max_concurrent bounds the runs on it", "[apply]") {
+  SpecDir dir;
+  dir.Write("compute.yaml", "$schema: compute.schema.json\nname: one-at-a-time\ntype: local\nmax_concurrent: 1\n");
+  for (int i = 0; i < 3; ++i) {
+    dir.Write("job" + std::to_string(i) + ".yaml",
+              std::string(kJob) + "name: j" + std::to_string(i) + "\ncompute: azureml:one-at-a-time\n"
+              "command: sh -c 'date +%s.%N > " + dir.str() + "/start" + std::to_string(i) +
+                  "; sleep 0.5; date +%s.%N > " + dir.str() + "/end" + std::to_string(i) + "'\n");
+  }
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve -j 3 " + dir.str() + " 2>&1"), &out) == 0);
+  std::vector<std::pair<double, double>> spans;
+  for (int i = 0; i < 3; ++i) {
+    double start = 0, end = 0;
+    std::ifstream(dir.path() / ("start" + std::to_string(i))) >> start;
+    std::ifstream(dir.path() / ("end" + std::to_string(i))) >> end;
+    spans.emplace_back(start, end);
+  }
+  std::sort(spans.begin(), spans.end());
+  CHECK(spans[1].first >= spans[0].second);  // never two at once
+  CHECK(spans[2].first >= spans[1].second);
+}
