@@ -23,6 +23,13 @@ namespace amlc::runtime {
 /// limits.max_total_trials.
 std::vector<std::map<std::string, compiler::ir::Value>> SweepTrials(const compiler::ir::Value& spec);
 
+/// Whether an early-termination policy (bandit, median_stopping,
+/// truncation_selection) stops a trial that has logged `trial` so far, given
+/// the other trials' values; "" to go on, else the reason.
+std::string EarlyTerminationVerdict(const compiler::ir::Value& policy, bool maximize,
+                                    const std::vector<double>& trial,
+                                    const std::vector<std::vector<double>>& others);
+
 class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
  public:
   /// `specs_root` is the folder the graph's relative paths start from.

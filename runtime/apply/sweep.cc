@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <chrono>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -62,7 +64,72 @@ Value Draw(const Value& distribution, std::mt19937_64& random) {
   return Value::Double(value);
 }
 
+// The values a run has logged for a metric, in step order.
+std::vector<double> Series(StateStore& state, const std::string& run_id, const std::string& metric) {
+  std::vector<double> values;
+  auto points = state.Metrics(run_id, metric);
+  if (!points.ok()) return values;
+  for (const MetricPoint& point : points.value()) {
+    if (point.text.empty() && !std::isnan(point.value)) values.push_back(point.value);
+  }
+  return values;
+}
+
 }  // namespace
+
+std::string EarlyTerminationVerdict(const Value& policy, bool maximize, const std::vector<double>& trial,
+                                    const std::vector<std::vector<double>>& others) {
+  std::string type = StringAt(policy, "type");
+  int64_t interval = std::max<int64_t>(1, IntAt(&policy, "evaluation_interval", 1));
+  int64_t delay = IntAt(&policy, "delay_evaluation", 0);
+  size_t n = trial.size();
+  if (n == 0 || static_cast<int64_t>(n) <= delay || (static_cast<int64_t>(n) - delay) % interval != 0) return "";
+  // Compare like with like: every trial at its first n reports.
+  auto best_of = [&](const std::vector<double>& values, size_t count) {
+    double best = values[0];
+    for (size_t i = 1; i < count; ++i) best = maximize ? std::max(best, values[i]) : std::min(best, values[i]);
+    return best;
+  };
+  auto average_of = [](const std::vector<double>& values, size_t count) {
+    double sum = 0;
+    for (size_t i = 0; i < count; ++i) sum += values[i];
+    return sum / count;
+  };
+  std::vector<double> peers, peer_averages;
+  for (const auto& other : others) {
+    if (other.size() < n) continue;
+    peers.push_back(best_of(other, n));
+    peer_averages.push_back(average_of(other, n));
+  }
+  if (peers.empty()) return "";
+  double mine = best_of(trial, n);
+  auto worse = [&](double a, double b) { return maximize ? a < b : a > b; };
+  if (type == "bandit") {
+    double best = peers[0];
+    for (double p : peers) best = maximize ? std::max(best, p) : std::min(best, p);
+    double factor = NumberAt(policy, "slack_factor", 0), amount = NumberAt(policy, "slack_amount", 0);
+    double allowed = factor > 0 ? (maximize ? best / (1 + factor) : best * (1 + factor))
+                                : (maximize ? best - amount : best + amount);
+    if (worse(mine, allowed)) return "stopped early by the bandit policy: " + std::to_string(mine) +
+                                     " is outside the slack of the best trial's " + std::to_string(best);
+  } else if (type == "median_stopping") {
+    std::sort(peer_averages.begin(), peer_averages.end());
+    double median = peer_averages[peer_averages.size() / 2];
+    if (worse(average_of(trial, n), median)) {
+      return "stopped early by the median stopping policy: its running average is worse than the median " +
+             std::to_string(median);
+    }
+  } else if (type == "truncation_selection") {
+    double percent = NumberAt(policy, "truncation_percentage", 10);
+    size_t beaten = 0;
+    for (double p : peers) beaten += worse(mine, p);
+    if (100.0 * beaten / (peers.size() + 1) >= 100.0 - percent) {
+      return "stopped early by the truncation selection policy: it is in the worst " +
+             std::to_string(static_cast<int>(percent)) + "%";
+    }
+  }
+  return "";
+}
 
 std::vector<std::map<std::string, Value>> SweepTrials(const Value& spec) {
   const Value* space = spec.Find("search_space");
@@ -133,6 +200,8 @@ void Applier::RunSweep(RunRecord& parent, const Resource& sweep,
   int64_t concurrent = IntAt(sweep.spec.Find("limits"), "max_concurrent_trials", static_cast<int64_t>(trials.size()));
 
   std::vector<RunRecord> runs(trials.size());
+  const Value* policy = sweep.spec.Find("early_termination");
+  std::vector<std::string> runs_started(trials.size());  // ids, readable by other trials' checks
   std::atomic<size_t> next{0};
   std::mutex progress_mutex;
   auto worker = [&] {
@@ -171,10 +240,33 @@ void Applier::RunSweep(RunRecord& parent, const Resource& sweep,
       }
       run.command = request.command;
       workspace_.state().InsertRun(run);
-      auto slot = AcquireSlot(ComputeOf(trial_job.spec));
-      runner_.Execute(run, request, [&, i](const std::string& status) {
+      {
         std::lock_guard<std::mutex> lock(progress_mutex);
-        progress("trial " + std::to_string(i) + ": " + status);
+        runs_started[i] = run.id;
+      }
+      auto slot = AcquireSlot(ComputeOf(trial_job.spec));
+      auto last_check = std::chrono::steady_clock::now();
+      runner_.Execute(run, request, [&, i](const std::string& status) {
+        {
+          std::lock_guard<std::mutex> lock(progress_mutex);
+          progress("trial " + std::to_string(i) + ": " + status);
+        }
+        // The early-termination policy looks at the trial every half second.
+        if (!policy || metric.empty() || std::chrono::steady_clock::now() - last_check < std::chrono::milliseconds(500)) {
+          return;
+        }
+        last_check = std::chrono::steady_clock::now();
+        std::vector<std::string> peers;
+        {
+          std::lock_guard<std::mutex> lock(progress_mutex);
+          for (size_t j = 0; j < trials.size(); ++j) {
+            if (j != i && !runs_started[j].empty()) peers.push_back(runs_started[j]);
+          }
+        }
+        std::vector<std::vector<double>> others;
+        for (const std::string& peer : peers) others.push_back(Series(workspace_.state(), peer, metric));
+        std::string verdict = EarlyTerminationVerdict(*policy, maximize, Series(workspace_.state(), run.id, metric), others);
+        if (!verdict.empty()) CancelRun(workspace_, run.id, verdict);
       });
     }
   };

@@ -244,7 +244,7 @@ void LocalRunner::Collect(RunRecord& run, const RunRequest& request) {
   run.outputs_json = outputs.dump();
 }
 
-Status CancelRun(Workspace& workspace, const std::string& run_id) {
+Status CancelRun(Workspace& workspace, const std::string& run_id, const std::string& reason) {
   auto found = workspace.state().GetRun(run_id);
   if (!found.ok()) return found.status();
   if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
@@ -254,7 +254,7 @@ Status CancelRun(Workspace& workspace, const std::string& run_id) {
                   "run '" + run_id + "' is " + RunStatusName(run.status) + ", not running");
   }
   run.status = RunStatus::kCanceled;
-  run.error = "canceled by amlc runs cancel";
+  run.error = reason;
   run.ended_at = NowMillis();
   if (Status status = workspace.state().UpdateRun(run); !status.ok()) return status;
   if (run.pid > 0) kill(-static_cast<pid_t>(run.pid), SIGTERM);

@@ -59,7 +59,8 @@ class LocalRunner {
 
 /// Ends a run's whole process group and marks it Canceled. kFailedPrecondition
 /// when the run is not running.
-Status CancelRun(Workspace& workspace, const std::string& run_id);
+Status CancelRun(Workspace& workspace, const std::string& run_id,
+                 const std::string& reason = "canceled by amlc runs cancel");
 
 /// The folder holding amlc's Python module (put on PYTHONPATH):
 /// $AMLC_PYTHON_DIR, else the source tree's python/.

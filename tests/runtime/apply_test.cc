@@ -466,3 +466,29 @@ TEST_CASE("a compute target's max_concurrent bounds the runs on it", "[apply]") 
   CHECK(spans[1].first >= spans[0].second);  // never two at once
   CHECK(spans[2].first >= spans[1].second);
 }
+
+TEST_CASE("a sweep's bandit policy cancels a trial that falls behind", "[apply][sweep]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/fit.py",
+            "import sys, time\nfrom amlc import run\nquality = float(sys.argv[1])\n"
+            "for step in range(30):\n    run.log('accuracy', quality)\n    run.flush()\n    time.sleep(0.1)\n");
+  dir.Write("sweep.yaml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json\n"
+            "type: sweep\nname: race\n"
+            "trial:\n  code: ./src\n  command: python fit.py ${{inputs.q}}\n  environment: azureml:py:1\n"
+            "inputs:\n  q: ${{search_space.q}}\n"
+            "search_space:\n  q:\n    type: choice\n    values: [0.9, 0.1]\n"
+            "sampling_algorithm: grid\n"
+            "objective:\n  goal: maximize\n  primary_metric: accuracy\n"
+            "limits:\n  max_total_trials: 2\n  max_concurrent_trials: 2\n"
+            "early_termination:\n  type: bandit\n  slack_factor: 0.2\n  delay_evaluation: 3\n");
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  std::string runs;
+  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
+  CHECK(runs.find("stopped early by the bandit policy") != std::string::npos);
+  CHECK(RunCount(dir.str(), "Canceled") == 1);
+  CHECK(RunCount(dir.str(), "Completed") == 2);  // the good trial and the sweep
+  CHECK(runs.find("\"best_trial\": \"race-") != std::string::npos);
+}

@@ -66,3 +66,23 @@ TEST_CASE("grid sweeps walk the product of choices up to the trial limit", "[swe
   spec.Set("limits", limits);
   CHECK(SweepTrials(spec).size() == 4);
 }
+
+TEST_CASE("early-termination policies stop trials that fall behind", "[sweep]") {
+  Value bandit = Value::EmptyMap();
+  bandit.Set("type", Value::String("bandit"));
+  bandit.Set("slack_factor", Value::Double(0.2));
+  bandit.Set("delay_evaluation", Value::Int(2));
+  std::vector<std::vector<double>> others = {{0.8, 0.85, 0.9, 0.92}};
+  using amlc::runtime::EarlyTerminationVerdict;
+  CHECK(EarlyTerminationVerdict(bandit, true, {0.1, 0.2}, others).empty());  // within the delay
+  CHECK(EarlyTerminationVerdict(bandit, true, {0.1, 0.2, 0.3}, others).find("bandit") != std::string::npos);
+  CHECK(EarlyTerminationVerdict(bandit, true, {0.8, 0.8, 0.8}, others).empty());  // 0.8 >= 0.9 / 1.2
+  CHECK(EarlyTerminationVerdict(bandit, false, {0.1, 0.2, 0.3}, others).empty());  // minimizing, it leads
+
+  Value median = Value::EmptyMap();
+  median.Set("type", Value::String("median_stopping"));
+  std::vector<std::vector<double>> three = {{0.5, 0.6}, {0.7, 0.8}, {0.9, 0.9}};
+  CHECK(EarlyTerminationVerdict(median, true, {0.1, 0.2}, three).find("median") != std::string::npos);
+  CHECK(EarlyTerminationVerdict(median, true, {0.9, 0.95}, three).empty());
+  CHECK(EarlyTerminationVerdict(median, true, {0.1}, {}).empty());  // nobody to compare with
+}
