@@ -14,6 +14,7 @@
 #include "compiler/compile.h"
 #include "compiler/planner/planner.h"
 #include "compiler/support/digest.h"
+#include "reconciler/git/git_head.h"
 #include "runtime/apply/applier.h"
 
 namespace amlc::cli {
@@ -101,6 +102,9 @@ bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
   session.specs_root = std::filesystem::absolute(root.empty() ? "." : root).string();
   session.applier = std::make_unique<runtime::Applier>(*session.workspace, session.compilation->graph,
                                                        session.specs_root);
+  if (auto commit = reconciler::HeadCommitOf(session.specs_root); commit.ok()) {
+    session.applier->set_spec_commit(commit.value());
+  }
   if (lock) {
     if (int reaped = session.applier->ReapDeadRuns(); reaped > 0) {
       std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", reaped, reaped == 1 ? "" : "s");

@@ -32,6 +32,7 @@ struct RunsOptions {
   bool csv = false;
   bool follow = false;
   std::string output;
+  bool list_files = false;
   int limit = 50;
   std::string order_by;
   std::string where;
@@ -123,6 +124,7 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
           {"created_at", Time(run.created_at)}, {"started_at", Time(run.started_at)},
           {"ended_at", Time(run.ended_at)},     {"duration", Duration(run)},
           {"exit_code", run.exit_code},         {"error", run.error},
+          {"spec_commit", run.spec_commit},
           {"params", json::parse(run.params_json, nullptr, false)},
           {"outputs", json::parse(run.outputs_json, nullptr, false)},
           {"metrics", metrics}};
@@ -238,6 +240,13 @@ void RunsShow(const RunsOptions& options, int& exit_code) {
   if (!run) return;
   exit_code = kExitOk;
   json out = RunJson(*workspace, *run);
+  runtime::RunQuery children;
+  children.parent_run_id = run->id;
+  json child_ids = json::array();
+  if (auto found = workspace->state().ListRuns(children); found.ok()) {
+    for (const RunRecord& child : found.value()) child_ids.push_back(child.id);
+  }
+  out["children"] = child_ids;
   if (options.json_output) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
@@ -379,6 +388,25 @@ void RunsSnapshot(const RunsOptions& options, int& exit_code) {
     exit_code = kExitSpecErrors;
     return;
   }
+  if (options.list_files) {
+    auto snapshot = workspace->snapshots().Load(run->snapshot_digest);
+    if (!snapshot.ok()) {
+      std::fprintf(stderr, "amlc: error: %s\n", snapshot.status().message().c_str());
+      exit_code = kExitSpecErrors;
+      return;
+    }
+    for (const runtime::SnapshotFile& file : snapshot->files) {
+      std::printf("%s %10llu  %s\n", file.digest.substr(0, 12).c_str(),
+                  static_cast<unsigned long long>(file.size), file.path.c_str());
+    }
+    exit_code = kExitOk;
+    return;
+  }
+  if (options.output.empty()) {
+    std::fprintf(stderr, "amlc: error: give -o FILE.zip, or --list\n");
+    exit_code = kExitUsage;
+    return;
+  }
   Status status = workspace->snapshots().ExportZip(run->snapshot_digest, options.output);
   if (!status.ok()) {
     std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
@@ -460,7 +488,8 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   CLI::App* snapshot = runs->add_subcommand("snapshot", "A run's code snapshot as a zip file");
   common(snapshot);
   snapshot->add_option("run", options->run_id, "Run id")->required();
-  snapshot->add_option("-o,--output", options->output, "Zip file to write")->required();
+  snapshot->add_option("-o,--output", options->output, "Zip file to write");
+  snapshot->add_flag("--list", options->list_files, "List the snapshot's files instead");
   snapshot->callback([options, &exit_code] { RunsSnapshot(*options, exit_code); });
 
   CLI::App* activities = app.add_subcommand("activities", "Long actions (create, run, delete) and how they went");

@@ -372,6 +372,7 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
                          : job.name;
     run.compute = seen.key_parts["compute"];
     run.created_at = NowMillis();
+    run.spec_commit = spec_commit_;
     nlohmann::json params;
     params["key_parts"] = seen.key_parts;
     if (const Value* inputs = spec.Find("inputs")) params["inputs"] = nlohmann::json::parse(inputs->ToJson());

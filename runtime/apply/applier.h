@@ -47,6 +47,9 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   ActionResult Run(const compiler::planner::Action& action,
                    const std::function<void(const std::string&)>& progress) override;
 
+  /// The git commit of the specs, recorded on every run ("" when unknown).
+  void set_spec_commit(std::string commit) { spec_commit_ = std::move(commit); }
+
   /// Marks Running runs whose process is gone as Failed (after an apply was
   /// killed); returns how many.
   int ReapDeadRuns();
@@ -96,6 +99,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   std::mutex mutex_;
   std::condition_variable slot_freed_;
   std::map<std::string, int> slots_in_use_;  // compute id -> runs on it now
+  std::string spec_commit_;
   std::map<std::string, std::string> run_of_;  // job id -> the completed run its dependants read
 };
 

@@ -228,6 +228,7 @@ void Applier::RunSweep(RunRecord& parent, const Resource& sweep,
       run.job_id = parent.job_id;
       run.compute = parent.compute;
       run.snapshot_digest = parent.snapshot_digest;
+      run.spec_commit = parent.spec_commit;
       run.created_at = NowMillis();
       nlohmann::json params;
       for (const auto& [name, value] : trials[i]) params["search_space"][name] = nlohmann::json::parse(value.ToJson());

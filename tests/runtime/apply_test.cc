@@ -492,3 +492,28 @@ TEST_CASE("a sweep's bandit policy cancels a trial that falls behind", "[apply][
   CHECK(RunCount(dir.str(), "Completed") == 2);  // the good trial and the sweep
   CHECK(runs.find("\"best_trial\": \"race-") != std::string::npos);
 }
+
+TEST_CASE("runs record the git commit of the specs and list their children and files", "[apply]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/fit.py", "from amlc import run\nwith run.child_run('a') as c:\n    c.log('x', 1)\n");
+  dir.Write("job.yaml", std::string(kJob) + "name: fit\ncode: src\ncommand: python fit.py\nenvironment: azureml:py:1\n");
+  std::string commit;
+  REQUIRE(Run("cd " + dir.str() + " && git init -q && git add -A && git -c user.name=t -c user.email=t@e "
+              "commit -qm specs && git rev-parse HEAD", &commit) == 0);
+  commit.pop_back();
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  std::string runs;
+  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
+  std::string parent = runs.substr(runs.find("\"id\": \"fit-") + 7);
+  parent = parent.substr(0, parent.find('"'));
+  if (parent.find(".a") != std::string::npos) parent = parent.substr(0, parent.find(".a"));
+  std::string show;
+  REQUIRE(Run(Amlc("runs show --json " + parent + " --workspace " + dir.str() + "/.amlc"), &show) == 0);
+  CHECK(show.find("\"spec_commit\": \"" + commit + "\"") != std::string::npos);
+  CHECK(show.find("\"children\": [\n    \"" + parent + ".a\"") != std::string::npos);
+  std::string files;
+  REQUIRE(Run(Amlc("runs snapshot " + parent + " --list --workspace " + dir.str() + "/.amlc"), &files) == 0);
+  CHECK(files.find("  fit.py\n") != std::string::npos);
+}
