@@ -147,7 +147,11 @@ void Analyzer::CheckDeployment(size_t index) {
 void Analyzer::CheckSearchSpace(size_t index) {
   const ir::Value* space = declared_[index].resource.spec.Find("search_space");
   if (!space || !space->is_map()) return;
-  for (const auto& [name, distribution] : space->entries()) {
+  for (const auto& entry : space->entries()) {
+    // Named references, not a structured binding: clang before 16 cannot
+    // capture structured bindings in the lambda below.
+    const auto& name = entry.first;
+    const auto& distribution = entry.second;
     std::string type = StringAt(distribution, "type");
     SourceRange range = FieldRange(index, {"search_space", name});
     auto need = [&](std::initializer_list<const char*> fields) {

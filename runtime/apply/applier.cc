@@ -13,6 +13,7 @@
 #include <random>
 
 #include "compiler/support/digest.h"
+#include "runtime/compute/environments.h"
 
 namespace amlc::runtime {
 
@@ -312,21 +313,48 @@ std::string Applier::ExpandCommand(const Resource& job, const Value& spec, const
   return out;
 }
 
-std::string Applier::PythonOf(const Value& spec) {
+StatusOr<std::string> Applier::PythonOf(const Value& spec) {
   const Value* env = spec.Find("environment");
+  const Value* definition = nullptr;
+  std::string digest;
   if (env && env->is_ref()) {
-    if (auto target = graph_.Find(env->as_ref().target)) return StringField(graph_.resource(*target).spec, "python");
+    if (auto target = graph_.Find(env->as_ref().target)) {
+      definition = &graph_.resource(*target).spec;
+      digest = graph_.resource(*target).digest;
+    }
   } else if (env && env->is_map()) {
-    return StringField(*env, "python");
+    definition = env;
+    digest = Sha256Hex(env->ToJson());
   }
-  return "";
+  if (!definition) return std::string();
+  std::string python = StringField(*definition, "python");
+  const Value* requirements = definition->Find("pip_requirements");
+  if (!python.empty() || !requirements) return python;
+  // A requirements list: a venv made once per environment digest.
+  std::vector<std::string> lines;
+  if (requirements->is_string()) {
+    auto read = ReadRequirements(LocalPath(requirements->as_string()));
+    if (!read.ok()) return read.status();
+    lines = read.value();
+  } else {
+    for (const Value& line : requirements->items()) {
+      if (line.is_string()) lines.push_back(line.as_string());
+    }
+  }
+  std::lock_guard<std::mutex> lock(venv_mutex_);  // two runs of one environment make it once
+  return PrepareVenv(workspace_.home(), digest, lines);
 }
 
 RunRequest Applier::MakeRequest(const Resource& job, const std::string& run_id) {
   RunRequest request;
   const Value spec = EffectiveSpec(job);
   request.command = ExpandCommand(job, spec, runner_.work_dir(run_id));
-  request.python = PythonOf(spec);
+  auto python = PythonOf(spec);
+  if (python.ok()) {
+    request.python = python.value();
+  } else {
+    request.environment_error = python.status().message();
+  }
   if (const Value* outputs = spec.Find("outputs"); outputs && outputs->is_map()) {
     for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
   }
@@ -384,6 +412,7 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
       run.snapshot_digest = snapshot->tree_digest;
     }
     RunRequest request = MakeRequest(job, run.id);
+    if (!request.environment_error.empty()) return {Outcome::kFailed, request.environment_error};
     run.command = request.command;
     if (Status s = workspace_.state().InsertRun(run); !s.ok()) return {Outcome::kFailed, s.message()};
     progress("run " + run.id);

@@ -65,7 +65,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
                             const std::string& work);
   compiler::ir::Value EffectiveSpec(const compiler::ir::Resource& job);
   /// The interpreter `python` means for a spec's environment ("" = the system's).
-  std::string PythonOf(const compiler::ir::Value& spec);
+  StatusOr<std::string> PythonOf(const compiler::ir::Value& spec);
   /// The compute target a spec runs on ("compute/local" when it names none).
   std::string ComputeOf(const compiler::ir::Value& spec);
   // sweep.cc
@@ -100,6 +100,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   std::condition_variable slot_freed_;
   std::map<std::string, int> slots_in_use_;  // compute id -> runs on it now
   std::string spec_commit_;
+  std::mutex venv_mutex_;
   std::map<std::string, std::string> run_of_;  // job id -> the completed run its dependants read
 };
 

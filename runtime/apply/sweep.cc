@@ -235,7 +235,8 @@ void Applier::RunSweep(RunRecord& parent, const Resource& sweep,
       run.params_json = params.dump();
       RunRequest request;
       request.command = ExpandCommand(trial_job, trial_job.spec, runner_.work_dir(run.id));
-      request.python = PythonOf(trial_job.spec);
+      auto python = PythonOf(trial_job.spec);
+      request.python = python.ok() ? python.value() : "";
       if (const Value* outputs = trial_job.spec.Find("outputs"); outputs && outputs->is_map()) {
         for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
       }

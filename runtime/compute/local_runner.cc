@@ -113,9 +113,15 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
   std::map<std::string, std::string> env = request.env;
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
   if (!request.python.empty()) {
-    // `python` in the command means the environment's interpreter.
-    fs::create_symlink(request.python, work + "/.amlc-bin/python", error);
-    fs::create_symlink(request.python, work + "/.amlc-bin/python3", error);
+    // `python` in the command means the environment's interpreter. A wrapper
+    // rather than a symlink: a venv's interpreter must be run by its own path
+    // to find its pyvenv.cfg.
+    for (const char* name : {"/python", "/python3"}) {
+      std::string wrapper = work + "/.amlc-bin" + name;
+      std::ofstream(wrapper) << "#!/bin/sh\nexec " << ShellQuote(request.python) << " \"$@\"\n";
+      fs::permissions(wrapper, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                   fs::perms::others_read | fs::perms::others_exec, error);
+    }
     path = work + "/.amlc-bin:" + path;
   }
   env["PATH"] = path;

@@ -17,6 +17,7 @@ struct RunRequest {
   std::map<std::string, std::string> env;   // extra environment variables
   std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
   int64_t timeout_seconds = 0;              // 0 = none
+  std::string environment_error;            // why the environment could not be made ("" = fine)
 };
 
 /// Runs a job's command on this machine. The command runs in a new process

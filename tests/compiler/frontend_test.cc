@@ -80,3 +80,12 @@ TEST_CASE("invalid UTF-8 in a DSL file is an error and not a crash", "[frontend]
   auto c = CompileFiles({{"bad.aml", "job \"x\" { command = \"\xff\xfe\" }\n"}});
   CHECK(c->diagnostics.has_errors());
 }
+
+TEST_CASE("a stray comma is a YAML error and not an endless loop in yaml-cpp", "[frontend]") {
+  for (const char* text : {",", "[a],", "\"a\",", "- a\n,", "a: 1\n---\n,"}) {
+    auto c = CompileFiles({{"stray.yaml", text}});
+    INFO(text);
+    REQUIRE(c->diagnostics.error_count() == 1);
+    CHECK(c->diagnostics.diagnostics()[0].code == DiagCode::kSyntax);
+  }
+}

@@ -517,3 +517,33 @@ TEST_CASE("runs record the git commit of the specs and list their children and f
   REQUIRE(Run(Amlc("runs snapshot " + parent + " --list --workspace " + dir.str() + "/.amlc"), &files) == 0);
   CHECK(files.find("  fit.py\n") != std::string::npos);
 }
+
+TEST_CASE("an environment from a requirements list runs in a cached venv", "[apply]") {
+  SpecDir dir;
+  dir.Write("env.yaml", "$schema: environment.schema.json\nname: reqs\nversion: 1\n"
+                        "pip_requirements:\n  - scikit-learn>=1.0\n  - numpy\n");
+  dir.Write("src/where.py", "import sys, sklearn\nprint(sys.prefix)\n");
+  dir.Write("job.yaml", std::string(kJob) + "name: where\ncode: src\ncommand: python where.py\n"
+                        "environment: azureml:reqs:1\n");
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  std::string runs;
+  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
+  std::string id = runs.substr(runs.find("\"id\": \"") + 7);
+  id = id.substr(0, id.find('"'));
+  std::string log;
+  REQUIRE(Run(Amlc("runs logs " + id + " --workspace " + dir.str() + "/.amlc"), &log) == 0);
+  CHECK(log.find(dir.str() + "/.amlc/envs/") == 0);  // the venv made for this environment
+  int venvs = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path() / ".amlc/envs")) venvs += entry.is_directory();
+  CHECK(venvs == 1);
+
+  SpecDir missing;
+  missing.Write("env.yaml", "$schema: environment.schema.json\nname: reqs\nversion: 1\n"
+                            "pip_requirements:\n  - surely-not-installed-pkg==1.0\n  - numpy<1.0\n");
+  missing.Write("job.yaml", std::string(kJob) + "name: j\ncommand: python -c 'print(1)'\nenvironment: azureml:reqs:1\n");
+  CHECK(Run(Amlc("apply --auto-approve " + missing.str() + " 2>&1"), &out) == 1);
+  CHECK(out.find("requirements not met") != std::string::npos);
+  CHECK(out.find("surely-not-installed-pkg==1.0: not installed") != std::string::npos);
+  CHECK(out.find("numpy<1.0: 1.") != std::string::npos);
+}

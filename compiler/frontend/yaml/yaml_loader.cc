@@ -5,9 +5,11 @@
 // text because its parser recurses once per level.
 #include "compiler/frontend/yaml/yaml_loader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <sstream>
 
 namespace amlc::compiler::yaml {
 
@@ -185,6 +187,41 @@ class Converter {
   DiagnosticEngine& diagnostics_;
 };
 
+// yaml-cpp 0.7's LoadAll loops forever, adding a null document per turn until
+// memory runs out, when a document starts with a token no node can start with
+// (a ',' in block context: jbeder/yaml-cpp#1040, fixed upstream after 0.8.0
+// by #1319). Walking the documents with the event parser first finds such a
+// place: the parser then starts the next document where the last one started.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  YAML::Mark start;
+};
+
+// The offset where yaml-cpp's parser stops making progress, or -1. Throws
+// what LoadAll would throw for the same text.
+int StuckAt(const std::string& text) {
+  std::istringstream input(text);
+  YAML::Parser parser(input);
+  DocumentStarts documents;
+  int previous = -1;
+  while (parser.HandleNextDocument(documents)) {
+    if (documents.start.pos == previous) return previous;
+    previous = documents.start.pos;
+  }
+  return -1;
+}
+
 std::string CleanMessage(std::string message) {
   // yaml-cpp prefixes "yaml-cpp: error at line L, column C: "; the location is ours to print.
   size_t colon = message.find(": ", message.find("column"));
@@ -206,6 +243,14 @@ std::vector<ast::Document> LoadYaml(const SourceManager& sources, FileId file,
   }
   std::vector<YAML::Node> nodes;
   try {
+    // Only a ',' can make the parser stall; texts without one skip the extra pass.
+    if (int stuck = text.find(',') == std::string::npos ? -1 : StuckAt(text); stuck >= 0) {
+      uint32_t offset = std::min<uint32_t>(stuck, text.size());
+      diagnostics.Error(DiagCode::kSyntax, {file, offset, offset + 1},
+                        "invalid YAML: unexpected '" + text.substr(offset, 1) + "'")
+          .Hint("a document starts with a value, a '- ' item or a 'key: value' pair");
+      return documents;
+    }
     nodes = YAML::LoadAll(text);
   } catch (const YAML::Exception& error) {
     uint32_t offset = error.mark.pos >= 0 ? std::min<uint32_t>(error.mark.pos, text.size())
