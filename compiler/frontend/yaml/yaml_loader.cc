@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 namespace amlc::compiler::yaml {
@@ -87,43 +88,147 @@ bool NestingWithinLimit(std::string_view text, uint32_t& where) {
   return true;
 }
 
-class Converter {
+// Builds ast nodes straight from yaml-cpp's parser events: one pass, no
+// YAML::Node tree in between, and the place to notice the parser stalling
+// (yaml-cpp 0.7 never ends on a document that starts with ','; upstream
+// jbeder/yaml-cpp#1040): the next document then starts where the last did.
+class AstBuilder : public YAML::EventHandler {
  public:
-  Converter(const SourceManager& sources, FileId file, DiagnosticEngine& diagnostics)
-      : sources_(sources), file_(file), text_(sources.contents(file)), diagnostics_(diagnostics) {}
+  AstBuilder(FileId file, std::string_view text, DiagnosticEngine& diagnostics)
+      : file_(file), text_(text), diagnostics_(diagnostics) {}
 
-  ast::Node Convert(const YAML::Node& node, int depth) {
-    ast::Node out;
-    out.range = RangeAt(node.Mark());
-    if (depth > kMaxNesting) {
-      diagnostics_.Error(DiagCode::kLimit, out.range,
-                         "specs nested deeper than " + std::to_string(kMaxNesting) + " levels");
-      return out;
+  /// False when the document just parsed started where the previous one did.
+  bool document_started_anew() const { return start_ != previous_start_; }
+  int start() const { return start_; }
+  bool has_root() const { return has_root_; }
+  ast::Node TakeRoot() { return std::move(root_); }
+  void NextDocument() {
+    previous_start_ = start_;
+    has_root_ = false;
+    root_ = ast::Node();
+    frames_.clear();
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start_ = mark.pos; }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (skipping_) return;
+    ast::Node node;
+    node.range = RangeAt(mark);
+    Add(std::move(node), anchor);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (skipping_) return;
+    auto it = anchors_.find(anchor);
+    ast::Node node = it != anchors_.end() ? it->second : ast::Node();
+    node.range = RangeAt(mark);
+    Add(std::move(node), 0);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    if (skipping_) return;
+    ast::Node node;
+    node.kind = ast::NodeKind::kScalar;
+    node.text = value;
+    node.style = tag == "?" ? ast::ScalarStyle::kPlain : ast::ScalarStyle::kQuoted;
+    node.range = RangeAt(mark);
+    Add(std::move(node), anchor);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(ast::NodeKind::kSequence, mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    if (!skipping_ && IsPlaceholder(RangeAt(mark).begin)) {
+      ReportPlaceholder(RangeAt(mark).begin);
+      placeholder_mark_ = mark;
+      skipping_ = 1;  // its events are skipped; it stands as a null value
+      return;
     }
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        out.kind = ast::NodeKind::kNull;
-        break;
-      case YAML::NodeType::Scalar:
-        out.kind = ast::NodeKind::kScalar;
-        out.text = node.Scalar();
-        out.style = node.Tag() == "?" ? ast::ScalarStyle::kPlain : ast::ScalarStyle::kQuoted;
-        break;
-      case YAML::NodeType::Sequence:
-        out.kind = ast::NodeKind::kSequence;
-        for (const YAML::Node& item : node) out.items.push_back(Convert(item, depth + 1));
-        break;
-      case YAML::NodeType::Map:
-        if (IsPlaceholder(out.range.begin)) {
-          ReportPlaceholder(out.range.begin);
-          break;  // stays null
-        }
-        out.kind = ast::NodeKind::kMapping;
-        ConvertMapping(node, depth, out);
-        break;
+    Open(ast::NodeKind::kMapping, mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    ast::Node node;
+    YAML::anchor_t anchor = 0;
+    bool expecting_key = true;
+    bool key_ok = false;
+    std::string key;
+    SourceRange key_range;
+  };
+
+  void Open(ast::NodeKind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (skipping_) {
+      ++skipping_;
+      return;
     }
-    return out;
+    Frame frame;
+    frame.node.kind = kind;
+    frame.node.range = RangeAt(mark);
+    frame.anchor = anchor;
+    frames_.push_back(std::move(frame));
+  }
+
+  void Close() {
+    if (skipping_) {
+      if (--skipping_ == 0) {
+        ast::Node null_node;
+        null_node.range = RangeAt(placeholder_mark_);
+        Add(std::move(null_node), 0);
+      }
+      return;
+    }
+    if (frames_.empty()) return;
+    Frame frame = std::move(frames_.back());
+    frames_.pop_back();
+    Add(std::move(frame.node), frame.anchor);
+  }
+
+  void Add(ast::Node node, YAML::anchor_t anchor) {
+    if (anchor != 0) anchors_[anchor] = node;
+    if (frames_.empty()) {
+      root_ = std::move(node);
+      has_root_ = true;
+      return;
+    }
+    Frame& frame = frames_.back();
+    if (frame.node.kind == ast::NodeKind::kSequence) {
+      frame.node.items.push_back(std::move(node));
+      return;
+    }
+    if (frame.expecting_key) {
+      frame.expecting_key = false;
+      frame.key_ok = node.kind == ast::NodeKind::kScalar;
+      frame.key = node.text;
+      frame.key_range = node.range;
+      if (!frame.key_ok) {
+        diagnostics_.Error(DiagCode::kSyntax, node.range, "mapping keys must be plain text");
+      }
+      return;
+    }
+    frame.expecting_key = true;
+    if (!frame.key_ok) return;
+    for (const ast::Entry& earlier : frame.node.entries) {
+      if (earlier.key == frame.key) {
+        diagnostics_.Error(DiagCode::kDuplicate, frame.key_range, "duplicate key '" + frame.key + "'")
+            .Note(earlier.key_range, "first given here");
+      }
+    }
+    ast::Entry entry;
+    entry.key = std::move(frame.key);
+    entry.key_range = frame.key_range;
+    entry.value = std::move(node);
+    if (entry.value.kind == ast::NodeKind::kNull) entry.value.range = entry.key_range;
+    frame.node.entries.push_back(std::move(entry));
   }
 
   SourceRange RangeAt(const YAML::Mark& mark) const {
@@ -132,7 +237,6 @@ class Converter {
     return {file_, begin, ScalarEnd(text_, begin)};
   }
 
- private:
   // Azure ML's example specs carry template placeholders such as
   // {{ENDPOINT_NAME}} or {insert random GUID} that people substitute; YAML
   // reads one as a flow mapping without a single "key: value". Say what it
@@ -160,67 +264,18 @@ class Converter {
         .Hint("substitute the placeholder before compiling (the Azure ML examples use sed)");
   }
 
-  void ConvertMapping(const YAML::Node& node, int depth, ast::Node& out) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      ast::Entry entry;
-      entry.key_range = RangeAt(it->first.Mark());
-      if (!it->first.IsScalar()) {
-        diagnostics_.Error(DiagCode::kSyntax, entry.key_range, "mapping keys must be plain text");
-        continue;
-      }
-      entry.key = it->first.Scalar();
-      for (const ast::Entry& earlier : out.entries) {
-        if (earlier.key == entry.key) {
-          diagnostics_.Error(DiagCode::kDuplicate, entry.key_range, "duplicate key '" + entry.key + "'")
-              .Note(earlier.key_range, "first given here");
-        }
-      }
-      entry.value = Convert(it->second, depth + 1);
-      if (entry.value.kind == ast::NodeKind::kNull) entry.value.range = entry.key_range;
-      out.entries.push_back(std::move(entry));
-    }
-  }
-
-  const SourceManager& sources_;
   FileId file_;
   std::string_view text_;
   DiagnosticEngine& diagnostics_;
+  std::vector<Frame> frames_;
+  std::map<YAML::anchor_t, ast::Node> anchors_;
+  ast::Node root_;
+  bool has_root_ = false;
+  int start_ = -1;
+  int previous_start_ = -2;
+  int skipping_ = 0;
+  YAML::Mark placeholder_mark_;
 };
-
-// yaml-cpp 0.7's LoadAll loops forever, adding a null document per turn until
-// memory runs out, when a document starts with a token no node can start with
-// (a ',' in block context: jbeder/yaml-cpp#1040, fixed upstream after 0.8.0
-// by #1319). Walking the documents with the event parser first finds such a
-// place: the parser then starts the next document where the last one started.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-  YAML::Mark start;
-};
-
-// The offset where yaml-cpp's parser stops making progress, or -1. Throws
-// what LoadAll would throw for the same text.
-int StuckAt(const std::string& text) {
-  std::istringstream input(text);
-  YAML::Parser parser(input);
-  DocumentStarts documents;
-  int previous = -1;
-  while (parser.HandleNextDocument(documents)) {
-    if (documents.start.pos == previous) return previous;
-    previous = documents.start.pos;
-  }
-  return -1;
-}
 
 std::string CleanMessage(std::string message) {
   // yaml-cpp prefixes "yaml-cpp: error at line L, column C: "; the location is ours to print.
@@ -241,17 +296,26 @@ std::vector<ast::Document> LoadYaml(const SourceManager& sources, FileId file,
                       "specs nested deeper than " + std::to_string(kMaxNesting) + " levels");
     return documents;
   }
-  std::vector<YAML::Node> nodes;
+  std::istringstream input(text);
+  AstBuilder builder(file, text, diagnostics);
   try {
-    // Only a ',' can make the parser stall; texts without one skip the extra pass.
-    if (int stuck = text.find(',') == std::string::npos ? -1 : StuckAt(text); stuck >= 0) {
-      uint32_t offset = std::min<uint32_t>(stuck, text.size());
-      diagnostics.Error(DiagCode::kSyntax, {file, offset, offset + 1},
-                        "invalid YAML: unexpected '" + text.substr(offset, 1) + "'")
-          .Hint("a document starts with a value, a '- ' item or a 'key: value' pair");
-      return documents;
+    YAML::Parser parser(input);
+    while (parser.HandleNextDocument(builder)) {
+      if (!builder.document_started_anew()) {
+        uint32_t offset = std::min<uint32_t>(std::max(builder.start(), 0), text.size());
+        diagnostics.Error(DiagCode::kSyntax, {file, offset, offset + 1},
+                          "invalid YAML: unexpected '" + text.substr(offset, 1) + "'")
+            .Hint("a document starts with a value, a '- ' item or a 'key: value' pair");
+        return documents;
+      }
+      if (builder.has_root()) {
+        ast::Document document;
+        document.file = file;
+        document.body = builder.TakeRoot();
+        if (document.body.kind != ast::NodeKind::kNull) documents.push_back(std::move(document));
+      }
+      builder.NextDocument();
     }
-    nodes = YAML::LoadAll(text);
   } catch (const YAML::Exception& error) {
     uint32_t offset = error.mark.pos >= 0 ? std::min<uint32_t>(error.mark.pos, text.size())
                                           : sources.OffsetOf(file, error.mark.line + 1,
@@ -259,24 +323,10 @@ std::vector<ast::Document> LoadYaml(const SourceManager& sources, FileId file,
     diagnostics.Error(DiagCode::kSyntax, {file, offset, offset + 1},
                       "invalid YAML: " + CleanMessage(error.msg))
         .Hint("fix the YAML syntax; placeholders like {{NAME}} must be substituted first");
-    return documents;
+    documents.clear();
   } catch (const std::exception& error) {
     diagnostics.Error(DiagCode::kSyntax, {file, 0, 1}, std::string("invalid YAML: ") + error.what());
-    return documents;
-  }
-  Converter converter(sources, file, diagnostics);
-  for (const YAML::Node& node : nodes) {
-    if (node.IsNull()) continue;
-    ast::Document document;
-    document.file = file;
-    try {
-      document.body = converter.Convert(node, 0);
-    } catch (const YAML::Exception& error) {
-      diagnostics.Error(DiagCode::kSyntax, converter.RangeAt(error.mark),
-                        "invalid YAML: " + CleanMessage(error.msg));
-      continue;
-    }
-    documents.push_back(std::move(document));
+    documents.clear();
   }
   return documents;
 }
