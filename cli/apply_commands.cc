@@ -32,6 +32,7 @@ struct ApplyOptions {
   double lock_timeout = 60;
   std::vector<std::string> rerun;
   bool destroy = false;
+  bool purge = false;
   std::string out;  // plan -out FILE
 };
 
@@ -102,6 +103,7 @@ bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
   session.specs_root = std::filesystem::absolute(root.empty() ? "." : root).string();
   session.applier = std::make_unique<runtime::Applier>(*session.workspace, session.compilation->graph,
                                                        session.specs_root);
+  session.applier->set_purge(options.purge);
   if (auto commit = reconciler::HeadCommitOf(session.specs_root); commit.ok()) {
     session.applier->set_spec_commit(commit.value());
   }
@@ -202,6 +204,15 @@ void RunApply(ApplyOptions options, int& exit_code) {
   std::string apply_id = "apply-" + std::to_string(runtime::NowMillis());
   std::vector<runtime::ActionResult> results = runtime::ExecutePlan(
       session.plan, *session.applier, progress, options.parallelism, session.workspace->state(), apply_id);
+  if (options.destroy && options.purge) {
+    // Jobs whose runs never completed were never recorded; their history goes too.
+    for (const compiler::ir::Resource& r : session.compilation->graph.resources()) {
+      if (r.kind != "job") continue;
+      if (Status status = session.applier->PurgeHistory(r.id()); !status.ok()) {
+        std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
+      }
+    }
+  }
   int succeeded = 0, failed = 0, skipped = 0;
   for (const runtime::ActionResult& r : results) {
     succeeded += r.outcome == runtime::Outcome::kSucceeded;
@@ -255,6 +266,7 @@ void AddApplyCommands(CLI::App& app, int& exit_code) {
   destroy->add_option("--workspace", destroy_options->workspace,
                       "Workspace home folder (default: $AMLC_WORKSPACE, else DIR/.amlc)");
   destroy->add_flag("--auto-approve", destroy_options->auto_approve, "Do not ask for confirmation");
+  destroy->add_flag("--purge", destroy_options->purge, "Also delete the jobs' run history: runs, metrics, logs, outputs");
   destroy->add_option("--lock-timeout", destroy_options->lock_timeout,
                       "Seconds to wait for another apply of the workspace")->capture_default_str();
   destroy->callback([destroy_options, &exit_code] { RunApply(*destroy_options, exit_code); });

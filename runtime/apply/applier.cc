@@ -223,6 +223,11 @@ ActionResult Applier::Run(const Action& action, const std::function<void(const s
 ActionResult Applier::RunAction(const Action& action,
                                 const std::function<void(const std::string&)>& progress) {
   if (action.type == ActionType::kDelete) {
+    if (purge_ && action.kind == "job") {
+      if (Status status = PurgeHistory(action.resource_id); !status.ok()) {
+        return {Outcome::kFailed, status.message()};
+      }
+    }
     Status status = workspace_.state().DeleteResource(action.resource_id);
     return status.ok() ? ActionResult{Outcome::kSucceeded, "removed"}
                        : ActionResult{Outcome::kFailed, status.message()};
@@ -555,6 +560,17 @@ std::unique_ptr<Applier::ComputeSlot> Applier::AcquireSlot(const std::string& co
 std::string Applier::ComputeOf(const Value& spec) {
   const Value* compute = spec.Find("compute");
   return compute && compute->is_ref() ? compute->as_ref().target : "compute/local";
+}
+
+Status Applier::PurgeHistory(const std::string& job_id) {
+  auto deleted = workspace_.state().DeleteRunsOfJob(job_id);
+  if (!deleted.ok()) return deleted.status();
+  std::error_code error;
+  for (const std::string& run : deleted.value()) {
+    fs::remove_all(workspace_.run_dir(run), error);
+    fs::remove_all(fs::path(workspace_.run_outputs(run)).parent_path(), error);
+  }
+  return Status::Ok();
 }
 
 int Applier::ReapDeadRuns() {

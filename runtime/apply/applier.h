@@ -47,6 +47,13 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   ActionResult Run(const compiler::planner::Action& action,
                    const std::function<void(const std::string&)>& progress) override;
 
+  /// With purge, deleting a job also deletes its run history (runs, metrics,
+  /// logs, outputs); without, history stays.
+  void set_purge(bool purge) { purge_ = purge; }
+
+  /// Deletes a job's runs (and their children) with their folders.
+  Status PurgeHistory(const std::string& job_id);
+
   /// The git commit of the specs, recorded on every run ("" when unknown).
   void set_spec_commit(std::string commit) { spec_commit_ = std::move(commit); }
 
@@ -100,6 +107,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   std::condition_variable slot_freed_;
   std::map<std::string, int> slots_in_use_;  // compute id -> runs on it now
   std::string spec_commit_;
+  bool purge_ = false;
   std::mutex venv_mutex_;
   std::map<std::string, std::string> run_of_;  // job id -> the completed run its dependants read
 };

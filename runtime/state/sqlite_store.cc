@@ -187,6 +187,23 @@ Status SqliteStore::DeleteResource(const std::string& id) {
                  [&](Statement& s) { s.Bind(1, id); });
 }
 
+StatusOr<std::vector<std::string>> SqliteStore::DeleteRunsOfJob(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  auto ids = Query<std::string>(*connection_, "SELECT id FROM runs WHERE job_id = ?1 ORDER BY id",
+                                "listing the runs of " + job_id, [&](Statement& s) { s.Bind(1, job_id); },
+                                [](Statement& s) { return s.Text(0); });
+  if (!ids.ok()) return ids.status();
+  // Children first, so no parent row is deleted while a child still points at it.
+  Status status = Execute(*connection_,
+                          "DELETE FROM runs WHERE job_id = ?1 AND parent_run_id IS NOT NULL",
+                          "deleting the child runs of " + job_id, [&](Statement& s) { s.Bind(1, job_id); });
+  if (!status.ok()) return status;
+  status = Execute(*connection_, "DELETE FROM runs WHERE job_id = ?1", "deleting the runs of " + job_id,
+                   [&](Statement& s) { s.Bind(1, job_id); });
+  if (!status.ok()) return status;
+  return ids;
+}
+
 StatusOr<std::vector<ResourceRecord>> SqliteStore::ListResources() {
   std::lock_guard lock(mutex_);
   return Query<ResourceRecord>(

@@ -39,6 +39,7 @@ class SqliteStore : public StateStore {
   Status PutResource(const ResourceRecord& record) override;
   Status DeleteResource(const std::string& id) override;
   StatusOr<std::vector<ResourceRecord>> ListResources() override;
+  StatusOr<std::vector<std::string>> DeleteRunsOfJob(const std::string& job_id) override;
   StatusOr<std::optional<ResourceRecord>> GetResource(const std::string& id) override;
 
   Status EnsureExperiment(const std::string& name) override;

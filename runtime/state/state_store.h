@@ -124,6 +124,9 @@ class StateStore {
   /// Runs of `job_id` with `run_key` that are Queued or Running.
   virtual StatusOr<std::vector<RunRecord>> FindActiveRuns(const std::string& job_id,
                                                           const std::string& run_key) = 0;
+  /// Deletes every run of `job_id` (children included) with its metrics and
+  /// tags, in one transaction; returns the ids deleted (for `destroy --purge`).
+  virtual StatusOr<std::vector<std::string>> DeleteRunsOfJob(const std::string& job_id) = 0;
   virtual Status SetRunTag(const std::string& run_id, const std::string& key,
                            const std::string& value) = 0;
   virtual StatusOr<std::vector<std::pair<std::string, std::string>>> RunTags(

@@ -281,6 +281,12 @@ TEST_CASE("activities and snapshots as zip and cancel and destroy", "[apply]") {
   REQUIRE(Run(Amlc("plan " + dir.str()), &out) == 0);
   CHECK(out.find("+ compute/local") != std::string::npos);
   CHECK(RunCount(dir.str()) == 2);
+
+  // --purge takes the run history too.
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  REQUIRE(Run(Amlc("destroy --auto-approve --purge " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(RunCount(dir.str()) == 0);
+  CHECK(fs::is_empty(dir.path() / ".amlc/runs"));
 }
 
 TEST_CASE("runs can be filtered and ordered by metrics and compared side by side", "[apply]") {
