@@ -79,6 +79,22 @@ void Value::Set(std::string key, Value value) {
   }
 }
 
+std::string Value::StringAt(std::string_view key) const {
+  const Value* value = Find(key);
+  return value && value->is_string() ? value->as_string() : "";
+}
+
+int64_t Value::IntAt(std::string_view key, int64_t fallback) const {
+  const Value* value = Find(key);
+  return value && value->type() == Type::kInt ? value->as_int() : fallback;
+}
+
+double Value::NumberAt(std::string_view key, double fallback) const {
+  const Value* value = Find(key);
+  return value && (value->type() == Type::kInt || value->type() == Type::kDouble) ? value->as_double()
+                                                                                 : fallback;
+}
+
 bool Value::operator==(const Value& other) const {
   if (type_ != other.type_) return false;
   switch (type_) {

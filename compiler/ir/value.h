@@ -58,6 +58,12 @@ class Value {
   const Value* Find(std::string_view key) const;
   Value* Find(std::string_view key);
   void Set(std::string key, Value value);
+  /// A map entry's string, or "" when absent or not a string.
+  std::string StringAt(std::string_view key) const;
+  /// A map entry's integer, or `fallback` when absent or not an integer.
+  int64_t IntAt(std::string_view key, int64_t fallback) const;
+  /// A map entry's number (integer or double), or `fallback`.
+  double NumberAt(std::string_view key, double fallback) const;
   void Append(Value value) { list_.push_back(std::move(value)); }
 
   bool operator==(const Value& other) const;

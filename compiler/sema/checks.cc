@@ -11,16 +11,6 @@ namespace amlc::compiler::sema {
 
 namespace {
 
-int64_t IntAt(const ir::Value& map, std::string_view key, int64_t fallback) {
-  const ir::Value* value = map.Find(key);
-  return value && value->type() == ir::Value::Type::kInt ? value->as_int() : fallback;
-}
-
-std::string StringAt(const ir::Value& map, std::string_view key) {
-  const ir::Value* value = map.Find(key);
-  return value && value->is_string() ? value->as_string() : "";
-}
-
 }  // namespace
 
 void Analyzer::CheckValues(size_t index) {
@@ -28,7 +18,7 @@ void Analyzer::CheckValues(size_t index) {
   if (resource.kind == "endpoint") CheckEndpointTraffic(index);
   if (resource.kind == "compute") CheckCompute(index);
   if (resource.kind == "job" && resource.type == "sweep") CheckSearchSpace(index);
-  if (resource.kind == "image" && StringAt(resource.spec, "kind") == "fpga") {
+  if (resource.kind == "image" && resource.spec.StringAt("kind") == "fpga") {
     diagnostics_
         .Warning(DiagCode::kUnsupported, FieldRange(index, {"kind"}),
                  "image '" + resource.name + "' is of kind fpga, which no available target can run")
@@ -88,8 +78,8 @@ void Analyzer::CheckCompute(size_t index) {
           .Hint("give the host name or address of the Linux machine");
     }
   }
-  int64_t min_instances = IntAt(spec, "min_instances", 0);
-  int64_t max_instances = IntAt(spec, "max_instances", 1);
+  int64_t min_instances = spec.IntAt("min_instances", 0);
+  int64_t max_instances = spec.IntAt("max_instances", 1);
   if (min_instances > max_instances) {
     diagnostics_.Error(DiagCode::kInvalidValue, FieldRange(index, {"min_instances"}),
                        "min_instances (" + std::to_string(min_instances) +
@@ -132,8 +122,8 @@ void Analyzer::CheckDeployment(size_t index) {
                           int64_t high_default) {
     const ir::Value* settings = spec.Find(object);
     if (!settings || !settings->is_map()) return;
-    int64_t lo = IntAt(*settings, low, low_default);
-    int64_t hi = IntAt(*settings, high, high_default);
+    int64_t lo = settings->IntAt(low, low_default);
+    int64_t hi = settings->IntAt(high, high_default);
     if (lo > hi) {
       diagnostics_.Error(DiagCode::kInvalidValue, FieldRange(index, {object}),
                          std::string(object) + "." + low + " (" + std::to_string(lo) + ") is larger than " +
@@ -152,7 +142,7 @@ void Analyzer::CheckSearchSpace(size_t index) {
     // capture structured bindings in the lambda below.
     const auto& name = entry.first;
     const auto& distribution = entry.second;
-    std::string type = StringAt(distribution, "type");
+    std::string type = distribution.StringAt("type");
     SourceRange range = FieldRange(index, {"search_space", name});
     auto need = [&](std::initializer_list<const char*> fields) {
       for (const char* field : fields) {

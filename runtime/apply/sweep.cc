@@ -20,36 +20,24 @@ using compiler::ir::Value;
 
 namespace {
 
-std::string StringAt(const Value& spec, std::string_view key) {
-  const Value* value = spec.Find(key);
-  return value && value->is_string() ? value->as_string() : "";
-}
-
+// Settings objects are optional in a sweep spec.
 int64_t IntAt(const Value* map, std::string_view key, int64_t fallback) {
-  const Value* value = map ? map->Find(key) : nullptr;
-  return value && value->type() == Value::Type::kInt ? value->as_int() : fallback;
-}
-
-double NumberAt(const Value& map, std::string_view key, double fallback) {
-  const Value* value = map.Find(key);
-  return value && (value->type() == Value::Type::kInt || value->type() == Value::Type::kDouble)
-             ? value->as_double()
-             : fallback;
+  return map ? map->IntAt(key, fallback) : fallback;
 }
 
 // One draw from a distribution of the search space.
 Value Draw(const Value& distribution, std::mt19937_64& random) {
-  std::string type = StringAt(distribution, "type");
+  std::string type = distribution.StringAt("type");
   if (type == "choice") {
     const Value* values = distribution.Find("values");
     if (!values || values->items().empty()) return {};
     return values->items()[random() % values->items().size()];
   }
   if (type == "randint") {
-    return Value::Int(static_cast<int64_t>(random() % std::max<int64_t>(1, NumberAt(distribution, "upper", 1))));
+    return Value::Int(static_cast<int64_t>(random() % std::max<int64_t>(1, distribution.NumberAt("upper", 1))));
   }
-  double lo = NumberAt(distribution, "min_value", 0), hi = NumberAt(distribution, "max_value", 1);
-  double mu = NumberAt(distribution, "mu", 0), sigma = NumberAt(distribution, "sigma", 1);
+  double lo = distribution.NumberAt("min_value", 0), hi = distribution.NumberAt("max_value", 1);
+  double mu = distribution.NumberAt("mu", 0), sigma = distribution.NumberAt("sigma", 1);
   double value = 0;
   if (type == "uniform" || type == "quniform") value = std::uniform_real_distribution<double>(lo, hi)(random);
   if (type == "loguniform" || type == "qloguniform") {
@@ -58,7 +46,7 @@ Value Draw(const Value& distribution, std::mt19937_64& random) {
   if (type == "normal" || type == "qnormal") value = std::normal_distribution<double>(mu, sigma)(random);
   if (type == "lognormal" || type == "qlognormal") value = std::exp(std::normal_distribution<double>(mu, sigma)(random));
   if (type[0] == 'q') {
-    double q = NumberAt(distribution, "q", 1);
+    double q = distribution.NumberAt("q", 1);
     value = std::round(value / q) * q;
   }
   return Value::Double(value);
@@ -79,7 +67,7 @@ std::vector<double> Series(StateStore& state, const std::string& run_id, const s
 
 std::string EarlyTerminationVerdict(const Value& policy, bool maximize, const std::vector<double>& trial,
                                     const std::vector<std::vector<double>>& others) {
-  std::string type = StringAt(policy, "type");
+  std::string type = policy.StringAt("type");
   int64_t interval = std::max<int64_t>(1, IntAt(&policy, "evaluation_interval", 1));
   int64_t delay = IntAt(&policy, "delay_evaluation", 0);
   size_t n = trial.size();
@@ -107,7 +95,7 @@ std::string EarlyTerminationVerdict(const Value& policy, bool maximize, const st
   if (type == "bandit") {
     double best = peers[0];
     for (double p : peers) best = maximize ? std::max(best, p) : std::min(best, p);
-    double factor = NumberAt(policy, "slack_factor", 0), amount = NumberAt(policy, "slack_amount", 0);
+    double factor = policy.NumberAt("slack_factor", 0), amount = policy.NumberAt("slack_amount", 0);
     double allowed = factor > 0 ? (maximize ? best / (1 + factor) : best * (1 + factor))
                                 : (maximize ? best - amount : best + amount);
     if (worse(mine, allowed)) return "stopped early by the bandit policy: " + std::to_string(mine) +
@@ -120,7 +108,7 @@ std::string EarlyTerminationVerdict(const Value& policy, bool maximize, const st
              std::to_string(median);
     }
   } else if (type == "truncation_selection") {
-    double percent = NumberAt(policy, "truncation_percentage", 10);
+    double percent = policy.NumberAt("truncation_percentage", 10);
     size_t beaten = 0;
     for (double p : peers) beaten += worse(mine, p);
     if (100.0 * beaten / (peers.size() + 1) >= 100.0 - percent) {
@@ -137,9 +125,9 @@ std::vector<std::map<std::string, Value>> SweepTrials(const Value& spec) {
   int64_t max_trials = IntAt(limits, "max_total_trials", 1);
   std::vector<std::map<std::string, Value>> trials;
   if (!space || !space->is_map()) return trials;
-  std::string sampling = StringAt(spec, "sampling_algorithm");
+  std::string sampling = spec.StringAt("sampling_algorithm");
   const Value* sampling_object = spec.Find("sampling_algorithm");
-  if (sampling_object && sampling_object->is_map()) sampling = StringAt(*sampling_object, "type");
+  if (sampling_object && sampling_object->is_map()) sampling = sampling_object->StringAt("type");
   if (sampling == "grid") {
     trials.push_back({});
     for (const auto& [name, distribution] : space->entries()) {
@@ -195,8 +183,8 @@ void Applier::RunSweep(RunRecord& parent, const Resource& sweep,
   const Value trial_spec = TrialSpec(sweep);
   std::vector<std::map<std::string, Value>> trials = SweepTrials(sweep.spec);
   const Value* objective = sweep.spec.Find("objective");
-  std::string metric = objective ? StringAt(*objective, "primary_metric") : "";
-  bool maximize = objective && StringAt(*objective, "goal") == "maximize";
+  std::string metric = objective ? objective->StringAt("primary_metric") : "";
+  bool maximize = objective && objective->StringAt("goal") == "maximize";
   int64_t concurrent = IntAt(sweep.spec.Find("limits"), "max_concurrent_trials", static_cast<int64_t>(trials.size()));
 
   std::vector<RunRecord> runs(trials.size());
