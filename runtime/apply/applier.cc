@@ -28,11 +28,6 @@ using compiler::planner::RecordedResource;
 
 namespace {
 
-std::string StringField(const Value& spec, std::string_view key) {
-  const Value* value = spec.Find(key);
-  return value && value->is_string() ? value->as_string() : "";
-}
-
 std::string NewRunId(const std::string& job_name) {
   std::time_t now = std::time(nullptr);
   char stamp[32];
@@ -76,7 +71,7 @@ std::optional<std::string> Applier::Unsupported(const Resource& r) {
     return r.type + (r.parent.empty() ? " jobs" : " steps") + " are not carried out yet";
   }
   if (r.kind == "compute" && r.type != "local") return r.type + " compute targets are not carried out yet";
-  if (r.kind == "datastore" && StringField(r.spec, "type") != "local") {
+  if (r.kind == "datastore" && r.spec.StringAt("type") != "local") {
     return "only local-folder datastores are reachable from this machine";
   }
   if (r.kind == "model") return "the model registry is not carried out yet";
@@ -107,14 +102,16 @@ JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
   JobObservation seen;
   const Resource& r = graph.resource(job);
   const Value spec = EffectiveSpec(r);
-  std::string code = StringField(spec, "code");
+  std::string code = spec.StringAt("code");
+  Snapshot code_snapshot;  // kept to count the files changed since the last run
   if (!code.empty()) {
     auto snapshot = workspace_.snapshots().Scan(LocalPath(code));
     if (!snapshot.ok()) {
       seen.status = snapshot.status();
       return seen;
     }
-    seen.key_parts["code"] = snapshot->tree_digest;
+    code_snapshot = std::move(snapshot.value());
+    seen.key_parts["code"] = code_snapshot.tree_digest;
   }
   if (r.type == "pipeline") {
     for (const auto& [step, run] : upstream_runs) seen.key_parts["step:" + step] = run;
@@ -126,7 +123,7 @@ JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
     }
     seen.key_parts["sweep"] = Sha256Hex(sweep);
   }
-  seen.key_parts["command"] = StringField(spec, "command");
+  seen.key_parts["command"] = spec.StringAt("command");
   if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
     auto target = graph.Find(env->as_ref().target);
     seen.key_parts["environment"] = target ? graph.resource(*target).digest : env->as_ref().target;
@@ -184,11 +181,10 @@ JobObservation Applier::ObserveJob(const compiler::ir::Graph& graph, size_t job,
     if (seen.last_parts.count("code") && seen.key_parts.count("code") &&
         seen.last_parts["code"] != seen.key_parts["code"]) {
       auto before = workspace_.snapshots().Load(seen.last_parts["code"]);
-      auto now = workspace_.snapshots().Scan(LocalPath(code));
-      if (before.ok() && now.ok()) {
+      if (before.ok()) {
         std::map<std::string, std::string> old_files, new_files;
         for (const SnapshotFile& f : before->files) old_files[f.path] = f.digest;
-        for (const SnapshotFile& f : now->files) new_files[f.path] = f.digest;
+        for (const SnapshotFile& f : code_snapshot.files) new_files[f.path] = f.digest;
         int changed = 0;
         for (const auto& [path, digest] : new_files) changed += !old_files.count(path) || old_files[path] != digest;
         for (const auto& [path, digest] : old_files) changed += !new_files.count(path);
@@ -244,13 +240,13 @@ ActionResult Applier::ApplyRecord(const Action& action, const Resource& r) {
     if (Status s = workspace_.state().EnsureExperiment(r.name); !s.ok()) return {Outcome::kFailed, s.message()};
   }
   if (r.kind == "environment") {
-    std::string python = StringField(r.spec, "python");
+    std::string python = r.spec.StringAt("python");
     if (!python.empty() && access(python.c_str(), X_OK) != 0) {
       return {Outcome::kFailed, "interpreter '" + python + "' does not exist or is not executable"};
     }
   }
   if (r.kind == "datastore") {
-    std::string path = StringField(r.spec, "path");
+    std::string path = r.spec.StringAt("path");
     std::error_code error;
     if (!path.empty()) fs::create_directories(path[0] == '/' ? path : workspace_.home() + "/" + path, error);
     if (error) return {Outcome::kFailed, "cannot create the datastore folder: " + error.message()};
@@ -289,7 +285,7 @@ std::string Applier::InputValue(const Value& input) {
 }
 
 std::string Applier::ExpandCommand(const Resource& job, const Value& spec, const std::string& work) {
-  std::string command = StringField(spec, "command");
+  std::string command = spec.StringAt("command");
   const Value* inputs = spec.Find("inputs");
   std::string out;
   for (size_t i = 0; i < command.size();) {
@@ -332,7 +328,7 @@ StatusOr<std::string> Applier::PythonOf(const Value& spec) {
     digest = Sha256Hex(env->ToJson());
   }
   if (!definition) return std::string();
-  std::string python = StringField(*definition, "python");
+  std::string python = definition->StringAt("python");
   const Value* requirements = definition->Find("pip_requirements");
   if (!python.empty() || !requirements) return python;
   // A requirements list: a venv made once per environment digest.
@@ -392,7 +388,7 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     runner_.Attach(run, MakeRequest(job, run.id), progress);
   } else {
     const Value spec = EffectiveSpec(job);
-    std::string code = StringField(spec, "code");
+    std::string code = spec.StringAt("code");
     run.id = NewRunId(job.name);
     run.job_id = job.id();
     run.run_key = seen.run_key;
