@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/test_support.h"
 
 using namespace amlc::testing;
@@ -22,12 +24,22 @@ const char* kJob = "$schema: https://azuremlschemas.azureedge.net/latest/command
 
 std::string Amlc(const std::string& args) { return std::string(AMLC_BINARY) + " " + args; }
 
-int RunCount(const std::string& dir, const std::string& status = "") {
+// The ids `amlc runs list --json OPTIONS` prints, in its order (newest first);
+// with `top_level`, only runs without a parent.
+std::vector<std::string> RunIds(const std::string& dir, const std::string& options = "",
+                                bool top_level = false) {
   std::string out;
-  Run(Amlc("runs list --json --workspace " + dir + "/.amlc" + (status.empty() ? "" : " --status " + status)), &out);
-  int count = 0;
-  for (size_t at = out.find("\"id\""); at != std::string::npos; at = out.find("\"id\"", at + 1)) ++count;
-  return count;
+  Run(Amlc("runs list --json --workspace " + dir + "/.amlc " + options), &out);
+  std::vector<std::string> ids;
+  nlohmann::json runs = nlohmann::json::parse(out, nullptr, false);
+  for (const auto& run : runs.is_array() ? runs : nlohmann::json::array()) {
+    if (!top_level || run.value("parent", "").empty()) ids.push_back(run.value("id", ""));
+  }
+  return ids;
+}
+
+int RunCount(const std::string& dir, const std::string& status = "") {
+  return static_cast<int>(RunIds(dir, status.empty() ? "" : "--status " + status).size());
 }
 
 // A spec folder with one local compute, a python environment and the given jobs.
@@ -187,9 +199,7 @@ TEST_CASE("metrics tags and child runs logged by the script are recorded", "[app
   CHECK(runs.find(".trial\"") != std::string::npos);
   CHECK(RunCount(dir.str(), "Completed") == 2);  // the run and its child
   std::string csv;
-  std::string id = runs.substr(runs.find("\"id\": \"logger-") + 7);
-  id = id.substr(0, id.find('"'));
-  if (id.find(".trial") != std::string::npos) id = id.substr(0, id.find(".trial"));
+  std::string id = RunIds(dir.str(), "", /*top_level=*/true).at(0);
   REQUIRE(Run(Amlc("metrics " + id + " --csv --name loss --workspace " + dir.str() + "/.amlc"), &csv) == 0);
   CHECK(csv.find("name,step,value,timestamp\nloss,0,1,") == 0);
   CHECK(csv.find("loss,4,0.2,") != std::string::npos);
@@ -205,10 +215,7 @@ TEST_CASE("a job without code runs in an empty folder and --rerun forces a new r
   REQUIRE(Run(Amlc("apply --auto-approve --rerun hello " + dir.str() + " 2>&1"), &out) == 0);
   CHECK(out.find("--rerun") != std::string::npos);
   CHECK(RunCount(dir.str(), "Completed") == 2);
-  std::string runs;
-  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
-  std::string id = runs.substr(runs.find("\"id\": \"") + 7);
-  id = id.substr(0, id.find('"'));
+  std::string id = RunIds(dir.str()).at(0);
   std::string log;
   REQUIRE(Run(Amlc("runs logs " + id + " --workspace " + dir.str() + "/.amlc"), &log) == 0);
   CHECK(log == "hello from amlc\n");
@@ -240,10 +247,7 @@ TEST_CASE("activities and snapshots as zip and cancel and destroy", "[apply]") {
   CHECK(out.find("\"resource\": \"job/train\"") != std::string::npos);
   CHECK(out.find("\"status\": \"Succeeded\"") != std::string::npos);
 
-  std::string runs;
-  Run(Amlc("runs list --json" + ws), &runs);
-  std::string id = runs.substr(runs.find("\"id\": \"") + 7);
-  id = id.substr(0, id.find('"'));
+  std::string id = RunIds(dir.str()).at(0);
   std::string zip = dir.str() + "/code.zip";
   REQUIRE(Run(Amlc("runs snapshot " + id + " -o " + zip + ws), &out) == 0);
   std::string listing;
@@ -257,11 +261,8 @@ TEST_CASE("activities and snapshots as zip and cancel and destroy", "[apply]") {
   std::string slow;
   for (int i = 0; i < 100 && slow.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::string running;
-    Run(Amlc("runs list --json --status running" + ws), &running);
-    if (running.find("\"id\": \"slow-") != std::string::npos) {
-      slow = running.substr(running.find("\"id\": \"slow-") + 7);
-      slow = slow.substr(0, slow.find('"'));
+    for (const std::string& id : RunIds(dir.str(), "--status running")) {
+      if (id.rfind("slow-", 0) == 0) slow = id;
     }
   }
   REQUIRE_FALSE(slow.empty());
@@ -312,12 +313,7 @@ TEST_CASE("runs can be filtered and ordered by metrics and compared side by side
   CHECK(Run(Amlc("runs list --where 'accuracy high'" + ws + " 2>&1"), &out) == 2);
   CHECK(out.find("cannot read --where") != std::string::npos);
 
-  std::string runs;
-  Run(Amlc("runs list --json --order-by 'metrics.accuracy asc'" + ws), &runs);
-  std::vector<std::string> ids;
-  for (size_t at = runs.find("\"id\": \""); at != std::string::npos; at = runs.find("\"id\": \"", at + 1)) {
-    ids.push_back(runs.substr(at + 7, runs.find('"', at + 7) - at - 7));
-  }
+  std::vector<std::string> ids = RunIds(dir.str(), "--order-by 'metrics.accuracy asc'");
   REQUIRE(ids.size() == 3);
   REQUIRE(Run(Amlc("runs compare " + ids[0] + " " + ids[2] + ws), &out) == 0);
   CHECK(out.find("metrics.accuracy") != std::string::npos);
@@ -404,13 +400,8 @@ TEST_CASE("a three-step pipeline reruns a changed step and its dependant only", 
   REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
   CHECK(out.find("job/p/eval (0.0s): up to date after all") == std::string::npos);
   CHECK(RunCount(dir.str(), "Completed") == 9);
-  std::string prep_runs;
-  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &prep_runs);
   int preps = 0;
-  for (size_t at = prep_runs.find("\"id\": \"p.prep-"); at != std::string::npos;
-       at = prep_runs.find("\"id\": \"p.prep-", at + 1)) {
-    ++preps;
-  }
+  for (const std::string& id : RunIds(dir.str())) preps += id.rfind("p.prep-", 0) == 0;
   CHECK(preps == 1);
 }
 
@@ -510,11 +501,7 @@ TEST_CASE("runs record the git commit of the specs and list their children and f
   commit.pop_back();
   std::string out;
   REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
-  std::string runs;
-  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
-  std::string parent = runs.substr(runs.find("\"id\": \"fit-") + 7);
-  parent = parent.substr(0, parent.find('"'));
-  if (parent.find(".a") != std::string::npos) parent = parent.substr(0, parent.find(".a"));
+  std::string parent = RunIds(dir.str(), "", /*top_level=*/true).at(0);
   std::string show;
   REQUIRE(Run(Amlc("runs show --json " + parent + " --workspace " + dir.str() + "/.amlc"), &show) == 0);
   CHECK(show.find("\"spec_commit\": \"" + commit + "\"") != std::string::npos);
@@ -533,10 +520,7 @@ TEST_CASE("an environment from a requirements list runs in a cached venv", "[app
                         "environment: azureml:reqs:1\n");
   std::string out;
   REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
-  std::string runs;
-  Run(Amlc("runs list --json --workspace " + dir.str() + "/.amlc"), &runs);
-  std::string id = runs.substr(runs.find("\"id\": \"") + 7);
-  id = id.substr(0, id.find('"'));
+  std::string id = RunIds(dir.str()).at(0);
   std::string log;
   REQUIRE(Run(Amlc("runs logs " + id + " --workspace " + dir.str() + "/.amlc"), &log) == 0);
   CHECK(log.find(dir.str() + "/.amlc/envs/") == 0);  // the venv made for this environment
