@@ -2,6 +2,7 @@
 #define AMLC_RUNTIME_STATE_STATE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,56 @@ struct MetricPoint {
   double value = 0;
   std::string text;  // for string-valued log_row/tag-like values; "" when numeric
   int64_t timestamp = 0;  // unix ms
+};
+
+/// One version of a registered model. Versions of a name count up from 1 and
+/// are never reused, also after a deletion.
+struct ModelVersionRecord {
+  std::string name;
+  int64_t version = 0;              // assigned by RegisterModelVersion
+  std::string type = "custom_model";
+  std::string framework;
+  std::string description;
+  std::string stage;
+  std::map<std::string, std::string> tags;
+  std::map<std::string, std::string> properties;
+  std::string content_digest;  // tree digest of the files in the snapshot store
+  std::string path_name;       // the registered file's or folder's base name ("model.pkl")
+  bool single_file = false;    // the path was one file, not a folder
+  uint64_t size_bytes = 0;
+  std::string source_key;      // what it was registered from (run id, or content digest); "" from the CLI
+  std::string resource_id;     // "model/iris" for a declarative model; "" from the CLI
+  // Lineage: where the files came from.
+  std::string run_id;
+  std::string job_id;
+  std::string experiment;
+  std::string spec_commit;
+  int64_t created_at = 0;  // unix ms
+};
+
+struct ModelQuery {
+  std::string name;                               // "" = all names
+  std::map<std::string, std::string> tags;        // every one must match ("" value = has the key)
+  std::string framework;                          // "" = any
+};
+
+/// One built image in the image registry.
+struct ImageRecord {
+  std::string name;
+  int64_t version = 0;          // assigned by RecordImage; never reused
+  std::string kind = "docker";
+  std::string digest;           // manifest digest, "sha256:<hex>"
+  std::string build_key;        // digest of every build input; equal key = same image
+  std::string layout;           // the OCI layout holding it (folder)
+  std::string ref_name;         // its org.opencontainers.image.ref.name in that layout
+  std::string base_image;
+  std::string environment;      // environment id or description
+  std::map<std::string, std::string> tags;
+  std::vector<std::pair<std::string, int64_t>> models;  // (model name, version) it packages
+  uint64_t size_bytes = 0;      // manifest + config + layers, compressed
+  std::string resource_id;      // "image/iris-image" when declarative
+  std::string pushed_json = "[]";  // where it was pushed: [{"to": ..., "digest": ..., "at": ms}]
+  int64_t created_at = 0;
 };
 
 /// Filters for listing runs.
@@ -139,6 +190,43 @@ class StateStore {
                                                      const std::string& name) = 0;
   /// The last logged value of each metric of a run (name -> point).
   virtual StatusOr<std::vector<MetricPoint>> LatestMetrics(const std::string& run_id) = 0;
+
+  // Model registry. RegisterModelVersion assigns the next version of the
+  // name (one more than any it ever had) and returns the record as stored.
+  virtual StatusOr<ModelVersionRecord> RegisterModelVersion(const ModelVersionRecord& model) = 0;
+  virtual StatusOr<std::optional<ModelVersionRecord>> GetModelVersion(const std::string& name,
+                                                                      int64_t version) = 0;
+  /// The highest existing version of the name.
+  virtual StatusOr<std::optional<ModelVersionRecord>> LatestModelVersion(const std::string& name) = 0;
+  /// Newest first (name, then version descending).
+  virtual StatusOr<std::vector<ModelVersionRecord>> ListModelVersions(const ModelQuery& query) = 0;
+  /// The version of `name` registered from `source_key`, if any (declarative models).
+  virtual StatusOr<std::optional<ModelVersionRecord>> FindModelVersionBySource(
+      const std::string& name, const std::string& source_key) = 0;
+  /// Sets `set` and removes `remove` tags, in one transaction; kNotFound if no such version.
+  virtual Status UpdateModelTags(const std::string& name, int64_t version,
+                                 const std::map<std::string, std::string>& set,
+                                 const std::vector<std::string>& remove) = 0;
+  /// kFailedPrecondition, naming the images, when an image packages it;
+  /// kNotFound when there is no such version.
+  virtual Status DeleteModelVersion(const std::string& name, int64_t version) = 0;
+
+  // Image registry: like models, versions count up per name and are never reused.
+  virtual StatusOr<ImageRecord> RecordImage(const ImageRecord& image) = 0;
+  virtual StatusOr<std::optional<ImageRecord>> GetImage(const std::string& name, int64_t version) = 0;
+  virtual StatusOr<std::optional<ImageRecord>> LatestImage(const std::string& name) = 0;
+  /// Newest first; `tags` as in ModelQuery, `name` "" = all.
+  virtual StatusOr<std::vector<ImageRecord>> ListImages(const std::string& name,
+                                                        const std::map<std::string, std::string>& tags) = 0;
+  virtual StatusOr<std::optional<ImageRecord>> FindImageByBuildKey(const std::string& name,
+                                                                   const std::string& build_key) = 0;
+  virtual Status UpdateImageTags(const std::string& name, int64_t version,
+                                 const std::map<std::string, std::string>& set,
+                                 const std::vector<std::string>& remove) = 0;
+  /// Appends one entry to pushed_json.
+  virtual Status RecordImagePush(const std::string& name, int64_t version, const std::string& to,
+                                 const std::string& digest) = 0;
+  virtual Status DeleteImage(const std::string& name, int64_t version) = 0;
 
   // Activities.
   virtual StatusOr<int64_t> StartActivity(const ActivityRecord& activity) = 0;
