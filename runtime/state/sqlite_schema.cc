@@ -165,8 +165,119 @@ CREATE TRIGGER runs_deleted AFTER DELETE ON runs
   BEGIN UPDATE state_serial SET serial = serial + 1; END;
 )sql";
 
+// Step 2: the model and image registries.
+//
+// A name's row in model_names (image_names) holds the last version ever
+// assigned, so the number of a deleted newest version is not given out again
+// (max(version) would give it out). Tags are rows, not JSON, so a listing
+// filters by tag with an indexed lookup; properties are written once and never
+// filtered, so they stay one JSON object (the CHECK keeps it one), as does an
+// image's push history, which is only ever appended to and read whole.
+// image_models says which model versions an image packages, for the check that
+// refuses to delete a model version in use. It has no foreign key to
+// model_versions: the store records what an image was built from and leaves
+// resolving model references to the image builder. Registering, deleting or
+// pushing moves the state serial (a plan made before may resolve `@latest` or
+// a build differently); tag edits do not, as with run tags.
+constexpr const char* kRegistrySchema = R"sql(
+CREATE TABLE model_names (
+  name         TEXT PRIMARY KEY,
+  last_version INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE model_versions (
+  name            TEXT NOT NULL REFERENCES model_names (name),
+  version         INTEGER NOT NULL CHECK (version > 0),
+  type            TEXT NOT NULL,
+  framework       TEXT NOT NULL,
+  description     TEXT NOT NULL,
+  stage           TEXT NOT NULL,
+  properties_json TEXT NOT NULL CHECK (json_type(properties_json) = 'object'),
+  content_digest  TEXT NOT NULL,
+  path_name       TEXT NOT NULL,
+  single_file     INTEGER NOT NULL CHECK (single_file IN (0, 1)),
+  size_bytes      INTEGER NOT NULL,
+  source_key      TEXT NOT NULL,
+  resource_id     TEXT NOT NULL,
+  run_id          TEXT NOT NULL,
+  job_id          TEXT NOT NULL,
+  experiment      TEXT NOT NULL,
+  spec_commit     TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (name, version)
+);
+CREATE INDEX model_versions_by_source ON model_versions (name, source_key, version);
+
+CREATE TABLE model_tags (
+  name    TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  key     TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES model_versions (name, version) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE image_names (
+  name         TEXT PRIMARY KEY,
+  last_version INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE images (
+  name        TEXT NOT NULL REFERENCES image_names (name),
+  version     INTEGER NOT NULL CHECK (version > 0),
+  kind        TEXT NOT NULL,
+  digest      TEXT NOT NULL,
+  build_key   TEXT NOT NULL,
+  layout      TEXT NOT NULL,
+  ref_name    TEXT NOT NULL,
+  base_image  TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  size_bytes  INTEGER NOT NULL,
+  resource_id TEXT NOT NULL,
+  pushed_json TEXT NOT NULL CHECK (json_type(pushed_json) = 'array'),
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (name, version)
+);
+CREATE INDEX images_by_build_key ON images (name, build_key, version);
+
+CREATE TABLE image_tags (
+  name    TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  key     TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES images (name, version) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- position keeps the order of ImageRecord.models.
+CREATE TABLE image_models (
+  image_name    TEXT NOT NULL,
+  image_version INTEGER NOT NULL,
+  model_name    TEXT NOT NULL,
+  model_version INTEGER NOT NULL,
+  position      INTEGER NOT NULL,
+  PRIMARY KEY (image_name, image_version, model_name, model_version),
+  FOREIGN KEY (image_name, image_version) REFERENCES images (name, version) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX image_models_by_model ON image_models (model_name, model_version);
+
+CREATE TRIGGER model_versions_inserted AFTER INSERT ON model_versions
+  BEGIN UPDATE state_serial SET serial = serial + 1; END;
+CREATE TRIGGER model_versions_updated AFTER UPDATE ON model_versions
+  BEGIN UPDATE state_serial SET serial = serial + 1; END;
+CREATE TRIGGER model_versions_deleted AFTER DELETE ON model_versions
+  BEGIN UPDATE state_serial SET serial = serial + 1; END;
+CREATE TRIGGER images_inserted AFTER INSERT ON images
+  BEGIN UPDATE state_serial SET serial = serial + 1; END;
+CREATE TRIGGER images_updated AFTER UPDATE ON images
+  BEGIN UPDATE state_serial SET serial = serial + 1; END;
+CREATE TRIGGER images_deleted AFTER DELETE ON images
+  BEGIN UPDATE state_serial SET serial = serial + 1; END;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {"initial schema", kInitialSchema},
+    {"model and image registries", kRegistrySchema},
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -229,10 +340,10 @@ Status CheckNotNewer(const SqliteConnection& connection, int version) {
                                            "); use the amlc release that wrote it, or a newer one");
 }
 
-// Applies the step after the stored version, if any is missing; sets `done`
-// when the store is current. Re-reads the version under the write lock: another
-// process may have migrated since this one looked.
-Status MigrateOneStep(SqliteConnection& connection, bool* done) {
+// Applies the step after the stored version, if the store is not yet at
+// `target`; sets `done` when it is. Re-reads the version under the write lock:
+// another process may have migrated since this one looked.
+Status MigrateOneStep(SqliteConnection& connection, int target, bool* done) {
   Transaction transaction(&connection);
   if (Status status = transaction.Begin("locking the store to migrate its schema"); !status.ok()) {
     return status;
@@ -240,7 +351,7 @@ Status MigrateOneStep(SqliteConnection& connection, bool* done) {
   StatusOr<int> version = StoredVersion(connection);
   if (!version.ok()) return version.status();
   if (Status status = CheckNotNewer(connection, *version); !status.ok()) return status;
-  *done = *version == kSchemaVersion;
+  *done = *version >= target;
   if (*done) return transaction.Commit("ending the schema check");
 
   const Migration& step = kMigrations[*version];
@@ -262,7 +373,13 @@ Status MigrateOneStep(SqliteConnection& connection, bool* done) {
 
 int SqliteSchemaVersion() { return kSchemaVersion; }
 
-Status MigrateSqliteSchema(SqliteConnection& connection) {
+Status MigrateSqliteSchema(SqliteConnection& connection, int target_version) {
+  if (target_version < 0 || target_version > kSchemaVersion) {
+    return Status(StatusCode::kInvalidArgument,
+                  "state store " + connection.path() + ": cannot migrate to schema version " +
+                      std::to_string(target_version) + " (this amlc knows 0 to " +
+                      std::to_string(kSchemaVersion) + ")");
+  }
   // The common case, a current store, needs no write lock: read first, in
   // one snapshot, so a migration committed meanwhile by another process is
   // seen whole or not at all.
@@ -274,9 +391,11 @@ Status MigrateSqliteSchema(SqliteConnection& connection) {
   if (!version.ok()) return version.status();
   if (Status status = CheckNotNewer(connection, *version); !status.ok()) return status;
   if (Status status = snapshot.Commit("reading the schema version"); !status.ok()) return status;
-  bool done = *version == kSchemaVersion;
+  bool done = *version >= target_version;
   while (!done) {
-    if (Status status = MigrateOneStep(connection, &done); !status.ok()) return status;
+    if (Status status = MigrateOneStep(connection, target_version, &done); !status.ok()) {
+      return status;
+    }
   }
   return Status::Ok();
 }

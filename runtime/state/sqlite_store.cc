@@ -5,7 +5,8 @@
 // borrowed twice at once. Writes of more than one row run in a Transaction.
 // Text is bound without a copy: bind the caller's strings or named locals,
 // never temporaries. Metrics are in sqlite_store_metrics.cc, activities and
-// the journal in sqlite_store_log.cc; the helpers they share are in
+// the journal in sqlite_store_log.cc, the model and image registries in
+// sqlite_store_registry.cc; the helpers they share are in
 // sqlite_store_internal.h.
 
 #include "runtime/state/sqlite_store.h"

@@ -1,6 +1,7 @@
 #ifndef AMLC_RUNTIME_STATE_SQLITE_STORE_H_
 #define AMLC_RUNTIME_STATE_SQLITE_STORE_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,8 +29,22 @@ class SqliteConnection;
 ///   DeleteResource of an unknown id is a no-op.
 /// * LatestMetrics gives, per name, the last point in Metrics() order
 ///   (greatest step, then timestamp, then the point logged last).
-/// * StateSerial changes on every write to resources or runs, including one
-///   from another process; metrics, tags, activities and the journal leave it.
+/// * StateSerial changes on every write to resources or runs, and on every
+///   model version or image registered or deleted and every image push,
+///   including one from another process; metrics, tags (of runs, models and
+///   images), activities and the journal leave it.
+/// * RegisterModelVersion and RecordImage ignore the version they are given
+///   and fill in the assigned one, and created_at when it is 0. An empty name,
+///   an empty tag key or (RecordImage) a pushed_json that is not a JSON array
+///   or a model listed twice is kInvalidArgument. An image may name model
+///   versions that are not registered: the store does not resolve them.
+/// * FindModelVersionBySource and FindImageByBuildKey give the newest version
+///   with that key, and nothing for an empty key (a CLI registration has none).
+/// * The registry's own refusals carry plain messages a CLI can print as they
+///   are: kNotFound "no model iris:7", kFailedPrecondition "model iris:2 is
+///   used by image iris-image:1, iris-image:3; delete those images first".
+///   UpdateModelTags and UpdateImageTags refuse a key both set and removed
+///   (kInvalidArgument); removing a key the version lacks is a no-op.
 class SqliteStore : public StateStore {
  public:
   /// See OpenSqliteStore.
@@ -62,6 +77,32 @@ class SqliteStore : public StateStore {
   StatusOr<std::vector<MetricPoint>> Metrics(const std::string& run_id,
                                              const std::string& name) override;
   StatusOr<std::vector<MetricPoint>> LatestMetrics(const std::string& run_id) override;
+
+  StatusOr<ModelVersionRecord> RegisterModelVersion(const ModelVersionRecord& model) override;
+  StatusOr<std::optional<ModelVersionRecord>> GetModelVersion(const std::string& name,
+                                                              int64_t version) override;
+  StatusOr<std::optional<ModelVersionRecord>> LatestModelVersion(const std::string& name) override;
+  StatusOr<std::vector<ModelVersionRecord>> ListModelVersions(const ModelQuery& query) override;
+  StatusOr<std::optional<ModelVersionRecord>> FindModelVersionBySource(
+      const std::string& name, const std::string& source_key) override;
+  Status UpdateModelTags(const std::string& name, int64_t version,
+                         const std::map<std::string, std::string>& set,
+                         const std::vector<std::string>& remove) override;
+  Status DeleteModelVersion(const std::string& name, int64_t version) override;
+
+  StatusOr<ImageRecord> RecordImage(const ImageRecord& image) override;
+  StatusOr<std::optional<ImageRecord>> GetImage(const std::string& name, int64_t version) override;
+  StatusOr<std::optional<ImageRecord>> LatestImage(const std::string& name) override;
+  StatusOr<std::vector<ImageRecord>> ListImages(
+      const std::string& name, const std::map<std::string, std::string>& tags) override;
+  StatusOr<std::optional<ImageRecord>> FindImageByBuildKey(const std::string& name,
+                                                           const std::string& build_key) override;
+  Status UpdateImageTags(const std::string& name, int64_t version,
+                         const std::map<std::string, std::string>& set,
+                         const std::vector<std::string>& remove) override;
+  Status RecordImagePush(const std::string& name, int64_t version, const std::string& to,
+                         const std::string& digest) override;
+  Status DeleteImage(const std::string& name, int64_t version) override;
 
   StatusOr<int64_t> StartActivity(const ActivityRecord& activity) override;
   Status UpdateActivity(const ActivityRecord& activity) override;
