@@ -74,6 +74,10 @@ StatusOr<BuildResult> BuildImage(const BuildRequest& request,
 /// no other entry references. kNotFound when there is no such entry.
 Status RemoveImage(const std::string& layout_dir, const std::string& ref_name);
 
+/// Adds the index entry `new_ref` for the image `existing_ref` names
+/// (replacing an entry `new_ref` had). kNotFound when `existing_ref` is absent.
+Status TagImage(const std::string& layout_dir, const std::string& existing_ref, const std::string& new_ref);
+
 /// The manifest digest of `ref_name` in the layout (kNotFound when absent).
 StatusOr<std::string> ResolveRef(const std::string& layout_dir, const std::string& ref_name);
 
