@@ -15,6 +15,9 @@ packages=(
   python3-sklearn python3-numpy
   # tests: Catch2, schema cross-check, graph rendering, fuzzing (clang + libFuzzer runtime)
   catch2 python3 python3-jsonschema python3-yaml graphviz unzip clang libclang-rt-14-dev
+  # tests: registry client against real registries (tests/servers/registry.sh): plain, basic
+  # auth (htpasswd), TLS (openssl) and bearer token (python3-jwt) servers; skopeo/umoci check
+  docker-registry skopeo umoci apache2-utils python3-jwt python3-cryptography openssl curl
 )
 
 missing=()

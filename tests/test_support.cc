@@ -1,5 +1,6 @@
 #include "tests/test_support.h"
 
+#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,30 @@ int Run(const std::string& command, std::string* output) {
 
 std::string SourcePath(const std::string& relative) {
   return std::string(AMLC_SOURCE_DIR) + "/" + relative;
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string TestServersDir() {
+  const char* env = std::getenv("AMLC_TEST_SERVERS_DIR");
+  return env != nullptr && *env != '\0' ? env : AMLC_TEST_SERVERS_DIR;
+}
+
+std::string TestServerAddress(const std::string& name) {
+  std::filesystem::path file = std::filesystem::path(TestServersDir()) / (name + ".addr");
+  if (!std::filesystem::exists(file)) {
+    FAIL("the registry test servers are not running (no " + file.string() +
+         "). Run the [registry] tests through ctest (its fixture 'registry' starts them: "
+         "ctest --test-dir build -L registry), or start them yourself with\n  " +
+         SourcePath("tests/servers/registry.sh") + " start " + TestServersDir() +
+         "\nand stop them with '... stop " + TestServersDir() + "'");
+  }
+  std::string address = ReadFile(file);
+  while (!address.empty() && (address.back() == '\n' || address.back() == ' ')) address.pop_back();
+  return address;
 }
 
 }  // namespace amlc::testing

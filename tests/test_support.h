@@ -36,6 +36,14 @@ std::vector<std::string> ErrorLocations(const compiler::Compilation& compilation
 int Run(const std::string& command, std::string* output = nullptr);
 /// Path of a file in the source tree.
 std::string SourcePath(const std::string& relative);
+/// A file's whole contents ("" when it cannot be read).
+std::string ReadFile(const std::filesystem::path& path);
+/// Where the servers tests share write their addresses ($AMLC_TEST_SERVERS_DIR,
+/// else the build's test-servers folder); ctest's fixtures start them.
+std::string TestServersDir();
+/// The address of a test server ("registry", "registry-basic", "registry-tls",
+/// "registry-token"); fails the test, saying how to start them, when absent.
+std::string TestServerAddress(const std::string& name);
 
 }  // namespace amlc::testing
 
