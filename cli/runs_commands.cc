@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "cli/output.h"
+#include "cli/workspace_access.h"
 #include "runtime/compute/local_runner.h"
+#include "compiler/support/metric_condition.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::cli {
@@ -39,60 +41,11 @@ struct RunsOptions {
   std::vector<std::string> compare;
 };
 
-// "metrics.accuracy > 0.9": a run's latest value of a metric against a number.
-struct MetricFilter {
-  std::string metric;
-  std::string op;
-  double value = 0;
-};
-
-bool ParseWhere(const std::string& text, MetricFilter& filter, std::string& error) {
-  std::istringstream in(text);
-  std::string field;
-  in >> field >> filter.op >> filter.value;
-  static const std::vector<std::string> kOps = {">", ">=", "<", "<=", "==", "!="};
-  if (field.rfind("metrics.", 0) != 0 || in.fail() ||
-      std::find(kOps.begin(), kOps.end(), filter.op) == kOps.end()) {
-    error = "cannot read --where '" + text + "'; write e.g. \"metrics.accuracy > 0.9\"";
-    return false;
-  }
-  filter.metric = field.substr(8);
-  return true;
-}
-
-bool Holds(const MetricFilter& filter, double value) {
-  if (filter.op == ">") return value > filter.value;
-  if (filter.op == ">=") return value >= filter.value;
-  if (filter.op == "<") return value < filter.value;
-  if (filter.op == "<=") return value <= filter.value;
-  if (filter.op == "==") return value == filter.value;
-  return value != filter.value;
-}
-
 std::unique_ptr<runtime::Workspace> OpenWorkspace(const RunsOptions& options, int& exit_code) {
-  std::string home = runtime::DefaultWorkspaceHome(".", options.workspace);
-  if (!std::filesystem::exists(home + "/state.db")) {
-    std::fprintf(stderr, "amlc: error: no workspace at '%s' (apply some specs first, or pass --workspace)\n",
-                 home.c_str());
-    exit_code = kExitUsage;
-    return nullptr;
-  }
-  auto workspace = runtime::Workspace::Open(home);
-  if (!workspace.ok()) {
-    std::fprintf(stderr, "amlc: error: %s\n", workspace.status().message().c_str());
-    exit_code = kExitSpecErrors;
-    return nullptr;
-  }
-  return std::move(workspace.value());
+  return OpenExistingWorkspace(options.workspace, exit_code);
 }
 
-std::string Time(int64_t millis) {
-  if (millis == 0) return "-";
-  std::time_t seconds = millis / 1000;
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::gmtime(&seconds));
-  return text;
-}
+std::string Time(int64_t millis) { return FormatTime(millis); }
 
 std::string Duration(const RunRecord& run) {
   if (run.started_at == 0) return "-";
@@ -145,16 +98,17 @@ double LatestValue(runtime::Workspace& workspace, const std::string& run_id, con
 bool FilterAndOrder(runtime::Workspace& workspace, const RunsOptions& options,
                     std::vector<RunRecord>& runs, int& exit_code) {
   if (!options.where.empty()) {
-    MetricFilter filter;
-    std::string error;
-    if (!ParseWhere(options.where, filter, error)) {
-      std::fprintf(stderr, "amlc: error: %s\n", error.c_str());
+    auto condition = ParseMetricCondition(options.where);
+    if (!condition.ok()) {
+      std::fprintf(stderr, "amlc: error: --where: %s\n", condition.status().message().c_str());
       exit_code = kExitUsage;
       return false;
     }
     std::erase_if(runs, [&](const RunRecord& run) {
-      double value = LatestValue(workspace, run.id, filter.metric);
-      return std::isnan(value) || !Holds(filter, value);
+      return !condition->Holds([&](const std::string& metric) -> std::optional<double> {
+        double value = LatestValue(workspace, run.id, metric);
+        return std::isnan(value) ? std::nullopt : std::optional<double>(value);
+      });
     });
   }
   if (!options.order_by.empty()) {

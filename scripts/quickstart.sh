@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart, end to end on the embedded defaults, as far as amlc goes
-# today: install, build, check the specs, print their dependency graph.
+# today: install, build, check the specs, print their dependency graph, train,
+# register the model, build its image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,5 +18,14 @@ export AMLC_WORKSPACE="$PWD/build/quickstart-workspace"
 ./build/cli/amlc apply examples/quickstart --auto-approve
 echo "== amlc runs list"
 ./build/cli/amlc runs list
+echo "== amlc models list (registered from the run, since its accuracy passed register_when)"
+./build/cli/amlc models list
+echo "== amlc images list (model + scoring code + environment as an OCI image)"
+./build/cli/amlc images list
+echo "== skopeo inspect of the image's OCI layout"
+image_ref=$(./build/cli/amlc images show iris-image --json |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["oci_reference"])')
+skopeo inspect "$image_ref" > build/quickstart-image.json
+head -n 20 build/quickstart-image.json
 echo "== applying again changes nothing"
 ./build/cli/amlc apply examples/quickstart --auto-approve

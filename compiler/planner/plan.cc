@@ -83,6 +83,10 @@ std::string PlanToText(const Plan& plan, bool color) {
     out += "\nNot carried out yet (listed, not applied):\n";
     for (const Deferred& d : plan.deferred) out += "  " + d.resource_id + ": " + d.reason + "\n";
   }
+  if (!plan.held_back.empty()) {
+    out += "\nHeld back (register_when does not hold):\n";
+    for (const Deferred& d : plan.held_back) out += "  " + d.resource_id + ": " + d.reason + "\n";
+  }
   if (plan.up_to_date > 0) {
     out += "\n" + Plural(plan.up_to_date, "resource", "resources") + " up to date.\n";
   }
@@ -127,6 +131,10 @@ std::string PlanToJson(const Plan& plan) {
   for (const Deferred& d : plan.deferred) {
     json["deferred"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
   }
+  json["held_back"] = Json::array();
+  for (const Deferred& d : plan.held_back) {
+    json["held_back"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
+  }
   return json.dump(2) + "\n";
 }
 
@@ -167,6 +175,9 @@ bool PlanFromJson(const std::string& text, Plan& plan, std::string& error) {
     }
     for (const Json& d : json.at("deferred")) {
       plan.deferred.push_back({d.at("resource"), d.at("reason")});
+    }
+    for (const Json& d : json.value("held_back", Json::array())) {
+      plan.held_back.push_back({d.at("resource"), d.at("reason")});
     }
   } catch (const std::exception& e) {
     error = std::string("malformed plan file: ") + e.what();

@@ -43,6 +43,7 @@ struct Deferred {
 struct Plan {
   std::vector<Action> actions;
   std::vector<Deferred> deferred;
+  std::vector<Deferred> held_back;  // models whose register_when is false
   int up_to_date = 0;
   int64_t state_serial = 0;  // the state it was made against
   std::string specs_digest;  // digest of the compiled graph it was made from

@@ -94,6 +94,7 @@ Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOp
   std::map<size_t, size_t> action_of;           // resource index -> action index
   std::map<std::string, std::string> run_of;    // job id -> completed run it is up to date with
   std::set<size_t> deferred;
+  std::set<size_t> changing;  // jobs that run and models/images that get a new version
 
   auto add = [&](Action action, size_t resource) {
     for (size_t to : needs[resource]) {
@@ -135,6 +136,7 @@ Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOp
       }
       action.type = ActionType::kRun;
       if (!pending.empty()) {
+        changing.insert(index);
         action.known_after_apply = true;
         for (const std::string& id : pending) action.reasons.push_back("reads outputs of " + id + ", which runs first");
         add(std::move(action), index);
@@ -159,10 +161,54 @@ Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOp
       } else {
         action.reasons = RunReasons(seen);
       }
+      changing.insert(index);
       add(std::move(action), index);
       continue;
     }
     auto found = recorded.find(r.id());
+    if (r.kind == "model" || r.kind == "image") {
+      // A new version when its inputs changed (the producing run, the files,
+      // the packaged models and code); its metadata alone changes in place.
+      std::map<std::string, std::string> upstream_runs;
+      for (size_t to : needs[index]) {
+        const ir::Resource& upstream = graph.resource(to);
+        if (changing.count(to)) {
+          action.reasons.push_back(upstream.kind == "job" ? "reads outputs of " + upstream.id() + ", which runs first"
+                                                          : "packages " + upstream.id() + ", which gets a new version first");
+        } else if (auto it = run_of.find(upstream.id()); it != run_of.end()) {
+          upstream_runs[upstream.id()] = it->second;
+        }
+      }
+      action.type = ActionType::kCreate;
+      if (!action.reasons.empty()) {
+        action.known_after_apply = true;
+        changing.insert(index);
+        add(std::move(action), index);
+        continue;
+      }
+      ArtifactObservation seen = environment.ObserveArtifact(graph, index, upstream_runs);
+      if (!seen.status.ok()) {
+        errors.push_back(r.id() + ": " + seen.status.message());
+        continue;
+      }
+      if (!seen.held_back.empty()) {
+        plan.held_back.push_back({r.id(), seen.held_back});
+        continue;
+      }
+      if (seen.current.empty()) {
+        action.reasons = seen.reasons;
+        changing.insert(index);
+      } else if (found != recorded.end() && found->second.digest == r.digest) {
+        ++plan.up_to_date;
+        continue;
+      } else {
+        action.type = ActionType::kUpdate;
+        if (found != recorded.end()) action.changes = DiffSpecs(found->second.spec_json, r.spec.ToJson());
+        action.reasons.push_back("metadata changed; " + seen.current + " keeps its files");
+      }
+      add(std::move(action), index);
+      continue;
+    }
     std::string spec_json = r.spec.ToJson();
     if (found == recorded.end()) {
       action.type = ActionType::kCreate;

@@ -34,6 +34,17 @@ struct JobObservation {
   int changed_files = -1;                         // files changed since that run's snapshot
 };
 
+/// What the runtime observed about a model or image: the key of its inputs
+/// (the producing run or the files' digest; for an image, its models, code,
+/// environment and base) and whether a version with that key exists.
+struct ArtifactObservation {
+  Status status;                 // not ok: the inputs cannot be read
+  std::string key;
+  std::string current;           // "iris:3" when a version with this key exists, else ""
+  std::string held_back;         // register_when is false: why; "" otherwise
+  std::vector<std::string> reasons;  // why a new version is made ("run X is newer than version 2's")
+};
+
 /// Everything outside the compiler the planner needs, supplied by the runtime.
 class PlanEnvironment {
  public:
@@ -43,6 +54,9 @@ class PlanEnvironment {
   /// the completed run whose outputs it would read.
   virtual JobObservation ObserveJob(const ir::Graph& graph, size_t job,
                                     const std::map<std::string, std::string>& upstream_runs) = 0;
+  /// Observes a model or image; `upstream_runs` as for ObserveJob.
+  virtual ArtifactObservation ObserveArtifact(const ir::Graph& graph, size_t index,
+                                              const std::map<std::string, std::string>& upstream_runs) = 0;
   /// Whether the runtime can carry out resources of this kind yet; else the reason.
   virtual std::optional<std::string> Unsupported(const ir::Resource& resource) = 0;
 };

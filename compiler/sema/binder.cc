@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "compiler/support/metric_condition.h"
 #include "compiler/support/spelling.h"
 
 namespace amlc::compiler::sema {
@@ -333,6 +334,12 @@ ir::Value Binder::CheckString(const ast::Node& node, const Schema& schema,
     diagnostics_
         .Error(DiagCode::kInvalidValue, node.range, "'" + text + "' is not a valid name for '" + field + "'")
         .Hint("use letters, digits, '-', '_' and '.', starting with a letter or digit");
+  }
+  if (schema.format == "metric-condition") {
+    if (auto condition = ParseMetricCondition(text); !condition.ok()) {
+      diagnostics_.Error(DiagCode::kInvalidValue, node.range, "malformed condition '" + text + "' for '" + field + "'")
+          .Hint("compare the run's metrics with numbers: \"metrics.accuracy >= 0.9\", joined by 'and'");
+    }
   }
   if (schema.format == "cron" && !IsCronExpression(text)) {
     diagnostics_

@@ -74,8 +74,10 @@ std::optional<std::string> Applier::Unsupported(const Resource& r) {
   if (r.kind == "datastore" && r.spec.StringAt("type") != "local") {
     return "only local-folder datastores are reachable from this machine";
   }
-  if (r.kind == "model") return "the model registry is not carried out yet";
-  if (r.kind == "image") return "image builds are not carried out yet";
+  if (r.kind == "image" && r.spec.StringAt("kind") == "fpga") {
+    return "FPGA images are not supported by the available targets: amlc builds OCI images for CPU hosts, "
+           "and no FPGA-enabled host is attached";
+  }
   if (r.kind == "endpoint" || r.kind == "deployment") return "web-service deployments are not carried out yet";
   if (r.kind == "schedule") return "schedules are started by amlc reconcile, which is not carried out yet";
   return std::nullopt;
@@ -224,6 +226,11 @@ ActionResult Applier::RunAction(const Action& action,
         return {Outcome::kFailed, status.message()};
       }
     }
+    if (purge_ && (action.kind == "model" || action.kind == "image")) {
+      if (Status status = PurgeArtifacts(action.resource_id, action.kind); !status.ok()) {
+        return {Outcome::kFailed, status.message()};
+      }
+    }
     Status status = workspace_.state().DeleteResource(action.resource_id);
     return status.ok() ? ActionResult{Outcome::kSucceeded, "removed"}
                        : ActionResult{Outcome::kFailed, status.message()};
@@ -232,6 +239,8 @@ ActionResult Applier::RunAction(const Action& action,
   if (!index) return {Outcome::kFailed, action.resource_id + " is not in the specs"};
   const Resource& r = graph_.resource(*index);
   if (action.type == ActionType::kRun) return RunJob(action, r, progress);
+  if (r.kind == "model") return ApplyModel(action, r);
+  if (r.kind == "image") return ApplyImage(action, r, progress);
   return ApplyRecord(action, r);
 }
 

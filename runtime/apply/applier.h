@@ -11,6 +11,7 @@
 #include "compiler/planner/planner.h"
 #include "runtime/compute/local_runner.h"
 #include "runtime/executor/executor.h"
+#include "runtime/registry/image_packaging.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::runtime {
@@ -40,6 +41,9 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   std::vector<compiler::planner::RecordedResource> Recorded() override;
   compiler::planner::JobObservation ObserveJob(
       const compiler::ir::Graph& graph, size_t job,
+      const std::map<std::string, std::string>& upstream_runs) override;
+  compiler::planner::ArtifactObservation ObserveArtifact(
+      const compiler::ir::Graph& graph, size_t index,
       const std::map<std::string, std::string>& upstream_runs) override;
   std::optional<std::string> Unsupported(const compiler::ir::Resource& resource) override;
 
@@ -75,6 +79,23 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   StatusOr<std::string> PythonOf(const compiler::ir::Value& spec);
   /// The compute target a spec runs on ("compute/local" when it names none).
   std::string ComputeOf(const compiler::ir::Value& spec);
+  // artifacts.cc: declarative models and images.
+  struct ModelSource;
+  StatusOr<ModelSource> ModelSourceOf(const compiler::ir::Resource& model,
+                                      const std::map<std::string, std::string>& upstream_runs);
+  compiler::planner::ArtifactObservation ObserveModel(const compiler::ir::Resource& model,
+                                                      const std::map<std::string, std::string>& upstream_runs);
+  compiler::planner::ArtifactObservation ObserveImage(const compiler::ir::Resource& image);
+  StatusOr<ImageInputs> ImageInputsOf(const compiler::ir::Resource& image);
+  ActionResult ApplyModel(const compiler::planner::Action& action, const compiler::ir::Resource& model);
+  ActionResult ApplyImage(const compiler::planner::Action& action, const compiler::ir::Resource& image,
+                          const std::function<void(const std::string&)>& progress);
+  Status PushIfWanted(const compiler::ir::Resource& image, const ImageRecord& built,
+                      const std::function<void(const std::string&)>& progress);
+  /// With purge: deletes the model versions or images a removed resource registered.
+  Status PurgeArtifacts(const std::string& resource_id, const std::string& kind);
+  /// Records the resource as applied, with what applying produced.
+  Status RecordApplied(const compiler::ir::Resource& r, const std::string& outputs_json);
   // sweep.cc
   compiler::ir::Value TrialSpec(const compiler::ir::Resource& sweep);
   void RunSweep(RunRecord& parent, const compiler::ir::Resource& sweep,

@@ -191,6 +191,8 @@ Status SnapshotStore::Impl::MaterializeFile(const SnapshotFile& file,
 
 SnapshotStore::SnapshotStore(std::string root) : impl_(std::make_unique<Impl>(std::move(root))) {}
 
+std::string SnapshotStore::BlobPath(const std::string& digest) const { return impl_->blobs.PathOf(digest); }
+
 SnapshotStore::~SnapshotStore() = default;
 
 StatusOr<Snapshot> SnapshotStore::Scan(const std::string& folder) {

@@ -54,6 +54,9 @@ class SnapshotStore {
   /// Writes the snapshot's files under `destination` (created), keeping
   /// executable bits.
   Status Materialize(const std::string& tree_digest, const std::string& destination);
+  /// Where the stored contents with this digest live (read-only; for
+  /// packing them elsewhere, e.g. into image layers, without a copy).
+  std::string BlobPath(const std::string& digest) const;
   /// Writes the snapshot as a zip file (libarchive).
   Status ExportZip(const std::string& tree_digest, const std::string& zip_path);
 

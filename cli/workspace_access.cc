@@ -1,0 +1,36 @@
+#include "cli/workspace_access.h"
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "cli/output.h"
+
+namespace amlc::cli {
+
+std::unique_ptr<runtime::Workspace> OpenExistingWorkspace(const std::string& workspace_flag, int& exit_code) {
+  std::string home = runtime::DefaultWorkspaceHome(".", workspace_flag);
+  if (!std::filesystem::exists(home + "/state.db")) {
+    std::fprintf(stderr, "amlc: error: no workspace at '%s' (apply some specs first, or pass --workspace)\n",
+                 home.c_str());
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  auto workspace = runtime::Workspace::Open(home);
+  if (!workspace.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", workspace.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return nullptr;
+  }
+  return std::move(workspace.value());
+}
+
+std::string FormatTime(int64_t millis) {
+  if (millis == 0) return "-";
+  std::time_t seconds = millis / 1000;
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::gmtime(&seconds));
+  return text;
+}
+
+}  // namespace amlc::cli

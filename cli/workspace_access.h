@@ -1,0 +1,22 @@
+#ifndef AMLC_CLI_WORKSPACE_ACCESS_H_
+#define AMLC_CLI_WORKSPACE_ACCESS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/workspace/workspace.h"
+
+namespace amlc::cli {
+
+/// The workspace the query commands read (--workspace, else $AMLC_WORKSPACE,
+/// else ./.amlc); nullptr, with the error printed and `exit_code` set, when
+/// there is none yet or it cannot be opened.
+std::unique_ptr<runtime::Workspace> OpenExistingWorkspace(const std::string& workspace_flag, int& exit_code);
+
+/// "2026-11-27 23:07:11" (UTC) of unix milliseconds; "-" for 0.
+std::string FormatTime(int64_t millis);
+
+}  // namespace amlc::cli
+
+#endif  // AMLC_CLI_WORKSPACE_ACCESS_H_
