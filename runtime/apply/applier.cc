@@ -260,16 +260,7 @@ ActionResult Applier::ApplyRecord(const Action& action, const Resource& r) {
     if (!path.empty()) fs::create_directories(path[0] == '/' ? path : workspace_.home() + "/" + path, error);
     if (error) return {Outcome::kFailed, "cannot create the datastore folder: " + error.message()};
   }
-  ResourceRecord record;
-  record.id = r.id();
-  record.kind = r.kind;
-  record.name = r.name;
-  record.version = r.version;
-  record.digest = r.digest;
-  record.spec_json = r.spec.ToJson();
-  record.updated_at = NowMillis();
-  Status status = workspace_.state().PutResource(record);
-  if (!status.ok()) return {Outcome::kFailed, status.message()};
+  if (Status status = RecordApplied(r, "{}"); !status.ok()) return {Outcome::kFailed, status.message()};
   return {Outcome::kSucceeded, action.type == ActionType::kCreate ? "created" : "updated"};
 }
 
@@ -443,14 +434,9 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     std::lock_guard<std::mutex> lock(mutex_);
     run_of_[job.id()] = run.id;
   }
-  ResourceRecord record;
-  record.id = job.id();
-  record.kind = job.kind;
-  record.name = job.name;
-  record.digest = job.digest;
-  record.spec_json = job.spec.ToJson();
-  record.updated_at = NowMillis();
-  workspace_.state().PutResource(record);
+  if (Status status = RecordApplied(job, "{}"); !status.ok()) {
+    return {Outcome::kFailed, "run " + run.id + " Completed, but recording it failed: " + status.message()};
+  }
   return {Outcome::kSucceeded, "run " + run.id + " Completed"};
 }
 

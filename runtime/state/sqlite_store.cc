@@ -190,6 +190,9 @@ Status SqliteStore::DeleteResource(const std::string& id) {
 
 StatusOr<std::vector<std::string>> SqliteStore::DeleteRunsOfJob(const std::string& job_id) {
   std::lock_guard lock(mutex_);
+  std::string doing = "deleting the runs of " + job_id;
+  Transaction transaction(connection_.get());
+  if (Status status = transaction.Begin(doing); !status.ok()) return status;
   auto ids = Query<std::string>(*connection_, "SELECT id FROM runs WHERE job_id = ?1 ORDER BY id",
                                 "listing the runs of " + job_id, [&](Statement& s) { s.Bind(1, job_id); },
                                 [](Statement& s) { return s.Text(0); });
@@ -199,9 +202,10 @@ StatusOr<std::vector<std::string>> SqliteStore::DeleteRunsOfJob(const std::strin
                           "DELETE FROM runs WHERE job_id = ?1 AND parent_run_id IS NOT NULL",
                           "deleting the child runs of " + job_id, [&](Statement& s) { s.Bind(1, job_id); });
   if (!status.ok()) return status;
-  status = Execute(*connection_, "DELETE FROM runs WHERE job_id = ?1", "deleting the runs of " + job_id,
+  status = Execute(*connection_, "DELETE FROM runs WHERE job_id = ?1", doing,
                    [&](Statement& s) { s.Bind(1, job_id); });
   if (!status.ok()) return status;
+  if (Status committed = transaction.Commit(doing); !committed.ok()) return committed;
   return ids;
 }
 
