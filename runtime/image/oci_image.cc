@@ -541,22 +541,8 @@ StatusOr<BuildResult> Build(const BuildRequest& request,
   {
     StatusOr<LayoutLock> index_lock = LayoutLock::Acquire(layout.dir(), kIndexLockFile, true);
     if (!index_lock.ok()) return index_lock.status();
-    StatusOr<json> index = layout.ReadIndex();
-    if (!index.ok()) return index.status();
-    json entry = DescriptorJson(manifest_descriptor);
-    entry["annotations"] = {{kRefNameAnnotation, request.ref_name}};
-    const json* current = OciLayout::FindRef(*index, request.ref_name);
-    if (current == nullptr || *current != entry) {  // an unchanged image leaves the index be
-      json entries = json::array();
-      for (const json& other : IndexEntries(*index)) {
-        if (RefNameOf(other) != request.ref_name) entries.push_back(other);
-      }
-      entries.push_back(std::move(entry));
-      (*index)["manifests"] = std::move(entries);
-      if (!index->contains("schemaVersion")) (*index)["schemaVersion"] = 2;
-      Status written = layout.WriteIndex(std::move(*index));
-      if (!written.ok()) return written;
-    }
+    Status indexed = layout.SetIndexEntry(*index_lock, manifest_descriptor, request.ref_name);
+    if (!indexed.ok()) return indexed;
 
     LayerCache latest = layout.ReadLayerCache();
     bool changed = false;
@@ -703,12 +689,7 @@ Status Tag(const std::string& layout_dir, const std::string& existing_ref,
   if (existing_ref == new_ref) return Status::Ok();
   json tagged = *found;
   tagged["annotations"][kRefNameAnnotation] = new_ref;
-  json entries = json::array();
-  for (const json& entry : IndexEntries(*index)) {
-    if (RefNameOf(entry) != new_ref) entries.push_back(entry);
-  }
-  entries.push_back(std::move(tagged));
-  (*index)["manifests"] = std::move(entries);
+  OciLayout::PutEntry(&*index, std::move(tagged));
   return layout.WriteIndex(std::move(*index));
 }
 

@@ -42,32 +42,6 @@ std::string TemporaryName(const std::string& path) {
   return path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
 }
 
-// Copies the blob `source` to `target` atomically, checking its digest.
-Status CopyBlob(const std::string& source, const Descriptor& blob, const std::string& target) {
-  UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in.valid()) return ErrnoStatus(errno, "cannot open", source);
-  return snapshot::WriteFileAtomically(target, kBlobMode, [&](int out) -> Status {
-    std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kCopyBufferSize);
-    snapshot::Sha256 hash;
-    uint64_t total = 0;
-    for (;;) {
-      StatusOr<size_t> n = snapshot::ReadFull(in.get(), buffer.get(), kCopyBufferSize, source);
-      if (!n.ok()) return n.status();
-      if (*n == 0) break;
-      hash.Update(buffer.get(), *n);
-      total += *n;
-      Status written = snapshot::WriteAll(out, std::string_view(buffer.get(), *n), target);
-      if (!written.ok()) return written;
-    }
-    if (total != blob.size || "sha256:" + hash.FinishHex() != blob.digest) {
-      return Status(StatusCode::kInvalidArgument,
-                    "blob '" + source + "' does not match its descriptor (" + blob.digest + ", " +
-                        std::to_string(blob.size) + " bytes): the layout is damaged");
-    }
-    return Status::Ok();
-  });
-}
-
 }  // namespace
 
 bool IsSha256Digest(std::string_view digest) {
@@ -187,8 +161,14 @@ bool OciLayout::HasBlob(const std::string& digest, uint64_t size) const {
          static_cast<uint64_t>(info.st_size) == size;
 }
 
-StatusOr<std::string> OciLayout::ReadBlob(const std::string& digest) const {
+StatusOr<std::string> OciLayout::ReadBlob(const std::string& digest, uint64_t max_size) const {
   std::string path = BlobPath(digest);
+  struct stat info;
+  if (stat(path.c_str(), &info) == 0 && static_cast<uint64_t>(info.st_size) > max_size) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "blob '" + path + "' is " + FormatBytes(info.st_size) + ", more than the " +
+                      FormatBytes(max_size) + " a manifest or config may have");
+  }
   StatusOr<std::string> contents = snapshot::ReadSmallFile(path);
   if (!contents.ok()) {
     if (contents.status().code() == StatusCode::kNotFound) {
@@ -215,6 +195,30 @@ StatusOr<bool> OciLayout::PutBlob(const std::string& digest, std::string_view co
   return true;
 }
 
+Status OciLayout::WriteBlobWith(const Descriptor& blob, const std::string& source,
+                                const std::function<Status(const BlobWriter&)>& produce) const {
+  std::string path = BlobPath(blob.digest);
+  return snapshot::WriteFileAtomically(path, kBlobMode, [&](int fd) -> Status {
+    snapshot::Sha256 hash;
+    uint64_t total = 0;
+    Status produced = produce([&](std::string_view bytes) {
+      hash.Update(bytes.data(), bytes.size());
+      total += bytes.size();
+      return snapshot::WriteAll(fd, bytes, path);
+    });
+    if (!produced.ok()) return produced;
+    std::string got = "sha256:" + hash.FinishHex();
+    if (got != blob.digest || total != blob.size) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "blob " + blob.digest + " from " + source + " hashes to " + got +
+                        (total == blob.size ? ""
+                                            : " and has " + std::to_string(total) + " bytes, not " +
+                                                  std::to_string(blob.size)));
+    }
+    return Status::Ok();
+  });
+}
+
 Status OciLayout::ImportBlob(const OciLayout& from, const Descriptor& blob) const {
   if (HasBlob(blob.digest, blob.size)) return Status::Ok();
   std::string source = from.BlobPath(blob.digest);
@@ -234,7 +238,19 @@ Status OciLayout::ImportBlob(const OciLayout& from, const Descriptor& blob) cons
   if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != ENOTSUP && errno != EACCES) {
     return ErrnoStatus(errno, "cannot link '" + source + "' to", temporary);
   }
-  return CopyBlob(source, blob, target);
+  // No hard link across file systems: a copy, checked against the digest.
+  UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return ErrnoStatus(errno, "cannot open", source);
+  return WriteBlobWith(blob, "'" + source + "'", [&](const BlobWriter& write) -> Status {
+    std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kCopyBufferSize);
+    for (;;) {
+      StatusOr<size_t> n = snapshot::ReadFull(in.get(), buffer.get(), kCopyBufferSize, source);
+      if (!n.ok()) return n.status();
+      if (*n == 0) return Status::Ok();
+      Status written = write(std::string_view(buffer.get(), *n));
+      if (!written.ok()) return written;
+    }
+  });
 }
 
 StatusOr<nlohmann::json> OciLayout::ReadIndex() const {
@@ -279,6 +295,29 @@ Status OciLayout::WriteIndex(nlohmann::json index) const {
   if (!text.ok()) return text.status();
   return snapshot::WriteFileAtomically(path, 0644,
                                        [&](int fd) { return snapshot::WriteAll(fd, *text, path); });
+}
+
+Status OciLayout::SetIndexEntry(const LayoutLock& /*index_lock*/, const Descriptor& manifest,
+                                const std::string& ref_name) const {
+  StatusOr<nlohmann::json> index = ReadIndex();
+  if (!index.ok()) return index.status();
+  nlohmann::json entry = DescriptorJson(manifest);
+  entry["annotations"] = {{kRefNameAnnotation, ref_name}};
+  const nlohmann::json* current = FindRef(*index, ref_name);
+  if (current != nullptr && *current == entry) return Status::Ok();
+  PutEntry(&*index, std::move(entry));
+  if (!index->contains("schemaVersion")) (*index)["schemaVersion"] = 2;
+  return WriteIndex(std::move(*index));
+}
+
+void OciLayout::PutEntry(nlohmann::json* index, nlohmann::json entry) {
+  std::string ref_name = RefNameOf(entry);
+  nlohmann::json entries = nlohmann::json::array();
+  for (const nlohmann::json& other : IndexEntries(*index)) {
+    if (RefNameOf(other) != ref_name) entries.push_back(other);
+  }
+  entries.push_back(std::move(entry));
+  (*index)["manifests"] = std::move(entries);
 }
 
 const nlohmann::json* OciLayout::FindRef(const nlohmann::json& index, const std::string& ref_name) {

@@ -6,6 +6,8 @@
 // cache beside them.
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -109,11 +111,22 @@ class OciLayout {
 
   /// True when the blob exists as a regular file of `size` bytes.
   bool HasBlob(const std::string& digest, uint64_t size) const;
-  /// A small blob (manifest, config), checked against its digest.
-  StatusOr<std::string> ReadBlob(const std::string& digest) const;
+  /// A small blob (manifest, config), checked against its digest;
+  /// kFailedPrecondition when it has more than `max_size` bytes.
+  StatusOr<std::string> ReadBlob(const std::string& digest,
+                                 uint64_t max_size = std::numeric_limits<uint64_t>::max()) const;
   /// Stores `contents` under its digest unless the blob is already there.
   /// Returns true when it wrote it.
   StatusOr<bool> PutBlob(const std::string& digest, std::string_view contents) const;
+  /// Receives the bytes of a blob being written, in order.
+  using BlobWriter = std::function<Status(std::string_view bytes)>;
+  /// Stores `blob` with the bytes `produce` hands to the writer it gets. They
+  /// go to a temporary file, renamed into place only when `produce` succeeds
+  /// and they match the blob's digest and size (else kFailedPrecondition,
+  /// naming `source`, "registry.example.com" or "'<path>'", as their origin).
+  /// An existing blob is replaced.
+  Status WriteBlobWith(const Descriptor& blob, const std::string& source,
+                       const std::function<Status(const BlobWriter& write)>& produce) const;
   /// Makes this layout hold the blob `digest` of `from` (another layout):
   /// a hard link when the file system allows, else a copy checked against
   /// the digest. Nothing happens when the blob is already here.
@@ -123,6 +136,15 @@ class OciLayout {
   StatusOr<nlohmann::json> ReadIndex() const;
   /// Writes index.json atomically (canonical JSON, entries sorted by ref name).
   Status WriteIndex(nlohmann::json index) const;
+  /// Makes the index.json entry named `ref_name` the manifest `manifest`
+  /// (reads index.json, replaces the entry of that name or adds one, writes
+  /// it back; an identical entry leaves the file as it is). `index_lock` is
+  /// the index lock (kIndexLockFile, exclusive), which the caller holds for
+  /// the read-modify-write and whatever else must go with it.
+  Status SetIndexEntry(const LayoutLock& index_lock, const Descriptor& manifest,
+                       const std::string& ref_name) const;
+  /// Puts `entry` in `index`, in place of the entry with the same ref name.
+  static void PutEntry(nlohmann::json* index, nlohmann::json entry);
   /// The index entry whose ref name annotation is `ref_name`, or nullptr.
   static const nlohmann::json* FindRef(const nlohmann::json& index, const std::string& ref_name);
   /// The ref names in the index, for messages.

@@ -1,5 +1,5 @@
 // PushImage and PullImage: the OCI distribution API steps, over a
-// RegistrySession (registry_http.h) and an OCI layout (registry_layout.h).
+// RegistrySession (registry_http.h) and an OCI layout (oci_layout.h).
 
 #include "runtime/image/registry_client.h"
 
@@ -13,8 +13,8 @@
 #include <set>
 #include <vector>
 
+#include "runtime/image/oci_layout.h"
 #include "runtime/image/registry_http.h"
-#include "runtime/image/registry_layout.h"
 #include "runtime/snapshot/file_io.h"
 
 namespace amlc::runtime::image {
@@ -26,11 +26,6 @@ using registry::RegistrySession;
 
 constexpr uint64_t kMaxManifestSize = 4 * 1024 * 1024;
 constexpr char kOctetStream[] = "application/octet-stream";
-
-struct Descriptor {
-  std::string digest;
-  uint64_t size = 0;
-};
 
 // The config and layer descriptors of an image manifest (OCI or Docker schema2).
 StatusOr<std::vector<Descriptor>> ManifestBlobs(const nlohmann::json& manifest,
@@ -261,11 +256,8 @@ StatusOr<std::string> PickPlatform(const FetchedManifest& index, const std::stri
                     " has no linux/amd64 image (it has: " + (list.empty() ? "none" : list) + ")");
 }
 
-Status DownloadBlob(RegistrySession& session, const std::string& layout_dir,
-                    const Descriptor& blob) {
-  std::string path = registry::LayoutBlobPath(layout_dir, blob.digest);
-  return registry::WriteLayoutBlobWith(layout_dir, blob.digest, [&](int fd) -> Status {
-    snapshot::Sha256 hash;
+Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Descriptor& blob) {
+  return layout.WriteBlobWith(blob, session.host(), [&](const OciLayout::BlobWriter& write) {
     uint64_t total = 0;
     HttpRequest request;
     request.method = "GET";
@@ -278,8 +270,7 @@ Status DownloadBlob(RegistrySession& session, const std::string& layout_dir,
                       "registry " + session.host() + " sent more than the " +
                           std::to_string(blob.size) + " bytes of blob " + blob.digest);
       }
-      hash.Update(chunk.data(), chunk.size());
-      return snapshot::WriteAll(fd, chunk, path);
+      return write(chunk);
     };
     StatusOr<HttpResponse> response = session.Send(request);
     if (!response.ok()) return response.status();
@@ -288,11 +279,6 @@ Status DownloadBlob(RegistrySession& session, const std::string& layout_dir,
       return Status(StatusCode::kUnavailable,
                     "registry " + session.host() + " sent " + std::to_string(total) + " of the " +
                         std::to_string(blob.size) + " bytes of blob " + blob.digest);
-    }
-    std::string got = "sha256:" + hash.FinishHex();
-    if (got != blob.digest) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "blob " + blob.digest + " from " + session.host() + " hashes to " + got);
     }
     return Status::Ok();
   });
@@ -321,10 +307,9 @@ StatusOr<PushResult> PushImage(const std::string& layout_dir, const std::string&
   }
   // Keeps RemoveImage from deleting the blobs while they are read. Best
   // effort: a layout on a read-only file system has no such writers.
-  registry::LayoutFileLock gc_lock;
-  (void)gc_lock.Acquire(layout_dir, registry::kGcLockName, /*exclusive=*/false);
-  StatusOr<std::string> manifest =
-      registry::ReadLayoutBlob(layout_dir, manifest_digest, kMaxManifestSize);
+  StatusOr<LayoutLock> gc_lock = LayoutLock::Acquire(layout_dir, kGcLockFile, /*exclusive=*/false);
+  OciLayout layout(layout_dir);
+  StatusOr<std::string> manifest = layout.ReadBlob(manifest_digest, kMaxManifestSize);
   if (!manifest.ok()) return manifest.status();
   nlohmann::json json = nlohmann::json::parse(*manifest, nullptr, false);
   std::string what = "manifest " + manifest_digest + " of '" + layout_dir + "'";
@@ -342,7 +327,7 @@ StatusOr<PushResult> PushImage(const std::string& layout_dir, const std::string&
   PushResult result;
   result.manifest_digest = manifest_digest;
   for (const Descriptor& blob : *blobs) {
-    std::string path = registry::LayoutBlobPath(layout_dir, blob.digest);
+    std::string path = layout.BlobPath(blob.digest);
     struct stat info;
     if (stat(path.c_str(), &info) != 0) {
       if (errno == ENOENT) {
@@ -410,11 +395,10 @@ StatusOr<std::string> PullImage(const RegistryReference& from, const std::string
   if (Status init = session.Init(); !init.ok()) return init;
   // Blobs come before the index entry that references them: keep RemoveImage's
   // garbage collection away until the entry is there.
-  registry::LayoutFileLock gc_lock;
-  if (Status locked = gc_lock.Acquire(layout_dir, registry::kGcLockName, /*exclusive=*/false);
-      !locked.ok()) {
-    return locked;
-  }
+  OciLayout layout(layout_dir);
+  if (Status created = layout.Create(); !created.ok()) return created;
+  StatusOr<LayoutLock> gc_lock = LayoutLock::Acquire(layout_dir, kGcLockFile, /*exclusive=*/false);
+  if (!gc_lock.ok()) return gc_lock.status();
 
   StatusOr<FetchedManifest> manifest =
       FetchManifest(session, reference, "getting manifest " + from.repository + ":" + reference);
@@ -440,17 +424,17 @@ StatusOr<std::string> PullImage(const RegistryReference& from, const std::string
       ManifestBlobs(manifest->json, "manifest " + manifest->digest + " of " + from.ToString());
   if (!blobs.ok()) return blobs.status();
   for (const Descriptor& blob : *blobs) {
-    if (registry::HasLayoutBlob(layout_dir, blob.digest, blob.size)) continue;
-    Status downloaded = DownloadBlob(session, layout_dir, blob);
+    if (layout.HasBlob(blob.digest, blob.size)) continue;
+    Status downloaded = DownloadBlob(session, layout, blob);
     if (!downloaded.ok()) return downloaded;
   }
-  if (Status written = registry::WriteLayoutBlob(layout_dir, manifest->digest, manifest->bytes);
-      !written.ok()) {
-    return written;
-  }
-  if (Status layout = registry::EnsureOciLayoutFile(layout_dir); !layout.ok()) return layout;
-  Status indexed = registry::SetIndexEntry(layout_dir, manifest->media_type, manifest->digest,
-                                           manifest->bytes.size(), ref_name);
+  StatusOr<bool> put = layout.PutBlob(manifest->digest, manifest->bytes);
+  if (!put.ok()) return put.status();
+  StatusOr<LayoutLock> index_lock =
+      LayoutLock::Acquire(layout_dir, kIndexLockFile, /*exclusive=*/true);
+  if (!index_lock.ok()) return index_lock.status();
+  Status indexed = layout.SetIndexEntry(
+      *index_lock, {manifest->media_type, manifest->digest, manifest->bytes.size()}, ref_name);
   if (!indexed.ok()) return indexed;
   return manifest->digest;
 }

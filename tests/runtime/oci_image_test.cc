@@ -11,7 +11,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,18 +30,12 @@ using amlc::runtime::image::LayerSpec;
 using amlc::runtime::image::RemoveImage;
 using amlc::runtime::image::ResolveRef;
 using amlc::runtime::image::TagImage;
+using amlc::testing::ReadFile;
 using amlc::testing::Run;
 using amlc::testing::SpecDir;
 using nlohmann::json;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-json ReadJson(const fs::path& path) { return json::parse(ReadAll(path)); }
+json ReadJson(const fs::path& path) { return json::parse(ReadFile(path)); }
 
 fs::path BlobPath(const std::string& layout, const std::string& digest) {
   return fs::path(layout) / "blobs/sha256" / digest.substr(7);
@@ -158,16 +151,16 @@ TEST_CASE("an image build is reproducible byte for byte", "[image]") {
   CHECK(a.layers[1].digest == b.layers[1].digest);
   CHECK(BlobNames(first.str()) == BlobNames(second.str()));
   for (const std::string& digest : BlobNames(first.str())) {
-    CHECK(ReadAll(BlobPath(first.str(), digest)) == ReadAll(BlobPath(second.str(), digest)));
+    CHECK(ReadFile(BlobPath(first.str(), digest)) == ReadFile(BlobPath(second.str(), digest)));
     // Every blob is named by the SHA-256 of its bytes.
-    CHECK("sha256:" + amlc::Sha256Hex(ReadAll(BlobPath(first.str(), digest))) == digest);
+    CHECK("sha256:" + amlc::Sha256Hex(ReadFile(BlobPath(first.str(), digest))) == digest);
   }
   CHECK(ResolveRef(first.str(), "iris-image:1").value() == a.manifest_digest);
 
   // The layout: oci-layout, index.json naming the image, canonical JSON.
-  CHECK(ReadAll(first.path() / "oci-layout") == "{\"imageLayoutVersion\":\"1.0.0\"}");
+  CHECK(ReadFile(first.path() / "oci-layout") == "{\"imageLayoutVersion\":\"1.0.0\"}");
   json index = ReadJson(first.path() / "index.json");
-  CHECK(ReadAll(first.path() / "index.json") == index.dump());
+  CHECK(ReadFile(first.path() / "index.json") == index.dump());
   REQUIRE(index["manifests"].size() == 1);
   CHECK(index["manifests"][0]["digest"] == a.manifest_digest);
   CHECK(index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] ==
@@ -192,28 +185,28 @@ TEST_CASE("an image build is reproducible byte for byte", "[image]") {
   CHECK(config["rootfs"]["diff_ids"] == json({a.layers[0].diff_id, a.layers[1].diff_id}));
   CHECK(config["history"][0]["created_by"] == "model iris:3");
   CHECK(config["history"][1]["created_by"] == "scoring code");
-  for (const std::string& text : {ReadAll(BlobPath(first.str(), a.config_digest)),
-                                  ReadAll(BlobPath(first.str(), a.manifest_digest))}) {
+  for (const std::string& text : {ReadFile(BlobPath(first.str(), a.config_digest)),
+                                  ReadFile(BlobPath(first.str(), a.manifest_digest))}) {
     size_t at = 0;
     while ((at = text.find("\"created\":", at)) != std::string::npos) {
       CHECK(text.substr(at, 32) == "\"created\":\"1970-01-01T00:00:00Z\"");
       ++at;
     }
   }
-  CHECK(a.size == ReadAll(BlobPath(first.str(), a.manifest_digest)).size() +
-                      ReadAll(BlobPath(first.str(), a.config_digest)).size() + a.layers[0].size +
+  CHECK(a.size == ReadFile(BlobPath(first.str(), a.manifest_digest)).size() +
+                      ReadFile(BlobPath(first.str(), a.config_digest)).size() + a.layers[0].size +
                       a.layers[1].size);
 
   // The layer: gzip with no time stamp or name, over a tar whose SHA-256 is
   // the diff_id, with fixed owners, times and order.
   std::string code_blob = BlobPath(first.str(), a.layers[1].digest).string();
-  std::string gzip_bytes = ReadAll(code_blob);
+  std::string gzip_bytes = ReadFile(code_blob);
   REQUIRE(gzip_bytes.size() > 10);
   CHECK(gzip_bytes.substr(0, 4) == std::string("\x1f\x8b\x08\x00", 4));  // no FNAME flag
   CHECK(gzip_bytes.substr(4, 4) == std::string(4, '\0'));                // MTIME 0
   std::string tar_path = (third.path() / "code.tar").string();
   REQUIRE(Run("gunzip -c " + Quote(code_blob) + " > " + Quote(tar_path)) == 0);
-  std::string tar_bytes = ReadAll(tar_path);
+  std::string tar_bytes = ReadFile(tar_path);
   CHECK("sha256:" + amlc::Sha256Hex(tar_bytes) == a.layers[1].diff_id);
   CHECK(tar_bytes.find("atime=") == std::string::npos);
   CHECK(tar_bytes.find("ctime=") == std::string::npos);
@@ -263,10 +256,10 @@ TEST_CASE("umoci unpacks the image to exactly the expected files", "[image]") {
                                     "var/amlc/models/iris/3/meta/",
                                     "var/amlc/models/iris/3/meta/info.json"};
   CHECK(FilesUnder(rootfs) == expected);
-  CHECK(ReadAll(rootfs / "var/amlc/models/iris/3/model.pkl") ==
-        ReadAll(sources.Path("model/model.pkl")));
-  CHECK(ReadAll(rootfs / "var/amlc/app/score.py") == ReadAll(sources.Path("code/score.py")));
-  CHECK(ReadAll(rootfs / deep) == ReadAll(sources.Path("code/score.py")));
+  CHECK(ReadFile(rootfs / "var/amlc/models/iris/3/model.pkl") ==
+        ReadFile(sources.Path("model/model.pkl")));
+  CHECK(ReadFile(rootfs / "var/amlc/app/score.py") == ReadFile(sources.Path("code/score.py")));
+  CHECK(ReadFile(rootfs / deep) == ReadFile(sources.Path("code/score.py")));
   CHECK(Mode(rootfs / "var/amlc/app/score.py") == 0755);
   CHECK(Mode(rootfs / "var/amlc/models/iris/3/model.pkl") == 0644);
   CHECK(Mode(rootfs / "var/amlc/app/util/h\xc3\xa9llo.txt") == 0644);
@@ -441,7 +434,7 @@ TEST_CASE("a base image's layers come first and its config is merged", "[image]"
     fs::path copy = BlobPath(copied.layout_dir, base.layers[0].digest);
     REQUIRE(stat(copy.c_str(), &shared) == 0);
     CHECK(shared.st_nlink == 1);
-    CHECK(ReadAll(copy) == ReadAll(BlobPath(base_layout.str(), base.layers[0].digest)));
+    CHECK(ReadFile(copy) == ReadFile(BlobPath(base_layout.str(), base.layers[0].digest)));
     CHECK(result.manifest_digest == built.manifest_digest);
     fs::remove_all(elsewhere);
   }
@@ -480,7 +473,7 @@ TEST_CASE("a base image's layers come first and its config is merged", "[image]"
   REQUIRE(Run("umoci unpack --rootless --image " + Quote(layout.str() + ":on-umoci") + " " +
                   Quote(bundle) + " 2>&1",
               &output) == 0);
-  CHECK(ReadAll(fs::path(bundle) / "rootfs/etc/os-release") == "ID=amlc-test\n");
+  CHECK(ReadFile(fs::path(bundle) / "rootfs/etc/os-release") == "ID=amlc-test\n");
   CHECK(fs::exists(fs::path(bundle) / "rootfs/var/amlc/app/score.py"));
 }
 

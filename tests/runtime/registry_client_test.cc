@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -118,6 +117,37 @@ PushResult PushOk(const fs::path& layout, const std::string& digest, const Regis
   INFO(pushed.status().message());
   REQUIRE(pushed.ok());
   return pushed.value();
+}
+
+// The error of a push as the test user with a wrong password.
+amlc::Status RefusedPush(const fs::path& layout, const std::string& digest,
+                         const RegistryReference& to) {
+  RegistryOptions wrong;
+  wrong.username = Credentials().first;
+  wrong.password = "not-the-password";
+  auto refused = PushImage(layout.string(), digest, to, wrong, nullptr);
+  REQUIRE_FALSE(refused.ok());
+  return refused.status();
+}
+
+// With the test credentials (added to `options`) a push uploads every blob,
+// skopeo reads the image back, and a pull gets the same manifest.
+void PushAndPullWithCredentials(const fs::path& layout, const std::string& digest,
+                                const RegistryReference& to, RegistryOptions options) {
+  auto [user, password] = Credentials();
+  options.username = user;
+  options.password = password;
+  PushResult result = PushOk(layout, digest, to, options);
+  CHECK(result.blobs_uploaded == static_cast<int>(BlobCount(layout, digest)));
+  json inspected = SkopeoInspect("docker://" + to.ToString(),
+                                 "--tls-verify=false --creds '" + user + ":" + password + "'");
+  CHECK(inspected["Digest"] == digest);
+
+  SpecDir pulled;
+  auto pull = PullImage(to, pulled.str(), "base", options);
+  INFO(pull.status().message());
+  REQUIRE(pull.ok());
+  CHECK(pull.value() == digest);
 }
 
 }  // namespace
@@ -248,7 +278,7 @@ TEST_CASE("PushImage to an unreachable registry names the host and the step", "[
                            Ref("127.0.0.1:1/team/iris:1"), {}, nullptr);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == StatusCode::kNotFound);
-  CHECK_THAT(missing.status().message(), Catch::Contains("has no blob sha256:bbbb"));
+  CHECK_THAT(missing.status().message(), Catch::Contains("lacks blob sha256:bbbb"));
 }
 
 // --- push and pull against docker-registry ------------------------------------
@@ -344,7 +374,6 @@ TEST_CASE("chunked uploads give the same digest as monolithic ones", "[registry]
 TEST_CASE("a registry with basic auth refuses a push without credentials and takes it with them",
           "[registry]") {
   std::string addr = amlc::testing::TestServerAddress("registry-basic");
-  auto [user, password] = Credentials();
   SpecDir work;
   std::string digest = MakeLayout(work.path());
   fs::path layout = work.path() / "oci";
@@ -357,33 +386,16 @@ TEST_CASE("a registry with basic auth refuses a push without credentials and tak
                                             " needs credentials: set --username/--password or "
                                             "AMLC_REGISTRY_USERNAME/AMLC_REGISTRY_PASSWORD");
 
-  RegistryOptions wrong;
-  wrong.username = user;
-  wrong.password = "not-the-password";
-  auto refused = PushImage(layout.string(), digest, to, wrong, nullptr);
-  REQUIRE_FALSE(refused.ok());
-  CHECK_THAT(refused.status().message(),
-             Catch::Contains("registry " + addr + " rejected the credentials of user '" + user));
+  CHECK_THAT(RefusedPush(layout, digest, to).message(),
+             Catch::Contains("registry " + addr + " rejected the credentials of user '" +
+                             Credentials().first));
 
-  RegistryOptions options;
-  options.username = user;
-  options.password = password;
-  PushResult result = PushOk(layout, digest, to, options);
-  CHECK(result.blobs_uploaded == static_cast<int>(BlobCount(layout, digest)));
-  json inspected = SkopeoInspect("docker://" + to.ToString(),
-                                 "--tls-verify=false --creds '" + user + ":" + password + "'");
-  CHECK(inspected["Digest"] == digest);
-
-  // Pulling from it needs the credentials too.
-  SpecDir pulled;
-  auto pull = PullImage(to, pulled.str(), "base", options);
-  INFO(pull.status().message());
-  CHECK(pull.ok());
+  // With them the push goes through, and pulling from it needs them too.
+  PushAndPullWithCredentials(layout, digest, to, {});
 }
 
 TEST_CASE("a registry with bearer tokens takes a push through its token realm", "[registry]") {
   std::string addr = amlc::testing::TestServerAddress("registry-token");
-  auto [user, password] = Credentials();
   SpecDir work;
   std::string digest = MakeLayout(work.path());
   fs::path layout = work.path() / "oci";
@@ -394,29 +406,12 @@ TEST_CASE("a registry with bearer tokens takes a push through its token realm", 
   CHECK_THAT(anonymous.status().message(),
              Catch::Contains("registry " + addr + " needs credentials"));
 
-  RegistryOptions wrong;
-  wrong.username = user;
-  wrong.password = "not-the-password";
-  auto refused = PushImage(layout.string(), digest, to, wrong, nullptr);
-  REQUIRE_FALSE(refused.ok());
-  CHECK_THAT(refused.status().message(),
+  CHECK_THAT(RefusedPush(layout, digest, to).message(),
              Catch::Contains("token server") && Catch::Contains("rejected the credentials"));
 
-  RegistryOptions options;
-  options.username = user;
-  options.password = password;
-  options.chunk_size = 2048;  // many requests on one token
-  PushResult result = PushOk(layout, digest, to, options);
-  CHECK(result.blobs_uploaded == static_cast<int>(BlobCount(layout, digest)));
-  json inspected = SkopeoInspect("docker://" + to.ToString(),
-                                 "--tls-verify=false --creds '" + user + ":" + password + "'");
-  CHECK(inspected["Digest"] == digest);
-
-  SpecDir pulled;
-  auto pull = PullImage(to, pulled.str(), "base", options);
-  INFO(pull.status().message());
-  REQUIRE(pull.ok());
-  CHECK(pull.value() == digest);
+  RegistryOptions chunked;
+  chunked.chunk_size = 2048;  // many requests on one token
+  PushAndPullWithCredentials(layout, digest, to, chunked);
 }
 
 TEST_CASE("a TLS registry with a self-signed certificate is trusted through ca_file",
