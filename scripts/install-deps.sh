@@ -19,6 +19,11 @@ packages=(
   # auth (htpasswd), TLS (openssl) and bearer token (python3-jwt) servers; skopeo/umoci check
   docker-registry skopeo umoci apache2-utils python3-jwt python3-cryptography openssl curl
 )
+# tests: `amlc render` output is read back by kubectl offline (kubectl kustomize, create
+# --dry-run=client). Any kubectl will do (e.g. google-cloud-cli's); Debian's only when none is found.
+if ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
