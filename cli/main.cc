@@ -8,6 +8,7 @@
 
 #include "cli/apply_commands.h"
 #include "cli/compile_commands.h"
+#include "cli/endpoint_host_command.h"
 #include "cli/output.h"
 #include "cli/registry_commands.h"
 #include "cli/render_command.h"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddApplyCommands(app, exit_code);
   amlc::cli::AddRunsCommands(app, exit_code);
   amlc::cli::AddRegistryCommands(app, exit_code);
+  amlc::cli::AddEndpointHostCommand(app, exit_code);
   amlc::cli::AddRenderCommand(app, exit_code);
   // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.
   std::vector<std::string> args(argv + 1, argv + argc);
