@@ -13,6 +13,7 @@
 #include "cli/registry_commands.h"
 #include "cli/render_command.h"
 #include "cli/runs_commands.h"
+#include "cli/serve_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddApplyCommands(app, exit_code);
   amlc::cli::AddRunsCommands(app, exit_code);
   amlc::cli::AddRegistryCommands(app, exit_code);
+  amlc::cli::AddServeCommand(app, exit_code);
   amlc::cli::AddEndpointHostCommand(app, exit_code);
   amlc::cli::AddRenderCommand(app, exit_code);
   // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.

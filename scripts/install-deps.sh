@@ -18,6 +18,8 @@ packages=(
   # tests: registry client against real registries (tests/servers/registry.sh): plain, basic
   # auth (htpasswd), TLS (openssl) and bearer token (python3-jwt) servers; skopeo/umoci check
   docker-registry skopeo umoci apache2-utils python3-jwt python3-cryptography openssl curl
+  # scoring host benchmark (bench/scoring_bench.sh): the gunicorn + Flask baseline, and wrk
+  python3-flask gunicorn wrk
 )
 # tests: `amlc render` output is read back by kubectl offline (kubectl kustomize, create
 # --dry-run=client). Any kubectl will do (e.g. google-cloud-cli's); Debian's only when none is found.
