@@ -8,6 +8,7 @@
 
 #include "cli/apply_commands.h"
 #include "cli/compile_commands.h"
+#include "cli/deployments_commands.h"
 #include "cli/endpoint_host_command.h"
 #include "cli/output.h"
 #include "cli/registry_commands.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddApplyCommands(app, exit_code);
   amlc::cli::AddRunsCommands(app, exit_code);
   amlc::cli::AddRegistryCommands(app, exit_code);
+  amlc::cli::AddDeploymentsCommands(app, exit_code);
   amlc::cli::AddServeCommand(app, exit_code);
   amlc::cli::AddEndpointHostCommand(app, exit_code);
   amlc::cli::AddRenderCommand(app, exit_code);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart, end to end on the embedded defaults, as far as amlc goes
 # today: install, build, check the specs, print their dependency graph, train,
-# register the model, build its image.
+# register the model, build its image, serve it behind a live endpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -27,5 +27,13 @@ image_ref=$(./build/cli/amlc images show iris-image --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["oci_reference"])')
 skopeo inspect "$image_ref" > build/quickstart-image.json
 head -n 20 build/quickstart-image.json
+echo "== the endpoint answers: POST /score with the deployment's key"
+./build/cli/amlc deployments list
+key=$(./build/cli/amlc deployments keys blue --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["primary"])')
+uri=$(./build/cli/amlc deployments list --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["scoring_uri"])')
+echo "curl -H 'Authorization: Bearer ***' --data @examples/quickstart/sample-request.json $uri"
+curl -sS --fail-with-body -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+  --data @examples/quickstart/sample-request.json "$uri"
+echo
 echo "== applying again changes nothing"
 ./build/cli/amlc apply examples/quickstart --auto-approve

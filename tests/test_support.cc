@@ -82,6 +82,14 @@ std::string SourcePath(const std::string& relative) {
   return std::string(AMLC_SOURCE_DIR) + "/" + relative;
 }
 
+std::string Amlc(const std::string& args) { return std::string(AMLC_BINARY) + " " + args; }
+
+nlohmann::json AmlcJson(const std::string& dir, const std::string& args) {
+  std::string out;
+  if (Run(Amlc(args + " --json --workspace " + dir + "/.amlc"), &out) != 0) return nlohmann::json();
+  return nlohmann::json::parse(out, nullptr, false);
+}
+
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

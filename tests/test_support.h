@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "compiler/compile.h"
@@ -36,6 +37,10 @@ std::vector<std::string> ErrorLocations(const compiler::Compilation& compilation
 int Run(const std::string& command, std::string* output = nullptr);
 /// Path of a file in the source tree.
 std::string SourcePath(const std::string& relative);
+/// The command line running the amlc binary under test with `args`.
+std::string Amlc(const std::string& args);
+/// `amlc ARGS --json --workspace DIR/.amlc` parsed; null when it fails.
+nlohmann::json AmlcJson(const std::string& dir, const std::string& args);
 /// A file's whole contents ("" when it cannot be read).
 std::string ReadFile(const std::filesystem::path& path);
 /// Where the servers tests share write their addresses ($AMLC_TEST_SERVERS_DIR,

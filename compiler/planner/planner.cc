@@ -166,21 +166,24 @@ Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOp
       continue;
     }
     auto found = recorded.find(r.id());
-    if (r.kind == "model" || r.kind == "image") {
+    if (r.kind == "model" || r.kind == "image" || r.kind == "deployment") {
       // A new version when its inputs changed (the producing run, the files,
-      // the packaged models and code); its metadata alone changes in place.
+      // the packaged models and code; a deployment's image); its metadata
+      // alone changes in place.
       std::map<std::string, std::string> upstream_runs;
       for (size_t to : needs[index]) {
         const ir::Resource& upstream = graph.resource(to);
         if (changing.count(to)) {
           action.reasons.push_back(upstream.kind == "job" ? "reads outputs of " + upstream.id() + ", which runs first"
-                                                          : "packages " + upstream.id() + ", which gets a new version first");
+                                   : (r.kind == "image" ? "packages " : "uses ") + upstream.id() +
+                                         ", which gets a new version first");
         } else if (auto it = run_of.find(upstream.id()); it != run_of.end()) {
           upstream_runs[upstream.id()] = it->second;
         }
       }
       action.type = ActionType::kCreate;
       if (!action.reasons.empty()) {
+        if (r.kind == "deployment" && found != recorded.end()) action.type = ActionType::kUpdate;
         action.known_after_apply = true;
         changing.insert(index);
         add(std::move(action), index);
@@ -196,6 +199,7 @@ Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOp
         continue;
       }
       if (seen.current.empty()) {
+        action.type = seen.exists ? ActionType::kUpdate : ActionType::kCreate;
         action.reasons = seen.reasons;
         changing.insert(index);
       } else if (found != recorded.end() && found->second.digest == r.digest) {
@@ -220,6 +224,9 @@ Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOp
       action.type = replace ? ActionType::kReplace : ActionType::kUpdate;
       action.reasons.push_back(replace ? "its type changed, which cannot be changed in place"
                                        : "spec changed: " + Plural(static_cast<int>(action.changes.size()), "field"));
+    } else if (std::string drift = environment.Drift(r); !drift.empty()) {
+      action.type = ActionType::kUpdate;
+      action.reasons.push_back("drift: " + drift);
     } else {
       ++plan.up_to_date;
       continue;

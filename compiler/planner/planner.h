@@ -41,6 +41,7 @@ struct ArtifactObservation {
   Status status;                 // not ok: the inputs cannot be read
   std::string key;
   std::string current;           // "iris:3" when a version with this key exists, else ""
+  bool exists = false;           // an earlier version is in place and a new one replaces it (~, not +)
   std::string held_back;         // register_when is false: why; "" otherwise
   std::vector<std::string> reasons;  // why a new version is made ("run X is newer than version 2's")
 };
@@ -57,6 +58,9 @@ class PlanEnvironment {
   /// Observes a model or image; `upstream_runs` as for ObserveJob.
   virtual ArtifactObservation ObserveArtifact(const ir::Graph& graph, size_t index,
                                               const std::map<std::string, std::string>& upstream_runs) = 0;
+  /// Why an applied resource whose spec did not change is no longer as
+  /// applied (a service that stopped); "" when it is.
+  virtual std::string Drift(const ir::Resource& resource) { return ""; }
   /// Whether the runtime can carry out resources of this kind yet; else the reason.
   virtual std::optional<std::string> Unsupported(const ir::Resource& resource) = 0;
 };

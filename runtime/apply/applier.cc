@@ -78,7 +78,13 @@ std::optional<std::string> Applier::Unsupported(const Resource& r) {
     return "FPGA images are not supported by the available targets: amlc builds OCI images for CPU hosts, "
            "and no FPGA-enabled host is attached";
   }
-  if (r.kind == "endpoint" || r.kind == "deployment") return "web-service deployments are not carried out yet";
+  if (r.kind == "endpoint" && r.spec.Find("compute")) {
+    return "endpoints on a Kubernetes compute target are rendered with `amlc render --target kubernetes`; "
+           "no cluster is reachable from this machine";
+  }
+  if (r.kind == "deployment" && r.type == "iot_module") {
+    return "IoT modules are rendered with `amlc render --target iot-edge` for the device to pull";
+  }
   if (r.kind == "schedule") return "schedules are started by amlc reconcile, which is not carried out yet";
   return std::nullopt;
 }
@@ -226,6 +232,10 @@ ActionResult Applier::RunAction(const Action& action,
         return {Outcome::kFailed, status.message()};
       }
     }
+    if (action.kind == "endpoint" || action.kind == "deployment") {
+      ActionResult stopped = DeleteService(action);
+      if (stopped.outcome != Outcome::kSucceeded) return stopped;
+    }
     if (purge_ && (action.kind == "model" || action.kind == "image")) {
       if (Status status = PurgeArtifacts(action.resource_id, action.kind); !status.ok()) {
         return {Outcome::kFailed, status.message()};
@@ -241,6 +251,8 @@ ActionResult Applier::RunAction(const Action& action,
   if (action.type == ActionType::kRun) return RunJob(action, r, progress);
   if (r.kind == "model") return ApplyModel(action, r);
   if (r.kind == "image") return ApplyImage(action, r, progress);
+  if (r.kind == "endpoint") return ApplyEndpoint(r);
+  if (r.kind == "deployment") return ApplyDeployment(r, progress);
   return ApplyRecord(action, r);
 }
 

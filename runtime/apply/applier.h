@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "compiler/ir/graph.h"
@@ -46,6 +47,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
       const compiler::ir::Graph& graph, size_t index,
       const std::map<std::string, std::string>& upstream_runs) override;
   std::optional<std::string> Unsupported(const compiler::ir::Resource& resource) override;
+  std::string Drift(const compiler::ir::Resource& resource) override;
 
   // ActionRunner
   ActionResult Run(const compiler::planner::Action& action,
@@ -96,6 +98,21 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   Status PurgeArtifacts(const std::string& resource_id, const std::string& kind);
   /// Records the resource as applied, with what applying produced.
   Status RecordApplied(const compiler::ir::Resource& r, const std::string& outputs_json);
+  // deployments.cc: endpoints and deployments on the local target.
+  std::string EndpointOf(const compiler::ir::Resource& deployment);
+  nlohmann::json DeclaredTraffic(const std::string& endpoint, const nlohmann::json& desired);
+  /// The image a deployment runs: the one it names (latest version unless
+  /// pinned), or one made of its model, code and environment, built first
+  /// when `build` (else kNotFound while it is not built).
+  StatusOr<ImageRecord> DeploymentImage(const compiler::ir::Resource& deployment, bool build,
+                                        const std::function<void(const std::string&)>& progress);
+  /// Digest of the image and every setting the replicas start with.
+  std::string DeploymentRevision(const compiler::ir::Resource& deployment, const ImageRecord& image);
+  compiler::planner::ArtifactObservation ObserveDeployment(const compiler::ir::Resource& deployment);
+  ActionResult ApplyEndpoint(const compiler::ir::Resource& endpoint);
+  ActionResult ApplyDeployment(const compiler::ir::Resource& deployment,
+                               const std::function<void(const std::string&)>& progress);
+  ActionResult DeleteService(const compiler::planner::Action& action);
   // sweep.cc
   compiler::ir::Value TrialSpec(const compiler::ir::Resource& sweep);
   void RunSweep(RunRecord& parent, const compiler::ir::Resource& sweep,

@@ -73,6 +73,7 @@ StatusOr<Applier::ModelSource> Applier::ModelSourceOf(const Resource& model,
 ArtifactObservation Applier::ObserveArtifact(const compiler::ir::Graph& graph, size_t index,
                                              const std::map<std::string, std::string>& upstream_runs) {
   const Resource& r = graph.resource(index);
+  if (r.kind == "deployment") return ObserveDeployment(r);
   return r.kind == "model" ? ObserveModel(r, upstream_runs) : ObserveImage(r);
 }
 

@@ -5,10 +5,6 @@
 
 using namespace amlc::testing;
 
-namespace {
-std::string Amlc(const std::string& args) { return std::string(AMLC_BINARY) + " " + args; }
-}  // namespace
-
 TEST_CASE("amlc validate exits 0 on the quickstart and 1 on spec errors", "[cli]") {
   std::string out;
   CHECK(Run(Amlc("validate " + SourcePath("examples/quickstart")), &out) == 0);

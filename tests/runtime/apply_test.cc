@@ -22,8 +22,6 @@ namespace {
 
 const char* kJob = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n";
 
-std::string Amlc(const std::string& args) { return std::string(AMLC_BINARY) + " " + args; }
-
 // The ids `amlc runs list --json OPTIONS` prints, in its order (newest first);
 // with `top_level`, only runs without a parent.
 std::vector<std::string> RunIds(const std::string& dir, const std::string& options = "",
@@ -53,6 +51,8 @@ void WriteBase(SpecDir& dir) {
 TEST_CASE("the quickstart trains once and a second apply changes nothing", "[apply]") {
   SpecDir dir;
   fs::copy(SourcePath("examples/quickstart"), dir.path(), fs::copy_options::recursive);
+  fs::remove(dir.path() / "endpoint.yaml");  // services are tested in deploy_apply_test.cc
+  fs::remove(dir.path() / "deployment.yaml");
   std::string out;
   REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
   CHECK(out.find("Plan: 6 to add, 0 to change, 0 to destroy, 1 run to start.") != std::string::npos);

@@ -19,15 +19,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string Amlc(const std::string& args) { return std::string(AMLC_BINARY) + " " + args; }
-
-// `amlc ARGS --json --workspace DIR/.amlc` parsed; null when it fails.
-json AmlcJson(const std::string& dir, const std::string& args) {
-  std::string out;
-  if (Run(Amlc(args + " --json --workspace " + dir + "/.amlc"), &out) != 0) return json();
-  return json::parse(out, nullptr, false);
-}
-
 // The layer digests of an image, from its manifest in the workspace's layout.
 std::vector<std::string> Layers(const std::string& dir, const std::string& image) {
   json shown = AmlcJson(dir, "images show " + image);
@@ -39,9 +30,13 @@ std::vector<std::string> Layers(const std::string& dir, const std::string& image
   return layers;
 }
 
+// The quickstart up to its image: its endpoint and deployment (long-running
+// services, tested in deploy_apply_test.cc) are left out.
 void CopyQuickstart(SpecDir& dir) {
   fs::copy(SourcePath("examples/quickstart"), dir.path(), fs::copy_options::recursive);
   fs::remove_all(dir.path() / ".amlc");
+  fs::remove(dir.path() / "endpoint.yaml");
+  fs::remove(dir.path() / "deployment.yaml");
 }
 
 }  // namespace

@@ -31,7 +31,6 @@ const std::string kDeployment =
 const std::string kEndpoint =
     "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineEndpoint.schema.json\n";
 
-std::string Amlc(const std::string& args) { return std::string(AMLC_BINARY) + " " + args; }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

@@ -1,0 +1,292 @@
+// Deployments on the local target from the command line: what apply recorded
+// joined with what each endpoint's host reports (status.json, events, logs).
+#include "cli/deployments_commands.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/output.h"
+#include "cli/workspace_access.h"
+#include "runtime/deploy/local_endpoints.h"
+
+namespace amlc::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct DeploymentsOptions {
+  std::string workspace;
+  bool json_output = false;
+  std::string name;
+  std::string regenerate;
+  int limit = 20;
+};
+
+// A deployment as apply recorded it, with its endpoint's live status.
+struct DeploymentView {
+  std::string name;
+  std::string endpoint;
+  json outputs = json::object();
+  json status = json::object();  // the host's entry for it
+  std::string url;
+  bool host_running = false;
+};
+
+std::vector<DeploymentView> Deployments(runtime::Workspace& workspace) {
+  std::vector<DeploymentView> views;
+  auto records = workspace.state().ListResources();
+  if (!records.ok()) return views;
+  for (const runtime::ResourceRecord& record : records.value()) {
+    if (record.kind != "deployment") continue;
+    DeploymentView view;
+    view.name = record.name;
+    view.outputs = json::parse(record.outputs_json, nullptr, false);
+    if (!view.outputs.is_object()) view.outputs = json::object();
+    view.endpoint = view.outputs.value("endpoint", "");
+    std::string dir = runtime::EndpointDir(workspace, view.endpoint);
+    view.host_running = !view.endpoint.empty() && runtime::EndpointHostRunning(dir);
+    json status = runtime::ReadHostStatus(dir);
+    if (status.contains("deployments") && status["deployments"].contains(view.name)) {
+      view.status = status["deployments"][view.name];
+    }
+    view.url = "http://" + status.value("host", std::string("127.0.0.1")) + ":" + std::to_string(status.value("port", 0));
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+std::optional<DeploymentView> FindDeployment(runtime::Workspace& workspace, const std::string& name, int& exit_code) {
+  for (DeploymentView& view : Deployments(workspace)) {
+    if (view.name == name) return view;
+  }
+  std::fprintf(stderr, "amlc: error: no deployment '%s' in this workspace (amlc deployments list)\n", name.c_str());
+  exit_code = kExitUsage;
+  return std::nullopt;
+}
+
+json ViewJson(const DeploymentView& view) {
+  json replicas = view.status.value("replicas", json::array());
+  int ready = static_cast<int>(std::count_if(replicas.begin(), replicas.end(),
+                                             [](const json& r) { return r.value("ready", false); }));
+  return {{"name", view.name},
+          {"endpoint", view.endpoint},
+          {"image", view.outputs.value("image", "")},
+          {"state", view.host_running ? view.status.value("state", std::string("Unknown")) : std::string("Stopped")},
+          {"message", view.status.value("message", "")},
+          {"replicas", replicas},
+          {"ready_replicas", ready},
+          {"desired_replicas", view.status.value("desired_replicas", 0)},
+          {"scoring_uri", view.url + "/score"}};
+}
+
+void List(const DeploymentsOptions& options, int& exit_code) {
+  auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
+  if (!workspace) return;
+  exit_code = kExitOk;
+  json out = json::array();
+  for (const DeploymentView& view : Deployments(*workspace)) out.push_back(ViewJson(view));
+  if (options.json_output) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("%-16s %-14s %-22s %-10s %8s  %s\n", "NAME", "ENDPOINT", "IMAGE", "STATE", "READY", "SCORING URI");
+  for (const json& d : out) {
+    std::string ready = std::to_string(d["ready_replicas"].get<int>()) + "/" + std::to_string(d["desired_replicas"].get<int>());
+    std::printf("%-16s %-14s %-22s %-10s %8s  %s\n", d["name"].get<std::string>().c_str(),
+                d["endpoint"].get<std::string>().c_str(), d["image"].get<std::string>().c_str(),
+                d["state"].get<std::string>().c_str(), ready.c_str(), d["scoring_uri"].get<std::string>().c_str());
+  }
+}
+
+void Show(const DeploymentsOptions& options, int& exit_code) {
+  auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
+  if (!workspace) return;
+  auto view = FindDeployment(*workspace, options.name, exit_code);
+  if (!view) return;
+  json out = ViewJson(*view);
+  json events = json::array();
+  std::ifstream in(runtime::EndpointDir(*workspace, view->endpoint) + "/events.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    json event = json::parse(line, nullptr, false);
+    if (event.is_object() && event.value("deployment", "") == view->name) events.push_back(event);
+  }
+  if (events.size() > static_cast<size_t>(options.limit)) events.erase(events.begin(), events.end() - options.limit);
+  out["events"] = events;
+  exit_code = kExitOk;
+  if (options.json_output) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  for (auto& [key, value] : out.items()) {
+    if (key == "events" || key == "replicas") continue;
+    std::printf("%-16s %s\n", (key + ":").c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  }
+  std::printf("replicas:\n");
+  for (const json& r : out["replicas"]) std::printf("  %s\n", r.dump().c_str());
+  std::printf("events:\n");
+  for (const json& e : events) std::printf("  %s\n", e.dump().c_str());
+}
+
+void Logs(const DeploymentsOptions& options, int& exit_code) {
+  auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
+  if (!workspace) return;
+  auto view = FindDeployment(*workspace, options.name, exit_code);
+  if (!view) return;
+  exit_code = kExitOk;
+  std::vector<fs::path> logs;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(runtime::EndpointDir(*workspace, view->endpoint) + "/replicas", error)) {
+    std::string file = entry.path().filename().string();
+    if (file.rfind(view->name + "-", 0) == 0 && file.ends_with(".log")) logs.push_back(entry.path());
+  }
+  std::sort(logs.begin(), logs.end());
+  for (const fs::path& log : logs) {
+    std::printf("== %s\n", log.filename().c_str());
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) std::printf("%s\n", line.c_str());
+  }
+}
+
+void Delete(const DeploymentsOptions& options, int& exit_code) {
+  auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
+  if (!workspace) return;
+  auto view = FindDeployment(*workspace, options.name, exit_code);
+  if (!view) return;
+  std::string dir = runtime::EndpointDir(*workspace, view->endpoint);
+  auto generation = runtime::UpdateDesiredState(dir, [&](json& desired) {
+    if (desired.contains("deployments")) desired["deployments"].erase(view->name);
+  });
+  if (generation.ok() && runtime::EndpointHostRunning(dir)) {
+    auto waited = runtime::WaitForHost(dir, generation.value(), "", 60);
+    if (!waited.ok()) generation = waited.status();
+  }
+  if (!generation.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", generation.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  workspace->state().DeleteResource("deployment/" + view->name);
+  exit_code = kExitOk;
+  std::printf("deleted deployment %s (its replicas are stopped; the next apply of its spec brings it back)\n",
+              view->name.c_str());
+}
+
+void Keys(const DeploymentsOptions& options, int& exit_code) {
+  auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
+  if (!workspace) return;
+  auto view = FindDeployment(*workspace, options.name, exit_code);
+  if (!view) return;
+  auto keys = options.regenerate.empty()
+                  ? runtime::EnsureDeploymentKeys(*workspace, view->endpoint, view->name)
+                  : runtime::RegenerateDeploymentKey(*workspace, view->endpoint, view->name, options.regenerate);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", keys.status().message().c_str());
+    exit_code = kExitUsage;
+    return;
+  }
+  exit_code = kExitOk;
+  if (options.json_output) {
+    std::printf("%s\n", json{{"primary", keys->primary}, {"secondary", keys->secondary}}.dump(2).c_str());
+    return;
+  }
+  std::printf("primary:   %s\nsecondary: %s\n", keys->primary.c_str(), keys->secondary.c_str());
+}
+
+// Telemetry is for the workspace's members: the user must hold a role in
+// the workspace spec as applied (when it declares roles at all).
+bool IsMember(runtime::Workspace& workspace, std::string& user, std::string& why) {
+  const char* override_user = std::getenv("AMLC_USER");
+  struct passwd* entry = getpwuid(getuid());
+  user = override_user && *override_user ? override_user : entry ? entry->pw_name : "";
+  auto records = workspace.state().ListResources();
+  if (!records.ok()) return true;
+  for (const runtime::ResourceRecord& record : records.value()) {
+    if (record.kind != "workspace") continue;
+    json spec = json::parse(record.spec_json, nullptr, false);
+    if (!spec.is_object() || !spec.contains("roles")) return true;
+    for (auto& [role, members] : spec["roles"].items()) {
+      for (const json& member : members) {
+        if (member.is_string() && member.get<std::string>() == user) return true;
+      }
+    }
+    why = "telemetry is readable by members of workspace " + record.name + " only, and '" + user +
+          "' holds no role there (owner, contributor or reader)";
+    return false;
+  }
+  return true;
+}
+
+void Telemetry(const DeploymentsOptions& options, int& exit_code) {
+  auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
+  if (!workspace) return;
+  std::string user, why;
+  if (!IsMember(*workspace, user, why)) {
+    std::fprintf(stderr, "amlc: error: %s\n", why.c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  auto view = FindDeployment(*workspace, options.name, exit_code);
+  if (!view) return;
+  std::ifstream in(runtime::EndpointDir(*workspace, view->endpoint) + "/telemetry/" + view->name + ".jsonl");
+  std::vector<json> records;
+  for (std::string line; std::getline(in, line);) {
+    json record = json::parse(line, nullptr, false);
+    if (record.is_object()) records.push_back(record);
+  }
+  if (records.size() > static_cast<size_t>(options.limit)) records.erase(records.begin(), records.end() - options.limit);
+  exit_code = kExitOk;
+  if (options.json_output) {
+    std::printf("%s\n", json(records).dump(2).c_str());
+    return;
+  }
+  std::printf("%-19s  %-36s %6s %10s  %s\n", "TIME", "REQUEST", "STATUS", "LATENCY", "BODY (sampled)");
+  for (const json& r : records) {
+    std::string body = r.contains("request_body") ? r["request_body"].dump() : "";
+    std::printf("%-19s  %-36s %6d %8.1fms  %s\n", FormatTime(r.value("time", int64_t{0})).c_str(),
+                r.value("request_id", "").c_str(), r.value("status", 0), r.value("latency_ms", 0.0), body.c_str());
+  }
+}
+
+}  // namespace
+
+void AddDeploymentsCommands(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<DeploymentsOptions>();
+  CLI::App* deployments = app.add_subcommand("deployments", "Web services: list, show, logs, delete, keys, telemetry");
+  deployments->require_subcommand(1);
+  auto common = [&](CLI::App* command, bool named) {
+    command->add_option("--workspace", options->workspace, "Workspace home (default: $AMLC_WORKSPACE, else ./.amlc)");
+    command->add_flag("--json", options->json_output, "Print JSON");
+    if (named) command->add_option("name", options->name, "Deployment name")->required();
+  };
+  CLI::App* list = deployments->add_subcommand("list", "Deployments, their state, replicas and scoring URI");
+  common(list, false);
+  list->callback([options, &exit_code] { List(*options, exit_code); });
+  CLI::App* show = deployments->add_subcommand("show", "A deployment: image, replicas, recent events");
+  common(show, true);
+  show->add_option("--limit", options->limit, "How many recent events")->capture_default_str();
+  show->callback([options, &exit_code] { Show(*options, exit_code); });
+  CLI::App* logs = deployments->add_subcommand("logs", "Its replicas' logs (scoring script output, tracebacks)");
+  common(logs, true);
+  logs->callback([options, &exit_code] { Logs(*options, exit_code); });
+  CLI::App* del = deployments->add_subcommand("delete", "Stop a deployment's replicas and forget it");
+  common(del, true);
+  del->callback([options, &exit_code] { Delete(*options, exit_code); });
+  CLI::App* keys = deployments->add_subcommand("keys", "Its primary and secondary keys (Authorization: Bearer KEY)");
+  common(keys, true);
+  keys->add_option("--regenerate", options->regenerate, "Replace one key: primary or secondary");
+  keys->callback([options, &exit_code] { Keys(*options, exit_code); });
+  CLI::App* telemetry = deployments->add_subcommand("telemetry", "Per-request records (workspace members only)");
+  common(telemetry, true);
+  telemetry->add_option("--limit", options->limit, "How many, newest last")->capture_default_str();
+  telemetry->callback([options, &exit_code] { Telemetry(*options, exit_code); });
+}
+
+}  // namespace amlc::cli

@@ -1,0 +1,222 @@
+// Implementation notes: apply and the endpoint host share nothing but files.
+// desired.json is written by apply (under an flock on desired.lock, so two
+// applies of different deployments of one endpoint do not lose each other's
+// changes) and read by the host, which answers in status.json with the
+// generation it acted on. The host is started detached (setsid, double fork)
+// so it outlives the apply that started it, like a service.
+#include "runtime/deploy/local_endpoints.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "runtime/snapshot/file_io.h"
+
+namespace amlc::runtime {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+Status WriteJson(const std::string& path, const json& value, mode_t mode) {
+  std::string text = value.dump(2) + "\n";
+  return snapshot::WriteFileAtomically(path, mode, [&](int fd) { return snapshot::WriteAll(fd, text, path); });
+}
+
+json ReadJson(const std::string& path) {
+  auto text = snapshot::ReadSmallFile(path);
+  if (!text.ok()) return json::object();
+  json value = json::parse(text.value(), nullptr, false);
+  return value.is_object() ? value : json::object();
+}
+
+StatusOr<std::string> RandomKey() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status(StatusCode::kInternal, "the system has no randomness");
+  static const char* kHex = "0123456789abcdef";
+  std::string key;
+  for (unsigned char b : bytes) {
+    key += kHex[b >> 4];
+    key += kHex[b & 15];
+  }
+  return key;
+}
+
+long PidFromFile(const std::string& path) {
+  std::ifstream in(path);
+  long pid = 0;
+  in >> pid;
+  return pid;
+}
+
+// Whether `pid` runs. A killed host whose parent (init, in a container often
+// not a reaper) has not reaped it still answers kill(0): a zombie does not run.
+bool ProcessAlive(long pid) {
+  if (pid <= 0 || kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] != 'Z';
+}
+
+std::string LogTail(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string tail;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) tail += "\n  " + all[i];
+  return tail;
+}
+
+}  // namespace
+
+std::string AmlcExecutable() {
+  std::error_code error;
+  fs::path self = fs::read_symlink("/proc/self/exe", error);
+  return error ? "amlc" : self.string();
+}
+
+std::string EndpointDir(const Workspace& workspace, const std::string& endpoint) {
+  return workspace.home() + "/endpoints/" + endpoint;
+}
+
+std::string KeysFile(const Workspace& workspace, const std::string& endpoint, const std::string& deployment) {
+  return EndpointDir(workspace, endpoint) + "/keys/" + deployment + ".json";
+}
+
+StatusOr<DeploymentKeys> EnsureDeploymentKeys(const Workspace& workspace, const std::string& endpoint,
+                                              const std::string& deployment) {
+  std::string path = KeysFile(workspace, endpoint, deployment);
+  json keys = ReadJson(path);
+  if (keys.value("primary", "").empty() || keys.value("secondary", "").empty()) {
+    for (const char* which : {"primary", "secondary"}) {
+      if (!keys.value(which, "").empty()) continue;
+      auto key = RandomKey();
+      if (!key.ok()) return key.status();
+      keys[which] = key.value();
+    }
+    if (Status s = WriteJson(path, keys, 0600); !s.ok()) return s;
+  }
+  return DeploymentKeys{keys["primary"], keys["secondary"]};
+}
+
+StatusOr<DeploymentKeys> RegenerateDeploymentKey(const Workspace& workspace, const std::string& endpoint,
+                                                 const std::string& deployment, const std::string& which) {
+  if (which != "primary" && which != "secondary") {
+    return Status(StatusCode::kInvalidArgument, "regenerate 'primary' or 'secondary', not '" + which + "'");
+  }
+  auto keys = EnsureDeploymentKeys(workspace, endpoint, deployment);
+  if (!keys.ok()) return keys.status();
+  auto key = RandomKey();
+  if (!key.ok()) return key.status();
+  (which == "primary" ? keys->primary : keys->secondary) = key.value();
+  json out{{"primary", keys->primary}, {"secondary", keys->secondary}};
+  if (Status s = WriteJson(KeysFile(workspace, endpoint, deployment), out, 0600); !s.ok()) return s;
+  return keys;
+}
+
+json ReadDesiredState(const std::string& endpoint_dir) { return ReadJson(endpoint_dir + "/desired.json"); }
+
+StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir, const std::function<void(json&)>& change) {
+  std::error_code error;
+  fs::create_directories(endpoint_dir, error);
+  std::string lock_path = endpoint_dir + "/desired.lock";
+  snapshot::UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (lock.get() < 0 || flock(lock.get(), LOCK_EX) != 0) {
+    return Status(StatusCode::kUnavailable, "cannot lock '" + lock_path + "'");
+  }
+  json desired = ReadDesiredState(endpoint_dir);
+  change(desired);
+  int64_t generation = desired.value("generation", int64_t{0}) + 1;
+  desired["generation"] = generation;
+  if (!desired.contains("deployments")) desired["deployments"] = json::object();
+  if (Status s = WriteJson(endpoint_dir + "/desired.json", desired, 0644); !s.ok()) return s;
+  return generation;
+}
+
+bool EndpointHostRunning(const std::string& endpoint_dir) {
+  return ProcessAlive(PidFromFile(endpoint_dir + "/endpoint-host.pid"));
+}
+
+Status EnsureEndpointHost(const std::string& endpoint_dir) {
+  if (EndpointHostRunning(endpoint_dir)) return Status::Ok();
+  std::string amlc = AmlcExecutable();
+  std::string log = endpoint_dir + "/endpoint-host.out";
+  pid_t child = fork();
+  if (child < 0) return Status(StatusCode::kUnavailable, "cannot start the endpoint host: fork failed");
+  if (child == 0) {
+    // First child: a new session, then a grandchild that init adopts, so the
+    // host outlives this apply and is never its zombie.
+    setsid();
+    if (fork() != 0) _exit(0);
+    int null = open("/dev/null", O_RDONLY);
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (null >= 0) dup2(null, 0);
+    if (out >= 0) {
+      dup2(out, 1);
+      dup2(out, 2);
+    }
+    execl(amlc.c_str(), amlc.c_str(), "endpoint-host", "--state-dir", endpoint_dir.c_str(), nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  // Wait until it has taken its pid file, so a second apply does not start another.
+  for (int i = 0; i < 100 && !EndpointHostRunning(endpoint_dir); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!EndpointHostRunning(endpoint_dir)) {
+    return Status(StatusCode::kUnavailable, "the endpoint host did not start:" + LogTail(log, 10));
+  }
+  return Status::Ok();
+}
+
+Status StopEndpointHost(const std::string& endpoint_dir, double timeout_seconds) {
+  long pid = PidFromFile(endpoint_dir + "/endpoint-host.pid");
+  if (pid <= 0 || kill(static_cast<pid_t>(pid), SIGTERM) != 0) return Status::Ok();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  while (ProcessAlive(pid)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(static_cast<pid_t>(pid), SIGKILL);
+      return Status(StatusCode::kUnavailable, "the endpoint host did not stop in time; killed it");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Status::Ok();
+}
+
+json ReadHostStatus(const std::string& endpoint_dir) { return ReadJson(endpoint_dir + "/status.json"); }
+
+StatusOr<json> WaitForHost(const std::string& endpoint_dir, int64_t generation, const std::string& deployment,
+                           double timeout_seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  while (true) {
+    json status = ReadHostStatus(endpoint_dir);
+    if (status.value("generation", int64_t{0}) >= generation) {
+      if (deployment.empty()) return status;
+      json entry = status.contains("deployments") && status["deployments"].contains(deployment)
+                       ? status["deployments"][deployment]
+                       : json::object();
+      if (entry.value("state", "") != "Updating" && !entry.empty()) return entry;
+    }
+    if (!EndpointHostRunning(endpoint_dir)) {
+      return Status(StatusCode::kUnavailable,
+                    "the endpoint host stopped:" + LogTail(endpoint_dir + "/endpoint-host.log", 10));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status(StatusCode::kUnavailable, "the endpoint host did not report the new state in time");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace amlc::runtime
