@@ -162,3 +162,28 @@ TEST_CASE("telemetry is recorded and readable by workspace members only", "[depl
   CHECK(Run("AMLC_USER=mallory@example.com " + Amlc("deployments telemetry blue" + ws + " 2>&1"), &out) != 0);
   CHECK(out.find("readable by members of workspace quickstart only") != std::string::npos);
 }
+
+TEST_CASE("a deployment of a model and scoring code builds its image implicitly", "[deploy]") {
+  Quickstart quickstart;
+  const fs::path& dir = quickstart.dir().path();
+  fs::remove(dir / "image.yaml");
+  std::ofstream(dir / "deployment.yaml")
+      << "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+         "name: blue\nendpoint_name: iris\nmodel: azureml:iris-classifier@latest\n"
+         "code_configuration:\n  code: ./score\n  scoring_script: score.py\n"
+         "environment: azureml:sklearn-env:1\ninstance_count: 1\n";
+  std::string out;
+  REQUIRE(quickstart.Apply(&out) == 0);
+  json images = AmlcJson(quickstart.str(), "images list");
+  REQUIRE(images.size() == 1);
+  CHECK(images[0]["name"] == "blue-image");
+  std::string body;
+  REQUIRE(quickstart.Score(quickstart.Key(), &body) == 200);
+  CHECK(body.find("setosa") != std::string::npos);
+
+  // `deployments delete` stops its replicas; the next apply brings it back.
+  REQUIRE(Run(Amlc("deployments delete blue --workspace " + quickstart.str() + "/.amlc"), &out) == 0);
+  CHECK(AmlcJson(quickstart.str(), "deployments list").empty());
+  REQUIRE(quickstart.Apply(&out) == 0);
+  CHECK(quickstart.Score(quickstart.Key()) == 200);
+}
