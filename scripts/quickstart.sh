@@ -37,3 +37,5 @@ curl -sS --fail-with-body -H "Authorization: Bearer $key" -H 'Content-Type: appl
 echo
 echo "== applying again changes nothing"
 ./build/cli/amlc apply examples/quickstart --auto-approve
+echo "== the endpoint keeps serving; stop it (and its replicas) with:"
+echo "   AMLC_WORKSPACE=$AMLC_WORKSPACE ./build/cli/amlc destroy examples/quickstart --auto-approve"
