@@ -97,6 +97,14 @@ json ScaleSettings(const Value& spec) {
 // A revision as written to the host is "KEY@GENERATION"; the key is what plans compare.
 std::string RevisionKey(const std::string& revision) { return revision.substr(0, revision.find('@')); }
 
+// How long new replicas may take to become ready: the readiness probe's
+// initial delay plus its failures allowed, when the spec sets a probe; else 60 s.
+int64_t ReadinessTimeout(const Value& spec) {
+  const Value* probe = spec.Find("readiness_probe");
+  if (!probe || !probe->is_map()) return 60;
+  return IntOr(probe, "initial_delay", 10) + IntOr(probe, "period", 10) * IntOr(probe, "failure_threshold", 30);
+}
+
 std::string HostUrl(const json& status) {
   return "http://" + status.value("host", std::string("127.0.0.1")) + ":" + std::to_string(status.value("port", 0));
 }
@@ -302,7 +310,7 @@ ActionResult Applier::ApplyDeployment(const Resource& deployment,
     std::string attempt = revision + "@" + std::to_string(desired.value("generation", int64_t{0}) + 1);
     json entry = {{"revision", attempt}, {"image", label}, {"command", command}, {"env", json::object()},
                   {"instance_count", scale["instance_count"]}, {"autoscale", scale["autoscale"]},
-                  {"readiness_timeout_s", 60}};
+                  {"readiness_timeout_s", ReadinessTimeout(deployment.spec)}};
     desired["deployments"][deployment.name] = entry;
     desired["traffic"] = DeclaredTraffic(endpoint, desired);
   });

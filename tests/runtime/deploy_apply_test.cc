@@ -131,6 +131,8 @@ TEST_CASE("a rollout whose replicas never become ready is rolled back", "[deploy
   Quickstart quickstart;
   std::string out;
   REQUIRE(quickstart.Apply(&out) == 0);
+  std::ofstream(quickstart.dir().path() / "deployment.yaml", std::ios::app)
+      << "readiness_probe:\n  initial_delay: 1\n  period: 1\n  failure_threshold: 4\n";
   std::ofstream(quickstart.dir().path() / "score/score.py", std::ios::app)
       << "\n\ndef init():\n    raise RuntimeError('model file is corrupt')\n";
   CHECK(quickstart.Apply(&out) != 0);
