@@ -110,6 +110,9 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   std::string DeploymentRevision(const compiler::ir::Resource& deployment, const ImageRecord& image);
   compiler::planner::ArtifactObservation ObserveDeployment(const compiler::ir::Resource& deployment);
   ActionResult ApplyEndpoint(const compiler::ir::Resource& endpoint);
+  StatusOr<std::vector<std::string>> ReplicaCommand(const compiler::ir::Resource& deployment,
+                                                    const std::string& endpoint, const ImageRecord& image,
+                                                    const std::string& rootfs);
   ActionResult ApplyDeployment(const compiler::ir::Resource& deployment,
                                const std::function<void(const std::string&)>& progress);
   ActionResult DeleteService(const compiler::planner::Action& action);

@@ -251,24 +251,14 @@ ActionResult Applier::ApplyEndpoint(const Resource& endpoint) {
   return {Outcome::kSucceeded, "listening at " + url};
 }
 
-ActionResult Applier::ApplyDeployment(const Resource& deployment,
-                                      const std::function<void(const std::string&)>& progress) {
-  std::string endpoint = EndpointOf(deployment);
+// The command line of one replica: `amlc serve` over the unpacked image,
+// with the interpreter its environment names, the deployment's request
+// limits, its keys and its telemetry file.
+StatusOr<std::vector<std::string>> Applier::ReplicaCommand(const Resource& deployment, const std::string& endpoint,
+                                                          const ImageRecord& image, const std::string& rootfs) {
   std::string dir = EndpointDir(workspace_, endpoint);
-  auto image = DeploymentImage(deployment, true, progress);
-  if (!image.ok()) return {Outcome::kFailed, image.status().message()};
-  std::string label = image->name + ":" + std::to_string(image->version);
-  std::string rootfs = dir + "/images/" + image->digest.substr(7) + "/rootfs";
-  if (!fs::is_directory(rootfs)) {
-    progress("unpacking " + label);
-    std::error_code error;
-    fs::create_directories(fs::path(rootfs).parent_path(), error);
-    if (Status s = image::UnpackImage(image->layout, image->digest, rootfs); !s.ok()) {
-      return {Outcome::kFailed, s.message()};
-    }
-  }
-  auto config = image::ReadRuntimeConfig(image->layout, image->digest);
-  if (!config.ok()) return {Outcome::kFailed, config.status().message()};
+  auto config = image::ReadRuntimeConfig(image.layout, image.digest);
+  if (!config.ok()) return config.status();
   auto environment_text = snapshot::ReadSmallFile(rootfs + "/var/amlc/environment/environment.json");
   json environment = json::parse(environment_text.ok() ? environment_text.value() : "{}", nullptr, false);
   std::string python = environment.is_object() ? environment.value("python", "") : "";
@@ -289,7 +279,7 @@ ActionResult Applier::ApplyDeployment(const Resource& deployment,
   }
   if (keyed) {
     if (auto keys = EnsureDeploymentKeys(workspace_, endpoint, deployment.name); !keys.ok()) {
-      return {Outcome::kFailed, keys.status().message()};
+      return keys.status();
     }
     command.insert(command.end(), {"--keys-file", KeysFile(workspace_, endpoint, deployment.name)});
   }
@@ -299,8 +289,31 @@ ActionResult Applier::ApplyDeployment(const Resource& deployment,
     command.insert(command.end(), {"--telemetry-file", dir + "/telemetry/" + deployment.name + ".jsonl",
                                    "--telemetry-sample-rate", settings["sample_rate"].dump()});
   }
-  for (auto& [name, value] : settings["env"].items()) command.insert(command.end(), {"--env", name + "=" + value.get<std::string>()});
+  for (auto& [name, value] : settings["env"].items()) {
+    command.insert(command.end(), {"--env", name + "=" + value.get<std::string>()});
+  }
   command.insert(command.begin(), AmlcExecutable());
+  return command;
+}
+
+ActionResult Applier::ApplyDeployment(const Resource& deployment,
+                                      const std::function<void(const std::string&)>& progress) {
+  std::string endpoint = EndpointOf(deployment);
+  std::string dir = EndpointDir(workspace_, endpoint);
+  auto image = DeploymentImage(deployment, true, progress);
+  if (!image.ok()) return {Outcome::kFailed, image.status().message()};
+  std::string label = image->name + ":" + std::to_string(image->version);
+  std::string rootfs = dir + "/images/" + image->digest.substr(7) + "/rootfs";
+  if (!fs::is_directory(rootfs)) {
+    progress("unpacking " + label);
+    std::error_code error;
+    fs::create_directories(fs::path(rootfs).parent_path(), error);
+    if (Status s = image::UnpackImage(image->layout, image->digest, rootfs); !s.ok()) {
+      return {Outcome::kFailed, s.message()};
+    }
+  }
+  auto command = ReplicaCommand(deployment, endpoint, image.value(), rootfs);
+  if (!command.ok()) return {Outcome::kFailed, command.status().message()};
   std::string revision = DeploymentRevision(deployment, image.value());
   json scale = ScaleSettings(deployment.spec);
   auto generation = UpdateDesiredState(dir, [&](json& desired) {
@@ -308,7 +321,7 @@ ActionResult Applier::ApplyDeployment(const Resource& deployment,
     // The generation in the revision makes every apply of it a rollout the
     // host carries out, also a retry of one that failed with the same key.
     std::string attempt = revision + "@" + std::to_string(desired.value("generation", int64_t{0}) + 1);
-    json entry = {{"revision", attempt}, {"image", label}, {"command", command}, {"env", json::object()},
+    json entry = {{"revision", attempt}, {"image", label}, {"command", command.value()}, {"env", json::object()},
                   {"instance_count", scale["instance_count"]}, {"autoscale", scale["autoscale"]},
                   {"readiness_timeout_s", ReadinessTimeout(deployment.spec)}};
     desired["deployments"][deployment.name] = entry;
@@ -317,7 +330,8 @@ ActionResult Applier::ApplyDeployment(const Resource& deployment,
   if (!generation.ok()) return {Outcome::kFailed, generation.status().message()};
   if (Status s = EnsureEndpointHost(dir); !s.ok()) return {Outcome::kFailed, s.message()};
   progress("rolling out " + label);
-  auto served = WaitForHost(dir, generation.value(), deployment.name, 120);
+  double wait = static_cast<double>(std::max<int64_t>(120, ReadinessTimeout(deployment.spec) + 30));
+  auto served = WaitForHost(dir, generation.value(), deployment.name, wait);
   if (!served.ok()) return {Outcome::kFailed, served.status().message()};
   if (served->value("state", "") != "Succeeded") {
     return {Outcome::kFailed, "rollout of " + label + " failed; what served before keeps serving: " +
