@@ -41,7 +41,7 @@ StatusOr<std::vector<Descriptor>> ManifestBlobs(const nlohmann::json& manifest,
     }
     out->digest = json["digest"].get<std::string>();
     out->size = json["size"].get<uint64_t>();
-    if (!registry::IsSha256Digest(out->digest)) {
+    if (!IsSha256Digest(out->digest)) {
       return bad("the digest '" + out->digest + "' is not sha256:<64 hex digits>");
     }
     return Status::Ok();
@@ -208,7 +208,7 @@ StatusOr<FetchedManifest> FetchManifest(RegistrySession& session, const std::str
   snapshot::Sha256 hash;
   hash.Update(out.bytes.data(), out.bytes.size());
   out.digest = "sha256:" + hash.FinishHex();
-  if (registry::IsSha256Digest(reference) && out.digest != reference) {
+  if (IsSha256Digest(reference) && out.digest != reference) {
     return Status(StatusCode::kFailedPrecondition, "registry " + session.host() + " answered " +
                                                        what +
                                                        " with a manifest "
@@ -244,7 +244,7 @@ StatusOr<std::string> PickPlatform(const FetchedManifest& index, const std::stri
       seen.push_back(os + "/" + arch);
       if (os == "linux" && arch == "amd64" && entry.contains("digest") &&
           entry["digest"].is_string() &&
-          registry::IsSha256Digest(entry["digest"].get<std::string>())) {
+          IsSha256Digest(entry["digest"].get<std::string>())) {
         return entry["digest"].get<std::string>();
       }
     }
@@ -292,7 +292,7 @@ StatusOr<PushResult> PushImage(const std::string& layout_dir, const std::string&
   auto report = [&](const std::string& line) {
     if (progress) progress(line);
   };
-  if (!registry::IsSha256Digest(manifest_digest)) {
+  if (!IsSha256Digest(manifest_digest)) {
     return Status(StatusCode::kInvalidArgument,
                   "'" + manifest_digest + "' is not a manifest digest (sha256:<64 hex digits>)");
   }
@@ -301,7 +301,7 @@ StatusOr<PushResult> PushImage(const std::string& layout_dir, const std::string&
                   "push destination '" + to.ToString() + "' lacks a host or repository");
   }
   std::string tag = to.tag.empty() ? "latest" : to.tag;
-  if (registry::IsSha256Digest(tag) && tag != manifest_digest) {
+  if (IsSha256Digest(tag) && tag != manifest_digest) {
     return Status(StatusCode::kInvalidArgument,
                   "cannot push manifest " + manifest_digest + " as the different digest " + tag);
   }
@@ -367,7 +367,7 @@ StatusOr<PushResult> PushImage(const std::string& layout_dir, const std::string&
   put.content_type = media_type;
   put.body = std::move(*manifest);
   put.what = "storing manifest " + manifest_digest + " as " + to.repository +
-             (registry::IsSha256Digest(tag) ? "@" : ":") + tag;
+             (IsSha256Digest(tag) ? "@" : ":") + tag;
   StatusOr<HttpResponse> stored = session.Send(put);
   if (!stored.ok()) return stored.status();
   if (stored->status != 201) return session.ErrorFor(*stored, put.what);

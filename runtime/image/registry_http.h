@@ -35,8 +35,6 @@ inline constexpr std::string_view kDockerManifestList =
 bool IsLoopbackHost(std::string_view host);
 /// "http" or "https": the reference's own scheme, else https except for loopback hosts.
 std::string EffectiveScheme(const RegistryReference& ref);
-/// True for "sha256:" followed by 64 lower-case hex digits.
-bool IsSha256Digest(std::string_view digest);
 /// "sha256:0123456789ab…": a digest short enough for progress lines.
 std::string ShortDigest(std::string_view digest);
 /// "532 B", "12.3 kB", "180 MB" (decimal units, as registries and docker print them).

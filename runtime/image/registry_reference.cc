@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/image/oci_layout.h"
 #include "runtime/image/registry_client.h"
 #include "runtime/image/registry_http.h"
 
@@ -127,7 +128,7 @@ std::string CheckHost(std::string_view host) {
 std::string RegistryReference::ToString() const {
   std::string out = scheme.empty() ? "" : scheme + "://";
   out += host + "/" + repository;
-  if (!tag.empty()) out += (registry::IsSha256Digest(tag) ? "@" : ":") + tag;
+  if (!tag.empty()) out += (IsSha256Digest(tag) ? "@" : ":") + tag;
   return out;
 }
 
@@ -171,7 +172,7 @@ StatusOr<RegistryReference> ParseRegistryReference(std::string_view text) {
   if (size_t at = path.find('@'); at != std::string_view::npos) {
     name = path.substr(0, at);
     std::string_view digest = path.substr(at + 1);
-    if (!registry::IsSha256Digest(digest)) {
+    if (!IsSha256Digest(digest)) {
       return invalid("the digest after '@' must be 'sha256:' and 64 lower-case hex digits");
     }
     size_t last_slash = name.rfind('/');
@@ -243,14 +244,6 @@ bool IsLoopbackHost(std::string_view host) {
 std::string EffectiveScheme(const RegistryReference& ref) {
   if (!ref.scheme.empty()) return ref.scheme;
   return IsLoopbackHost(ref.host) ? "http" : "https";
-}
-
-bool IsSha256Digest(std::string_view digest) {
-  if (digest.size() != 7 + 64 || digest.substr(0, 7) != "sha256:") return false;
-  for (char c : digest.substr(7)) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 std::string ShortDigest(std::string_view digest) {
