@@ -468,8 +468,12 @@ TEST_CASE("a sweep's bandit policy cancels a trial that falls behind", "[apply][
   SpecDir dir;
   WriteBase(dir);
   dir.Write("src/fit.py",
+            // The poor trial logs until it is canceled (at most 120 s, so a
+            // broken policy fails the test instead of hanging it); a fixed
+            // length let it finish first on a loaded machine.
             "import sys, time\nfrom amlc import run\nquality = float(sys.argv[1])\n"
-            "for step in range(30):\n    run.log('accuracy', quality)\n    run.flush()\n    time.sleep(0.1)\n");
+            "deadline = time.time() + (120 if quality < 0.5 else 3)\n"
+            "while time.time() < deadline:\n    run.log('accuracy', quality)\n    run.flush()\n    time.sleep(0.1)\n");
   dir.Write("sweep.yaml",
             "$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json\n"
             "type: sweep\nname: race\n"
