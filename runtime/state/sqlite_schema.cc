@@ -275,9 +275,41 @@ CREATE TRIGGER images_deleted AFTER DELETE ON images
   BEGIN UPDATE state_serial SET serial = serial + 1; END;
 )sql";
 
+// Step 3: the reconciler's records.
+//
+// A sync is one reconciler pass: the commit it compiled, what it planned and
+// how applying went. The plan and the apply log are kept whole (JSON and
+// text) since they are only ever read whole, by `GET /api/syncs/ID`.
+// reconciler_values holds the little the loop must remember across restarts
+// (the last fire of each schedule) as key/value rows. Neither moves the state
+// serial: they record what happened, not what the workspace holds.
+constexpr const char* kReconcilerSchema = R"sql(
+CREATE TABLE syncs (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  trigger        TEXT NOT NULL,
+  commit_id      TEXT NOT NULL,
+  author         TEXT NOT NULL,
+  message        TEXT NOT NULL,
+  result         TEXT NOT NULL,
+  summary        TEXT NOT NULL,
+  diagnostics    TEXT NOT NULL,
+  plan_json      TEXT NOT NULL,
+  apply_log      TEXT NOT NULL,
+  resources_json TEXT NOT NULL,
+  started_at     INTEGER NOT NULL,
+  ended_at       INTEGER NOT NULL
+);
+
+CREATE TABLE reconciler_values (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {"initial schema", kInitialSchema},
     {"model and image registries", kRegistrySchema},
+    {"reconciler syncs and values", kReconcilerSchema},
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

@@ -114,6 +114,13 @@ class SqliteStore : public StateStore {
 
   StatusOr<int64_t> StateSerial() override;
 
+  StatusOr<int64_t> StartSync(const SyncRecord& sync) override;
+  Status FinishSync(const SyncRecord& sync) override;
+  StatusOr<std::vector<SyncRecord>> ListSyncs(int limit) override;
+  StatusOr<std::optional<SyncRecord>> GetSync(int64_t id) override;
+  StatusOr<std::string> GetReconcilerValue(const std::string& key) override;
+  Status SetReconcilerValue(const std::string& key, const std::string& value) override;
+
  private:
   explicit SqliteStore(std::unique_ptr<SqliteConnection> connection);
 

@@ -146,6 +146,24 @@ struct JournalEntry {
   int64_t timestamp = 0;
 };
 
+/// One pass of the reconciler (`amlc reconcile`): the commit it compiled,
+/// what it planned and how applying went.
+struct SyncRecord {
+  int64_t id = 0;
+  std::string trigger;         // "startup", "interval", "push abc1234 by alice", "schedule nightly"
+  std::string commit;          // 40 hex digits; "" when git could not be read
+  std::string author;          // "Alice <alice@example.com>"
+  std::string message;         // the commit's summary line
+  std::string result;          // "Running", "Synced", "OutOfSync", "Failed", "InvalidSpec", "GitError"
+  std::string summary;         // the plan's summary line, or why there is none
+  std::string diagnostics;     // compiler diagnostics / errors, plain text
+  std::string plan_json = "{}";
+  std::string apply_log;       // one line per action: outcome, resource, message
+  std::string resources_json = "[]";  // each resource's sync status and health after the pass
+  int64_t started_at = 0;      // unix ms
+  int64_t ended_at = 0;        // 0 while running
+};
+
 /// The workspace's state: everything amlc records. One interface so a
 /// PostgreSQL store can stand in for the embedded SQLite one. Every method
 /// that writes several rows does so in one transaction. Errors are Status
@@ -242,6 +260,16 @@ class StateStore {
   /// A number that changes whenever recorded state changes; a saved plan
   /// remembers it to detect that the state moved on since it was made.
   virtual StatusOr<int64_t> StateSerial() = 0;
+
+  // Reconciler. StartSync assigns the id; FinishSync rewrites the whole row.
+  virtual StatusOr<int64_t> StartSync(const SyncRecord& sync) = 0;
+  virtual Status FinishSync(const SyncRecord& sync) = 0;
+  /// The newest `limit` syncs, newest first.
+  virtual StatusOr<std::vector<SyncRecord>> ListSyncs(int limit) = 0;
+  virtual StatusOr<std::optional<SyncRecord>> GetSync(int64_t id) = 0;
+  /// Small values the reconciler keeps across restarts ("" when unset).
+  virtual StatusOr<std::string> GetReconcilerValue(const std::string& key) = 0;
+  virtual Status SetReconcilerValue(const std::string& key, const std::string& value) = 0;
 };
 
 /// Opens (creating and migrating as needed) the SQLite store at `path`, in

@@ -512,6 +512,57 @@ TEST_CASE("activities are numbered, updated and listed newest first", "[state]")
   CHECK(store->UpdateActivity(unknown).code() == StatusCode::kNotFound);
 }
 
+TEST_CASE("syncs round-trip, finish in place and list newest first; reconciler values persist", "[state]") {
+  SpecDir dir;
+  auto store = Open(dir.str() + "/state.db");
+  int64_t serial = Serial(*store);
+  SyncRecord sync;
+  sync.trigger = "push abc1234 by alice";
+  sync.commit = std::string(40, 'a');
+  sync.author = "Alice <alice@example.com>";
+  sync.message = "train with C=2";
+  sync.result = "Running";
+  sync.started_at = 1000;
+  auto first = store->StartSync(sync);
+  REQUIRE(first.ok());
+  sync.id = *first;
+  sync.result = "Synced";
+  sync.summary = "Plan: 0 to add, 1 to change, 0 to destroy, 1 run to start.";
+  sync.plan_json = "{\"actions\": []}";
+  sync.apply_log = "ok  job/train: run train-1 Completed\n";
+  sync.resources_json = "[{\"id\": \"job/train\"}]";
+  sync.ended_at = 2500;
+  Ok(store->FinishSync(sync));
+  SyncRecord second = sync;
+  second.result = "InvalidSpec";
+  auto second_id = store->StartSync(second);
+  REQUIRE(second_id.ok());
+  CHECK(*second_id > *first);
+
+  auto listed = store->ListSyncs(10);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 2);
+  CHECK((*listed)[0].id == *second_id);
+  CHECK((*listed)[1].result == "Synced");
+  CHECK((*listed)[1].apply_log == sync.apply_log);
+  CHECK(store->ListSyncs(1)->size() == 1);
+  auto read = store->GetSync(*first);
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK((*read)->author == sync.author);
+  CHECK((*read)->ended_at == 2500);
+  CHECK(!store->GetSync(999)->has_value());
+  SyncRecord unknown = sync;
+  unknown.id = 999;
+  CHECK(store->FinishSync(unknown).code() == StatusCode::kNotFound);
+
+  CHECK(*store->GetReconcilerValue("schedule/nightly") == "");
+  Ok(store->SetReconcilerValue("schedule/nightly", "1700000000000"));
+  Ok(store->SetReconcilerValue("schedule/nightly", "1700086400000"));
+  CHECK(*Open(dir.str() + "/state.db")->GetReconcilerValue("schedule/nightly") == "1700086400000");
+  CHECK(Serial(*store) == serial);  // records of what happened, not of what the workspace holds
+}
+
 TEST_CASE("the journal reads back per apply in order", "[state]") {
   SpecDir dir;
   auto store = Open(dir.str() + "/state.db");
