@@ -2,20 +2,12 @@
 
 #include <git2.h>
 
+#include "reconciler/git/libgit2_init.h"
+
 namespace amlc::reconciler {
 
-namespace {
-
-// libgit2 wants one init per process before use; later calls only count.
-void InitOnce() {
-  static const int initialized = git_libgit2_init();
-  (void)initialized;
-}
-
-}  // namespace
-
 StatusOr<std::string> HeadCommitOf(const std::string& path) {
-  InitOnce();
+  internal::InitLibgit2();
   git_repository* repository = nullptr;
   if (git_repository_open_ext(&repository, path.c_str(), 0, nullptr) != 0) {
     return Status(StatusCode::kNotFound, "'" + path + "' is not in a git repository");
