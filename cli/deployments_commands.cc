@@ -2,9 +2,6 @@
 // joined with what each endpoint's host reports (status.json, events, logs).
 #include "cli/deployments_commands.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -205,25 +202,13 @@ void Keys(const DeploymentsOptions& options, int& exit_code) {
 // Telemetry is for the workspace's members: the user must hold a role in
 // the workspace spec as applied (when it declares roles at all).
 bool IsMember(runtime::Workspace& workspace, std::string& user, std::string& why) {
-  const char* override_user = std::getenv("AMLC_USER");
-  struct passwd* entry = getpwuid(getuid());
-  user = override_user && *override_user ? override_user : entry ? entry->pw_name : "";
-  auto records = workspace.state().ListResources();
-  if (!records.ok()) return true;
-  for (const runtime::ResourceRecord& record : records.value()) {
-    if (record.kind != "workspace") continue;
-    json spec = json::parse(record.spec_json, nullptr, false);
-    if (!spec.is_object() || !spec.contains("roles")) return true;
-    for (auto& [role, members] : spec["roles"].items()) {
-      for (const json& member : members) {
-        if (member.is_string() && member.get<std::string>() == user) return true;
-      }
-    }
-    why = "telemetry is readable by members of workspace " + record.name + " only, and '" + user +
-          "' holds no role there (owner, contributor or reader)";
-    return false;
-  }
-  return true;
+  auto access = CurrentAccess(workspace);
+  if (!access.ok()) return true;  // as it always was: an unreadable state store locks no member out
+  user = access->user;
+  if (access->Allows(WorkspaceRole::kReader)) return true;
+  why = "telemetry is readable by members of workspace " + access->workspace + " only, and '" + user +
+        "' holds no role there (owner, contributor or reader)";
+  return false;
 }
 
 void Telemetry(const DeploymentsOptions& options, int& exit_code) {
