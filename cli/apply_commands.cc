@@ -74,7 +74,7 @@ bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
     return false;
   }
   session.compilation = compiler::Compile(tree.value());
-  std::fputs(DiagnosticsText(*session.compilation, UseColor()).c_str(), stderr);
+  std::fputs(compiler::DiagnosticsText(*session.compilation, UseColor()).c_str(), stderr);
   if (session.compilation->diagnostics.has_errors()) {
     std::fprintf(stderr, "amlc: the specs have errors; nothing was planned or applied\n");
     exit_code = kExitSpecErrors;

@@ -68,7 +68,7 @@ void RunValidate(const CompileOptions& options, int& exit_code) {
     std::fputs(out.c_str(), stdout);
     return;
   }
-  std::fputs(DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
+  std::fputs(compiler::DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
   std::printf("%s: %s\n", options.dir.c_str(), Summary(*compilation).c_str());
 }
 
@@ -80,7 +80,7 @@ void RunGraph(const CompileOptions& options, int& exit_code) {
     if (options.json) {
       std::printf("{\"valid\":false,\"diagnostics\":%s}\n", DiagnosticsJson(*compilation).c_str());
     } else {
-      std::fputs(DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
+      std::fputs(compiler::DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
       std::fprintf(stderr, "%s: %s; no graph printed\n", options.dir.c_str(),
                    Summary(*compilation).c_str());
     }

@@ -11,9 +11,11 @@
 #include "cli/deployments_commands.h"
 #include "cli/endpoint_host_command.h"
 #include "cli/output.h"
+#include "cli/reconcile_commands.h"
 #include "cli/registry_commands.h"
 #include "cli/render_command.h"
 #include "cli/runs_commands.h"
+#include "cli/secrets_commands.h"
 #include "cli/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -33,6 +35,8 @@ int main(int argc, char** argv) {
   amlc::cli::AddServeCommand(app, exit_code);
   amlc::cli::AddEndpointHostCommand(app, exit_code);
   amlc::cli::AddRenderCommand(app, exit_code);
+  amlc::cli::AddSecretsCommands(app, exit_code);
+  amlc::cli::AddReconcileCommands(app, exit_code);
   // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.
   std::vector<std::string> args(argv + 1, argv + argc);
   for (std::string& arg : args) {

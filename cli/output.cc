@@ -16,14 +16,6 @@ bool UseColor() {
   return isatty(STDERR_FILENO) && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
 }
 
-std::string DiagnosticsText(const compiler::Compilation& compilation, bool color) {
-  std::string out;
-  for (const Diagnostic& d : compilation.diagnostics.Sorted(compilation.sources)) {
-    out += compiler::RenderDiagnostic(compilation.sources, d, {color});
-  }
-  return out;
-}
-
 namespace {
 
 void AppendDiagnostic(const compiler::SourceManager& sources, const Diagnostic& d, std::string& out) {

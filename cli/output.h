@@ -13,9 +13,7 @@ enum ExitCode { kExitOk = 0, kExitSpecErrors = 1, kExitUsage = 2 };
 /// Whether stderr is a terminal that takes colour (and NO_COLOR is unset).
 bool UseColor();
 
-/// Every diagnostic, sorted by file and position, as clang-style text.
-std::string DiagnosticsText(const compiler::Compilation& compilation, bool color);
-/// The same as a JSON array of objects (severity, code, file, line, column,
+/// A compilation's diagnostics as a JSON array of objects (severity, code, file, line, column,
 /// end_line, end_column, message, hint, notes).
 std::string DiagnosticsJson(const compiler::Compilation& compilation);
 

@@ -72,14 +72,14 @@ std::unique_ptr<compiler::Compilation> CompileSpecs(const RenderOptions& options
   }
   auto compilation = compiler::Compile(tree.value());
   if (!compilation->diagnostics.has_errors()) {
-    if (!options.json) std::fputs(DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
+    if (!options.json) std::fputs(compiler::DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
     return compilation;
   }
   exit_code = kExitSpecErrors;
   if (options.json) {
     std::printf("{\"ok\":false,\"valid\":false,\"diagnostics\":%s}\n", DiagnosticsJson(*compilation).c_str());
   } else {
-    std::fputs(DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
+    std::fputs(compiler::DiagnosticsText(*compilation, UseColor()).c_str(), stderr);
     std::fprintf(stderr, "%s: %s; nothing rendered\n", options.dir.c_str(),
                  compiler::SummarizeCounts(compilation->diagnostics.error_count(),
                                            compilation->diagnostics.warning_count())

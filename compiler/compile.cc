@@ -28,4 +28,12 @@ std::unique_ptr<Compilation> Compile(const SourceTree& tree) {
   return compilation;
 }
 
+std::string DiagnosticsText(const Compilation& compilation, bool color) {
+  std::string out;
+  for (const Diagnostic& d : compilation.diagnostics.Sorted(compilation.sources)) {
+    out += RenderDiagnostic(compilation.sources, d, {color});
+  }
+  return out;
+}
+
 }  // namespace amlc::compiler

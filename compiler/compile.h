@@ -24,6 +24,9 @@ struct Compilation {
 /// diagnostic.
 std::unique_ptr<Compilation> Compile(const SourceTree& tree);
 
+/// Every diagnostic of `compilation`, sorted and rendered clang-style.
+std::string DiagnosticsText(const Compilation& compilation, bool color);
+
 }  // namespace amlc::compiler
 
 #endif  // AMLC_COMPILER_COMPILE_H_

@@ -85,7 +85,7 @@ std::optional<std::string> Applier::Unsupported(const Resource& r) {
   if (r.kind == "deployment" && r.type == "iot_module") {
     return "IoT modules are rendered with `amlc render --target iot-edge` for the device to pull";
   }
-  if (r.kind == "schedule") return "schedules are started by amlc reconcile, which is not carried out yet";
+  if (r.kind == "schedule") return "schedules start runs under `amlc reconcile`, not `amlc apply`";
   return std::nullopt;
 }
 
@@ -428,6 +428,7 @@ ActionResult Applier::RunJob(const Action& action, const Resource& job,
     if (!request.environment_error.empty()) return {Outcome::kFailed, request.environment_error};
     run.command = request.command;
     if (Status s = workspace_.state().InsertRun(run); !s.ok()) return {Outcome::kFailed, s.message()};
+    if (!trigger_.empty()) workspace_.state().SetRunTag(run.id, "amlc.trigger", trigger_);
     progress("run " + run.id);
     if (job.type == "pipeline") {
       FinishPipelineRun(run, seen);

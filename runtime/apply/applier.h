@@ -63,6 +63,10 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   /// The git commit of the specs, recorded on every run ("" when unknown).
   void set_spec_commit(std::string commit) { spec_commit_ = std::move(commit); }
 
+  /// Why the runs this applier starts were started ("sync 12: push abc1234",
+  /// "schedule nightly"); recorded as each run's `amlc.trigger` tag.
+  void set_trigger(std::string trigger) { trigger_ = std::move(trigger); }
+
   /// Marks Running runs whose process is gone as Failed (after an apply was
   /// killed); returns how many.
   int ReapDeadRuns();
@@ -148,6 +152,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   std::condition_variable slot_freed_;
   std::map<std::string, int> slots_in_use_;  // compute id -> runs on it now
   std::string spec_commit_;
+  std::string trigger_;
   bool purge_ = false;
   std::mutex venv_mutex_;
   std::map<std::string, std::string> run_of_;  // job id -> the completed run its dependants read

@@ -1,0 +1,349 @@
+// `amlc reconcile` (the GitOps loop), `amlc status` (what it reports) and
+// `amlc preview` (a pull request's plan as a markdown comment).
+#include "cli/reconcile_commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/output.h"
+#include "compiler/sema/binder.h"
+#include "compiler/support/digest.h"
+#include "reconciler/loop/preview_commit.h"
+#include "reconciler/loop/reconciler.h"
+#include "reconciler/server/api_server.h"
+#include "runtime/endpoint/http_client.h"
+#include "runtime/secrets/secret_store.h"
+
+namespace amlc::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct ReconcileFlags {
+  reconciler::ReconcileOptions options;
+  std::string interval;
+  std::string listen;
+  bool no_self_heal = false;
+  bool no_auto_sync = false;
+  bool prune = false;
+  bool once = false;
+  std::string webhook_secret_env = "AMLC_WEBHOOK_SECRET";
+  std::string forge_token_secret;
+};
+
+struct PreviewFlags {
+  std::string repository;
+  std::string base = "main";
+  std::string head;
+  std::string path = ".";
+  std::string data_dir;
+  std::string workspace;
+  std::string format = "markdown";
+  std::string name;  // owner/name shown in the comment
+  int64_t pull_request = 0;
+};
+
+void Fail(int& exit_code, int code, const std::string& message) {
+  std::fprintf(stderr, "amlc: error: %s\n", message.c_str());
+  exit_code = code;
+}
+
+// Where the reconciler of a repository keeps its mirror and workspace unless
+// told: one folder per repository, branch and path, never inside the repository.
+std::string DefaultDataDir(const std::string& repository, const std::string& branch, const std::string& path) {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  const char* home = std::getenv("HOME");
+  fs::path base = xdg && *xdg ? fs::path(xdg) : fs::path(home ? home : ".") / ".local/share";
+  std::string source = fs::exists(repository) ? fs::absolute(repository).lexically_normal().string() : repository;
+  std::string name = fs::path(source).filename().string();
+  if (name.empty()) name = "repository";
+  return (base / "amlc/reconciler" / (name + "-" + Sha256Hex(source + "\n" + branch + "\n" + path).substr(0, 8)))
+      .string();
+}
+
+// "127.0.0.1:8787" -> host and port; only loopback-style explicit addresses.
+bool ParseListen(const std::string& listen, std::string& host, int& port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = listen.substr(0, colon);
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return false;
+  }
+  return port >= 0 && port < 65536;
+}
+
+std::string Timestamp() {
+  std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+// Stops the loop on SIGTERM or SIGINT: the first lets the pass in flight
+// finish (its journal lets an interrupted one resume anyway), a second exits
+// at once. Signals are blocked in every thread and taken here by sigwait, so
+// no handler runs inside the loop's code.
+std::thread WatchSignals(reconciler::Reconciler& loop, std::function<void(const std::string&)> log) {
+  return std::thread([&loop, log] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);  // sent by ourselves to end this thread
+    for (int signals = 0;;) {
+      int signal = 0;
+      if (sigwait(&set, &signal) != 0 || signal == SIGUSR1) return;
+      if (++signals == 1) {
+        log("stopping after the pass in flight (signal again to stop at once)");
+        loop.Stop();
+      } else {
+        std::_Exit(130);
+      }
+    }
+  });
+}
+
+void RunReconcile(ReconcileFlags& flags, int& exit_code) {
+  reconciler::ReconcileOptions& options = flags.options;
+  if (!flags.interval.empty()) {
+    int64_t seconds = compiler::sema::ParseDurationSeconds(flags.interval);
+    if (seconds <= 0) {
+      return Fail(exit_code, kExitUsage, "--interval '" + flags.interval + "' is not a duration (try 30s, 5m, 1h)");
+    }
+    options.interval_seconds = static_cast<double>(seconds);
+  }
+  if (flags.no_self_heal) options.self_heal = false;
+  if (flags.no_auto_sync) options.auto_sync = false;
+  if (flags.prune) options.prune = true;
+  if (options.data_dir.empty()) options.data_dir = DefaultDataDir(options.repository, options.branch, options.path);
+  std::string host;
+  int port = 0;
+  if (!flags.listen.empty() && !ParseListen(flags.listen, host, port)) {
+    return Fail(exit_code, kExitUsage, "--listen '" + flags.listen + "' is not HOST:PORT (e.g. 127.0.0.1:8787)");
+  }
+  auto print_mutex = std::make_shared<std::mutex>();
+  options.log = [print_mutex](const std::string& line) {
+    std::lock_guard lock(*print_mutex);
+    std::printf("%s %s\n", Timestamp().c_str(), line.c_str());
+    std::fflush(stdout);
+  };
+  auto log = options.log;
+  if (!flags.forge_token_secret.empty()) {
+    std::string home = options.workspace_home.empty() ? options.data_dir + "/workspace" : options.workspace_home;
+    auto secrets = runtime::SecretStore::Open(home);
+    auto token = secrets.ok() ? secrets->Get(flags.forge_token_secret) : StatusOr<std::string>(secrets.status());
+    if (!token.ok()) return Fail(exit_code, kExitUsage, token.status().message());
+    options.forge_token = token.value();
+  }
+  if (!options.forge_url.empty() && options.forge_token.empty()) {
+    return Fail(exit_code, kExitUsage, "--forge-url needs --forge-token-secret NAME (set it with: amlc secrets set NAME)");
+  }
+
+  // Signals go to the watcher thread only: block them before any thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto loop = reconciler::Reconciler::Create(options);
+  if (!loop.ok()) return Fail(exit_code, kExitSpecErrors, loop.status().message());
+  if (flags.once) {
+    reconciler::PassOutcome outcome = loop.value()->RunPass("once");
+    exit_code = outcome.result == "Synced" ? kExitOk : kExitSpecErrors;
+    return;
+  }
+  const char* secret = std::getenv(flags.webhook_secret_env.c_str());
+  reconciler::ApiServer server(*loop.value(), secret ? secret : "");
+  server.set_log(log);
+  if (!flags.listen.empty()) {
+    if (Status started = server.Start(host, port); !started.ok()) {
+      return Fail(exit_code, kExitSpecErrors, started.message());
+    }
+    log("listening on http://" + host + ":" + std::to_string(server.port()) +
+        (secret && *secret ? "" : " (webhooks off: $" + flags.webhook_secret_env + " is not set)"));
+  }
+  log("reconciling " + options.repository + " " + options.branch + ":" + options.path + " into workspace " +
+      loop.value()->workspace().home());
+  std::thread watcher = WatchSignals(*loop.value(), log);
+  loop.value()->Run();
+  server.Stop();
+  pthread_kill(watcher.native_handle(), SIGUSR1);
+  watcher.join();
+  log("stopped");
+  exit_code = kExitOk;
+}
+
+// --- status --------------------------------------------------------------
+
+void PrintStatusTable(const json& status) {
+  std::printf("Repository  %s (%s:%s)\n", status.value("repository", "").c_str(), status.value("branch", "").c_str(),
+              status.value("path", "").c_str());
+  std::string commit = status.value("commit", "");
+  std::printf("Commit      %s %s\n", commit.substr(0, 7).c_str(), status.value("message", "").c_str());
+  std::printf("Status      %s, %s\n", status.value("status", "").c_str(), status.value("health", "").c_str());
+  if (status.contains("last_sync")) {
+    const json& sync = status["last_sync"];
+    std::printf("Last sync   #%lld %s (%s): %s\n", static_cast<long long>(sync.value("id", 0)),
+                sync.value("result", "").c_str(), sync.value("trigger", "").c_str(),
+                sync.value("summary", "").c_str());
+  }
+  if (status.contains("git") && !status["git"].value("ok", true)) {
+    std::printf("Git         %s\n", status["git"].value("error", "").c_str());
+  }
+  if (!status.contains("resources") || status["resources"].empty()) return;
+  std::printf("\n%-36s %-11s %-11s %s\n", "RESOURCE", "SYNC", "HEALTH", "MESSAGE");
+  for (const json& r : status["resources"]) {
+    std::printf("%-36s %-11s %-11s %s\n", r.value("id", "").c_str(), r.value("sync", "").c_str(),
+                r.value("health", "").c_str(), r.value("message", "").c_str());
+  }
+}
+
+void RunStatus(const std::string& server, bool as_json, int& exit_code) {
+  std::string address = server;
+  if (address.rfind("http://", 0) == 0) address = address.substr(7);
+  while (!address.empty() && address.back() == '/') address.pop_back();
+  std::string host;
+  int port = 0;
+  if (!ParseListen(address, host, port)) {
+    return Fail(exit_code, kExitUsage, "--server '" + server + "' is not http://HOST:PORT");
+  }
+  runtime::endpoint::HttpClient client(host, port, 2, 10);
+  auto response = client.Get("/api/status");
+  if (!response.ok()) {
+    return Fail(exit_code, kExitSpecErrors,
+                "no reconciler answers at " + server + " (" + response.status().message() +
+                    "); start one with: amlc reconcile --repo URL --listen " + address);
+  }
+  if (response->status != 200) {
+    return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " answered " +
+                                                std::to_string(response->status) + ": " + response->body);
+  }
+  json status = json::parse(response->body, nullptr, false);
+  if (status.is_discarded()) return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " sent no JSON");
+  if (as_json) {
+    std::printf("%s\n", status.dump(2).c_str());
+  } else {
+    PrintStatusTable(status);
+  }
+  exit_code = kExitOk;
+}
+
+// --- preview -------------------------------------------------------------
+
+void RunPreview(PreviewFlags& flags, int& exit_code) {
+  if (flags.format != "markdown" && flags.format != "json") {
+    return Fail(exit_code, kExitUsage, "--format must be markdown or json");
+  }
+  if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir(flags.repository, flags.base, flags.path);
+  std::string home = flags.workspace.empty() ? flags.data_dir + "/workspace" : flags.workspace;
+  auto workspace = runtime::Workspace::Open(home);
+  if (!workspace.ok()) return Fail(exit_code, kExitSpecErrors, workspace.status().message());
+  auto mirror = reconciler::GitMirror::Open(flags.repository, flags.data_dir + "/mirror");
+  if (!mirror.ok()) return Fail(exit_code, kExitSpecErrors, mirror.status().message());
+  if (Status fetched = mirror.value()->Fetch(); !fetched.ok()) return Fail(exit_code, kExitSpecErrors, fetched.message());
+  reconciler::PreviewRequest request;
+  request.repository = flags.name.empty() ? fs::path(mirror.value()->url()).stem().string() : flags.name;
+  request.pull_request = flags.pull_request;
+  request.base = flags.base;
+  request.head = flags.head;
+  request.path = flags.path;
+  std::string trees = flags.data_dir + "/preview-trees-" + std::to_string(getpid());
+  auto preview = reconciler::PreviewCommit(*mirror.value(), *workspace.value(), request, trees);
+  std::error_code ignored;
+  fs::remove_all(trees, ignored);
+  if (!preview.ok()) return Fail(exit_code, kExitSpecErrors, preview.status().message());
+  if (flags.format == "json") {
+    std::printf("%s\n", preview->json.dump(2).c_str());
+  } else {
+    std::fputs(preview->markdown.c_str(), stdout);
+  }
+  exit_code = preview->compiles ? kExitOk : kExitSpecErrors;
+}
+
+void AddSourceOptions(CLI::App* command, std::string& repository, std::string& path, std::string& data_dir,
+                      std::string& workspace) {
+  command->add_option("--repo", repository, "Repository: a local path or a git URL")->required();
+  command->add_option("--path", path, "Folder of the specs in the repository")->capture_default_str();
+  command->add_option("--data-dir", data_dir,
+                      "The reconciler's own folder: git mirror, exported trees, workspace home "
+                      "(default: $XDG_DATA_HOME/amlc/reconciler/REPO-HASH)");
+  command->add_option("--workspace", workspace, "Workspace home (default: DATA_DIR/workspace)");
+}
+
+}  // namespace
+
+void AddReconcileCommands(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ReconcileFlags>();
+  reconciler::ReconcileOptions& options = flags->options;
+  CLI::App* reconcile = app.add_subcommand(
+      "reconcile", "Keep the workspace equal to a git branch: apply every new commit, heal drift, run schedules");
+  AddSourceOptions(reconcile, options.repository, options.path, options.data_dir, options.workspace_home);
+  reconcile->add_option("--branch", options.branch, "Branch to track")->capture_default_str();
+  reconcile->add_option("--interval", flags->interval,
+                        "Time between passes without a push, e.g. 30s, 5m (default: the repository's "
+                        "reconciler spec, else 5m)");
+  reconcile->add_option("--listen", flags->listen,
+                        "Serve webhooks and the status API on HOST:PORT (e.g. 127.0.0.1:8787; port 0 picks one)");
+  reconcile->add_option("--webhook-secret-env", flags->webhook_secret_env,
+                        "Environment variable holding the webhooks' HMAC secret")->capture_default_str();
+  reconcile->add_flag("--no-self-heal", flags->no_self_heal, "Report drift as OutOfSync instead of correcting it");
+  reconcile->add_flag("--no-auto-sync", flags->no_auto_sync, "Plan and report only; apply nothing");
+  reconcile->add_flag("--prune", flags->prune, "Destroy resources removed from git (default: report them)");
+  reconcile->add_option("--protect", options.protected_resources,
+                        "Never destroy KIND/NAME, even with --prune (repeatable)");
+  reconcile->add_option("--forge-url", options.forge_url,
+                        "GitHub-compatible REST API to post previews on (e.g. https://HOST/api/v3)");
+  reconcile->add_option("--forge-token-secret", flags->forge_token_secret,
+                        "Name of the workspace secret holding the forge token (amlc secrets set NAME)");
+  reconcile->add_flag("--once", flags->once, "One pass, then exit: 0 when Synced");
+  reconcile->add_option("-j,--parallelism", options.parallelism, "Actions at once")->capture_default_str();
+  reconcile->footer(
+      "Each pass fetches the branch, compiles its head from the commit's tree, plans against the live\n"
+      "state and applies (auto-sync). A push webhook starts a pass at once; a pull_request webhook a\n"
+      "preview. SIGTERM stops after the pass in flight. Settings not given here come from a\n"
+      "`reconciler` spec in the repository.");
+  reconcile->callback([flags, &exit_code] { RunReconcile(*flags, exit_code); });
+
+  auto server = std::make_shared<std::string>("http://127.0.0.1:8787");
+  auto status_json = std::make_shared<bool>(false);
+  if (const char* url = std::getenv("AMLC_RECONCILER_URL")) *server = url;
+  CLI::App* status = app.add_subcommand("status", "Show what a running reconciler reports: commit, last sync, "
+                                                  "each resource's sync status and health");
+  status->add_option("--server", *server, "The reconciler's address (default: $AMLC_RECONCILER_URL)")
+      ->capture_default_str();
+  status->add_flag("--json", *status_json, "Print the status as JSON");
+  status->callback([server, status_json, &exit_code] { RunStatus(*server, *status_json, exit_code); });
+
+  auto preview_flags = std::make_shared<PreviewFlags>();
+  CLI::App* preview = app.add_subcommand(
+      "preview", "Plan a branch or pull request against the live state and render it as a markdown comment");
+  AddSourceOptions(preview, preview_flags->repository, preview_flags->path, preview_flags->data_dir,
+                   preview_flags->workspace);
+  preview->add_option("--base", preview_flags->base, "Branch the head merges into")->capture_default_str();
+  preview->add_option("--head", preview_flags->head, "Branch, tag or commit to plan")->required();
+  preview->add_option("--format", preview_flags->format, "markdown or json")->capture_default_str();
+  preview->add_option("--pr", preview_flags->pull_request, "Pull request number shown in the comment");
+  preview->add_option("--name", preview_flags->name, "Repository name shown in the comment (owner/name)");
+  preview->footer("The workspace is the reconciler's for the same repository and base (same --data-dir), so\n"
+                  "the plan is against what `amlc reconcile` keeps live. Exit status: 0 when the head\n"
+                  "compiles, 1 when it does not.");
+  preview->callback([preview_flags, &exit_code] { RunPreview(*preview_flags, exit_code); });
+}
+
+}  // namespace amlc::cli

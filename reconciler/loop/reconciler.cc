@@ -1,0 +1,525 @@
+#include "reconciler/loop/reconciler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "compiler/sema/binder.h"
+#include "reconciler/loop/preview_commit.h"
+#include "reconciler/loop/resource_status.h"
+#include "reconciler/loop/scheduled_jobs.h"
+#include "reconciler/preview/forge_client.h"
+#include "runtime/executor/executor.h"
+
+namespace amlc::reconciler {
+
+namespace fs = std::filesystem;
+using compiler::planner::Plan;
+using nlohmann::json;
+
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The settings a `reconciler` spec in the repository declares (the first one).
+const compiler::ir::Value* ReconcilerSpec(const CompiledCommit* commit) {
+  if (!commit) return nullptr;
+  for (const compiler::ir::Resource& r : commit->compilation->graph.resources()) {
+    if (r.kind == "reconciler") return &r.spec;
+  }
+  return nullptr;
+}
+
+bool SpecBool(const compiler::ir::Value* spec, const char* field, bool fallback) {
+  const compiler::ir::Value* value = spec ? spec->Find(field) : nullptr;
+  return value && value->type() == compiler::ir::Value::Type::kBool ? value->as_bool() : fallback;
+}
+
+// Hears about a plan's actions as they run: writes the apply log and tells
+// the loop's log.
+class SyncReporter : public runtime::ProgressReporter {
+ public:
+  SyncReporter(std::string& log, std::function<void(const std::string&)> echo)
+      : log_(log), echo_(std::move(echo)) {}
+  void Started(size_t, const compiler::planner::Action& action) override {
+    Line(std::string("start  ") + compiler::planner::ActionSymbol(action.type) + " " + action.resource_id);
+  }
+  void Progress(size_t, const std::string&) override {}
+  void Finished(size_t, const compiler::planner::Action& action, const runtime::ActionResult& result,
+                double seconds) override {
+    static const char* kOutcome[] = {"ok     ", "failed ", "skipped"};
+    char took[32];
+    std::snprintf(took, sizeof took, " (%.1fs)", seconds);
+    Line(kOutcome[static_cast<int>(result.outcome)] + std::string(compiler::planner::ActionSymbol(action.type)) +
+         " " + action.resource_id + ": " + result.message + took);
+  }
+
+ private:
+  void Line(const std::string& line) {
+    std::lock_guard lock(mutex_);
+    log_ += line + "\n";
+    if (echo_) echo_("  " + line);
+  }
+  std::mutex mutex_;
+  std::string& log_;
+  std::function<void(const std::string&)> echo_;
+};
+
+json SyncJson(const runtime::SyncRecord& sync, bool whole) {
+  json out = {{"id", sync.id},           {"trigger", sync.trigger}, {"commit", sync.commit},
+              {"author", sync.author},   {"message", sync.message}, {"result", sync.result},
+              {"summary", sync.summary}, {"started_at", sync.started_at},
+              {"ended_at", sync.ended_at},
+              {"duration_ms", sync.ended_at ? sync.ended_at - sync.started_at : 0}};
+  if (!sync.diagnostics.empty() || whole) out["diagnostics"] = sync.diagnostics;
+  if (whole) {
+    out["plan"] = json::parse(sync.plan_json, nullptr, false);
+    out["apply_log"] = sync.apply_log;
+    out["resources"] = json::parse(sync.resources_json, nullptr, false);
+  }
+  return out;
+}
+
+}  // namespace
+
+double BackoffSeconds(int failures, double cap, double random01) {
+  double delay = std::min(cap, std::ldexp(1.0, std::clamp(failures - 1, 0, 30)));
+  return delay * (0.5 + 0.5 * std::clamp(random01, 0.0, 1.0));
+}
+
+StatusOr<std::unique_ptr<Reconciler>> Reconciler::Create(ReconcileOptions options) {
+  if (options.data_dir.empty()) return amlc::Status(StatusCode::kInvalidArgument, "no data folder given");
+  std::error_code error;
+  fs::create_directories(options.data_dir, error);
+  if (error) {
+    return amlc::Status(StatusCode::kFailedPrecondition,
+                  "cannot create the data folder " + options.data_dir + ": " + error.message());
+  }
+  options.data_dir = fs::absolute(options.data_dir).lexically_normal().string();
+  if (options.workspace_home.empty()) options.workspace_home = options.data_dir + "/workspace";
+  auto workspace = runtime::Workspace::Open(options.workspace_home);
+  if (!workspace.ok()) return workspace.status();
+  auto reconciler = std::unique_ptr<Reconciler>(new Reconciler(std::move(options), std::move(workspace.value())));
+  reconciler->status_ = {{"repository", reconciler->options_.repository},
+                         {"branch", reconciler->options_.branch},
+                         {"path", reconciler->options_.path},
+                         {"workspace", reconciler->workspace_->home()},
+                         {"status", "Unknown"},
+                         {"health", "Unknown"},
+                         {"resources", json::array()}};
+  return reconciler;
+}
+
+void Reconciler::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+SyncPolicy Reconciler::Policy() const {
+  const compiler::ir::Value* spec = ReconcilerSpec(current_.get());
+  SyncPolicy policy;
+  policy.auto_sync = options_.auto_sync.value_or(SpecBool(spec, "auto_sync", true));
+  policy.self_heal = options_.self_heal.value_or(SpecBool(spec, "self_heal", true));
+  policy.prune = options_.prune.value_or(SpecBool(spec, "prune", false));
+  policy.protected_resources.insert(options_.protected_resources.begin(), options_.protected_resources.end());
+  if (const compiler::ir::Value* list = spec ? spec->Find("protected") : nullptr; list && list->is_list()) {
+    for (const compiler::ir::Value& id : list->items()) policy.protected_resources.insert(id.as_string());
+  }
+  return policy;
+}
+
+double Reconciler::IntervalSeconds() const {
+  if (options_.interval_seconds) return *options_.interval_seconds;
+  const compiler::ir::Value* spec = ReconcilerSpec(current_.get());
+  const compiler::ir::Value* interval = spec ? spec->Find("interval") : nullptr;
+  if (!interval) return 300;
+  int64_t seconds = interval->is_string() ? compiler::sema::ParseDurationSeconds(interval->as_string())
+                                          : interval->as_int();
+  return seconds > 0 ? static_cast<double>(seconds) : 300;
+}
+
+bool Reconciler::UpdateMirror() {
+  amlc::Status status = Status::Ok();
+  if (!mirror_) {
+    // Open reuses a mirror left by an earlier run as it is, so fetch after it too.
+    auto opened = GitMirror::Open(options_.repository, options_.data_dir + "/mirror");
+    if (opened.ok()) mirror_ = std::move(opened.value());
+    status = opened.status();
+  }
+  if (mirror_ && status.ok()) status = mirror_->Fetch();
+  std::lock_guard lock(mutex_);
+  if (status.ok()) {
+    git_failures_ = 0;
+    status_["git"] = {{"ok", true}};
+    return true;
+  }
+  ++git_failures_;
+  static std::mt19937 random{std::random_device{}()};
+  double wait = BackoffSeconds(git_failures_, std::max(1.0, IntervalSeconds()),
+                               std::uniform_real_distribution<double>(0, 1)(random));
+  next_pass_ = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(wait * 1000));
+  status_["git"] = {{"ok", false},
+                    {"error", status.message()},
+                    {"failures", git_failures_},
+                    {"retry_at", NowMs() + static_cast<int64_t>(wait * 1000)}};
+  Log("git: " + status.message() + " (attempt " + std::to_string(git_failures_) + ", retrying in " +
+      std::to_string(static_cast<int>(std::ceil(wait))) + "s)");
+  return false;
+}
+
+int64_t Reconciler::Record(runtime::SyncRecord& sync, bool applied) {
+  if (!applied && sync.commit == last_recorded_commit_ && sync.result == last_recorded_result_) return 0;
+  sync.ended_at = NowMs();
+  if (sync.id == 0) {
+    auto id = workspace_->state().StartSync(sync);
+    if (!id.ok()) {
+      Log("error: " + id.status().message());
+      return 0;
+    }
+    sync.id = id.value();
+  } else if (amlc::Status status = workspace_->state().FinishSync(sync); !status.ok()) {
+    Log("error: " + status.message());
+  }
+  last_recorded_commit_ = sync.commit;
+  last_recorded_result_ = sync.result;
+  Log("sync " + std::to_string(sync.id) + ": " + sync.result + " at " + ShortCommit(sync.commit) + " (" +
+      sync.trigger + ")" + (sync.summary.empty() ? "" : ": " + sync.summary));
+  std::lock_guard lock(mutex_);
+  status_["last_sync"] = SyncJson(sync, false);
+  return sync.id;
+}
+
+bool Reconciler::AdoptHead(const std::string& head, const std::string& trigger, PassOutcome& outcome) {
+  if (current_ && current_->info.id == head) return true;
+  if (head == rejected_head_) return false;
+  if (current_ && !mirror_->IsAncestor(current_->info.id, head)) {
+    Log("git: " + options_.branch + " was rewritten (force-push): " + ShortCommit(current_->info.id) + " is not in " +
+        ShortCommit(head) + "'s history; converging on the new head");
+  }
+  auto compiled = CompileCommit(*mirror_, head, options_.path, options_.data_dir + "/trees");
+  runtime::SyncRecord sync;
+  sync.trigger = trigger;
+  sync.commit = head;
+  sync.started_at = NowMs();
+  if (compiled.ok()) {
+    sync.author = compiled.value()->author();
+    sync.message = compiled.value()->info.summary;
+  }
+  if (!compiled.ok() || !compiled.value()->compiles()) {
+    sync.result = "InvalidSpec";
+    if (compiled.ok()) {
+      const compiler::Compilation& compilation = *compiled.value()->compilation;
+      sync.diagnostics = compiler::DiagnosticsText(compilation, false);
+      sync.summary = compiler::SummarizeCounts(compilation.diagnostics.error_count(),
+                                               compilation.diagnostics.warning_count()) +
+                     "; nothing was changed";
+    } else {
+      sync.diagnostics = compiled.status().message();
+      sync.summary = "the specs cannot be read; nothing was changed";
+    }
+    rejected_head_ = head;
+    outcome.result = sync.result;
+    outcome.sync_id = Record(sync, false);
+    std::lock_guard lock(mutex_);
+    status_["status"] = "InvalidSpec";
+    status_["head"] = head;
+    return false;
+  }
+  // Trees of older commits are no longer read: runs keep snapshots of their code.
+  current_ = std::move(compiled.value());
+  rejected_head_.clear();
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(options_.data_dir + "/trees", ignored)) {
+    if (entry.path().filename() != head) fs::remove_all(entry.path(), ignored);
+  }
+  return true;
+}
+
+PassOutcome Reconciler::RunPass(const std::string& trigger) {
+  auto started = Clock::now();
+  PassOutcome outcome;
+  bool fetched = UpdateMirror();
+  std::string head;
+  if (fetched) {
+    auto resolved = mirror_->ResolveBranch(options_.branch);
+    if (resolved.ok()) {
+      head = resolved.value();
+    } else {
+      std::lock_guard lock(mutex_);
+      status_["git"] = {{"ok", false}, {"error", resolved.status().message()}};
+    }
+  }
+  if (head.empty() && !current_) {
+    // Nothing was ever fetched: record the trouble once.
+    runtime::SyncRecord sync;
+    sync.trigger = trigger;
+    sync.result = "GitError";
+    sync.started_at = NowMs();
+    sync.summary = "the repository cannot be read; nothing was changed";
+    {
+      std::lock_guard lock(mutex_);
+      sync.diagnostics = status_["git"].value("error", "");
+    }
+    outcome.sync_id = Record(sync, false);
+    outcome.result = sync.result;
+    return outcome;
+  }
+  bool commit_changed = false;
+  if (!head.empty()) {
+    {
+      std::lock_guard lock(mutex_);
+      status_["head"] = head;
+    }
+    std::string before = current_ ? current_->info.id : "";
+    if (!AdoptHead(head, trigger, outcome)) {
+      // The head does not compile: nothing is applied until a commit that does.
+      outcome.commit = head;
+      outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      return outcome;
+    }
+    commit_changed = current_->info.id != before || last_recorded_commit_ != current_->info.id;
+  }
+  outcome = PlanAndApply(trigger, commit_changed);
+  outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::lock_guard lock(mutex_);
+  status_["last_pass"] = {{"at", NowMs()}, {"seconds", outcome.seconds}, {"trigger", trigger}};
+  return outcome;
+}
+
+PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_changed) {
+  PassOutcome outcome;
+  outcome.commit = current_->info.id;
+  runtime::SyncRecord sync;
+  sync.trigger = trigger;
+  sync.commit = current_->info.id;
+  sync.author = current_->author();
+  sync.message = current_->info.summary;
+  sync.started_at = NowMs();
+  SyncPolicy policy = Policy();
+
+  auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
+  if (!lock.ok()) {
+    sync.result = "Failed";
+    sync.summary = lock.status().message();
+    outcome.result = sync.result;
+    outcome.sync_id = Record(sync, false);
+    return outcome;
+  }
+  CommitPlan planned = PlanCommit(*workspace_, *current_, {});
+  if (int reaped = planned.applier->ReapDeadRuns(); reaped > 0) {
+    Log("marked " + std::to_string(reaped) + " run(s) Failed: their process died");
+  }
+  PolicyDecision decision = ApplyPolicy(planned.plan, policy, commit_changed);
+  sync.plan_json = compiler::planner::PlanToJson(planned.plan);
+  sync.summary = compiler::planner::PlanSummary(planned.plan);
+  for (const std::string& error : planned.errors) sync.diagnostics += "error: " + error + "\n";
+
+  if (planned.errors.empty() && !decision.to_apply.empty()) {
+    // Record the sync first: its id is the trigger the runs it starts carry.
+    sync.result = "Running";
+    if (auto id = workspace_->state().StartSync(sync); id.ok()) sync.id = id.value();
+    planned.applier->set_trigger("sync " + std::to_string(sync.id) + ": " + trigger);
+    Log("sync " + std::to_string(sync.id) + ": applying " + ShortCommit(sync.commit) + ": " + sync.summary);
+    SyncReporter reporter(sync.apply_log, options_.log);
+    auto results = runtime::ExecutePlan(decision.to_apply, *planned.applier, reporter, options_.parallelism,
+                                        workspace_->state(), "sync-" + std::to_string(sync.id));
+    bool failed = std::any_of(results.begin(), results.end(),
+                              [](const runtime::ActionResult& r) { return r.outcome != runtime::Outcome::kSucceeded; });
+    outcome.applied = true;
+    // What the pass leaves behind, seen afresh.
+    planned = PlanCommit(*workspace_, *current_, {});
+    decision = ApplyPolicy(planned.plan, policy, false);
+    sync.result = failed ? "Failed" : (planned.plan.empty() ? "Synced" : "OutOfSync");
+  } else {
+    sync.result = !planned.errors.empty() ? "Failed" : planned.plan.empty() ? "Synced" : "OutOfSync";
+  }
+  for (const auto& withheld : decision.withheld) {
+    sync.diagnostics += "not applied: " + withheld.resource_id + ": " + withheld.reason + "\n";
+  }
+  json resources = ResourceStatuses(current_->compilation->graph, planned.plan, workspace_->state());
+  sync.resources_json = resources.dump();
+  outcome.result = sync.result;
+  outcome.sync_id = Record(sync, outcome.applied);
+  std::lock_guard status_lock(mutex_);
+  status_["commit"] = current_->info.id;
+  status_["author"] = sync.author;
+  status_["message"] = sync.message;
+  status_["status"] = sync.result == "Synced" ? "Synced" : sync.result == "Failed" ? "Failed" : "OutOfSync";
+  status_["health"] = OverallHealth(resources);
+  status_["resources"] = resources;
+  status_["settings"] = {{"interval_seconds", IntervalSeconds()}, {"auto_sync", policy.auto_sync},
+                         {"self_heal", policy.self_heal},       {"prune", policy.prune},
+                         {"protected", policy.protected_resources}};
+  return outcome;
+}
+
+void Reconciler::RequestPass(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  requested_pass_ = reason;
+  wake_.notify_all();
+}
+
+void Reconciler::RequestPreview(const PullRequestEvent& pull_request) {
+  std::lock_guard lock(mutex_);
+  previews_.push_back(pull_request);
+  wake_.notify_all();
+}
+
+void Reconciler::Stop() {
+  std::lock_guard lock(mutex_);
+  stop_ = true;
+  wake_.notify_all();
+}
+
+json Reconciler::Status() {
+  std::lock_guard lock(mutex_);
+  json status = status_;
+  auto next = std::chrono::duration_cast<std::chrono::milliseconds>(next_pass_ - Clock::now()).count();
+  status["next_pass_at"] = NowMs() + std::max<int64_t>(0, next);
+  return status;
+}
+
+json Reconciler::Syncs(int limit) {
+  json out = json::array();
+  auto syncs = workspace_->state().ListSyncs(limit);
+  if (!syncs.ok()) return {{"message", syncs.status().message()}};
+  for (const runtime::SyncRecord& sync : syncs.value()) out.push_back(SyncJson(sync, false));
+  return out;
+}
+
+std::optional<json> Reconciler::Sync(int64_t id) {
+  auto sync = workspace_->state().GetSync(id);
+  if (!sync.ok() || !sync->has_value()) return std::nullopt;
+  return SyncJson(**sync, true);
+}
+
+void Reconciler::Preview(const PullRequestEvent& pull_request) {
+  if (!options_.previews || !SpecBool(ReconcilerSpec(current_.get()), "previews", true)) return;
+  if (!mirror_ && !UpdateMirror()) return;
+  if (amlc::Status fetched = mirror_->Fetch(); !fetched.ok()) {
+    Log("preview of #" + std::to_string(pull_request.number) + ": " + fetched.message());
+    return;
+  }
+  PreviewRequest request;
+  request.repository = pull_request.repository;
+  request.pull_request = pull_request.number;
+  request.base = pull_request.base_ref;
+  request.head = pull_request.head_sha.empty() ? pull_request.head_ref : pull_request.head_sha;
+  request.path = options_.path;
+  std::string trees = options_.data_dir + "/preview-trees";
+  auto preview = PreviewCommit(*mirror_, *workspace_, request, trees);
+  std::error_code ignored;
+  fs::remove_all(trees, ignored);
+  std::string name = "preview of #" + std::to_string(pull_request.number);
+  if (!preview.ok()) {
+    Log(name + ": " + preview.status().message());
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    status_["previews"][std::to_string(pull_request.number)] = {
+        {"head", request.head}, {"compiles", preview->compiles}, {"summary", preview->json.value("summary", "")},
+        {"at", NowMs()}};
+  }
+  workspace_->state().SetReconcilerValue("preview/" + std::to_string(pull_request.number), preview->markdown);
+  if (options_.forge_url.empty()) {
+    Log(name + ": " + preview->json.value("summary", "") + " (no forge configured; not posted)");
+    return;
+  }
+  auto forge = ForgeClient::Create(options_.forge_url, options_.forge_token);
+  auto posted = forge.ok() ? forge->UpsertComment(pull_request.repository, pull_request.number, preview->markdown)
+                           : StatusOr<int64_t>(forge.status());
+  Log(name + (posted.ok() ? ": posted as comment " + std::to_string(posted.value()) : ": " + posted.status().message()));
+}
+
+void Reconciler::RunQueuedPreviews() {
+  for (;;) {
+    PullRequestEvent next;
+    {
+      std::lock_guard lock(mutex_);
+      if (previews_.empty()) return;
+      next = previews_.front();
+      previews_.pop_front();
+    }
+    Preview(next);
+  }
+}
+
+int Reconciler::RunDueSchedules(int64_t now_ms) {
+  if (!current_) return 0;
+  int started = 0;
+  for (const ScheduledJob& scheduled : ScheduledJobs(current_->compilation->graph)) {
+    std::string key = LastFireKey(scheduled);
+    auto last = workspace_->state().GetReconcilerValue(key);
+    if (!last.ok()) continue;
+    if (last->empty()) {  // first seen: runs start from the next fire time on
+      workspace_->state().SetReconcilerValue(key, std::to_string(now_ms));
+      continue;
+    }
+    std::optional<int64_t> due = NextFireAfter(scheduled.schedule, std::stoll(last.value()));
+    if (!due || *due > now_ms) continue;
+    // Remember the fire before starting, so a crash does not start it twice.
+    workspace_->state().SetReconcilerValue(key, std::to_string(now_ms));
+    compiler::planner::PlanOptions options;
+    options.rerun.insert(scheduled.job_id);
+    auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
+    if (!lock.ok()) {
+      Log(scheduled.id + ": " + lock.status().message());
+      continue;
+    }
+    CommitPlan planned = PlanCommit(*workspace_, *current_, options);
+    Plan only_the_run = planned.plan;
+    only_the_run.actions.clear();
+    for (const compiler::planner::Action& action : planned.plan.actions) {
+      if (action.resource_id == scheduled.job_id && action.type == compiler::planner::ActionType::kRun) {
+        only_the_run.actions.push_back(action);
+        only_the_run.actions.back().after.clear();
+      }
+    }
+    planned.applier->set_trigger("schedule " + scheduled.id + " (" + DescribeSchedule(scheduled.schedule) + ")");
+    Log(scheduled.id + ": starting " + scheduled.job_id + " (" + DescribeSchedule(scheduled.schedule) + ")");
+    std::string log;
+    SyncReporter reporter(log, options_.log);
+    runtime::ExecutePlan(only_the_run, *planned.applier, reporter, 1, workspace_->state(),
+                         "schedule-" + std::to_string(now_ms));
+    ++started;
+  }
+  return started;
+}
+
+void Reconciler::Run() {
+  std::string trigger = "startup";
+  for (;;) {
+    RunQueuedPreviews();
+    RunDueSchedules(NowMs());
+    bool pass_due;
+    {
+      std::lock_guard lock(mutex_);
+      if (stop_) return;
+      pass_due = !requested_pass_.empty() || Clock::now() >= next_pass_;
+      if (!requested_pass_.empty()) trigger = requested_pass_;
+      requested_pass_.clear();
+    }
+    if (pass_due) {
+      {
+        std::lock_guard lock(mutex_);
+        next_pass_ = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(IntervalSeconds() * 1000));
+      }
+      RunPass(trigger);  // on a git error it moves next_pass_ to the backoff
+      trigger = "interval";
+    }
+    std::unique_lock lock(mutex_);
+    auto wake_at = next_pass_;
+    if (current_) {
+      if (auto fire = NextScheduleFire(current_->compilation->graph, workspace_->state())) {
+        wake_at = std::min(wake_at, Clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, *fire - NowMs())));
+      }
+    }
+    wake_.wait_until(lock, wake_at, [&] { return stop_ || !requested_pass_.empty() || !previews_.empty(); });
+  }
+}
+
+}  // namespace amlc::reconciler

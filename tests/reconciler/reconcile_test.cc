@@ -1,0 +1,377 @@
+// The reconciler end to end through the amlc binary: a real bare repository
+// pushed to with git, `amlc reconcile` running as a process with its webhook
+// and status API on loopback, the quickstart trained, registered, packaged
+// and served, commit after commit.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_support.h"
+
+using namespace amlc::testing;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kSecret = "s3cret-for-tests";
+
+// A bare "origin" and a working clone the test commits in and pushes from.
+class Origin {
+ public:
+  Origin() {
+    REQUIRE(Run("git init -q --bare -b main " + bare()) == 0);
+    REQUIRE(Run("git clone -q " + bare() + " " + work() + " 2>/dev/null") == 0);
+    REQUIRE(Run(Git("checkout -q -b main")) == 0);
+  }
+  std::string bare() const { return dir_.str() + "/origin.git"; }
+  std::string work() const { return dir_.str() + "/work"; }
+  std::string Git(const std::string& args) const {
+    return "git -C " + work() + " -c user.name=Alice -c user.email=alice@example.com " + args;
+  }
+  void Write(const std::string& path, const std::string& text) const {
+    fs::create_directories((fs::path(work()) / path).parent_path());
+    std::ofstream(fs::path(work()) / path) << text;
+  }
+  void Append(const std::string& path, const std::string& text) const {
+    std::ofstream(fs::path(work()) / path, std::ios::app) << text;
+  }
+  // Commits everything and pushes `branch`; returns the new commit.
+  std::string CommitAndPush(const std::string& message, const std::string& branch = "main") const {
+    REQUIRE(Run(Git("add -A")) == 0);
+    REQUIRE(Run(Git("commit -q -m '" + message + "'")) == 0);
+    REQUIRE(Run(Git("push -q origin HEAD:" + branch + " 2>/dev/null")) == 0);
+    std::string head;
+    Run(Git("rev-parse HEAD"), &head);
+    return head.substr(0, 40);
+  }
+
+ private:
+  SpecDir dir_;
+};
+
+// `amlc reconcile` as a background process; SIGTERM when the test ends.
+class ReconcilerProcess {
+ public:
+  ReconcilerProcess(const Origin& origin, const std::string& data, const std::string& extra = "") : data_(data) {
+    std::string pid;
+    REQUIRE(Run("AMLC_WEBHOOK_SECRET=" + std::string(kSecret) + " setsid " +
+                    Amlc("reconcile --repo " + origin.bare() + " --path ml --data-dir " + data +
+                         " --interval 3s --listen 127.0.0.1:0 " + extra) +
+                    " > " + log() + " 2>&1 & echo $!",
+                &pid) == 0);
+    pid_ = std::atoi(pid.c_str());
+    std::smatch match;
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::string text = ReadFile(log());
+      if (std::regex_search(text, match, std::regex("listening on http://127.0.0.1:(\\d+)"))) {
+        port_ = std::stoi(match[1]);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE(port_ > 0);
+  }
+  ~ReconcilerProcess() {
+    if (pid_ > 0 && Stop() != 0) kill(-pid_, SIGKILL);
+  }
+  // SIGTERM; returns the exit status (or -1 when it did not exit within 30 s).
+  int Stop() {
+    if (pid_ <= 0) return 0;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 300; ++i) {
+      if (kill(pid_, 0) != 0) {
+        pid_ = 0;
+        return 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+  std::string log() const { return data_ + ".log"; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  json Get(const std::string& path) const {
+    std::string out;
+    Run("curl -s " + url() + path, &out);
+    return json::parse(out, nullptr, false);
+  }
+  // Posts a GitHub webhook; returns the HTTP status.
+  int Webhook(const std::string& event, const json& payload, const std::string& secret = kSecret) const {
+    std::string body = data_ + ".hook.json";
+    std::ofstream(body) << payload.dump();
+    std::string signature;
+    Run("openssl dgst -sha256 -hmac '" + secret + "' -r " + body + " | cut -d' ' -f1", &signature);
+    signature = signature.substr(0, 64);
+    std::string code;
+    Run("curl -s -o /dev/null -w '%{http_code}' -H 'X-GitHub-Event: " + event +
+            "' -H 'X-Hub-Signature-256: sha256=" + signature + "' -H 'Content-Type: application/json' --data-binary @" +
+            body + " " + url() + "/hooks/github",
+        &code);
+    return std::atoi(code.c_str());
+  }
+  // Waits until `done` holds for /api/status; false after `seconds`.
+  bool WaitForStatus(const std::function<bool(const json&)>& done, double seconds) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    while (std::chrono::steady_clock::now() < deadline) {
+      json status = Get("/api/status");
+      if (status.is_object() && done(status)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
+  bool WaitForSynced(const std::string& commit, double seconds) const {
+    return WaitForStatus(
+        [&](const json& s) { return s.value("commit", "") == commit && s.value("status", "") == "Synced"; }, seconds);
+  }
+
+ private:
+  std::string data_;
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+// REQUIRE that shows the reconciler's log when it fails.
+#define REQUIRE_LOGGED(reconciler, condition)                    \
+  do {                                                           \
+    INFO("reconciler log:\n" + ReadFile((reconciler).log()));   \
+    REQUIRE(condition);                                          \
+  } while (0)
+
+// The stand-in forge (tests/servers/fake_forge.py) on a loopback port.
+class Forge {
+ public:
+  explicit Forge(const std::string& dir) : port_file_(dir + "/forge.port") {
+    std::string pid;
+    REQUIRE(Run("python3 " + SourcePath("tests/servers/fake_forge.py") + " --token " + kForgeToken + " > " +
+                    port_file_ + " 2>&1 & echo $!",
+                &pid) == 0);
+    pid_ = std::atoi(pid.c_str());
+    for (int i = 0; i < 100 && port_ == 0; ++i) {
+      port_ = std::atoi(ReadFile(port_file_).c_str());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE(port_ > 0);
+  }
+  ~Forge() { kill(pid_, SIGTERM); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  json Comments() const {
+    std::string out;
+    Run("curl -s " + url() + "/_comments", &out);
+    return json::parse(out, nullptr, false);
+  }
+  static constexpr const char* kForgeToken = "forge-token-for-tests";
+
+ private:
+  std::string port_file_;
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+json PullRequestEvent(const std::string& action, const std::string& head) {
+  return {{"action", action},
+          {"number", 7},
+          {"pull_request",
+           {{"title", "train with C=2"}, {"head", {{"ref", "feature"}, {"sha", head}}}, {"base", {{"ref", "main"}}}}},
+          {"repository", {{"full_name", "team/iris"}}}};
+}
+
+json PushEvent(const std::string& commit) {
+  return {{"ref", "refs/heads/main"}, {"after", commit}, {"pusher", {{"name", "alice"}}}};
+}
+
+json WorkspaceJson(const std::string& workspace, const std::string& args) {
+  std::string out;
+  if (Run(Amlc(args + " --json --workspace " + workspace), &out) != 0) return json();
+  return json::parse(out, nullptr, false);
+}
+
+int CompletedRuns(const std::string& workspace) {
+  int count = 0;
+  for (const json& run : WorkspaceJson(workspace, "runs list")) count += run.value("status", "") == "Completed";
+  return count;
+}
+
+// curl's status code for a scoring request to the quickstart's endpoint.
+int Score(const std::string& workspace) {
+  json list = WorkspaceJson(workspace, "deployments list");
+  json keys = WorkspaceJson(workspace, "deployments keys blue");
+  if (!list.is_array() || list.empty() || !keys.is_object()) return 0;
+  std::string code;
+  Run("curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'Authorization: Bearer " +
+          keys.value("primary", "") + "' --data @" + SourcePath("examples/quickstart/sample-request.json") + " " +
+          list[0].value("scoring_uri", ""),
+      &code);
+  return std::atoi(code.c_str());
+}
+
+long EndpointHostPid(const std::string& workspace) {
+  std::ifstream in(workspace + "/endpoints/iris/endpoint-host.pid");
+  long pid = 0;
+  in >> pid;
+  return pid;
+}
+
+// Takes down what the passes started when the test ends, however it ends, so
+// no endpoint host outlives it.
+class DestroyAtEnd {
+ public:
+  DestroyAtEnd(std::string specs, std::string workspace) : specs_(std::move(specs)), workspace_(std::move(workspace)) {}
+  ~DestroyAtEnd() {
+    Run(Amlc("destroy --auto-approve --workspace " + workspace_ + " " + specs_ + " > /dev/null 2>&1"));
+  }
+
+ private:
+  std::string specs_, workspace_;
+};
+
+void CopyQuickstart(const Origin& origin) {
+  fs::copy(SourcePath("examples/quickstart"), fs::path(origin.work()) / "ml", fs::copy_options::recursive);
+  fs::remove_all(fs::path(origin.work()) / "ml/.amlc");
+}
+
+}  // namespace
+
+TEST_CASE("the reconciler converges commit after commit, rejects a bad one and heals drift",
+          "[reconciler][deploy]") {
+  Origin origin;
+  CopyQuickstart(origin);
+  std::string c1 = origin.CommitAndPush("quickstart");
+  SpecDir data;
+  std::string workspace = data.str() + "/rec/workspace";
+  DestroyAtEnd destroy(origin.work() + "/ml", workspace);
+  // Previews are posted on a forge whose token is a workspace secret.
+  Forge forge(data.str());
+  REQUIRE(Run("FORGE_TOKEN=" + std::string(Forge::kForgeToken) + " " +
+              Amlc("secrets set forge-token --from-env FORGE_TOKEN --workspace " + workspace)) == 0);
+  ReconcilerProcess reconciler(origin, data.str() + "/rec",
+                               "--forge-url " + forge.url() + " --forge-token-secret forge-token");
+
+  // Commit 1 converges: a run, a model, an image, a live endpoint.
+  REQUIRE_LOGGED(reconciler, reconciler.WaitForSynced(c1, 240));
+  CHECK(CompletedRuns(workspace) == 1);
+  CHECK(WorkspaceJson(workspace, "models list").size() == 1);
+  CHECK(WorkspaceJson(workspace, "images list").size() == 1);
+  CHECK(Score(workspace) == 200);
+  json status = reconciler.Get("/api/status");
+  CHECK(status["health"] == "Healthy");
+  CHECK(status["last_sync"]["author"] == "Alice <alice@example.com>");
+  CHECK(status["last_sync"]["message"] == "quickstart");
+  for (const json& r : status["resources"]) CHECK(r["sync"] == "Synced");
+
+  // A webhook with a bad signature is refused and starts nothing.
+  size_t syncs_before = reconciler.Get("/api/syncs").size();
+  CHECK(reconciler.Webhook("push", PushEvent(c1), "not-the-secret") == 401);
+
+  // Commit 2 changes the training code: exactly one new run, and a rollout.
+  origin.Append("ml/src/train.py", "# tuned\n");
+  std::string c2 = origin.CommitAndPush("tune the training code");
+  CHECK(reconciler.Webhook("push", PushEvent(c2)) == 202);
+  REQUIRE_LOGGED(reconciler, reconciler.WaitForSynced(c2, 240));
+  CHECK(CompletedRuns(workspace) == 2);
+  CHECK(WorkspaceJson(workspace, "models list").size() == 2);
+  json deployments = WorkspaceJson(workspace, "deployments list");
+  REQUIRE(deployments.size() == 1);
+  CHECK(deployments[0].dump().find("iris-image:2") != std::string::npos);
+  CHECK(Score(workspace) == 200);
+  json syncs = reconciler.Get("/api/syncs");
+  REQUIRE(syncs.size() > syncs_before);
+  CHECK(syncs[0]["commit"] == c2);
+  CHECK(syncs[0]["trigger"].get<std::string>().find("push " + c2.substr(0, 7) + " by alice") != std::string::npos);
+  json whole = reconciler.Get("/api/syncs/" + std::to_string(syncs[0]["id"].get<int64_t>()));
+  CHECK(whole["apply_log"].get<std::string>().find("job/train-iris") != std::string::npos);
+  CHECK(whole["plan"].is_object());
+
+  // Commit 3 has a spec error: InvalidSpec, nothing changes, the endpoint answers.
+  origin.Append("ml/deployment.yaml", "instance_count: -1\n");
+  std::string c3 = origin.CommitAndPush("break the deployment");
+  CHECK(reconciler.Webhook("push", PushEvent(c3)) == 202);
+  REQUIRE_LOGGED(reconciler, reconciler.WaitForStatus(
+                                 [&](const json& s) { return s.value("status", "") == "InvalidSpec"; }, 60));
+  syncs = reconciler.Get("/api/syncs");
+  CHECK(syncs[0]["commit"] == c3);
+  CHECK(syncs[0]["result"] == "InvalidSpec");
+  CHECK(syncs[0]["diagnostics"].get<std::string>().find("ml/deployment.yaml") != std::string::npos);
+  CHECK(reconciler.Get("/api/status")["commit"] == c2);
+  CHECK(CompletedRuns(workspace) == 2);
+  CHECK(Score(workspace) == 200);
+
+  // Commit 4 fixes it and converges.
+  REQUIRE(Run(origin.Git("checkout -q HEAD~1 -- ml/deployment.yaml")) == 0);
+  origin.Append("ml/deployment.yaml", "description: fixed\n");
+  std::string c4 = origin.CommitAndPush("fix the deployment");
+  CHECK(reconciler.Webhook("push", PushEvent(c4)) == 202);
+  REQUIRE_LOGGED(reconciler, reconciler.WaitForSynced(c4, 120));
+  CHECK(CompletedRuns(workspace) == 2);
+  CHECK(Score(workspace) == 200);
+
+  // A pull request's preview: its head planned against the live state.
+  REQUIRE(Run(origin.Git("checkout -q -b feature")) == 0);
+  std::string train = ReadFile(fs::path(origin.work()) / "ml/train.yaml");
+  origin.Write("ml/train.yaml", std::regex_replace(train, std::regex("C: 1.0"), "C: 2.0"));
+  std::string head = origin.CommitAndPush("train with C=2", "feature");
+  std::string preview;
+  REQUIRE(Run(Amlc("preview --repo " + origin.bare() + " --base main --head feature --path ml --data-dir " +
+                   data.str() + "/rec --pr 7 --name team/iris"),
+              &preview) == 0);
+  std::string expected = ReadFile(SourcePath("tests/reconciler/golden/quickstart_preview.md"));
+  expected = std::regex_replace(expected, std::regex("HEAD7"), head.substr(0, 7));
+  expected = std::regex_replace(expected, std::regex("BASE7"), c4.substr(0, 7));
+  CHECK(preview == expected);
+  CHECK(CompletedRuns(workspace) == 2);  // a preview changes nothing
+
+  // The pull request's webhook posts that preview on the forge; a new push
+  // to it updates the same comment.
+  CHECK(reconciler.Webhook("pull_request", PullRequestEvent("opened", head)) == 202);
+  auto comment_shows = [&](const std::string& commit) {
+    for (int i = 0; i < 150; ++i) {
+      json comments = forge.Comments();
+      if (comments.is_array() && !comments.empty() &&
+          comments.back().dump().find(commit.substr(0, 7)) != std::string::npos) {
+        return comments;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return json();
+  };
+  json comments = comment_shows(head);
+  REQUIRE(comments.size() == 1);
+  CHECK(comments[0].dump().find("input 'C' changed") != std::string::npos);
+  origin.Append("ml/src/train.py", "# another tweak\n");
+  std::string head2 = origin.CommitAndPush("tweak again", "feature");
+  CHECK(reconciler.Webhook("pull_request", PullRequestEvent("synchronize", head2)) == 202);
+  comments = comment_shows(head2);
+  CHECK(comments.size() == 1);
+  CHECK(ReadFile(reconciler.log()).find(Forge::kForgeToken) == std::string::npos);
+  REQUIRE(Run(origin.Git("checkout -q main")) == 0);
+
+  // The endpoint host killed from outside is drift: restored within an interval.
+  long host = EndpointHostPid(workspace);
+  REQUIRE(host > 0);
+  kill(static_cast<pid_t>(host), SIGKILL);
+  bool restored = false;
+  for (int i = 0; i < 100 && !restored; ++i) {  // 3 s interval + the pass
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    restored = EndpointHostPid(workspace) != host && Score(workspace) == 200;
+  }
+  CHECK(restored);
+  CHECK(reconciler.WaitForStatus(
+      [](const json& s) { return s["last_sync"].value("trigger", "") == "interval" && s["last_sync"]["ended_at"] != 0; },
+      30));
+  syncs = reconciler.Get("/api/syncs");
+  CHECK(syncs[0]["trigger"] == "interval");
+  CHECK(syncs[0]["result"] == "Synced");
+  CHECK(syncs[0]["commit"] == c4);
+
+  // SIGTERM ends it cleanly.
+  CHECK(reconciler.Stop() == 0);
+  CHECK(ReadFile(reconciler.log()).find("stopped") != std::string::npos);
+}
