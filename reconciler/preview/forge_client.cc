@@ -9,6 +9,7 @@
 #include <set>
 #include <string_view>
 
+#include "compiler/support/percent_encoding.h"
 #include "reconciler/preview/preview_markdown.h"
 
 namespace amlc::reconciler {
@@ -53,23 +54,6 @@ std::string ForgeMessage(const std::string& body) {
   return text;
 }
 
-// A path segment with everything but unreserved characters percent-encoded,
-// so an owner or name cannot reach another endpoint.
-std::string EncodeSegment(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // "/repos/owner/name" for "owner/name".
 StatusOr<std::string> RepositoryPath(const std::string& repository) {
   size_t slash = repository.find('/');
@@ -78,8 +62,8 @@ StatusOr<std::string> RepositoryPath(const std::string& repository) {
     return Status(StatusCode::kInvalidArgument,
                   "repository '" + repository + "' is not of the form owner/name");
   }
-  return "/repos/" + EncodeSegment(repository.substr(0, slash)) + "/" +
-         EncodeSegment(repository.substr(slash + 1));
+  return "/repos/" + PercentEncode(repository.substr(0, slash)) + "/" +
+         PercentEncode(repository.substr(slash + 1));
 }
 
 struct Response {

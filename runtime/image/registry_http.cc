@@ -13,6 +13,8 @@
 #include <set>
 #include <utility>
 
+#include "compiler/support/percent_encoding.h"
+
 namespace amlc::runtime::image::registry {
 namespace {
 
@@ -36,21 +38,6 @@ std::string Base64(std::string_view data) {
                           reinterpret_cast<const unsigned char*>(data.data()),
                           static_cast<int>(data.size()));
   out.resize(n < 0 ? 0 : static_cast<size_t>(n));
-  return out;
-}
-
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
   return out;
 }
 
@@ -577,9 +564,9 @@ Status RegistrySession::FetchToken(const std::map<std::string, std::string>& par
   std::string target = realm;
   auto service = params.find("service");
   if (service != params.end() && !service->second.empty()) {
-    target = AppendQuery(target, "service=" + UrlEncode(service->second));
+    target = AppendQuery(target, "service=" + PercentEncode(service->second));
   }
-  for (const std::string& scope : scopes) target = AppendQuery(target, "scope=" + UrlEncode(scope));
+  for (const std::string& scope : scopes) target = AppendQuery(target, "scope=" + PercentEncode(scope));
   StatusOr<Url> url = ParseUrl(target, "/");
   if (!url.ok()) return url.status();
 
