@@ -78,12 +78,10 @@ bool ParseListen(const std::string& listen, std::string& host, int& port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
   host = listen.substr(0, colon);
-  try {
-    port = std::stoi(listen.substr(colon + 1));
-  } catch (...) {
-    return false;
-  }
-  return port >= 0 && port < 65536;
+  std::string digits = listen.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  port = std::stoi(digits);
+  return port < 65536;
 }
 
 std::string Timestamp() {
@@ -95,34 +93,56 @@ std::string Timestamp() {
 
 // Stops the loop on SIGTERM or SIGINT: the first lets the pass in flight
 // finish (its journal lets an interrupted one resume anyway), a second exits
-// at once. Signals are blocked in every thread and taken here by sigwait, so
-// no handler runs inside the loop's code.
-std::thread WatchSignals(reconciler::Reconciler& loop, std::function<void(const std::string&)> log) {
-  return std::thread([&loop, log] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGUSR1);  // sent by ourselves to end this thread
-    for (int signals = 0;;) {
-      int signal = 0;
-      if (sigwait(&set, &signal) != 0 || signal == SIGUSR1) return;
-      if (++signals == 1) {
-        log("stopping after the pass in flight (signal again to stop at once)");
-        loop.Stop();
-      } else {
-        std::_Exit(130);
-      }
-    }
-  });
+// at once. The handler only writes a byte to a pipe (async-signal-safe); a
+// watcher thread reads it and asks the loop to stop. Handlers, unlike a
+// blocked signal mask, are reset when a run's process execs, so runs and
+// endpoint hosts still get SIGTERM normally.
+int g_signal_pipe[2] = {-1, -1};
+volatile sig_atomic_t g_signaled = 0;
+
+void OnStopSignal(int) {
+  if (g_signaled) _exit(130);
+  g_signaled = 1;
+  char byte = 's';
+  ssize_t ignored = write(g_signal_pipe[1], &byte, 1);
+  (void)ignored;
 }
+
+class StopOnSignal {
+ public:
+  StopOnSignal(reconciler::Reconciler& loop, std::function<void(const std::string&)> log) {
+    if (pipe(g_signal_pipe) != 0) return;
+    struct sigaction action = {};
+    action.sa_handler = OnStopSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+    watcher_ = std::thread([&loop, log] {
+      char byte = 0;
+      if (read(g_signal_pipe[0], &byte, 1) != 1 || byte != 's') return;  // 'q': the loop ended by itself
+      log("stopping after the pass in flight (signal again to stop at once)");
+      loop.Stop();
+    });
+  }
+  ~StopOnSignal() {
+    if (!watcher_.joinable()) return;
+    char quit = 'q';
+    ssize_t ignored = write(g_signal_pipe[1], &quit, 1);
+    (void)ignored;
+    watcher_.join();
+  }
+
+ private:
+  std::thread watcher_;
+};
 
 void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   reconciler::ReconcileOptions& options = flags.options;
   if (!flags.interval.empty()) {
     int64_t seconds = compiler::sema::ParseDurationSeconds(flags.interval);
-    if (seconds <= 0) {
-      return Fail(exit_code, kExitUsage, "--interval '" + flags.interval + "' is not a duration (try 30s, 5m, 1h)");
+    if (seconds <= 0 || seconds > 366 * 24 * 3600) {
+      return Fail(exit_code, kExitUsage,
+                  "--interval '" + flags.interval + "' is not a duration of up to a year (try 30s, 5m, 1h)");
     }
     options.interval_seconds = static_cast<double>(seconds);
   }
@@ -153,14 +173,6 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
     return Fail(exit_code, kExitUsage, "--forge-url needs --forge-token-secret NAME (set it with: amlc secrets set NAME)");
   }
 
-  // Signals go to the watcher thread only: block them before any thread starts.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-
   auto loop = reconciler::Reconciler::Create(options);
   if (!loop.ok()) return Fail(exit_code, kExitSpecErrors, loop.status().message());
   if (flags.once) {
@@ -180,11 +192,11 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   }
   log("reconciling " + options.repository + " " + options.branch + ":" + options.path + " into workspace " +
       loop.value()->workspace().home());
-  std::thread watcher = WatchSignals(*loop.value(), log);
-  loop.value()->Run();
+  {
+    StopOnSignal stop_on_signal(*loop.value(), log);
+    loop.value()->Run();
+  }
   server.Stop();
-  pthread_kill(watcher.native_handle(), SIGUSR1);
-  watcher.join();
   log("stopped");
   exit_code = kExitOk;
 }
@@ -235,7 +247,7 @@ void RunStatus(const std::string& server, bool as_json, int& exit_code) {
                                                 std::to_string(response->status) + ": " + response->body);
   }
   json status = json::parse(response->body, nullptr, false);
-  if (status.is_discarded()) return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " sent no JSON");
+  if (!status.is_object()) return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " sent no status");
   if (as_json) {
     std::printf("%s\n", status.dump(2).c_str());
   } else {

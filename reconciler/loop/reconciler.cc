@@ -77,9 +77,13 @@ json SyncJson(const runtime::SyncRecord& sync, bool whole) {
               {"duration_ms", sync.ended_at ? sync.ended_at - sync.started_at : 0}};
   if (!sync.diagnostics.empty() || whole) out["diagnostics"] = sync.diagnostics;
   if (whole) {
-    out["plan"] = json::parse(sync.plan_json, nullptr, false);
+    auto parsed = [](const std::string& text) {
+      json value = json::parse(text, nullptr, false);
+      return value.is_discarded() ? json() : value;
+    };
+    out["plan"] = parsed(sync.plan_json);
     out["apply_log"] = sync.apply_log;
-    out["resources"] = json::parse(sync.resources_json, nullptr, false);
+    out["resources"] = parsed(sync.resources_json);
   }
   return out;
 }
@@ -104,6 +108,10 @@ StatusOr<std::unique_ptr<Reconciler>> Reconciler::Create(ReconcileOptions option
   auto workspace = runtime::Workspace::Open(options.workspace_home);
   if (!workspace.ok()) return workspace.status();
   auto reconciler = std::unique_ptr<Reconciler>(new Reconciler(std::move(options), std::move(workspace.value())));
+  reconciler->MarkInterruptedSyncs();
+  if (auto applied = reconciler->workspace_->state().GetReconcilerValue("applied_commit"); applied.ok()) {
+    reconciler->applied_commit_ = applied.value();
+  }
   reconciler->status_ = {{"repository", reconciler->options_.repository},
                          {"branch", reconciler->options_.branch},
                          {"path", reconciler->options_.path},
@@ -112,6 +120,26 @@ StatusOr<std::unique_ptr<Reconciler>> Reconciler::Create(ReconcileOptions option
                          {"health", "Unknown"},
                          {"resources", json::array()}};
   return reconciler;
+}
+
+// A sync still "Running" when the reconciler starts was cut short (killed,
+// or stopped at once by a second signal); the apply journal resumes its work.
+void Reconciler::MarkInterruptedSyncs() {
+  auto syncs = workspace_->state().ListSyncs(20);
+  if (!syncs.ok()) return;
+  for (runtime::SyncRecord sync : syncs.value()) {
+    if (sync.result != "Running") continue;
+    sync.result = "Failed";
+    sync.diagnostics += "interrupted: the reconciler stopped during this sync\n";
+    sync.ended_at = NowMs();
+    workspace_->state().FinishSync(sync);
+  }
+}
+
+void Reconciler::RememberAppliedCommit(const std::string& commit) {
+  if (commit == applied_commit_) return;
+  applied_commit_ = commit;
+  workspace_->state().SetReconcilerValue("applied_commit", commit);
 }
 
 void Reconciler::Log(const std::string& line) const {
@@ -150,7 +178,7 @@ bool Reconciler::UpdateMirror() {
     status = opened.status();
   }
   if (mirror_ && status.ok()) status = mirror_->Fetch();
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (status.ok()) {
     git_failures_ = 0;
     status_["git"] = {{"ok", true}};
@@ -165,13 +193,16 @@ bool Reconciler::UpdateMirror() {
                     {"error", status.message()},
                     {"failures", git_failures_},
                     {"retry_at", NowMs() + static_cast<int64_t>(wait * 1000)}};
-  Log("git: " + status.message() + " (attempt " + std::to_string(git_failures_) + ", retrying in " +
-      std::to_string(static_cast<int>(std::ceil(wait))) + "s)");
+  std::string line = "git: " + status.message() + " (attempt " + std::to_string(git_failures_) + ", retrying in " +
+                     std::to_string(static_cast<int>(std::ceil(wait))) + "s)";
+  lock.unlock();
+  Log(line);
   return false;
 }
 
 int64_t Reconciler::Record(runtime::SyncRecord& sync, bool applied) {
-  if (!applied && sync.commit == last_recorded_commit_ && sync.result == last_recorded_result_) return 0;
+  std::string what = sync.commit + "\n" + sync.result + "\n" + sync.diagnostics;
+  if (!applied && what == last_recorded_) return 0;
   sync.ended_at = NowMs();
   if (sync.id == 0) {
     auto id = workspace_->state().StartSync(sync);
@@ -183,8 +214,7 @@ int64_t Reconciler::Record(runtime::SyncRecord& sync, bool applied) {
   } else if (amlc::Status status = workspace_->state().FinishSync(sync); !status.ok()) {
     Log("error: " + status.message());
   }
-  last_recorded_commit_ = sync.commit;
-  last_recorded_result_ = sync.result;
+  last_recorded_ = what;
   Log("sync " + std::to_string(sync.id) + ": " + sync.result + " at " + ShortCommit(sync.commit) + " (" +
       sync.trigger + ")" + (sync.summary.empty() ? "" : ": " + sync.summary));
   std::lock_guard lock(mutex_);
@@ -207,6 +237,11 @@ bool Reconciler::AdoptHead(const std::string& head, const std::string& trigger, 
   if (compiled.ok()) {
     sync.author = compiled.value()->author();
     sync.message = compiled.value()->info.summary;
+  }
+  if (!compiled.ok() && compiled.status().code() != StatusCode::kNotFound) {
+    // Git or the disk failed, not the specs: the next pass tries this head again.
+    Log("git: cannot read " + ShortCommit(head) + ": " + compiled.status().message());
+    return false;
   }
   if (!compiled.ok() || !compiled.value()->compiles()) {
     sync.result = "InvalidSpec";
@@ -267,21 +302,21 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
     outcome.result = sync.result;
     return outcome;
   }
-  bool commit_changed = false;
   if (!head.empty()) {
     {
       std::lock_guard lock(mutex_);
       status_["head"] = head;
     }
-    std::string before = current_ ? current_->info.id : "";
     if (!AdoptHead(head, trigger, outcome)) {
       // The head does not compile: nothing is applied until a commit that does.
       outcome.commit = head;
       outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
       return outcome;
     }
-    commit_changed = current_->info.id != before || last_recorded_commit_ != current_->info.id;
   }
+  // Without self-heal only the first pass that applies a commit changes
+  // anything; the commit last applied is kept across restarts.
+  bool commit_changed = current_->info.id != applied_commit_;
   outcome = PlanAndApply(trigger, commit_changed);
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::lock_guard lock(mutex_);
@@ -303,9 +338,12 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
   auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
   if (!lock.ok()) {
     sync.result = "Failed";
-    sync.summary = lock.status().message();
+    sync.summary = "the workspace is busy; nothing was changed";
+    sync.diagnostics = lock.status().message();
     outcome.result = sync.result;
     outcome.sync_id = Record(sync, false);
+    std::lock_guard status_lock(mutex_);
+    status_["status"] = "Failed";
     return outcome;
   }
   CommitPlan planned = PlanCommit(*workspace_, *current_, {});
@@ -320,7 +358,11 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
   if (planned.errors.empty() && !decision.to_apply.empty()) {
     // Record the sync first: its id is the trigger the runs it starts carry.
     sync.result = "Running";
-    if (auto id = workspace_->state().StartSync(sync); id.ok()) sync.id = id.value();
+    if (auto id = workspace_->state().StartSync(sync); id.ok()) {
+      sync.id = id.value();
+    } else {
+      Log("error: " + id.status().message());
+    }
     planned.applier->set_trigger("sync " + std::to_string(sync.id) + ": " + trigger);
     Log("sync " + std::to_string(sync.id) + ": applying " + ShortCommit(sync.commit) + ": " + sync.summary);
     SyncReporter reporter(sync.apply_log, options_.log);
@@ -329,13 +371,14 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
     bool failed = std::any_of(results.begin(), results.end(),
                               [](const runtime::ActionResult& r) { return r.outcome != runtime::Outcome::kSucceeded; });
     outcome.applied = true;
+    if (failed) planned.errors.push_back("some actions failed; see the apply log");
     // What the pass leaves behind, seen afresh.
-    planned = PlanCommit(*workspace_, *current_, {});
+    CommitPlan after = PlanCommit(*workspace_, *current_, {});
+    planned.plan = std::move(after.plan);
     decision = ApplyPolicy(planned.plan, policy, false);
-    sync.result = failed ? "Failed" : (planned.plan.empty() ? "Synced" : "OutOfSync");
-  } else {
-    sync.result = !planned.errors.empty() ? "Failed" : planned.plan.empty() ? "Synced" : "OutOfSync";
   }
+  sync.result = !planned.errors.empty() ? "Failed" : planned.plan.empty() ? "Synced" : "OutOfSync";
+  if (planned.errors.empty()) RememberAppliedCommit(current_->info.id);
   for (const auto& withheld : decision.withheld) {
     sync.diagnostics += "not applied: " + withheld.resource_id + ": " + withheld.reason + "\n";
   }
@@ -347,7 +390,7 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
   status_["commit"] = current_->info.id;
   status_["author"] = sync.author;
   status_["message"] = sync.message;
-  status_["status"] = sync.result == "Synced" ? "Synced" : sync.result == "Failed" ? "Failed" : "OutOfSync";
+  status_["status"] = sync.result;
   status_["health"] = OverallHealth(resources);
   status_["resources"] = resources;
   status_["settings"] = {{"interval_seconds", IntervalSeconds()}, {"auto_sync", policy.auto_sync},
@@ -398,11 +441,7 @@ std::optional<json> Reconciler::Sync(int64_t id) {
 
 void Reconciler::Preview(const PullRequestEvent& pull_request) {
   if (!options_.previews || !SpecBool(ReconcilerSpec(current_.get()), "previews", true)) return;
-  if (!mirror_ && !UpdateMirror()) return;
-  if (amlc::Status fetched = mirror_->Fetch(); !fetched.ok()) {
-    Log("preview of #" + std::to_string(pull_request.number) + ": " + fetched.message());
-    return;
-  }
+  if (!UpdateMirror()) return;  // the trouble is in the status and the log
   PreviewRequest request;
   request.repository = pull_request.repository;
   request.pull_request = pull_request.number;
@@ -420,11 +459,14 @@ void Reconciler::Preview(const PullRequestEvent& pull_request) {
   }
   {
     std::lock_guard lock(mutex_);
-    status_["previews"][std::to_string(pull_request.number)] = {
+    json& previews = status_["previews"];
+    if (previews.size() >= 100 && !previews.contains(std::to_string(pull_request.number))) {
+      previews.erase(previews.begin());  // the lowest-numbered pull request: usually the oldest
+    }
+    previews[std::to_string(pull_request.number)] = {
         {"head", request.head}, {"compiles", preview->compiles}, {"summary", preview->json.value("summary", "")},
         {"at", NowMs()}};
   }
-  workspace_->state().SetReconcilerValue("preview/" + std::to_string(pull_request.number), preview->markdown);
   if (options_.forge_url.empty()) {
     Log(name + ": " + preview->json.value("summary", "") + " (no forge configured; not posted)");
     return;
@@ -449,27 +491,27 @@ void Reconciler::RunQueuedPreviews() {
 }
 
 int Reconciler::RunDueSchedules(int64_t now_ms) {
-  if (!current_) return 0;
+  if (!current_ || !Policy().auto_sync) return 0;
   int started = 0;
   for (const ScheduledJob& scheduled : ScheduledJobs(current_->compilation->graph)) {
-    std::string key = LastFireKey(scheduled);
-    auto last = workspace_->state().GetReconcilerValue(key);
-    if (!last.ok()) continue;
-    if (last->empty()) {  // first seen: runs start from the next fire time on
-      workspace_->state().SetReconcilerValue(key, std::to_string(now_ms));
+    runtime::StateStore& state = workspace_->state();
+    std::optional<int64_t> last = LastFire(state, scheduled);
+    if (!last) {  // first seen: runs start from the next fire time on
+      RememberFire(state, scheduled, now_ms);
       continue;
     }
-    std::optional<int64_t> due = NextFireAfter(scheduled.schedule, std::stoll(last.value()));
+    std::optional<int64_t> due = NextFireAfter(scheduled.schedule, *last);
     if (!due || *due > now_ms) continue;
-    // Remember the fire before starting, so a crash does not start it twice.
-    workspace_->state().SetReconcilerValue(key, std::to_string(now_ms));
-    compiler::planner::PlanOptions options;
-    options.rerun.insert(scheduled.job_id);
     auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
     if (!lock.ok()) {
-      Log(scheduled.id + ": " + lock.status().message());
+      Log(scheduled.id + ": not started: " + lock.status().message());
       continue;
     }
+    // Remember the fire before starting, so a crash does not start it twice;
+    // the fire time itself, so a late loop does not push later fires back.
+    RememberFire(state, scheduled, *due);
+    compiler::planner::PlanOptions options;
+    options.rerun.insert(scheduled.job_id);
     CommitPlan planned = PlanCommit(*workspace_, *current_, options);
     Plan only_the_run = planned.plan;
     only_the_run.actions.clear();
@@ -479,12 +521,18 @@ int Reconciler::RunDueSchedules(int64_t now_ms) {
         only_the_run.actions.back().after.clear();
       }
     }
-    planned.applier->set_trigger("schedule " + scheduled.id + " (" + DescribeSchedule(scheduled.schedule) + ")");
-    Log(scheduled.id + ": starting " + scheduled.job_id + " (" + DescribeSchedule(scheduled.schedule) + ")");
+    if (only_the_run.empty() || !planned.errors.empty()) {
+      Log(scheduled.id + ": not started: " +
+          (planned.errors.empty() ? "no job " + scheduled.job_id + " to run" : planned.errors.front()));
+      continue;
+    }
+    std::string described = DescribeSchedule(scheduled.schedule);
+    planned.applier->set_trigger("schedule " + scheduled.id + " (" + described + ")");
+    Log(scheduled.id + ": starting " + scheduled.job_id + " (" + described + ")");
     std::string log;
     SyncReporter reporter(log, options_.log);
-    runtime::ExecutePlan(only_the_run, *planned.applier, reporter, 1, workspace_->state(),
-                         "schedule-" + std::to_string(now_ms));
+    runtime::ExecutePlan(only_the_run, *planned.applier, reporter, 1, state,
+                         "schedule-" + scheduled.id + "-" + std::to_string(*due));
     ++started;
   }
   return started;

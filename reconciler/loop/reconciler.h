@@ -106,10 +106,12 @@ class Reconciler : public ReconcilerControl {
   SyncPolicy Policy() const;
   double IntervalSeconds() const;
   PassOutcome PlanAndApply(const std::string& trigger, bool commit_changed);
-  /// Records a sync unless it repeats the last one (same commit and result,
-  /// nothing applied); returns its id or 0.
+  /// Records a sync unless it repeats the last one (same commit, result and
+  /// diagnostics; nothing applied); returns its id or 0.
   int64_t Record(runtime::SyncRecord& sync, bool applied);
   void Preview(const PullRequestEvent& pull_request);
+  void MarkInterruptedSyncs();
+  void RememberAppliedCommit(const std::string& commit);
 
   ReconcileOptions options_;
   std::unique_ptr<runtime::Workspace> workspace_;
@@ -117,8 +119,8 @@ class Reconciler : public ReconcilerControl {
   std::unique_ptr<CompiledCommit> current_;  // the newest head that compiles
   std::string head_;                         // the newest head fetched
   std::string rejected_head_;                // a head that does not compile, already recorded
-  std::string last_recorded_commit_;
-  std::string last_recorded_result_;
+  std::string applied_commit_;               // the last commit a pass applied (or found nothing to do for)
+  std::string last_recorded_;                // commit, result and diagnostics of the last sync recorded
 
   // Shared with the HTTP threads.
   mutable std::mutex mutex_;

@@ -24,8 +24,10 @@ struct ScheduledJob {
 std::vector<ScheduledJob> ScheduledJobs(const compiler::ir::Graph& graph,
                                         std::vector<std::string>* problems = nullptr);
 
-/// The state-store key remembering when a schedule last fired.
-std::string LastFireKey(const ScheduledJob& scheduled);
+/// When `scheduled` last fired (unix ms), as the state store remembers it;
+/// nullopt when it never did (or the value is unreadable: then it starts afresh).
+std::optional<int64_t> LastFire(runtime::StateStore& state, const ScheduledJob& scheduled);
+Status RememberFire(runtime::StateStore& state, const ScheduledJob& scheduled, int64_t fired_ms);
 
 /// The earliest next fire (unix ms) of `graph`'s schedules after what `state`
 /// remembers; nullopt when there is none.
