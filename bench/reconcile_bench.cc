@@ -81,6 +81,7 @@ class LogWatch {
  public:
   void Line(const std::string& line) {
     std::lock_guard lock(mutex_);
+    if (echo_) std::fprintf(stderr, "    | %s\n", line.c_str());
     lines_.push_back({Clock::now(), line});
     seen_.notify_all();
   }
@@ -99,6 +100,7 @@ class LogWatch {
   }
 
  private:
+  bool echo_ = std::getenv("AMLC_BENCH_VERBOSE") != nullptr;
   std::mutex mutex_;
   std::condition_variable seen_;
   std::vector<std::pair<Clock::time_point, std::string>> lines_;
@@ -107,6 +109,7 @@ class LogWatch {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
   int n = 1000, pushes = 5;
   bool keep = false;
   for (int i = 1; i < argc; ++i) {
@@ -120,7 +123,10 @@ int main(int argc, char** argv) {
   std::string amlc = fs::canonical("/proc/self/exe").parent_path().parent_path().string() + "/cli/amlc";
   std::string git = "git -C " + work + " -c user.name=bench -c user.email=bench@example.com ";
   fs::create_directories(work);
+  // Every compute target local (gen_specs also writes a batch cluster, which
+  // this machine cannot run), so each job really runs and is observed.
   if (!Shell("python3 " AMLC_SOURCE_DIR "/bench/gen_specs.py " + std::to_string(n) + " " + work + "/specs") ||
+      !Shell("sed -i 's/^type: amlcompute$/type: local/' " + work + "/specs/*.yaml") ||
       !Shell("git init -q -b main " + work) || !Shell(git + "add -A") || !Shell(git + "commit -q -m specs") ||
       !Shell("git clone -q --bare " + work + " " + origin) || !Shell(git + "remote add origin " + origin) ||
       !Shell("git clone -q " + origin + " " + clone)) {
@@ -181,7 +187,13 @@ int main(int argc, char** argv) {
     if (!Shell(git + "add -A") || !Shell(git + "commit -q -m push") || !Shell(git + "push -q origin main 2>/dev/null")) {
       break;
     }
-    std::string body = R"({"ref": "refs/heads/main", "after": "0000000", "pusher": {"name": "bench"}})";
+    std::string head;
+    if (FILE* rev = popen(("git -C " + work + " rev-parse HEAD").c_str(), "r")) {
+      char text[64] = {0};
+      if (fgets(text, sizeof text, rev)) head = std::string(text).substr(0, 40);
+      pclose(rev);
+    }
+    std::string body = R"({"ref": "refs/heads/main", "after": ")" + head + R"(", "pusher": {"name": "bench"}})";
     size_t mark = watch.Mark();
     auto sent = Clock::now();
     auto response = client.Post("/hooks/github", body, "application/json",
