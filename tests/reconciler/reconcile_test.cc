@@ -97,6 +97,12 @@ class ReconcilerProcess {
     }
     return -1;
   }
+  // kill -9 of the reconciler alone: what it started (runs, endpoint hosts) goes on.
+  void Kill() {
+    kill(pid_, SIGKILL);
+    for (int i = 0; i < 100 && kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pid_ = 0;
+  }
   std::string log() const { return data_ + ".log"; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   json Get(const std::string& path) const {
@@ -374,4 +380,36 @@ TEST_CASE("the reconciler converges commit after commit, rejects a bad one and h
   // SIGTERM ends it cleanly.
   CHECK(reconciler.Stop() == 0);
   CHECK(ReadFile(reconciler.log()).find("stopped") != std::string::npos);
+}
+
+TEST_CASE("a run started by a sync is tracked to completion across a reconciler restart", "[reconciler]") {
+  Origin origin;
+  origin.Write("ml/compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
+  origin.Write("ml/env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npython: /usr/bin/python3\n");
+  origin.Write("ml/src/work.sh", "sleep 3\necho finished > outputs/out/done.txt\n");
+  origin.Write("ml/job.yaml",
+               "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+               "name: work\ncode: src\ncommand: sh work.sh\noutputs:\n  out:\n");
+  std::string commit = origin.CommitAndPush("a slow job");
+  SpecDir data;
+  std::string workspace = data.str() + "/rec/workspace";
+  auto runs_with = [&](const std::string& status) {
+    int count = 0;
+    for (const json& run : WorkspaceJson(workspace, "runs list")) count += run.value("status", "") == status;
+    return count;
+  };
+  {
+    ReconcilerProcess first(origin, data.str() + "/rec");
+    for (int i = 0; i < 150 && runs_with("Running") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(runs_with("Running") == 1);
+    first.Kill();
+  }
+  ReconcilerProcess second(origin, data.str() + "/rec");
+  REQUIRE_LOGGED(second, second.WaitForSynced(commit, 60));
+  CHECK(WorkspaceJson(workspace, "runs list").size() == 1);  // the same run, not a second one
+  CHECK(runs_with("Completed") == 1);
+  json syncs = second.Get("/api/syncs");
+  REQUIRE(syncs.size() >= 2);
+  CHECK(syncs.back()["result"] == "Failed");  // the first sync, cut short, is marked so
+  CHECK(syncs.back()["diagnostics"].get<std::string>().find("interrupted") != std::string::npos);
 }
