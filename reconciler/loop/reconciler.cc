@@ -166,7 +166,8 @@ double Reconciler::IntervalSeconds() const {
   if (!interval) return 300;
   int64_t seconds = interval->is_string() ? compiler::sema::ParseDurationSeconds(interval->as_string())
                                           : interval->as_int();
-  return seconds > 0 ? static_cast<double>(seconds) : 300;
+  constexpr int64_t kYear = 366 * 24 * 3600;  // beyond it, milliseconds would overflow the clock arithmetic
+  return seconds > 0 ? static_cast<double>(std::min(seconds, kYear)) : 300;
 }
 
 bool Reconciler::UpdateMirror() {

@@ -272,6 +272,12 @@ TEST_CASE("the reconciler converges commit after commit, rejects a bad one and h
   CHECK(status["last_sync"]["author"] == "Alice <alice@example.com>");
   CHECK(status["last_sync"]["message"] == "quickstart");
   for (const json& r : status["resources"]) CHECK(r["sync"] == "Synced");
+  std::string table;
+  REQUIRE(Run(Amlc("status --server " + reconciler.url()), &table) == 0);
+  CHECK(table.find("Status      Synced, Healthy") != std::string::npos);
+  CHECK(std::regex_search(table, std::regex("deployment/blue +Synced +Healthy")));
+  CHECK(Run(Amlc("status --server http://127.0.0.1:1 2>&1"), &table) != 0);
+  CHECK(table.find("no reconciler answers at http://127.0.0.1:1") != std::string::npos);
 
   // A webhook with a bad signature is refused and starts nothing.
   size_t syncs_before = reconciler.Get("/api/syncs").size();
