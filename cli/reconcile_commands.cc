@@ -73,7 +73,7 @@ std::string DefaultDataDir(const std::string& repository, const std::string& bra
       .string();
 }
 
-// "127.0.0.1:8787" -> host and port; only loopback-style explicit addresses.
+// "127.0.0.1:8787" -> host and port (an explicit host: there is no default address).
 bool ParseListen(const std::string& listen, std::string& host, int& port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;

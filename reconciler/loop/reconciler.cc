@@ -10,6 +10,7 @@
 #include "reconciler/loop/resource_status.h"
 #include "reconciler/loop/scheduled_jobs.h"
 #include "reconciler/preview/forge_client.h"
+#include "runtime/compute/local_runner.h"  // NowMillis
 #include "runtime/executor/executor.h"
 
 namespace amlc::reconciler {
@@ -19,11 +20,6 @@ using compiler::planner::Plan;
 using nlohmann::json;
 
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The settings a `reconciler` spec in the repository declares (the first one).
 const compiler::ir::Value* ReconcilerSpec(const CompiledCommit* commit) {
@@ -131,7 +127,7 @@ void Reconciler::MarkInterruptedSyncs() {
     if (sync.result != "Running") continue;
     sync.result = "Failed";
     sync.diagnostics += "interrupted: the reconciler stopped during this sync\n";
-    sync.ended_at = NowMs();
+    sync.ended_at = runtime::NowMillis();
     workspace_->state().FinishSync(sync);
   }
 }
@@ -193,7 +189,7 @@ bool Reconciler::UpdateMirror() {
   status_["git"] = {{"ok", false},
                     {"error", status.message()},
                     {"failures", git_failures_},
-                    {"retry_at", NowMs() + static_cast<int64_t>(wait * 1000)}};
+                    {"retry_at", runtime::NowMillis() + static_cast<int64_t>(wait * 1000)}};
   std::string line = "git: " + status.message() + " (attempt " + std::to_string(git_failures_) + ", retrying in " +
                      std::to_string(static_cast<int>(std::ceil(wait))) + "s)";
   lock.unlock();
@@ -204,7 +200,7 @@ bool Reconciler::UpdateMirror() {
 int64_t Reconciler::Record(runtime::SyncRecord& sync, bool applied) {
   std::string what = sync.commit + "\n" + sync.result + "\n" + sync.diagnostics;
   if (!applied && what == last_recorded_) return 0;
-  sync.ended_at = NowMs();
+  sync.ended_at = runtime::NowMillis();
   if (sync.id == 0) {
     auto id = workspace_->state().StartSync(sync);
     if (!id.ok()) {
@@ -234,7 +230,7 @@ bool Reconciler::AdoptHead(const std::string& head, const std::string& trigger, 
   runtime::SyncRecord sync;
   sync.trigger = trigger;
   sync.commit = head;
-  sync.started_at = NowMs();
+  sync.started_at = runtime::NowMillis();
   if (compiled.ok()) {
     sync.author = compiled.value()->author();
     sync.message = compiled.value()->info.summary;
@@ -293,7 +289,7 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
     runtime::SyncRecord sync;
     sync.trigger = trigger;
     sync.result = "GitError";
-    sync.started_at = NowMs();
+    sync.started_at = runtime::NowMillis();
     sync.summary = "the repository cannot be read; nothing was changed";
     {
       std::lock_guard lock(mutex_);
@@ -321,7 +317,7 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
   outcome = PlanAndApply(trigger, commit_changed);
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::lock_guard lock(mutex_);
-  status_["last_pass"] = {{"at", NowMs()}, {"seconds", outcome.seconds}, {"trigger", trigger}};
+  status_["last_pass"] = {{"at", runtime::NowMillis()}, {"seconds", outcome.seconds}, {"trigger", trigger}};
   return outcome;
 }
 
@@ -333,7 +329,7 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
   sync.commit = current_->info.id;
   sync.author = current_->author();
   sync.message = current_->info.summary;
-  sync.started_at = NowMs();
+  sync.started_at = runtime::NowMillis();
   SyncPolicy policy = Policy();
 
   auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
@@ -422,7 +418,7 @@ json Reconciler::Status() {
   std::lock_guard lock(mutex_);
   json status = status_;
   auto next = std::chrono::duration_cast<std::chrono::milliseconds>(next_pass_ - Clock::now()).count();
-  status["next_pass_at"] = NowMs() + std::max<int64_t>(0, next);
+  status["next_pass_at"] = runtime::NowMillis() + std::max<int64_t>(0, next);
   return status;
 }
 
@@ -466,7 +462,7 @@ void Reconciler::Preview(const PullRequestEvent& pull_request) {
     }
     previews[std::to_string(pull_request.number)] = {
         {"head", request.head}, {"compiles", preview->compiles}, {"summary", preview->json.value("summary", "")},
-        {"at", NowMs()}};
+        {"at", runtime::NowMillis()}};
   }
   if (options_.forge_url.empty()) {
     Log(name + ": " + preview->json.value("summary", "") + " (no forge configured; not posted)");
@@ -543,7 +539,7 @@ void Reconciler::Run() {
   std::string trigger = "startup";
   for (;;) {
     RunQueuedPreviews();
-    RunDueSchedules(NowMs());
+    RunDueSchedules(runtime::NowMillis());
     bool pass_due;
     {
       std::lock_guard lock(mutex_);
@@ -560,12 +556,14 @@ void Reconciler::Run() {
       RunPass(trigger);  // on a git error it moves next_pass_ to the backoff
       trigger = "interval";
     }
+    // The next schedule fire is read before taking the lock the HTTP threads share.
+    std::optional<int64_t> fire = current_ ? NextScheduleFire(current_->compilation->graph, workspace_->state())
+                                           : std::nullopt;
     std::unique_lock lock(mutex_);
     auto wake_at = next_pass_;
-    if (current_) {
-      if (auto fire = NextScheduleFire(current_->compilation->graph, workspace_->state())) {
-        wake_at = std::min(wake_at, Clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, *fire - NowMs())));
-      }
+    if (fire) {
+      int64_t until_fire = std::max<int64_t>(0, *fire - runtime::NowMillis());
+      wake_at = std::min(wake_at, Clock::now() + std::chrono::milliseconds(until_fire));
     }
     wake_.wait_until(lock, wake_at, [&] { return stop_ || !requested_pass_.empty() || !previews_.empty(); });
   }

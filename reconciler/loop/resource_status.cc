@@ -43,7 +43,7 @@ json JobHealth(runtime::StateStore& state, const std::string& job_id) {
   }
 }
 
-json Status(const std::string& id, const std::string& kind, const std::string& sync, const std::string& health,
+json Row(const std::string& id, const std::string& kind, const std::string& sync, const std::string& health,
             const std::string& message) {
   return {{"id", id}, {"kind", kind}, {"sync", sync}, {"health", health}, {"message", message}};
 }
@@ -65,7 +65,7 @@ json ResourceStatuses(const compiler::ir::Graph& graph, const compiler::planner:
   for (const compiler::ir::Resource& r : graph.resources()) {
     std::string id = r.id();
     if (auto it = deferred.find(id); it != deferred.end()) {
-      statuses.push_back(Status(id, r.kind, "Unsupported", "Missing", it->second));
+      statuses.push_back(Row(id, r.kind, "Unsupported", "Missing", it->second));
       continue;
     }
     auto found = action_of.find(id);
@@ -74,21 +74,21 @@ json ResourceStatuses(const compiler::ir::Graph& graph, const compiler::planner:
     std::string why = action ? JoinReasons(*action) : "";
     if (r.kind == "job") {
       json health = JobHealth(state, id);
-      statuses.push_back(Status(id, r.kind, sync, health["health"].get<std::string>(),
+      statuses.push_back(Row(id, r.kind, sync, health["health"].get<std::string>(),
                                 why.empty() ? health["message"].get<std::string>() : why));
     } else if (action && action->type == ActionType::kCreate) {
-      statuses.push_back(Status(id, r.kind, sync, "Missing", why));
+      statuses.push_back(Row(id, r.kind, sync, "Missing", why));
     } else if (action && IsDrift(*action)) {
-      statuses.push_back(Status(id, r.kind, sync, "Degraded", why));
+      statuses.push_back(Row(id, r.kind, sync, "Degraded", why));
     } else if (!recorded.count(id) && !action) {
-      statuses.push_back(Status(id, r.kind, sync, "Missing", "not recorded in the workspace"));
+      statuses.push_back(Row(id, r.kind, sync, "Missing", "not recorded in the workspace"));
     } else {
-      statuses.push_back(Status(id, r.kind, sync, "Healthy", why));
+      statuses.push_back(Row(id, r.kind, sync, "Healthy", why));
     }
   }
   for (const Action& action : plan.actions) {
     if (action.type != ActionType::kDelete) continue;
-    statuses.push_back(Status(action.resource_id, action.kind, "OutOfSync", "Healthy", JoinReasons(action)));
+    statuses.push_back(Row(action.resource_id, action.kind, "OutOfSync", "Healthy", JoinReasons(action)));
   }
   return statuses;
 }

@@ -21,6 +21,9 @@
 #include <sstream>
 #include <utility>
 
+#include "runtime/compute/local_runner.h"  // NowMillis
+#include "runtime/snapshot/file_io.h"
+
 namespace amlc::runtime {
 
 namespace {
@@ -51,19 +54,6 @@ Status EnsurePrivateDir(const std::string& dir) {
             "the secret store folder " + dir + " is open to others and cannot be restricted: " + ErrnoText()};
   }
   return Status::Ok();
-}
-
-// Writes all of `data` to `fd`, retrying short writes and EINTR.
-bool WriteAll(int fd, const void* data, size_t size) {
-  const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t written = write(fd, bytes, size);
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return false;
-    bytes += written;
-    size -= static_cast<size_t>(written);
-  }
-  return true;
 }
 
 // A rename is durable only once its folder is synced.
@@ -117,7 +107,8 @@ StatusOr<bool> CreateKeyIfMissing(const std::string& path) {
     return Status{StatusCode::kUnavailable, "cannot create the secret store key " + path + ": " + ErrnoText()};
   }
   unsigned char key[kKeyBytes];
-  bool ok = RAND_bytes(key, sizeof key) == 1 && fchmod(fd, 0600) == 0 && WriteAll(fd, key, sizeof key) &&
+  bool ok = RAND_bytes(key, sizeof key) == 1 && fchmod(fd, 0600) == 0 &&
+            snapshot::WriteAll(fd, std::string_view(reinterpret_cast<const char*>(key), sizeof key), path).ok() &&
             fsync(fd) == 0;
   OPENSSL_cleanse(key, sizeof key);
   close(fd);
@@ -179,24 +170,18 @@ StatusOr<json> ReadDocument(const std::string& dir) {
 }
 
 // Replaces the file atomically (temp + rename) so a reader sees the old or
-// the new store, never half of one. Called under the store lock, which is
-// why one temp name is enough.
+// the new store, never half of one; synced, file and folder, before it counts.
 Status WriteDocument(const std::string& dir, const json& document) {
   std::string path = SecretsPath(dir);
-  std::string temp = path + ".tmp";
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return {StatusCode::kUnavailable, "cannot write " + temp + ": " + ErrnoText()};
   // Replace, not throw, should a user name carry invalid UTF-8.
   std::string text = document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  bool ok = fchmod(fd, 0600) == 0 && WriteAll(fd, text.data(), text.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!ok || rename(temp.c_str(), path.c_str()) != 0) {
-    Status status{StatusCode::kUnavailable, "cannot write " + path + ": " + ErrnoText()};
-    unlink(temp.c_str());
+  Status written = snapshot::WriteFileAtomically(path, 0600, [&](int fd) {
+    Status status = snapshot::WriteAll(fd, text, path);
+    if (status.ok() && fsync(fd) != 0) status = {StatusCode::kUnavailable, "cannot write " + path + ": " + ErrnoText()};
     return status;
-  }
-  SyncDir(dir);
-  return Status::Ok();
+  });
+  if (written.ok()) SyncDir(dir);
+  return written;
 }
 
 // ---- AES-256-GCM ----------------------------------------------------------------
@@ -311,11 +296,6 @@ Status CheckName(const std::string& name) {
 
 Status NoSuchSecret(const std::string& name) {
   return {StatusCode::kNotFound, "no secret '" + name + "' in the workspace; set it with: amlc secrets set " + name};
-}
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
