@@ -50,7 +50,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/image/oci_image.h"
+#include "runtime/artifacts/oci/oci_image.h"
 
 namespace {
 

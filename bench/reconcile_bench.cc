@@ -40,7 +40,7 @@
 
 #include "reconciler/loop/reconciler.h"
 #include "reconciler/server/api_server.h"
-#include "runtime/endpoint/http_client.h"
+#include "runtime/serving/endpoint/http_client.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

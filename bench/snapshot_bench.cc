@@ -43,7 +43,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/snapshot/snapshot_store.h"
+#include "runtime/artifacts/snapshot/snapshot_store.h"
 
 namespace {
 

@@ -13,9 +13,9 @@
 #include "cli/progress.h"
 #include "compiler/compile.h"
 #include "compiler/planner/planner.h"
-#include "compiler/support/digest.h"
+#include "base/digest.h"
 #include "reconciler/git/git_head.h"
-#include "runtime/apply/applier.h"
+#include "runtime/engine/applier.h"
 
 namespace amlc::cli {
 

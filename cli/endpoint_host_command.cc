@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "runtime/endpoint/endpoint_host.h"
+#include "runtime/serving/endpoint/endpoint_host.h"
 
 namespace amlc::cli {
 

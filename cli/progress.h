@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "runtime/executor/executor.h"
+#include "runtime/engine/executor.h"
 
 namespace amlc::cli {
 

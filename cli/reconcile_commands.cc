@@ -17,12 +17,12 @@
 
 #include "cli/output.h"
 #include "compiler/sema/binder.h"
-#include "compiler/support/digest.h"
+#include "base/digest.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/reconciler.h"
 #include "reconciler/server/api_server.h"
-#include "runtime/endpoint/http_client.h"
-#include "runtime/secrets/secret_store.h"
+#include "runtime/serving/endpoint/http_client.h"
+#include "runtime/workspace/secret_store.h"
 
 namespace amlc::cli {
 

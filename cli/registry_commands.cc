@@ -7,9 +7,9 @@
 
 #include "cli/output.h"
 #include "cli/workspace_access.h"
-#include "runtime/image/registry_client.h"
-#include "runtime/registry/image_packaging.h"
-#include "runtime/registry/model_registry.h"
+#include "runtime/artifacts/oci/registry_client.h"
+#include "runtime/artifacts/registry/image_packaging.h"
+#include "runtime/artifacts/registry/model_registry.h"
 
 namespace amlc::cli {
 

@@ -21,7 +21,7 @@
 #include "compiler/compile.h"
 #include "runtime/deploy/iot_manifest.h"
 #include "runtime/deploy/kubernetes_manifests.h"
-#include "runtime/snapshot/file_io.h"
+#include "runtime/artifacts/snapshot/file_io.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::cli {

@@ -16,7 +16,7 @@
 
 #include "cli/output.h"
 #include "cli/workspace_access.h"
-#include "runtime/secrets/secret_store.h"
+#include "runtime/workspace/secret_store.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::cli {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cli/output.h"
-#include "runtime/serving/serve.h"
+#include "runtime/serving/scoring/serve.h"
 
 namespace amlc::cli {
 

@@ -12,7 +12,7 @@
 #include <functional>
 #include <queue>
 
-#include "compiler/support/digest.h"
+#include "base/digest.h"
 
 namespace amlc::compiler::ir {
 

@@ -9,7 +9,7 @@
 
 #include "compiler/ir/graph.h"
 #include "compiler/planner/plan.h"
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::compiler::planner {
 

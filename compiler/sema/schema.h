@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "compiler/ir/value.h"
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::compiler::sema {
 

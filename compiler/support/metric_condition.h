@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::compiler {
 

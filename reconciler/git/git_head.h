@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::reconciler {
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "compiler/support/source_tree.h"
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::reconciler {
 

@@ -12,7 +12,7 @@
 #include "compiler/compile.h"
 #include "compiler/planner/planner.h"
 #include "reconciler/git/git_source.h"
-#include "runtime/apply/applier.h"
+#include "runtime/engine/applier.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::reconciler {

@@ -11,7 +11,7 @@
 #include "reconciler/loop/scheduled_jobs.h"
 #include "reconciler/preview/forge_client.h"
 #include "runtime/compute/local_runner.h"  // NowMillis
-#include "runtime/executor/executor.h"
+#include "runtime/engine/executor.h"
 
 namespace amlc::reconciler {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "compiler/ir/value.h"
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::reconciler {
 

@@ -9,7 +9,7 @@
 #include <set>
 #include <string_view>
 
-#include "compiler/support/percent_encoding.h"
+#include "base/percent_encoding.h"
 #include "reconciler/preview/preview_markdown.h"
 
 namespace amlc::reconciler {

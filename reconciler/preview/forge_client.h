@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::reconciler {
 

@@ -19,7 +19,7 @@
 #include <memory>
 #include <string>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 #include "reconciler/server/reconciler_control.h"
 
 namespace amlc::reconciler {

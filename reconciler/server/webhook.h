@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 #include "reconciler/server/reconciler_control.h"
 
 namespace amlc::reconciler {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "compiler/ir/graph.h"
-#include "compiler/support/status.h"
+#include "base/status.h"
 #include "runtime/deploy/kubernetes_manifests.h"
 
 namespace amlc::runtime::deploy {

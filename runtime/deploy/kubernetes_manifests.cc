@@ -25,8 +25,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/image/registry_client.h"
-#include "runtime/snapshot/file_io.h"
+#include "runtime/artifacts/oci/registry_client.h"
+#include "runtime/artifacts/snapshot/file_io.h"
 
 namespace amlc::runtime::deploy {
 

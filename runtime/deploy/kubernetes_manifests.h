@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "compiler/ir/graph.h"
-#include "compiler/support/status.h"
+#include "base/status.h"
 #include "runtime/state/state_store.h"
 
 namespace amlc::runtime::deploy {

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <thread>
 
-#include "runtime/snapshot/file_io.h"
+#include "runtime/artifacts/snapshot/file_io.h"
 
 namespace amlc::runtime {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::runtime {

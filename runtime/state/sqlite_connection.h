@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::runtime {
 

@@ -1,7 +1,7 @@
 #ifndef AMLC_RUNTIME_STATE_SQLITE_SCHEMA_H_
 #define AMLC_RUNTIME_STATE_SQLITE_SCHEMA_H_
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 #include "runtime/state/sqlite_connection.h"
 
 namespace amlc::runtime {

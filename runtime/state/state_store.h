@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/status.h"
+#include "base/status.h"
 
 namespace amlc::runtime {
 

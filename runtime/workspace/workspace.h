@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "compiler/support/status.h"
-#include "runtime/snapshot/snapshot_store.h"
+#include "base/status.h"
+#include "runtime/artifacts/snapshot/snapshot_store.h"
 #include "runtime/state/state_store.h"
 
 namespace amlc::runtime {

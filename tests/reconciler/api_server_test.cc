@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "reconciler/server/webhook.h"
-#include "runtime/endpoint/http_client.h"
+#include "runtime/serving/endpoint/http_client.h"
 #include "tests/test_support.h"
 
 namespace rc = amlc::reconciler;

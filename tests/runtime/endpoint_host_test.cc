@@ -21,9 +21,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "runtime/endpoint/autoscaler.h"
-#include "runtime/endpoint/desired_state.h"
-#include "runtime/endpoint/http_client.h"
+#include "runtime/serving/endpoint/autoscaler.h"
+#include "runtime/serving/endpoint/desired_state.h"
+#include "runtime/serving/endpoint/http_client.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;

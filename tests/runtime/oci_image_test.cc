@@ -1,4 +1,4 @@
-#include "runtime/image/oci_image.h"
+#include "runtime/artifacts/oci/oci_image.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "compiler/support/digest.h"
+#include "base/digest.h"
 #include "tests/test_support.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/image/registry_client.h"
+#include "runtime/artifacts/oci/registry_client.h"
 
 #include <unistd.h>
 
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/digest.h"
-#include "runtime/image/registry_http.h"
+#include "base/digest.h"
+#include "runtime/artifacts/oci/registry_http.h"
 #include "tests/test_support.h"
 
 // [image]: no servers needed. [registry]: needs the test registries of

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/secrets/secret_store.h"
+#include "runtime/workspace/secret_store.h"
 #include "tests/test_support.h"
 
 using amlc::Status;

@@ -1,4 +1,4 @@
-#include "runtime/snapshot/snapshot_store.h"
+#include "runtime/artifacts/snapshot/snapshot_store.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/digest.h"
-#include "runtime/snapshot/ignore_rules.h"
+#include "base/digest.h"
+#include "runtime/artifacts/snapshot/ignore_rules.h"
 #include "tests/test_support.h"
 
 namespace {

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "runtime/apply/applier.h"
+#include "runtime/engine/applier.h"
 
 using amlc::compiler::ir::Value;
 using amlc::runtime::SweepTrials;

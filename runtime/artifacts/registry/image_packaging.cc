@@ -1,0 +1,236 @@
+// Implementation notes: an image is assembled from content the workspace
+// already stores. Model files and the scoring code are read straight from the
+// snapshot store's blobs (no copy), and every layer's cache key is the digest
+// of what it holds, so rebuilding after a code-only change reads only the
+// code. The image is built under a temporary ref name and renamed once the
+// registry has given it its version: versions are assigned by the state
+// store, never guessed.
+#include "runtime/artifacts/registry/image_packaging.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/digest.h"
+#include "runtime/compute/local_runner.h"
+#include "runtime/artifacts/oci/oci_image.h"
+#include "runtime/artifacts/oci/registry_client.h"
+
+namespace amlc::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A base image named "oci:LAYOUT[:REF]" (a layout on disk).
+bool IsLayoutReference(const std::string& base) { return base.rfind("oci:", 0) == 0; }
+
+void SplitLayoutReference(const std::string& base, std::string& layout, std::string& ref) {
+  std::string rest = base.substr(4);
+  size_t colon = rest.find(':');
+  layout = rest.substr(0, colon);
+  ref = colon == std::string::npos ? "latest" : rest.substr(colon + 1);
+}
+
+image::LayerSpec SnapshotLayer(Workspace& workspace, const Snapshot& snapshot, const std::string& prefix,
+                               const std::string& description, const std::string& cache_kind) {
+  image::LayerSpec layer;
+  layer.description = description;
+  layer.cache_key = cache_kind + ":" + prefix + ":" + snapshot.tree_digest;
+  for (const SnapshotFile& f : snapshot.files) {
+    layer.files.push_back({prefix + "/" + f.path, workspace.snapshots().BlobPath(f.digest), f.executable});
+  }
+  return layer;
+}
+
+// A folder of generated files (the environment's description) kept while a
+// build reads them.
+class Staging {
+ public:
+  explicit Staging(const std::string& home) {
+    static int counter = 0;
+    folder_ = home + "/tmp/image-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+    std::error_code error;
+    fs::create_directories(folder_, error);
+  }
+  ~Staging() {
+    std::error_code error;
+    fs::remove_all(folder_, error);
+  }
+  StatusOr<std::string> Write(const std::string& name, const std::string& contents) {
+    std::string path = folder_ + "/" + name;
+    std::ofstream out(path, std::ios::binary);
+    out << contents;
+    if (!out.flush()) return Status(StatusCode::kUnavailable, "cannot write '" + path + "'");
+    return path;
+  }
+
+ private:
+  std::string folder_;
+};
+
+std::string Join(const std::map<std::string, std::string>& parts) {
+  std::string text;
+  for (const auto& [key, value] : parts) text += key + "=" + value + "\n";
+  return text;
+}
+
+}  // namespace
+
+image::RegistryOptions RegistryOptionsFromEnvironment() {
+  image::RegistryOptions options;
+  if (const char* user = std::getenv("AMLC_REGISTRY_USERNAME")) options.username = user;
+  if (const char* password = std::getenv("AMLC_REGISTRY_PASSWORD")) options.password = password;
+  if (const char* ca = std::getenv("AMLC_REGISTRY_CA_FILE")) options.ca_file = ca;
+  return options;
+}
+
+std::string ImageLayoutDir(const Workspace& workspace) { return workspace.home() + "/images"; }
+
+std::string ImageRefName(const std::string& name, int64_t version) {
+  return name + ":" + std::to_string(version);
+}
+
+StatusOr<std::map<std::string, std::string>> ImageKeyParts(Workspace& workspace, const ImageInputs& inputs) {
+  std::map<std::string, std::string> parts;
+  parts["format"] = "amlc-image-1";
+  parts["kind"] = inputs.kind;
+  for (const ModelVersionRecord& model : inputs.models) {
+    parts["model:" + model.name] = std::to_string(model.version) + "@" + model.content_digest;
+  }
+  auto code = workspace.snapshots().Scan(inputs.code_dir);
+  if (!code.ok()) return code.status();
+  bool has_script = false;
+  for (const SnapshotFile& f : code->files) has_script |= f.path == inputs.scoring_script;
+  if (!has_script) {
+    return Status(StatusCode::kNotFound, "the scoring script '" + inputs.scoring_script + "' is not in '" +
+                                             inputs.code_dir + "' (or an ignore file leaves it out)");
+  }
+  parts["code"] = code->tree_digest;
+  parts["scoring_script"] = inputs.scoring_script;
+  std::string environment = inputs.environment_json;
+  for (const std::string& file : inputs.environment_files) {
+    auto digest = DigestFile(file);
+    if (!digest.ok()) return digest.status();
+    environment += "\n" + fs::path(file).filename().string() + "=" + digest.value();
+  }
+  parts["environment"] = Sha256Hex(environment);
+  auto python = workspace.snapshots().Scan(PythonModuleDir() + "/amlc");
+  if (!python.ok()) return python.status();
+  parts["amlc-python"] = python->tree_digest;
+  if (IsLayoutReference(inputs.base_image)) {
+    std::string layout, ref;
+    SplitLayoutReference(inputs.base_image, layout, ref);
+    auto digest = image::ResolveRef(layout, ref);
+    if (!digest.ok()) return digest.status();
+    parts["base"] = digest.value();
+  } else if (!inputs.base_image.empty()) {
+    parts["base"] = inputs.base_image;  // a registry reference, pulled when built
+  }
+  return parts;
+}
+
+std::string ImageBuildKey(const std::map<std::string, std::string>& parts) { return Sha256Hex(Join(parts)); }
+
+StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInputs& inputs,
+                                          const std::function<void(const std::string&)>& progress) {
+  auto parts = ImageKeyParts(workspace, inputs);
+  if (!parts.ok()) return parts.status();
+  std::string key = ImageBuildKey(parts.value());
+  image::BuildRequest request;
+  request.layout_dir = ImageLayoutDir(workspace);
+  request.ref_name = inputs.name + ":building-" + key.substr(0, 12);
+  if (IsLayoutReference(inputs.base_image)) {
+    SplitLayoutReference(inputs.base_image, request.base_layout, request.base_ref);
+  } else if (!inputs.base_image.empty()) {
+    auto from = image::ParseRegistryReference(inputs.base_image);
+    if (!from.ok()) return from.status();
+    request.base_layout = request.layout_dir;
+    request.base_ref = "base-" + Sha256Hex(inputs.base_image).substr(0, 12);
+    progress("pulling base image " + inputs.base_image);
+    auto pulled = image::PullImage(from.value(), request.layout_dir, request.base_ref,
+                                   RegistryOptionsFromEnvironment());
+    if (!pulled.ok()) return pulled.status();
+  }
+
+  Staging staging(workspace.home());
+  image::LayerSpec environment;
+  environment.description = "environment " + (inputs.environment_id.empty() ? "(inline)" : inputs.environment_id);
+  environment.cache_key = "environment:" + parts->at("environment");
+  auto description = staging.Write("environment.json", inputs.environment_json + "\n");
+  if (!description.ok()) return description.status();
+  environment.files.push_back({"var/amlc/environment/environment.json", description.value(), false});
+  for (const std::string& file : inputs.environment_files) {
+    environment.files.push_back({"var/amlc/environment/" + fs::path(file).filename().string(), file, false});
+  }
+  request.layers.push_back(environment);
+
+  for (const ModelVersionRecord& model : inputs.models) {
+    auto files = workspace.snapshots().Load(model.content_digest);
+    if (!files.ok()) return files.status();
+    std::string prefix = std::string(kImageModelsDir).substr(1) + "/" + model.name + "/" + std::to_string(model.version);
+    request.layers.push_back(SnapshotLayer(workspace, files.value(), prefix,
+                                           "model " + model.name + ":" + std::to_string(model.version), "model"));
+  }
+  auto python = workspace.snapshots().Take(PythonModuleDir() + "/amlc");
+  if (!python.ok()) return python.status();
+  request.layers.push_back(SnapshotLayer(workspace, python.value(), "var/amlc/python/amlc", "amlc scoring host", "python"));
+  auto code = workspace.snapshots().Take(inputs.code_dir);
+  if (!code.ok()) return code.status();
+  request.layers.push_back(
+      SnapshotLayer(workspace, code.value(), std::string(kImageAppDir).substr(1), "scoring code", "code"));
+
+  // One model: AZUREML_MODEL_DIR is its folder (as in Azure ML); several: the parent of theirs.
+  std::string model_dir = kImageModelsDir;
+  if (inputs.models.size() == 1) {
+    model_dir += "/" + inputs.models[0].name + "/" + std::to_string(inputs.models[0].version);
+  }
+  request.config.entrypoint = {"python3", "-m", "amlc.scoring"};
+  request.config.env = {"PYTHONPATH=/var/amlc/python", "AZUREML_MODEL_DIR=" + model_dir,
+                        "AMLC_SCORING_SCRIPT=" + std::string(kImageAppDir) + "/" + inputs.scoring_script,
+                        "AMLC_PORT=5001"};
+  request.config.working_dir = kImageAppDir;
+  request.config.exposed_ports = {"5001/tcp"};
+  request.config.labels = {{"org.opencontainers.image.title", inputs.name}, {"ai.amlc.build-key", key}};
+  for (const ModelVersionRecord& model : inputs.models) {
+    request.config.labels["ai.amlc.model." + model.name] = std::to_string(model.version);
+  }
+
+  auto built = image::BuildImage(request, progress);
+  if (!built.ok()) return built.status();
+  ImageRecord record;
+  record.name = inputs.name;
+  record.kind = inputs.kind;
+  record.digest = built->manifest_digest;
+  record.build_key = key;
+  record.layout = request.layout_dir;
+  record.base_image = inputs.base_image;
+  record.environment = inputs.environment_id;
+  record.tags = inputs.tags;
+  for (const ModelVersionRecord& model : inputs.models) record.models.emplace_back(model.name, model.version);
+  record.size_bytes = built->size;
+  record.resource_id = inputs.resource_id;
+  auto recorded = workspace.state().RecordImage(record);
+  if (!recorded.ok()) {
+    image::RemoveImage(request.layout_dir, request.ref_name);
+    return recorded.status();
+  }
+  // The version is known now: give the image its final ref name.
+  if (Status status = image::TagImage(request.layout_dir, request.ref_name, ImageRefName(inputs.name, recorded->version));
+      !status.ok()) {
+    return status;
+  }
+  image::RemoveImage(request.layout_dir, request.ref_name);
+  recorded->ref_name = ImageRefName(inputs.name, recorded->version);
+  return recorded;
+}
+
+Status DeleteImageVersion(Workspace& workspace, const ImageRecord& image) {
+  Status removed = image::RemoveImage(image.layout.empty() ? ImageLayoutDir(workspace) : image.layout,
+                                      ImageRefName(image.name, image.version));
+  if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
+  return workspace.state().DeleteImage(image.name, image.version);
+}
+
+}  // namespace amlc::runtime

@@ -1,0 +1,68 @@
+#ifndef AMLC_RUNTIME_SERVING_ENDPOINT_DESIRED_STATE_H_
+#define AMLC_RUNTIME_SERVING_ENDPOINT_DESIRED_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace amlc::runtime::endpoint {
+
+/// When and how far a deployment scales itself on the router's in-flight count.
+struct AutoscaleSpec {
+  bool enabled = false;
+  int min = 1;
+  int max = 1;
+  double target_in_flight = 1.0;     // in-flight requests per replica it aims at
+  double scale_up_after_s = 60;      // load above target this long: one more replica
+  double scale_down_after_s = 300;   // load below target/2 this long: one fewer
+  double polling_interval_s = 1;     // how often the load is measured
+  bool operator==(const AutoscaleSpec&) const = default;
+};
+
+/// One deployment of the endpoint as the apply side wants it.
+struct DeploymentSpec {
+  std::string name;
+  std::string revision;               // opaque; a change means new replicas
+  std::vector<std::string> command;   // the host appends --port 0 --port-file F --log-file F
+  std::map<std::string, std::string> env;
+  int instance_count = 1;
+  AutoscaleSpec autoscale;
+  double readiness_timeout_s = 60;
+
+  /// What identifies a set of replicas: a change of the revision, the command
+  /// or the environment needs new processes, so it is a rollout.
+  std::string RolloutKey() const;
+  /// The replica count to start with: instance_count, inside [min, max] when
+  /// autoscaling.
+  int InitialReplicas() const;
+};
+
+/// The whole of DIR/desired.json.
+struct DesiredState {
+  std::string endpoint;
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 = any free port
+  std::string pin_header = "azureml-model-deployment";
+  int64_t generation = 0;
+  std::map<std::string, int> traffic;  // deployment -> percent; absent = 0
+  std::map<std::string, DeploymentSpec> deployments;
+
+  int TrafficOf(const std::string& deployment) const {
+    auto found = traffic.find(deployment);
+    return found == traffic.end() ? 0 : found->second;
+  }
+};
+
+/// Parses and validates desired.json. kInvalidArgument lists every problem,
+/// each with its JSON path ("deployments.blue.instance_count: ...").
+StatusOr<DesiredState> ParseDesiredState(const std::string& text);
+
+/// Reads and parses a desired.json file; kNotFound when it does not exist.
+StatusOr<DesiredState> ReadDesiredState(const std::string& path);
+
+}  // namespace amlc::runtime::endpoint
+
+#endif  // AMLC_RUNTIME_SERVING_ENDPOINT_DESIRED_STATE_H_

@@ -1,0 +1,116 @@
+#include "runtime/serving/endpoint/host_files.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace amlc::runtime::endpoint {
+
+int64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  std::string temporary = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << contents;
+    if (!out.flush()) return Status(StatusCode::kUnavailable, "cannot write " + temporary);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return Status(StatusCode::kUnavailable, "cannot rename " + temporary + " to " + path + ": " +
+                                                std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+std::string LastLines(const std::string& path, int count) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  std::streamoff size = in.tellg();
+  std::streamoff start = size > 4096 ? size - 4096 : 0;
+  in.seekg(start);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  size_t pos = text.size();
+  for (int lines = 0; lines < count; ++lines) {
+    size_t newline = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
+    if (newline == std::string::npos) return text;
+    pos = newline;
+  }
+  return text.substr(pos + 1);
+}
+
+void EventLog::Append(const std::string& deployment, const std::string& event,
+                      const std::string& from, const std::string& to, const std::string& reason) {
+  nlohmann::json line = {{"time", UnixMillis()},
+                         {"deployment", deployment},
+                         {"event", event},
+                         {"from", nlohmann::json::parse(from, nullptr, false)},
+                         {"to", nlohmann::json::parse(to, nullptr, false)},
+                         {"reason", reason}};
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::ofstream(path_, std::ios::app) << line.dump() << "\n";
+}
+
+void HostLog::Write(const std::string& line) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::ofstream(path_, std::ios::app) << stamp << " " << line << "\n";
+}
+
+PidLock::~PidLock() { Release(); }
+
+Status PidLock::Acquire(const std::string& path) {
+  // O_CLOEXEC: a replica that inherited the descriptor would hold the lock
+  // after the host is gone.
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status(StatusCode::kUnavailable, "cannot open " + path + ": " + std::strerror(errno));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char text[32] = {0};
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    std::string pid = n > 0 ? std::string(text, static_cast<size_t>(n)) : "unknown";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status(StatusCode::kAlreadyExists,
+                  "another endpoint host (pid " + pid + ") is already running for this state "
+                  "folder (" + path + " is locked); stop it with kill -TERM " + pid);
+  }
+  std::string text = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, text.data(), text.size(), 0) < 0) {
+    close(fd);
+    return Status(StatusCode::kUnavailable, "cannot write " + path + ": " + std::strerror(errno));
+  }
+  path_ = path;
+  fd_ = fd;
+  return Status::Ok();
+}
+
+bool PidLock::StillHeld() const {
+  struct stat held {}, on_disk {};
+  if (fd_ < 0 || fstat(fd_, &held) != 0 || stat(path_.c_str(), &on_disk) != 0) return false;
+  return held.st_ino == on_disk.st_ino && held.st_dev == on_disk.st_dev;
+}
+
+void PidLock::Release() {
+  if (fd_ < 0) return;
+  unlink(path_.c_str());
+  close(fd_);
+  fd_ = -1;
+}
+
+}  // namespace amlc::runtime::endpoint

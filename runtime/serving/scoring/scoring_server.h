@@ -1,0 +1,69 @@
+#ifndef AMLC_RUNTIME_SERVING_SCORING_SCORING_SERVER_H_
+#define AMLC_RUNTIME_SERVING_SCORING_SCORING_SERVER_H_
+
+// The HTTP front of the scoring host (cpp-httplib stays behind this header):
+//
+//   POST /score                 -> a worker's run(); needs a key when keys are configured
+//   GET  /, /v2/health/live     -> 200 "Healthy" while the process runs
+//   GET  /health/ready,
+//        /v2/health/ready       -> 200 once every worker's init() succeeded, else 503 + why
+//   GET  /metrics               -> Prometheus text
+//
+// Every answer carries x-request-id (the client's, or a new UUID) and, when
+// run() was called, x-ms-run-fn-exec-ms. Errors are JSON {"message": ...}.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "runtime/serving/scoring/keys.h"
+#include "runtime/serving/scoring/log_pump.h"
+#include "runtime/serving/scoring/serving_metrics.h"
+#include "runtime/serving/scoring/telemetry_writer.h"
+#include "runtime/serving/scoring/worker_pool.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace amlc::runtime::serving {
+
+struct ServerLimits {
+  int64_t max_body_bytes = 10 * 1024 * 1024;
+  std::chrono::milliseconds request_timeout{5000};
+  std::chrono::milliseconds queue_wait{1000};
+};
+
+class ScoringServer {
+ public:
+  /// `keys` and `telemetry` may be null (auth off, no telemetry).
+  ScoringServer(WorkerPool& pool, ServingMetrics& metrics, KeyStore* keys,
+                TelemetryWriter* telemetry, LogSink& log, ServerLimits limits);
+  ~ScoringServer();
+  ScoringServer(const ScoringServer&) = delete;
+  ScoringServer& operator=(const ScoringServer&) = delete;
+
+  /// Binds host:port (0 = a free port) and returns the port.
+  StatusOr<int> Bind(const std::string& host, int port);
+  /// Serves until Stop(); returns once every request in progress is answered.
+  void Listen();
+  /// Stops accepting connections (safe from any thread).
+  void Stop();
+
+ private:
+  void Routes();
+
+  WorkerPool& pool_;
+  ServingMetrics& metrics_;
+  KeyStore* keys_;
+  TelemetryWriter* telemetry_;
+  LogSink& log_;
+  ServerLimits limits_;
+  std::unique_ptr<httplib::Server> server_;
+};
+
+}  // namespace amlc::runtime::serving
+
+#endif  // AMLC_RUNTIME_SERVING_SCORING_SCORING_SERVER_H_
