@@ -13,9 +13,9 @@
 #include "cli/progress.h"
 #include "compiler/compile.h"
 #include "compiler/planner/planner.h"
-#include "base/digest.h"
 #include "reconciler/git/git_head.h"
-#include "runtime/engine/applier.h"
+#include "runtime/compute/local_runner.h"  // NowMillis
+#include "runtime/engine/session.h"
 
 namespace amlc::cli {
 
@@ -50,66 +50,46 @@ bool ReadPlanFile(const std::string& path, Plan& plan) {
   return true;
 }
 
-// Everything plan and apply share: the compiled specs, the workspace, the plan.
-struct Session {
-  std::unique_ptr<compiler::Compilation> compilation;
-  std::unique_ptr<runtime::Workspace> workspace;
-  std::unique_ptr<runtime::Applier> applier;
-  std::string specs_root;
-  Plan plan;
-};
-
 void PrintLockWait(long pid) {
   std::fprintf(stderr, "amlc: another apply (pid %ld) holds the workspace; waiting...\n", pid);
 }
 
-// Compiles and plans; prints diagnostics and returns false (with exit_code
-// set) when there is nothing to apply from.
-bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
-             std::unique_ptr<runtime::ApplyLock>* lock) {
+// The folder a spec folder's (or single file's) relative paths start from.
+std::string SpecsRoot(const std::string& dir) {
+  std::string root = std::filesystem::is_directory(dir) ? dir : std::filesystem::path(dir).parent_path().string();
+  return std::filesystem::absolute(root.empty() ? "." : root).string();
+}
+
+// Compiles, opens the workspace, locks it when `lock` (apply, destroy) and
+// plans; prints diagnostics and returns nullptr (with exit_code set) when
+// there is nothing to apply from.
+std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit_code, bool lock) {
+  auto fail = [&](const std::string& message, int code) -> std::unique_ptr<runtime::Session> {
+    std::fprintf(stderr, "amlc: error: %s\n", message.c_str());
+    exit_code = code;
+    return nullptr;
+  };
   auto tree = compiler::DiskSourceTree::Open(options.dir);
-  if (!tree.ok()) {
-    std::fprintf(stderr, "amlc: error: %s\n", tree.status().message().c_str());
-    exit_code = kExitUsage;
-    return false;
-  }
-  session.compilation = compiler::Compile(tree.value());
-  std::fputs(compiler::DiagnosticsText(*session.compilation, UseColor()).c_str(), stderr);
-  if (session.compilation->diagnostics.has_errors()) {
+  if (!tree.ok()) return fail(tree.status().message(), kExitUsage);
+  auto session = runtime::Session::Compile(tree.value(), SpecsRoot(options.dir));
+  std::fputs(compiler::DiagnosticsText(session->compilation(), UseColor()).c_str(), stderr);
+  if (!session->compiles()) {
     std::fprintf(stderr, "amlc: the specs have errors; nothing was planned or applied\n");
     exit_code = kExitSpecErrors;
-    return false;
+    return nullptr;
   }
-  std::string home = runtime::DefaultWorkspaceHome(options.dir, options.workspace);
-  auto workspace = runtime::Workspace::Open(home);
-  if (!workspace.ok()) {
-    std::fprintf(stderr, "amlc: error: %s\n", workspace.status().message().c_str());
-    exit_code = kExitSpecErrors;
-    return false;
-  }
-  session.workspace = std::move(workspace.value());
-  if (lock) {
-    auto acquired = runtime::ApplyLock::Acquire(session.workspace->home(), options.lock_timeout, PrintLockWait);
-    if (!acquired.ok()) {
-      std::fprintf(stderr, "amlc: error: %s\n", acquired.status().message().c_str());
-      exit_code = kExitSpecErrors;
-      return false;
-    }
-    *lock = std::move(acquired.value());
-  }
-  std::string root = std::filesystem::is_directory(options.dir)
-                         ? options.dir
-                         : std::filesystem::path(options.dir).parent_path().string();
-  session.specs_root = std::filesystem::absolute(root.empty() ? "." : root).string();
-  session.applier = std::make_unique<runtime::Applier>(*session.workspace, session.compilation->graph,
-                                                       session.specs_root);
-  session.applier->set_purge(options.purge);
-  if (auto commit = reconciler::HeadCommitOf(session.specs_root); commit.ok()) {
-    session.applier->set_spec_commit(commit.value());
+  Status opened = session->OpenWorkspace(runtime::DefaultWorkspaceHome(options.dir, options.workspace));
+  if (!opened.ok()) return fail(opened.message(), kExitSpecErrors);
+  session->applier().set_purge(options.purge);
+  if (auto commit = reconciler::HeadCommitOf(session->specs_root()); commit.ok()) {
+    session->applier().set_spec_commit(commit.value());
   }
   if (lock) {
-    if (int reaped = session.applier->ReapDeadRuns(); reaped > 0) {
-      std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", reaped, reaped == 1 ? "" : "s");
+    auto reaped = session->Lock(options.lock_timeout, PrintLockWait);
+    if (!reaped.ok()) return fail(reaped.status().message(), kExitSpecErrors);
+    if (reaped.value() > 0) {
+      std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", reaped.value(),
+                   reaped.value() == 1 ? "" : "s");
     }
   }
   compiler::planner::PlanOptions plan_options;
@@ -117,38 +97,33 @@ bool Prepare(const ApplyOptions& options, Session& session, int& exit_code,
   for (const std::string& job : options.rerun) {
     plan_options.rerun.insert(job.find('/') == std::string::npos ? "job/" + job : job);
   }
-  std::vector<std::string> errors;
-  session.plan = compiler::planner::MakePlan(session.compilation->graph, *session.applier, plan_options, errors);
-  auto serial = session.workspace->state().StateSerial();
-  session.plan.state_serial = serial.ok() ? serial.value() : 0;
-  session.plan.specs_digest = Sha256Hex(compiler::ir::GraphToJson(session.compilation->graph));
-  session.plan.specs_dir = std::filesystem::absolute(options.dir).lexically_normal().string();
-  session.plan.workspace = session.workspace->home();
-  for (const std::string& error : errors) std::fprintf(stderr, "amlc: error: %s\n", error.c_str());
-  if (!errors.empty()) {
+  session->MakePlan(plan_options, std::filesystem::absolute(options.dir).lexically_normal().string());
+  for (const std::string& error : session->errors()) std::fprintf(stderr, "amlc: error: %s\n", error.c_str());
+  if (!session->errors().empty()) {
     exit_code = kExitSpecErrors;
-    return false;
+    return nullptr;
   }
-  return true;
+  return session;
 }
 
 void RunPlan(const ApplyOptions& options, int& exit_code) {
-  Session session;
-  if (!Prepare(options, session, exit_code, nullptr)) return;
+  std::unique_ptr<runtime::Session> session = Prepare(options, exit_code, false);
+  if (!session) return;
+  const Plan& plan = session->plan();
   exit_code = kExitOk;
   if (!options.out.empty()) {
-    std::ofstream(options.out) << compiler::planner::PlanToJson(session.plan);
+    std::ofstream(options.out) << compiler::planner::PlanToJson(plan);
     if (!options.json) {
-      std::fputs(compiler::planner::PlanToText(session.plan, isatty(STDOUT_FILENO)).c_str(), stdout);
+      std::fputs(compiler::planner::PlanToText(plan, isatty(STDOUT_FILENO)).c_str(), stdout);
       std::printf("\nSaved the plan to %s; apply exactly it with: amlc apply %s\n", options.out.c_str(),
                   options.out.c_str());
     }
     return;
   }
   if (options.json) {
-    std::fputs(compiler::planner::PlanToJson(session.plan).c_str(), stdout);
+    std::fputs(compiler::planner::PlanToJson(plan).c_str(), stdout);
   } else {
-    std::fputs(compiler::planner::PlanToText(session.plan, isatty(STDOUT_FILENO)).c_str(), stdout);
+    std::fputs(compiler::planner::PlanToText(plan, isatty(STDOUT_FILENO)).c_str(), stdout);
   }
 }
 
@@ -162,28 +137,28 @@ bool Confirm() {
 }
 
 void RunApply(ApplyOptions options, int& exit_code) {
-  Session session;
-  std::unique_ptr<runtime::ApplyLock> lock;
   Plan saved;
   bool from_file = ReadPlanFile(options.dir, saved);
   if (from_file) {
     options.dir = saved.specs_dir;
     options.workspace = saved.workspace;
   }
-  if (!Prepare(options, session, exit_code, &lock)) return;
+  std::unique_ptr<runtime::Session> session = Prepare(options, exit_code, true);
+  if (!session) return;
+  Plan& plan = session->plan();
   if (from_file) {
     // Apply exactly the saved plan, and only if nothing moved since it was made.
-    if (saved.specs_digest != session.plan.specs_digest || saved.state_serial != session.plan.state_serial) {
+    if (saved.specs_digest != plan.specs_digest || saved.state_serial != plan.state_serial) {
       std::fprintf(stderr, "amlc: error: the %s changed since the plan was made; run amlc plan again\n",
-                   saved.specs_digest != session.plan.specs_digest ? "specs" : "workspace's state");
+                   saved.specs_digest != plan.specs_digest ? "specs" : "workspace's state");
       exit_code = kExitSpecErrors;
       return;
     }
-    session.plan = saved;
+    plan = saved;
   }
   bool color = isatty(STDOUT_FILENO);
-  std::fputs(compiler::planner::PlanToText(session.plan, color).c_str(), stdout);
-  if (session.plan.empty()) {
+  std::fputs(compiler::planner::PlanToText(plan, color).c_str(), stdout);
+  if (plan.empty()) {
     exit_code = kExitOk;
     return;
   }
@@ -202,13 +177,13 @@ void RunApply(ApplyOptions options, int& exit_code) {
   std::printf("\n");
   TerminalProgress progress(color);
   std::string apply_id = "apply-" + std::to_string(runtime::NowMillis());
-  std::vector<runtime::ActionResult> results = runtime::ExecutePlan(
-      session.plan, *session.applier, progress, options.parallelism, session.workspace->state(), apply_id);
+  std::vector<runtime::ActionResult> results =
+      session->Apply(plan, progress, options.parallelism, apply_id);
   if (options.destroy && options.purge) {
     // Jobs whose runs never completed were never recorded; their history goes too.
-    for (const compiler::ir::Resource& r : session.compilation->graph.resources()) {
+    for (const compiler::ir::Resource& r : session->compilation().graph.resources()) {
       if (r.kind != "job") continue;
-      if (Status status = session.applier->PurgeHistory(r.id()); !status.ok()) {
+      if (Status status = session->applier().PurgeHistory(r.id()); !status.ok()) {
         std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
       }
     }
@@ -224,7 +199,7 @@ void RunApply(ApplyOptions options, int& exit_code) {
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].outcome == runtime::Outcome::kSucceeded) continue;
     std::printf("  %s %s: %s\n", results[i].outcome == runtime::Outcome::kFailed ? "failed " : "skipped",
-                session.plan.actions[i].resource_id.c_str(), results[i].message.c_str());
+                plan.actions[i].resource_id.c_str(), results[i].message.c_str());
   }
   exit_code = failed + skipped ? kExitSpecErrors : kExitOk;
 }

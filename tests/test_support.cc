@@ -114,4 +114,31 @@ std::string TestServerAddress(const std::string& name) {
   return address;
 }
 
+QuickstartFolder::QuickstartFolder() {
+  std::filesystem::copy(SourcePath("examples/quickstart"), dir_.path(), std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(dir_.path() / ".amlc");
+}
+
+QuickstartFolder::~QuickstartFolder() { Run(Amlc("destroy --auto-approve " + dir_.str() + " > /dev/null 2>&1")); }
+
+int QuickstartFolder::Apply(std::string* out) { return Run(Amlc("apply --auto-approve " + str() + " 2>&1"), out); }
+
+std::string QuickstartFolder::Key() { return AmlcJson(str(), "deployments keys blue").value("primary", ""); }
+
+std::string QuickstartFolder::ScoringUri() {
+  nlohmann::json list = AmlcJson(str(), "deployments list");
+  return list.is_array() && !list.empty() ? list[0].value("scoring_uri", "") : "";
+}
+
+int QuickstartFolder::Score(const std::string& key, std::string* body) {
+  std::string out;
+  std::string auth = key.empty() ? "" : " -H 'Authorization: Bearer " + key + "'";
+  Run("curl -s -o /dev/stdout -w '\\n%{http_code}' -H 'Content-Type: application/json'" + auth + " --data @" +
+          SourcePath("examples/quickstart/sample-request.json") + " " + ScoringUri(),
+      &out);
+  size_t newline = out.rfind('\n');
+  if (body) *body = out.substr(0, newline);
+  return newline == std::string::npos ? 0 : std::atoi(out.c_str() + newline + 1);
+}
+
 }  // namespace amlc::testing

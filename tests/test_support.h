@@ -50,6 +50,28 @@ std::string TestServersDir();
 /// "registry-token"); fails the test, saying how to start them, when absent.
 std::string TestServerAddress(const std::string& name);
 
+/// The quickstart (examples/quickstart) copied to a fresh folder, to apply
+/// through the amlc binary. The endpoint host is stopped when the object
+/// goes (destroy), so no process outlives the test.
+class QuickstartFolder {
+ public:
+  QuickstartFolder();
+  ~QuickstartFolder();
+  const SpecDir& dir() const { return dir_; }
+  std::string str() const { return dir_.str(); }
+
+  /// `amlc apply --auto-approve`'s exit status; its output in `out`.
+  int Apply(std::string* out);
+  /// The primary key of deployment blue.
+  std::string Key();
+  std::string ScoringUri();
+  /// curl's status code (and body in `body`) for the sample scoring request.
+  int Score(const std::string& key, std::string* body = nullptr);
+
+ private:
+  SpecDir dir_;
+};
+
 }  // namespace amlc::testing
 
 #endif  // AMLC_TESTS_TEST_SUPPORT_H_

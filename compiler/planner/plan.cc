@@ -125,8 +125,11 @@ std::string PlanToJson(const Plan& plan) {
                                {"digest", a.digest},
                                {"run_key", a.run_key},
                                {"known_after_apply", a.known_after_apply},
-                               {"after", a.after}});
+                               {"after", a.after},
+                               {"pool", a.pool}});
   }
+  json["pools"] = plan.pools;
+  json["completed_runs"] = plan.completed_runs;
   json["deferred"] = Json::array();
   for (const Deferred& d : plan.deferred) {
     json["deferred"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
@@ -168,11 +171,14 @@ bool PlanFromJson(const std::string& text, Plan& plan, std::string& error) {
       action.run_key = a.at("run_key").get<std::string>();
       action.known_after_apply = a.at("known_after_apply").get<bool>();
       action.after = a.at("after").get<std::vector<size_t>>();
+      action.pool = a.value("pool", "");
       for (size_t after : action.after) {
         if (after >= plan.actions.size()) throw std::out_of_range("action order");
       }
       plan.actions.push_back(std::move(action));
     }
+    plan.pools = json.value("pools", std::map<std::string, int>{});
+    plan.completed_runs = json.value("completed_runs", std::map<std::string, std::string>{});
     for (const Json& d : json.at("deferred")) {
       plan.deferred.push_back({d.at("resource"), d.at("reason")});
     }

@@ -31,6 +31,7 @@ struct Action {
   std::string run_key;                // kRun: the key, or "" when known after apply
   bool known_after_apply = false;     // kRun whose inputs come from runs not yet finished
   std::vector<size_t> after;          // indices of actions that must finish first
+  std::string pool;                   // the pool it takes a slot of while it runs ("" = none)
 };
 
 /// A resource whose kind amlc cannot carry out yet: listed, never applied.
@@ -49,6 +50,12 @@ struct Plan {
   std::string specs_digest;  // digest of the compiled graph it was made from
   std::string specs_dir;     // where the specs were (for `apply PLANFILE`)
   std::string workspace;     // the workspace home it was planned against
+  /// Pools that bound how many actions run at once, by name, with their depth
+  /// (a compute target's max_concurrent), as ninja's pools do for its edges.
+  std::map<std::string, int> pools;
+  /// Jobs that are up to date, and the completed run each is up to date
+  /// with: what dependants read when the plan is applied.
+  std::map<std::string, std::string> completed_runs;
 
   int Count(ActionType type) const;
   bool empty() const { return actions.empty(); }

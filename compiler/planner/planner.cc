@@ -29,7 +29,7 @@ std::string Plural(int n, const std::string& word) {
 }
 
 // Why a job must run, from the parts of its key that differ from its last run.
-std::vector<std::string> RunReasons(const JobObservation& seen) {
+std::vector<std::string> RunReasons(const Observation& seen) {
   if (seen.last_parts.empty()) return {"no run of this job yet"};
   std::vector<std::string> reasons;
   for (const auto& [part, value] : seen.key_parts) {
@@ -83,184 +83,248 @@ std::vector<FieldChange> DiffSpecs(const std::string& old_json, const std::strin
   return changes;
 }
 
-Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOptions& options,
-              std::vector<std::string>& errors) {
-  Plan plan;
-  std::map<std::string, RecordedResource> recorded;
-  for (RecordedResource& r : environment.Recorded()) recorded.emplace(r.id, std::move(r));
+namespace {
 
-  std::vector<std::vector<size_t>> needs(graph.size());
-  for (const ir::Dependency& d : graph.dependencies()) needs[d.from].push_back(d.to);
-  std::map<size_t, size_t> action_of;           // resource index -> action index
-  std::map<std::string, std::string> run_of;    // job id -> completed run it is up to date with
-  std::set<size_t> deferred;
-  std::set<size_t> changing;  // jobs that run and models/images that get a new version
+// The compute target a job's runs take a slot of ("compute/local" when it names none).
+std::string PoolOf(const ir::Resource& job) {
+  if (job.type == "sweep" || job.type == "pipeline") return "";  // their trials and steps take the slots
+  const ir::Value* compute = job.spec.Find("compute");
+  return compute && compute->is_ref() ? compute->as_ref().target : "compute/local";
+}
 
-  auto add = [&](Action action, size_t resource) {
-    for (size_t to : needs[resource]) {
-      if (auto it = action_of.find(to); it != action_of.end()) action.after.push_back(it->second);
+// MakePlan's state: one pass over the resources in topological order, so
+// when a resource is reached everything it needs has been decided.
+class Planner {
+ public:
+  Planner(const ir::Graph& graph, PlanEnvironment& environment, const PlanOptions& options,
+          std::vector<std::string>& errors)
+      : graph_(graph), environment_(environment), options_(options), errors_(errors), needs_(graph.size()) {
+    for (RecordedResource& r : environment.Recorded()) recorded_.emplace(r.id, std::move(r));
+    for (const ir::Dependency& d : graph.dependencies()) needs_[d.from].push_back(d.to);
+  }
+
+  Plan Make() {
+    for (size_t index : options_.destroy ? std::vector<size_t>{} : graph_.TopologicalOrder()) {
+      const ir::Resource& r = graph_.resource(index);
+      if (Deferred(index)) continue;
+      Action action;
+      action.resource_id = r.id();
+      action.kind = r.kind;
+      action.digest = r.digest;
+      if (r.kind == "job") {
+        PlanJob(index, std::move(action));
+      } else if (r.kind == "model" || r.kind == "image" || r.kind == "deployment") {
+        PlanVersioned(index, std::move(action));
+      } else {
+        PlanRecord(index, std::move(action));
+      }
     }
-    action_of[resource] = plan.actions.size();
-    plan.actions.push_back(std::move(action));
-  };
-
-  for (size_t index : options.destroy ? std::vector<size_t>{} : graph.TopologicalOrder()) {
-    const ir::Resource& r = graph.resource(index);
-    bool blocked = std::any_of(needs[index].begin(), needs[index].end(),
-                               [&](size_t to) { return deferred.count(to) > 0; });
-    if (std::optional<std::string> why = environment.Unsupported(r)) {
-      plan.deferred.push_back({r.id(), *why});
-      deferred.insert(index);
-      continue;
+    PlanRemovals();
+    for (const ir::Resource& r : graph_.resources()) {
+      const ir::Value* max = r.kind == "compute" ? r.spec.Find("max_concurrent") : nullptr;
+      if (max && max->type() == ir::Value::Type::kInt) plan_.pools[r.id()] = static_cast<int>(max->as_int());
     }
+    plan_.completed_runs = run_of_;
+    return std::move(plan_);
+  }
+
+ private:
+  // Lists a resource amlc cannot carry out, or one that needs such a resource.
+  bool Deferred(size_t index) {
+    const ir::Resource& r = graph_.resource(index);
+    if (std::optional<std::string> why = environment_.Unsupported(r)) {
+      plan_.deferred.push_back({r.id(), *why});
+      deferred_.insert(index);
+      return true;
+    }
+    bool blocked = std::any_of(needs_[index].begin(), needs_[index].end(),
+                               [&](size_t to) { return deferred_.count(to) > 0; });
     if (blocked) {
-      plan.deferred.push_back({r.id(), "it depends on a resource amlc cannot carry out yet"});
-      deferred.insert(index);
-      continue;
+      plan_.deferred.push_back({r.id(), "it depends on a resource amlc cannot carry out yet"});
+      deferred_.insert(index);
     }
-    Action action;
-    action.resource_id = r.id();
-    action.kind = r.kind;
-    action.digest = r.digest;
-    if (r.kind == "job") {
-      std::map<std::string, std::string> upstream_runs;
-      std::vector<std::string> pending;
-      for (size_t to : needs[index]) {
-        const ir::Resource& upstream = graph.resource(to);
-        if (upstream.kind != "job") continue;
-        if (auto it = run_of.find(upstream.id()); it != run_of.end()) {
-          upstream_runs[upstream.id()] = it->second;
-        } else {
-          pending.push_back(upstream.id());
-        }
-      }
-      action.type = ActionType::kRun;
-      if (!pending.empty()) {
-        changing.insert(index);
-        action.known_after_apply = true;
-        for (const std::string& id : pending) action.reasons.push_back("reads outputs of " + id + ", which runs first");
-        add(std::move(action), index);
-        continue;
-      }
-      JobObservation seen = environment.ObserveJob(graph, index, upstream_runs);
-      if (!seen.status.ok()) {
-        errors.push_back(r.id() + ": " + seen.status.message());
-        continue;
-      }
-      bool forced = options.rerun.count(r.id()) > 0;
-      if (!seen.completed_run.empty() && !forced) {
-        run_of[r.id()] = seen.completed_run;
-        ++plan.up_to_date;
-        continue;
-      }
-      action.run_key = seen.run_key;
-      if (forced) {
-        action.reasons.push_back("--rerun");
-      } else if (!seen.active_run.empty()) {
-        action.reasons.push_back("run " + seen.active_run + " with this key is in progress; apply waits for it");
+    return blocked;
+  }
+
+  void Add(Action action, size_t resource) {
+    for (size_t to : needs_[resource]) {
+      if (auto it = action_of_.find(to); it != action_of_.end()) action.after.push_back(it->second);
+    }
+    action_of_[resource] = plan_.actions.size();
+    plan_.actions.push_back(std::move(action));
+  }
+
+  // Observes `index`; a key that cannot be computed is an error and no action.
+  std::optional<Observation> Observe(size_t index, const std::map<std::string, std::string>& upstream_runs) {
+    StatusOr<Observation> seen = environment_.Observe(graph_, index, upstream_runs);
+    if (seen.ok()) return std::move(seen.value());
+    errors_.push_back(graph_.resource(index).id() + ": " + seen.status().message());
+    return std::nullopt;
+  }
+
+  // A job runs unless a completed run has its key; one reading the outputs
+  // of a job that runs first is "known after apply".
+  void PlanJob(size_t index, Action action) {
+    const ir::Resource& r = graph_.resource(index);
+    action.type = ActionType::kRun;
+    action.pool = PoolOf(r);
+    std::map<std::string, std::string> upstream_runs;
+    for (size_t to : needs_[index]) {
+      const ir::Resource& upstream = graph_.resource(to);
+      if (upstream.kind != "job") continue;
+      if (auto it = run_of_.find(upstream.id()); it != run_of_.end()) {
+        upstream_runs[upstream.id()] = it->second;
       } else {
-        action.reasons = RunReasons(seen);
+        action.reasons.push_back("reads outputs of " + upstream.id() + ", which runs first");
       }
-      changing.insert(index);
-      add(std::move(action), index);
-      continue;
     }
-    auto found = recorded.find(r.id());
-    if (r.kind == "model" || r.kind == "image" || r.kind == "deployment") {
-      // A new version when its inputs changed (the producing run, the files,
-      // the packaged models and code; a deployment's image); its metadata
-      // alone changes in place.
-      std::map<std::string, std::string> upstream_runs;
-      for (size_t to : needs[index]) {
-        const ir::Resource& upstream = graph.resource(to);
-        if (changing.count(to)) {
-          action.reasons.push_back(upstream.kind == "job" ? "reads outputs of " + upstream.id() + ", which runs first"
-                                   : (r.kind == "image" ? "packages " : "uses ") + upstream.id() +
-                                         ", which gets a new version first");
-        } else if (auto it = run_of.find(upstream.id()); it != run_of.end()) {
-          upstream_runs[upstream.id()] = it->second;
-        }
-      }
-      action.type = ActionType::kCreate;
-      if (!action.reasons.empty()) {
-        if (r.kind == "deployment" && found != recorded.end()) action.type = ActionType::kUpdate;
-        action.known_after_apply = true;
-        changing.insert(index);
-        add(std::move(action), index);
-        continue;
-      }
-      ArtifactObservation seen = environment.ObserveArtifact(graph, index, upstream_runs);
-      if (!seen.status.ok()) {
-        errors.push_back(r.id() + ": " + seen.status.message());
-        continue;
-      }
-      if (!seen.held_back.empty()) {
-        plan.held_back.push_back({r.id(), seen.held_back});
-        continue;
-      }
-      if (seen.current.empty()) {
-        action.type = seen.exists ? ActionType::kUpdate : ActionType::kCreate;
-        action.reasons = seen.reasons;
-        changing.insert(index);
-      } else if (found != recorded.end() && found->second.digest == r.digest) {
-        ++plan.up_to_date;
-        continue;
-      } else {
-        action.type = ActionType::kUpdate;
-        if (found != recorded.end()) action.changes = DiffSpecs(found->second.spec_json, r.spec.ToJson());
-        action.reasons.push_back("metadata changed; " + seen.current + " keeps its files");
-      }
-      add(std::move(action), index);
-      continue;
+    if (!action.reasons.empty()) {
+      changing_.insert(index);
+      action.known_after_apply = true;
+      Add(std::move(action), index);
+      return;
     }
-    std::string spec_json = r.spec.ToJson();
-    if (found == recorded.end()) {
+    std::optional<Observation> seen = Observe(index, upstream_runs);
+    if (!seen) return;
+    bool forced = options_.rerun.count(r.id()) > 0;
+    if (!seen->current.empty() && !forced) {
+      run_of_[r.id()] = seen->current;
+      ++plan_.up_to_date;
+      return;
+    }
+    action.run_key = seen->key;
+    if (forced) {
+      action.reasons.push_back("--rerun");
+    } else if (!seen->in_progress.empty()) {
+      action.reasons.push_back("run " + seen->in_progress + " with this key is in progress; apply waits for it");
+    } else {
+      action.reasons = RunReasons(*seen);
+    }
+    changing_.insert(index);
+    Add(std::move(action), index);
+  }
+
+  // A model, image or deployment gets a new version when its inputs changed
+  // (the producing run, the files, the packaged models and code; a
+  // deployment's image); its metadata alone changes in place.
+  void PlanVersioned(size_t index, Action action) {
+    const ir::Resource& r = graph_.resource(index);
+    auto found = recorded_.find(r.id());
+    std::map<std::string, std::string> upstream_runs;
+    for (size_t to : needs_[index]) {
+      const ir::Resource& upstream = graph_.resource(to);
+      if (changing_.count(to)) {
+        action.reasons.push_back(upstream.kind == "job" ? "reads outputs of " + upstream.id() + ", which runs first"
+                                 : (r.kind == "image" ? "packages " : "uses ") + upstream.id() +
+                                       ", which gets a new version first");
+      } else if (auto it = run_of_.find(upstream.id()); it != run_of_.end()) {
+        upstream_runs[upstream.id()] = it->second;
+      }
+    }
+    action.type = ActionType::kCreate;
+    if (!action.reasons.empty()) {
+      if (r.kind == "deployment" && found != recorded_.end()) action.type = ActionType::kUpdate;
+      action.known_after_apply = true;
+      changing_.insert(index);
+      Add(std::move(action), index);
+      return;
+    }
+    std::optional<Observation> seen = Observe(index, upstream_runs);
+    if (!seen) return;
+    if (!seen->held_back.empty()) {
+      plan_.held_back.push_back({r.id(), seen->held_back});
+      return;
+    }
+    if (seen->current.empty()) {
+      action.type = seen->exists ? ActionType::kUpdate : ActionType::kCreate;
+      action.reasons = seen->reasons;
+      changing_.insert(index);
+    } else if (found != recorded_.end() && found->second.digest == r.digest) {
+      ++plan_.up_to_date;
+      return;
+    } else {
+      action.type = ActionType::kUpdate;
+      if (found != recorded_.end()) action.changes = DiffSpecs(found->second.spec_json, r.spec.ToJson());
+      action.reasons.push_back("metadata changed; " + seen->current + " keeps its files");
+    }
+    Add(std::move(action), index);
+  }
+
+  // Any other resource is created, updated in place or replaced when its
+  // spec changed, and updated when what was applied drifted.
+  void PlanRecord(size_t index, Action action) {
+    const ir::Resource& r = graph_.resource(index);
+    auto found = recorded_.find(r.id());
+    if (found == recorded_.end()) {
       action.type = ActionType::kCreate;
       action.reasons.push_back("not created yet");
     } else if (found->second.digest != r.digest) {
-      action.changes = DiffSpecs(found->second.spec_json, spec_json);
+      action.changes = DiffSpecs(found->second.spec_json, r.spec.ToJson());
       bool replace = std::any_of(action.changes.begin(), action.changes.end(),
                                  [&](const FieldChange& c) { return ForcesReplace(r.kind, c); });
       action.type = replace ? ActionType::kReplace : ActionType::kUpdate;
       action.reasons.push_back(replace ? "its type changed, which cannot be changed in place"
                                        : "spec changed: " + Plural(static_cast<int>(action.changes.size()), "field"));
-    } else if (std::string drift = environment.Drift(r); !drift.empty()) {
-      action.type = ActionType::kUpdate;
-      action.reasons.push_back("drift: " + drift);
     } else {
-      ++plan.up_to_date;
-      continue;
+      std::optional<Observation> seen = Observe(index, {});
+      if (!seen) return;
+      if (seen->drift.empty()) {
+        ++plan_.up_to_date;
+        return;
+      }
+      action.type = ActionType::kUpdate;
+      action.reasons.push_back("drift: " + seen->drift);
     }
-    add(std::move(action), index);
+    Add(std::move(action), index);
   }
 
-  // What the state records but the specs no longer declare (or everything, to destroy).
-  std::vector<std::string> removed;
-  for (const auto& [id, record] : recorded) {
-    if (options.destroy || !graph.Find(id)) removed.push_back(id);
-  }
-  // Dependants go first: reverse the order the resources were created in.
-  std::vector<std::string> order;
-  for (size_t index : graph.TopologicalOrder()) order.push_back(graph.resource(index).id());
-  std::stable_sort(removed.begin(), removed.end(), [&](const std::string& a, const std::string& b) {
-    auto rank = [&](const std::string& id) {
-      auto it = std::find(order.begin(), order.end(), id);
-      return it == order.end() ? -1 : static_cast<int>(it - order.begin());
-    };
-    return rank(a) > rank(b);
-  });
-  for (const std::string& id : removed) {
-    Action action;
-    action.type = ActionType::kDelete;
-    action.resource_id = id;
-    action.kind = recorded[id].kind;
-    action.reasons.push_back(options.destroy ? "destroy" : "removed from the specs");
-    if (!plan.actions.empty() && plan.actions.back().type == ActionType::kDelete) {
-      action.after.push_back(plan.actions.size() - 1);
+  // What the state records but the specs no longer declare (or everything,
+  // to destroy), dependants first: the reverse of the creation order.
+  void PlanRemovals() {
+    std::vector<std::string> removed;
+    for (const auto& [id, record] : recorded_) {
+      if (options_.destroy || !graph_.Find(id)) removed.push_back(id);
     }
-    plan.actions.push_back(std::move(action));
+    std::map<std::string, int> rank;
+    int next = 0;
+    for (size_t index : graph_.TopologicalOrder()) rank[graph_.resource(index).id()] = next++;
+    auto rank_of = [&](const std::string& id) {
+      auto it = rank.find(id);
+      return it == rank.end() ? -1 : it->second;
+    };
+    std::stable_sort(removed.begin(), removed.end(),
+                     [&](const std::string& a, const std::string& b) { return rank_of(a) > rank_of(b); });
+    for (const std::string& id : removed) {
+      Action action;
+      action.type = ActionType::kDelete;
+      action.resource_id = id;
+      action.kind = recorded_[id].kind;
+      action.reasons.push_back(options_.destroy ? "destroy" : "removed from the specs");
+      if (!plan_.actions.empty() && plan_.actions.back().type == ActionType::kDelete) {
+        action.after.push_back(plan_.actions.size() - 1);
+      }
+      plan_.actions.push_back(std::move(action));
+    }
   }
-  return plan;
+
+  const ir::Graph& graph_;
+  PlanEnvironment& environment_;
+  const PlanOptions& options_;
+  std::vector<std::string>& errors_;
+  std::vector<std::vector<size_t>> needs_;      // resource index -> what it needs
+  std::map<std::string, RecordedResource> recorded_;
+  Plan plan_;
+  std::map<size_t, size_t> action_of_;          // resource index -> action index
+  std::map<std::string, std::string> run_of_;   // job id -> completed run it is up to date with
+  std::set<size_t> deferred_;
+  std::set<size_t> changing_;  // jobs that run and models/images that get a new version
+};
+
+}  // namespace
+
+Plan MakePlan(const ir::Graph& graph, PlanEnvironment& environment, const PlanOptions& options,
+              std::vector<std::string>& errors) {
+  return Planner(graph, environment, options, errors).Make();
 }
 
 }  // namespace amlc::compiler::planner

@@ -21,29 +21,26 @@ struct RecordedResource {
   std::string spec_json;
 };
 
-/// What the runtime observed about one job now: its run key (from the code
-/// snapshot, command, environment, compute and input digests) and the runs
-/// recorded with it.
-struct JobObservation {
-  Status status;                                  // not ok: the key could not be computed
-  std::string run_key;
-  std::map<std::string, std::string> key_parts;   // "code", "command", "environment", ...
-  std::string completed_run;                      // id of a Completed run with this key, or ""
-  std::string active_run;                         // id of a Queued/Running run with this key, or ""
-  std::map<std::string, std::string> last_parts;  // key parts of the job's newest run, if any
-  int changed_files = -1;                         // files changed since that run's snapshot
-};
-
-/// What the runtime observed about a model or image: the key of its inputs
-/// (the producing run or the files' digest; for an image, its models, code,
-/// environment and base) and whether a version with that key exists.
-struct ArtifactObservation {
-  Status status;                 // not ok: the inputs cannot be read
+/// What the runtime observed about one resource now. How a resource is
+/// planned decides which fields mean something:
+///  - a job runs when no completed run has its run key (`key`, made of
+///    `key_parts`: code snapshot, command, environment, compute, inputs);
+///  - a model, image or deployment gets a new version when none has the key
+///    of its inputs (the producing run or the files' digest; what an image
+///    packages; the image and settings a deployment serves);
+///  - any other resource is a record: it changes when its spec does, or
+///    when what was applied has drifted.
+struct Observation {
   std::string key;
-  std::string current;           // "iris:3" when a version with this key exists, else ""
-  bool exists = false;           // an earlier version is in place and a new one replaces it (~, not +)
-  std::string held_back;         // register_when is false: why; "" otherwise
+  std::map<std::string, std::string> key_parts;   // jobs: "code", "command", "environment", ...
+  std::string current;      // a job's Completed run with this key; "iris:3" for an artifact; "" if none
+  std::string in_progress;  // a job's Queued/Running run with this key, or ""
+  std::map<std::string, std::string> last_parts;  // key parts of the job's newest run, if any
+  int changed_files = -1;   // files changed since that run's snapshot (-1: unknown)
+  bool exists = false;      // an earlier version is in place and a new one replaces it (~, not +)
+  std::string held_back;    // register_when is false, or an input is not there yet: why
   std::vector<std::string> reasons;  // why a new version is made ("run X is newer than version 2's")
+  std::string drift;        // a record: why what was applied is no longer so ("" when it is)
 };
 
 /// Everything outside the compiler the planner needs, supplied by the runtime.
@@ -51,16 +48,12 @@ class PlanEnvironment {
  public:
   virtual ~PlanEnvironment() = default;
   virtual std::vector<RecordedResource> Recorded() = 0;
-  /// Observes `job`; `upstream_runs` maps each job it reads outputs from to
-  /// the completed run whose outputs it would read.
-  virtual JobObservation ObserveJob(const ir::Graph& graph, size_t job,
-                                    const std::map<std::string, std::string>& upstream_runs) = 0;
-  /// Observes a model or image; `upstream_runs` as for ObserveJob.
-  virtual ArtifactObservation ObserveArtifact(const ir::Graph& graph, size_t index,
-                                              const std::map<std::string, std::string>& upstream_runs) = 0;
-  /// Why an applied resource whose spec did not change is no longer as
-  /// applied (a service that stopped); "" when it is.
-  virtual std::string Drift(const ir::Resource& resource) { return ""; }
+  /// Observes resource `index`; `upstream_runs` maps each job it reads
+  /// outputs from to the completed run whose outputs it would read. Fails
+  /// when its key cannot be computed (a code folder with a symlink out of
+  /// it, a model path that cannot be read).
+  virtual StatusOr<Observation> Observe(const ir::Graph& graph, size_t index,
+                                        const std::map<std::string, std::string>& upstream_runs) = 0;
   /// Whether the runtime can carry out resources of this kind yet; else the reason.
   virtual std::optional<std::string> Unsupported(const ir::Resource& resource) = 0;
 };

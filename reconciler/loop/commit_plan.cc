@@ -22,15 +22,13 @@ StatusOr<std::unique_ptr<CompiledCommit>> CompileCommit(const GitMirror& mirror,
   return compiled;
 }
 
-CommitPlan PlanCommit(runtime::Workspace& workspace, const CompiledCommit& commit,
-                      const compiler::planner::PlanOptions& options) {
-  CommitPlan planned;
-  const compiler::ir::Graph& graph = commit.compilation->graph;
-  planned.applier = std::make_unique<runtime::Applier>(workspace, graph, commit.specs_root);
-  planned.applier->set_spec_commit(commit.info.id);
-  planned.plan = compiler::planner::MakePlan(graph, *planned.applier, options, planned.errors);
-  planned.plan.workspace = workspace.home();
-  return planned;
+std::unique_ptr<runtime::Session> PlanCommit(runtime::Workspace& workspace, const CompiledCommit& commit,
+                                             const compiler::planner::PlanOptions& options) {
+  auto session = std::make_unique<runtime::Session>(*commit.compilation, commit.specs_root);
+  session->UseWorkspace(workspace);
+  session->applier().set_spec_commit(commit.info.id);
+  session->MakePlan(options, commit.specs_root);
+  return session;
 }
 
 std::string ShortCommit(const std::string& id) { return id.substr(0, 7); }

@@ -12,7 +12,7 @@
 #include "compiler/compile.h"
 #include "compiler/planner/planner.h"
 #include "reconciler/git/git_source.h"
-#include "runtime/engine/applier.h"
+#include "runtime/engine/session.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::reconciler {
@@ -38,17 +38,12 @@ struct CompiledCommit {
 StatusOr<std::unique_ptr<CompiledCommit>> CompileCommit(const GitMirror& mirror, const std::string& commit,
                                                         const std::string& path, const std::string& trees_dir);
 
-/// A compiled commit's plan against the live state of a workspace, and the
-/// applier that can carry it out (it refers to the commit's graph, so the
-/// CompiledCommit must outlive it).
-struct CommitPlan {
-  std::unique_ptr<runtime::Applier> applier;
-  compiler::planner::Plan plan;
-  std::vector<std::string> errors;  // keys that could not be computed (see MakePlan)
-};
-
-CommitPlan PlanCommit(runtime::Workspace& workspace, const CompiledCommit& commit,
-                      const compiler::planner::PlanOptions& options);
+/// A compiled commit planned against the live state of a workspace: a
+/// session whose plan() and errors() are the plan and the keys that could
+/// not be computed, and whose applier() carries the plan out. It refers to
+/// the commit's compilation, so the CompiledCommit must outlive it.
+std::unique_ptr<runtime::Session> PlanCommit(runtime::Workspace& workspace, const CompiledCommit& commit,
+                                             const compiler::planner::PlanOptions& options);
 
 /// `id`'s first 7 characters, as git shows commits.
 std::string ShortCommit(const std::string& id);

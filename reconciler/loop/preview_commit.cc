@@ -24,12 +24,12 @@ StatusOr<PreviewResult> PreviewCommit(const GitMirror& mirror, runtime::Workspac
   input.errors = commit.compilation->diagnostics.error_count();
   input.warnings = commit.compilation->diagnostics.warning_count();
 
-  CommitPlan planned;
+  std::unique_ptr<runtime::Session> planned;
   if (commit.compiles()) {
     planned = PlanCommit(workspace, commit, {});
-    for (const std::string& error : planned.errors) input.diagnostics += "error: " + error + "\n";
-    input.errors += static_cast<int>(planned.errors.size());
-    if (planned.errors.empty()) input.plan = &planned.plan;
+    for (const std::string& error : planned->errors()) input.diagnostics += "error: " + error + "\n";
+    input.errors += static_cast<int>(planned->errors().size());
+    if (planned->errors().empty()) input.plan = &planned->plan();
   }
   PreviewResult result;
   result.compiles = input.plan != nullptr;

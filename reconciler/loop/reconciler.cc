@@ -343,16 +343,16 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
     status_["status"] = "Failed";
     return outcome;
   }
-  CommitPlan planned = PlanCommit(*workspace_, *current_, {});
-  if (int reaped = planned.applier->ReapDeadRuns(); reaped > 0) {
+  std::unique_ptr<runtime::Session> planned = PlanCommit(*workspace_, *current_, {});
+  if (int reaped = planned->applier().ReapDeadRuns(); reaped > 0) {
     Log("marked " + std::to_string(reaped) + " run(s) Failed: their process died");
   }
-  PolicyDecision decision = ApplyPolicy(planned.plan, policy, commit_changed);
-  sync.plan_json = compiler::planner::PlanToJson(planned.plan);
-  sync.summary = compiler::planner::PlanSummary(planned.plan);
-  for (const std::string& error : planned.errors) sync.diagnostics += "error: " + error + "\n";
+  PolicyDecision decision = ApplyPolicy(planned->plan(), policy, commit_changed);
+  sync.plan_json = compiler::planner::PlanToJson(planned->plan());
+  sync.summary = compiler::planner::PlanSummary(planned->plan());
+  for (const std::string& error : planned->errors()) sync.diagnostics += "error: " + error + "\n";
 
-  if (planned.errors.empty() && !decision.to_apply.empty()) {
+  if (planned->errors().empty() && !decision.to_apply.empty()) {
     // Record the sync first: its id is the trigger the runs it starts carry.
     sync.result = "Running";
     if (auto id = workspace_->state().StartSync(sync); id.ok()) {
@@ -360,26 +360,25 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
     } else {
       Log("error: " + id.status().message());
     }
-    planned.applier->set_trigger("sync " + std::to_string(sync.id) + ": " + trigger);
+    planned->applier().set_trigger("sync " + std::to_string(sync.id) + ": " + trigger);
     Log("sync " + std::to_string(sync.id) + ": applying " + ShortCommit(sync.commit) + ": " + sync.summary);
     SyncReporter reporter(sync.apply_log, options_.log);
-    auto results = runtime::ExecutePlan(decision.to_apply, *planned.applier, reporter, options_.parallelism,
-                                        workspace_->state(), "sync-" + std::to_string(sync.id));
+    auto results = planned->Apply(decision.to_apply, reporter, options_.parallelism,
+                                            "sync-" + std::to_string(sync.id));
     bool failed = std::any_of(results.begin(), results.end(),
                               [](const runtime::ActionResult& r) { return r.outcome != runtime::Outcome::kSucceeded; });
     outcome.applied = true;
-    if (failed) planned.errors.push_back("some actions failed; see the apply log");
     // What the pass leaves behind, seen afresh.
-    CommitPlan after = PlanCommit(*workspace_, *current_, {});
-    planned.plan = std::move(after.plan);
-    decision = ApplyPolicy(planned.plan, policy, false);
+    planned->MakePlan({}, current_->specs_root);
+    if (failed) planned->errors().push_back("some actions failed; see the apply log");
+    decision = ApplyPolicy(planned->plan(), policy, false);
   }
-  sync.result = !planned.errors.empty() ? "Failed" : planned.plan.empty() ? "Synced" : "OutOfSync";
-  if (planned.errors.empty()) RememberAppliedCommit(current_->info.id);
+  sync.result = !planned->errors().empty() ? "Failed" : planned->plan().empty() ? "Synced" : "OutOfSync";
+  if (planned->errors().empty()) RememberAppliedCommit(current_->info.id);
   for (const auto& withheld : decision.withheld) {
     sync.diagnostics += "not applied: " + withheld.resource_id + ": " + withheld.reason + "\n";
   }
-  json resources = ResourceStatuses(current_->compilation->graph, planned.plan, workspace_->state());
+  json resources = ResourceStatuses(current_->compilation->graph, planned->plan(), workspace_->state());
   sync.resources_json = resources.dump();
   outcome.result = sync.result;
   outcome.sync_id = Record(sync, outcome.applied);
@@ -509,27 +508,26 @@ int Reconciler::RunDueSchedules(int64_t now_ms) {
     RememberFire(state, scheduled, *due);
     compiler::planner::PlanOptions options;
     options.rerun.insert(scheduled.job_id);
-    CommitPlan planned = PlanCommit(*workspace_, *current_, options);
-    Plan only_the_run = planned.plan;
+    std::unique_ptr<runtime::Session> planned = PlanCommit(*workspace_, *current_, options);
+    Plan only_the_run = planned->plan();
     only_the_run.actions.clear();
-    for (const compiler::planner::Action& action : planned.plan.actions) {
+    for (const compiler::planner::Action& action : planned->plan().actions) {
       if (action.resource_id == scheduled.job_id && action.type == compiler::planner::ActionType::kRun) {
         only_the_run.actions.push_back(action);
         only_the_run.actions.back().after.clear();
       }
     }
-    if (only_the_run.empty() || !planned.errors.empty()) {
+    if (only_the_run.empty() || !planned->errors().empty()) {
       Log(scheduled.id + ": not started: " +
-          (planned.errors.empty() ? "no job " + scheduled.job_id + " to run" : planned.errors.front()));
+          (planned->errors().empty() ? "no job " + scheduled.job_id + " to run" : planned->errors().front()));
       continue;
     }
     std::string described = DescribeSchedule(scheduled.schedule);
-    planned.applier->set_trigger("schedule " + scheduled.id + " (" + described + ")");
+    planned->applier().set_trigger("schedule " + scheduled.id + " (" + described + ")");
     Log(scheduled.id + ": starting " + scheduled.job_id + " (" + described + ")");
     std::string log;
     SyncReporter reporter(log, options_.log);
-    runtime::ExecutePlan(only_the_run, *planned.applier, reporter, 1, state,
-                         "schedule-" + scheduled.id + "-" + std::to_string(*due));
+    planned->Apply(only_the_run, reporter, 1, "schedule-" + scheduled.id + "-" + std::to_string(*due));
     ++started;
   }
   return started;

@@ -6,19 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "runtime/compute/compute_target.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::runtime {
-
-/// What to run: the command already expanded, in a folder holding the snapshot.
-struct RunRequest {
-  std::string command;                      // for /bin/sh -c, run in the work folder
-  std::string python;                       // interpreter that `python` means ("" = the system's)
-  std::map<std::string, std::string> env;   // extra environment variables
-  std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
-  int64_t timeout_seconds = 0;              // 0 = none
-  std::string environment_error;            // why the environment could not be made ("" = fine)
-};
 
 /// Runs a job's command on this machine. The command runs in a new process
 /// group under a small /bin/sh wrapper that writes the exit code to the run

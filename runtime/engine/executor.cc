@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "runtime/compute/local_runner.h"
+#include "runtime/compute/local_runner.h"  // NowMillis
 
 namespace amlc::runtime {
 
@@ -18,6 +18,8 @@ namespace {
 
 enum class State { kWaiting, kRunning, kDone };
 
+// An action that finished, or (index == kWakeUp) a pool slot freed.
+constexpr size_t kWakeUp = static_cast<size_t>(-1);
 struct Finished {
   size_t index;
   ActionResult result;
@@ -46,24 +48,24 @@ class ResultQueue {
   std::deque<Finished> queue_;
 };
 
-void Journal(StateStore& state, const std::string& apply_id, const Action& action,
-             const char* phase, const std::string& status, const std::string& detail) {
+void Journal(const ExecuteOptions& options, const Action& action, const char* phase, const std::string& status,
+             const std::string& detail) {
+  if (!options.journal) return;
   JournalEntry entry;
-  entry.apply_id = apply_id;
+  entry.apply_id = options.apply_id;
   entry.action = ActionName(action.type);
   entry.resource_id = action.resource_id;
   entry.phase = phase;
   entry.status = status;
   entry.detail = detail;
   entry.timestamp = NowMillis();
-  state.AppendJournal(entry);
+  options.journal->AppendJournal(entry);
 }
 
 }  // namespace
 
-std::vector<ActionResult> ExecutePlan(const Plan& plan, ActionRunner& runner,
-                                      ProgressReporter& reporter, int parallelism,
-                                      StateStore& state, const std::string& apply_id) {
+std::vector<ActionResult> ExecutePlan(const Plan& plan, ActionRunner& runner, ProgressReporter& reporter,
+                                      const ExecuteOptions& options) {
   size_t count = plan.actions.size();
   std::vector<ActionResult> results(count);
   std::vector<State> states(count, State::kWaiting);
@@ -72,9 +74,11 @@ std::vector<ActionResult> ExecutePlan(const Plan& plan, ActionRunner& runner,
     for (size_t after : plan.actions[i].after) dependants[after].push_back(i);
   }
   ResultQueue finished;
+  if (options.pools) options.pools->OnRelease([&] { finished.Push({kWakeUp, {}, 0}); });
   std::vector<std::thread> threads;
   size_t running = 0;
   size_t done = 0;
+  size_t parallelism = static_cast<size_t>(std::max(1, options.parallelism));
 
   auto ready = [&](size_t i) {
     if (states[i] != State::kWaiting) return false;
@@ -83,6 +87,7 @@ std::vector<ActionResult> ExecutePlan(const Plan& plan, ActionRunner& runner,
     }
     return true;
   };
+  auto takes_slot = [&](size_t i) { return options.pools && !plan.actions[i].pool.empty(); };
   // Skips everything downstream of a failed or skipped action, transitively.
   std::function<void(size_t, const std::string&)> skip_dependants = [&](size_t failed,
                                                                         const std::string& why) {
@@ -97,12 +102,13 @@ std::vector<ActionResult> ExecutePlan(const Plan& plan, ActionRunner& runner,
   };
 
   while (done < count) {
-    for (size_t i = 0; i < count && running < static_cast<size_t>(std::max(1, parallelism)); ++i) {
+    for (size_t i = 0; i < count && running < parallelism; ++i) {
       if (!ready(i)) continue;
+      if (takes_slot(i) && !options.pools->TryAcquire(plan.actions[i].pool)) continue;
       states[i] = State::kRunning;
       ++running;
       reporter.Started(i, plan.actions[i]);
-      Journal(state, apply_id, plan.actions[i], "begin", "", "");
+      Journal(options, plan.actions[i], "begin", "", "");
       threads.emplace_back([&, i] {
         auto start = std::chrono::steady_clock::now();
         ActionResult result =
@@ -113,17 +119,20 @@ std::vector<ActionResult> ExecutePlan(const Plan& plan, ActionRunner& runner,
     }
     if (running == 0) break;  // nothing can start: everything left was skipped
     Finished result = finished.Pop();
+    if (result.index == kWakeUp) continue;
     --running;
     ++done;
     states[result.index] = State::kDone;
     results[result.index] = result.result;
     const Action& action = plan.actions[result.index];
+    if (takes_slot(result.index)) options.pools->Release(action.pool);
     bool ok = result.result.outcome == Outcome::kSucceeded;
-    Journal(state, apply_id, action, "end", ok ? "ok" : "failed", result.result.message);
+    Journal(options, action, "end", ok ? "ok" : "failed", result.result.message);
     reporter.Finished(result.index, action, result.result, result.seconds);
     if (!ok) skip_dependants(result.index, "skipped: " + action.resource_id + " failed");
   }
   for (std::thread& thread : threads) thread.join();
+  if (options.pools) options.pools->OnRelease(nullptr);
   return results;
 }
 

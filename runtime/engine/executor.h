@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "compiler/planner/plan.h"
+#include "runtime/engine/pools.h"
 #include "runtime/state/state_store.h"
 
 namespace amlc::runtime {
@@ -26,29 +27,53 @@ class ActionRunner {
                            const std::function<void(const std::string&)>& progress) = 0;
 };
 
-/// Hears about actions as they start, progress and finish (the terminal display).
+/// Carries out nothing: every action succeeds with "dry run". As ninja's
+/// DryRunCommandRunner, it shows what an apply would do, in the order and
+/// with the parallelism it would do it, without touching anything.
+class DryRunRunner : public ActionRunner {
+ public:
+  ActionResult Run(const compiler::planner::Action& action,
+                   const std::function<void(const std::string&)>& progress) override {
+    return {Outcome::kSucceeded, "dry run"};
+  }
+};
+
+/// Hears about actions as they start, progress and finish (the terminal
+/// display). Calls come from the executor's thread (Started, Finished) and
+/// from the action's own thread (Progress), never two for one action at once.
 class ProgressReporter {
  public:
   virtual ~ProgressReporter() = default;
+  /// Action `index` of the plan starts now.
   virtual void Started(size_t index, const compiler::planner::Action& action) = 0;
+  /// A short status of a running action ("run train-1234", "accuracy=0.97").
   virtual void Progress(size_t index, const std::string& status) = 0;
+  /// Action `index` ended (skipped ones too, with 0 seconds).
   virtual void Finished(size_t index, const compiler::planner::Action& action,
                         const ActionResult& result, double seconds) = 0;
 };
 
-/// Runs a plan: actions in dependency order, up to `parallelism` at once. An
-/// action that fails stops only the actions that depend on it (they are
-/// skipped, with the reason); independent ones go on. Every action is
-/// journaled in `state` before and after it runs.
+struct ExecuteOptions {
+  int parallelism = 1;            // actions at once (at least 1)
+  Pools* pools = nullptr;         // slots of the plan's pools; nullptr: no pool limits
+  StateStore* journal = nullptr;  // where every action is journaled; nullptr: nowhere (a dry run)
+  std::string apply_id;           // the journal's name for this apply
+};
+
+/// Runs a plan: actions in dependency order, up to `parallelism` at once and
+/// no more than its pool allows of each action that names one. An action
+/// that fails stops only the actions that depend on it (they are skipped,
+/// with the reason); independent ones go on. With a journal, every action is
+/// journaled before and after it runs. Returns one result per action.
 ///
 /// The loop (one coordinator thread; actions run on their own threads and
 /// report back through a queue, so the plan's bookkeeping needs no locks):
-///   1. start every ready action while fewer than `parallelism` run;
-///   2. wait for one to finish, record its result;
+///   1. start every ready action whose pool has a slot, while fewer than
+///      `parallelism` run;
+///   2. wait for one to finish (or a pool slot to be freed), record its result;
 ///   3. mark what depended on a failure as skipped; repeat until all are done.
 std::vector<ActionResult> ExecutePlan(const compiler::planner::Plan& plan, ActionRunner& runner,
-                                      ProgressReporter& reporter, int parallelism,
-                                      StateStore& state, const std::string& apply_id);
+                                      ProgressReporter& reporter, const ExecuteOptions& options);
 
 }  // namespace amlc::runtime
 

@@ -109,8 +109,6 @@ class SqliteStore : public StateStore {
   StatusOr<std::vector<ActivityRecord>> ListActivities(int limit) override;
 
   Status AppendJournal(const JournalEntry& entry) override;
-  StatusOr<std::vector<JournalEntry>> UnfinishedJournal() override;
-  StatusOr<std::vector<JournalEntry>> Journal(const std::string& apply_id) override;
 
   StatusOr<int64_t> StateSerial() override;
 

@@ -37,24 +37,6 @@ void BindActivity(Statement& statement, const ActivityRecord& activity) {
   statement.Bind(8, activity.started_at).Bind(9, activity.ended_at);
 }
 
-// --- Journal -----------------------------------------------------------------
-
-constexpr const char* kJournalColumns =
-    "seq, apply_id, action, resource_id, phase, status, detail, ts";
-
-JournalEntry ReadJournal(const Statement& row) {
-  JournalEntry entry;
-  entry.seq = row.Int(0);
-  entry.apply_id = row.Text(1);
-  entry.action = row.Text(2);
-  entry.resource_id = row.Text(3);
-  entry.phase = row.Text(4);
-  entry.status = row.Text(5);
-  entry.detail = row.Text(6);
-  entry.timestamp = row.Int(7);
-  return entry;
-}
-
 }  // namespace
 
 // --- Activities --------------------------------------------------------------
@@ -117,32 +99,6 @@ Status SqliteStore::AppendJournal(const JournalEntry& entry) {
                    s.Bind(4, entry.phase).Bind(5, entry.status).Bind(6, entry.detail);
                    s.Bind(7, entry.timestamp);
                  });
-}
-
-StatusOr<std::vector<JournalEntry>> SqliteStore::UnfinishedJournal() {
-  // An action is unfinished when its "begin" has no later "end" for the same
-  // action and resource in the same apply. The newest such begin names the
-  // apply to resume; all of that apply's entries are returned.
-  static const std::string kSql =
-      std::string("SELECT ") + kJournalColumns +
-      " FROM journal WHERE apply_id = ("
-      "  SELECT b.apply_id FROM journal AS b WHERE b.phase = 'begin' AND NOT EXISTS ("
-      "    SELECT 1 FROM journal AS e WHERE e.apply_id = b.apply_id AND e.action = b.action"
-      "    AND e.resource_id = b.resource_id AND e.phase = 'end' AND e.seq > b.seq)"
-      "  ORDER BY b.seq DESC LIMIT 1) "
-      "ORDER BY seq";
-  std::lock_guard lock(mutex_);
-  return Query<JournalEntry>(
-      *connection_, kSql, "looking for an unfinished apply", [](Statement&) {}, ReadJournal);
-}
-
-StatusOr<std::vector<JournalEntry>> SqliteStore::Journal(const std::string& apply_id) {
-  std::lock_guard lock(mutex_);
-  return Query<JournalEntry>(
-      *connection_,
-      std::string("SELECT ") + kJournalColumns + " FROM journal WHERE apply_id = ?1 ORDER BY seq",
-      "reading the journal of apply " + apply_id, [&](Statement& s) { s.Bind(1, apply_id); },
-      ReadJournal);
 }
 
 }  // namespace amlc::runtime

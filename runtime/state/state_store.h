@@ -254,8 +254,6 @@ class StateStore {
   // Apply journal.
   virtual Status AppendJournal(const JournalEntry& entry) = 0;
   /// Entries of the newest apply that has a "begin" without an "end".
-  virtual StatusOr<std::vector<JournalEntry>> UnfinishedJournal() = 0;
-  virtual StatusOr<std::vector<JournalEntry>> Journal(const std::string& apply_id) = 0;
 
   /// A number that changes whenever recorded state changes; a saved plan
   /// remembers it to detect that the state moved on since it was made.

@@ -20,40 +20,6 @@ using json = nlohmann::json;
 
 namespace {
 
-// The quickstart applied in a fresh folder; the endpoint host is stopped
-// when the test ends (destroy), so no process outlives it.
-class Quickstart {
- public:
-  Quickstart() {
-    fs::copy(SourcePath("examples/quickstart"), dir_.path(), fs::copy_options::recursive);
-    fs::remove_all(dir_.path() / ".amlc");
-  }
-  ~Quickstart() { Run(Amlc("destroy --auto-approve " + dir_.str() + " > /dev/null 2>&1")); }
-  const SpecDir& dir() const { return dir_; }
-  std::string str() const { return dir_.str(); }
-
-  int Apply(std::string* out) { return Run(Amlc("apply --auto-approve " + str() + " 2>&1"), out); }
-  std::string Key() { return AmlcJson(str(), "deployments keys blue").value("primary", ""); }
-  std::string ScoringUri() {
-    json list = AmlcJson(str(), "deployments list");
-    return list.is_array() && !list.empty() ? list[0].value("scoring_uri", "") : "";
-  }
-  // curl's status code (and body in `body`) for a scoring request.
-  int Score(const std::string& key, std::string* body = nullptr) {
-    std::string out;
-    std::string auth = key.empty() ? "" : " -H 'Authorization: Bearer " + key + "'";
-    Run("curl -s -o /dev/stdout -w '\\n%{http_code}' -H 'Content-Type: application/json'" + auth +
-            " --data @" + SourcePath("examples/quickstart/sample-request.json") + " " + ScoringUri(),
-        &out);
-    size_t newline = out.rfind('\n');
-    if (body) *body = out.substr(0, newline);
-    return newline == std::string::npos ? 0 : std::atoi(out.c_str() + newline + 1);
-  }
-
- private:
-  SpecDir dir_;
-};
-
 long HostPid(const std::string& dir) {
   std::ifstream in(dir + "/.amlc/endpoints/iris/endpoint-host.pid");
   long pid = 0;
@@ -64,7 +30,7 @@ long HostPid(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("the quickstart ends with a live endpoint that scores with its key", "[deploy]") {
-  Quickstart quickstart;
+  QuickstartFolder quickstart;
   std::string out;
   REQUIRE(quickstart.Apply(&out) == 0);
   CHECK(out.find("rolled out iris-image:1 on 1 replica at http://127.0.0.1:") != std::string::npos);
@@ -90,7 +56,7 @@ TEST_CASE("the quickstart ends with a live endpoint that scores with its key", "
 }
 
 TEST_CASE("a killed endpoint host is drift that the next apply restores", "[deploy]") {
-  Quickstart quickstart;
+  QuickstartFolder quickstart;
   std::string out;
   REQUIRE(quickstart.Apply(&out) == 0);
   long pid = HostPid(quickstart.str());
@@ -107,7 +73,7 @@ TEST_CASE("a killed endpoint host is drift that the next apply restores", "[depl
 }
 
 TEST_CASE("a new image rolls out under load with no failed request", "[deploy]") {
-  Quickstart quickstart;
+  QuickstartFolder quickstart;
   std::string out;
   REQUIRE(quickstart.Apply(&out) == 0);
   std::string key = quickstart.Key();
@@ -128,7 +94,7 @@ TEST_CASE("a new image rolls out under load with no failed request", "[deploy]")
 }
 
 TEST_CASE("a rollout whose replicas never become ready is rolled back", "[deploy]") {
-  Quickstart quickstart;
+  QuickstartFolder quickstart;
   std::string out;
   REQUIRE(quickstart.Apply(&out) == 0);
   std::ofstream(quickstart.dir().path() / "deployment.yaml", std::ios::app)
@@ -145,7 +111,7 @@ TEST_CASE("a rollout whose replicas never become ready is rolled back", "[deploy
 }
 
 TEST_CASE("telemetry is recorded and readable by workspace members only", "[deploy]") {
-  Quickstart quickstart;
+  QuickstartFolder quickstart;
   std::string deployment = ReadFile(quickstart.dir().path() / "deployment.yaml");
   size_t rate = deployment.find("sample_rate: 0.5");
   REQUIRE(rate != std::string::npos);
@@ -166,7 +132,7 @@ TEST_CASE("telemetry is recorded and readable by workspace members only", "[depl
 }
 
 TEST_CASE("a deployment of a model and scoring code builds its image implicitly", "[deploy]") {
-  Quickstart quickstart;
+  QuickstartFolder quickstart;
   const fs::path& dir = quickstart.dir().path();
   fs::remove(dir / "image.yaml");
   std::ofstream(dir / "deployment.yaml")

@@ -563,59 +563,6 @@ TEST_CASE("syncs round-trip, finish in place and list newest first; reconciler v
   CHECK(Serial(*store) == serial);  // records of what happened, not of what the workspace holds
 }
 
-TEST_CASE("the journal reads back per apply in order", "[state]") {
-  SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
-  JournalEntry begin = Entry("apply-1", "create", "compute/local", "begin");
-  begin.timestamp = 10;
-  JournalEntry end = Entry("apply-1", "create", "compute/local", "end");
-  end.detail = "created";
-  Ok(store->AppendJournal(begin));
-  Ok(store->AppendJournal(Entry("apply-2", "run", "job/x", "begin")));
-  Ok(store->AppendJournal(end));
-
-  auto entries = store->Journal("apply-1");
-  REQUIRE(entries.ok());
-  REQUIRE(entries->size() == 2);
-  CHECK((*entries)[0].phase == "begin");
-  CHECK((*entries)[0].timestamp == 10);
-  CHECK((*entries)[1].phase == "end");
-  CHECK((*entries)[1].status == "ok");
-  CHECK((*entries)[1].detail == "created");
-  CHECK((*entries)[0].seq < (*entries)[1].seq);
-  CHECK(store->Journal("apply-9")->empty());
-  CHECK(store->AppendJournal(Entry("apply-1", "run", "job/x", "middle")).code() ==
-        StatusCode::kInvalidArgument);
-}
-
-TEST_CASE("UnfinishedJournal finds the newest apply with a begin but no end", "[state]") {
-  SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
-  auto unfinished = store->UnfinishedJournal();
-  REQUIRE(unfinished.ok());
-  CHECK(unfinished->empty());
-
-  // apply-1 finished everything; apply-2 crashed while running job/b.
-  Ok(store->AppendJournal(Entry("apply-1", "create", "compute/local", "begin")));
-  Ok(store->AppendJournal(Entry("apply-1", "create", "compute/local", "end")));
-  Ok(store->AppendJournal(Entry("apply-2", "run", "job/a", "begin")));
-  Ok(store->AppendJournal(Entry("apply-2", "run", "job/b", "begin")));
-  Ok(store->AppendJournal(Entry("apply-2", "run", "job/a", "end")));
-
-  unfinished = store->UnfinishedJournal();
-  REQUIRE(unfinished.ok());
-  REQUIRE(unfinished->size() == 3);
-  for (const JournalEntry& entry : *unfinished) CHECK(entry.apply_id == "apply-2");
-  CHECK((*unfinished)[1].resource_id == "job/b");
-
-  // An end for another action on the same resource does not finish it.
-  Ok(store->AppendJournal(Entry("apply-2", "update", "job/b", "end")));
-  CHECK(store->UnfinishedJournal()->size() == 4);
-
-  Ok(store->AppendJournal(Entry("apply-2", "run", "job/b", "end")));
-  CHECK(store->UnfinishedJournal()->empty());
-}
-
 TEST_CASE("StateSerial moves on writes to resources and runs, not on reads", "[state]") {
   SpecDir dir;
   auto store = Open(dir.str() + "/state.db");
@@ -644,7 +591,6 @@ TEST_CASE("StateSerial moves on writes to resources and runs, not on reads", "[s
   REQUIRE(store->FindActiveRuns("job/train", "k").ok());
   REQUIRE(store->Metrics("r1", "").ok());
   REQUIRE(store->LatestMetrics("r1").ok());
-  REQUIRE(store->UnfinishedJournal().ok());
   REQUIRE(store->ListActivities(0).ok());
   CHECK_FALSE(moved());
 

@@ -13,7 +13,7 @@
 #include <filesystem>
 
 #include "base/digest.h"
-#include "runtime/engine/applier.h"
+#include "runtime/engine/drivers/drivers.h"
 #include "runtime/deploy/local_endpoints.h"
 #include "runtime/artifacts/oci/oci_unpack.h"
 #include "runtime/artifacts/registry/model_registry.h"
@@ -25,15 +25,10 @@ namespace fs = std::filesystem;
 using compiler::ir::Resource;
 using compiler::ir::Value;
 using compiler::planner::Action;
-using compiler::planner::ArtifactObservation;
+using compiler::planner::Observation;
 using nlohmann::json;
 
 namespace {
-
-std::string NameOf(const std::string& resource_id) {
-  std::string name = resource_id.substr(resource_id.find('/') + 1);
-  return name.substr(0, name.find(':'));
-}
 
 int64_t IntOr(const Value* map, const char* field, int64_t fallback) {
   const Value* value = map ? map->Find(field) : nullptr;
@@ -111,13 +106,68 @@ std::string HostUrl(const json& status) {
 
 }  // namespace
 
+namespace {
+
+// What the endpoint and deployment drivers share: where an endpoint's host
+// lives and which traffic split it is given.
+class LocalServing {
+ public:
+  explicit LocalServing(EngineContext& context) : context_(context) {}
+
+ protected:
+  std::string EndpointOf(const Resource& deployment);
+  json DeclaredTraffic(const std::string& endpoint, const json& desired);
+
+  EngineContext& context_;
+};
+
+// Endpoints on the local target: an `amlc endpoint-host` process.
+class EndpointDriver : public Driver, LocalServing {
+ public:
+  using LocalServing::LocalServing;
+  std::optional<std::string> Unsupported(const Resource& endpoint) override {
+    if (!endpoint.spec.Find("compute")) return std::nullopt;
+    return "endpoints on a Kubernetes compute target are rendered with `amlc render --target kubernetes`; "
+           "no cluster is reachable from this machine";
+  }
+  /// Drift: the endpoint's host is not running.
+  StatusOr<Observation> Observe(const Resource& endpoint, const std::map<std::string, std::string>&) override;
+  StatusOr<std::string> Apply(const Action& action, const Resource& endpoint, const Progress& progress) override;
+  /// Stops the endpoint's host.
+  Status Delete(const Action& action, bool purge) override;
+};
+
+// Deployments on the local target: an entry of their endpoint host's desired state.
+class DeploymentDriver : public Driver, LocalServing {
+ public:
+  using LocalServing::LocalServing;
+  std::optional<std::string> Unsupported(const Resource& deployment) override {
+    if (deployment.type != "iot_module") return std::nullopt;
+    return "IoT modules are rendered with `amlc render --target iot-edge` for the device to pull";
+  }
+  StatusOr<Observation> Observe(const Resource& deployment, const std::map<std::string, std::string>&) override;
+  StatusOr<std::string> Apply(const Action& action, const Resource& deployment, const Progress& progress) override;
+  /// Takes the deployment (and its traffic share) out of its endpoint host.
+  Status Delete(const Action& action, bool purge) override;
+
+ private:
+  /// The image a deployment runs: the one it names (latest version unless
+  /// pinned), or one made of its model, code and environment, built first
+  /// when `build` (else kNotFound while it is not built).
+  StatusOr<ImageRecord> DeploymentImage(const Resource& deployment, bool build, const Progress& progress);
+  /// Digest of the image and every setting the replicas start with.
+  std::string DeploymentRevision(const Resource& deployment, const ImageRecord& image);
+  StatusOr<std::vector<std::string>> ReplicaCommand(const Resource& deployment, const std::string& endpoint,
+                                                    const ImageRecord& image, const std::string& rootfs);
+};
+
 // The endpoint's traffic split as declared, over the deployments the host
 // has been given so far (a split naming one that is not deployed yet would
 // route to nothing; its share comes when it is).
-json Applier::DeclaredTraffic(const std::string& endpoint, const json& desired) {
+json LocalServing::DeclaredTraffic(const std::string& endpoint, const json& desired) {
   json traffic = json::object();
-  auto target = graph_.Find("endpoint/" + endpoint);
-  const Value* declared = target ? graph_.resource(*target).spec.Find("traffic") : nullptr;
+  auto target = context_.graph().Find("endpoint/" + endpoint);
+  const Value* declared = target ? context_.graph().resource(*target).spec.Find("traffic") : nullptr;
   if (!declared || !declared->is_map() || !desired.contains("deployments")) return traffic;
   for (const auto& [name, percent] : declared->entries()) {
     if (desired["deployments"].contains(name)) traffic[name] = IntOr(declared, name.c_str(), 0);
@@ -125,26 +175,26 @@ json Applier::DeclaredTraffic(const std::string& endpoint, const json& desired) 
   return traffic;
 }
 
-std::string Applier::EndpointOf(const Resource& deployment) {
+std::string LocalServing::EndpointOf(const Resource& deployment) {
   if (const Value* endpoint = deployment.spec.Find("endpoint_name"); endpoint && endpoint->is_ref()) {
     return NameOf(endpoint->as_ref().target);
   }
   if (std::string name = deployment.spec.StringAt("endpoint_name"); !name.empty()) return name;
-  for (size_t i = 0; i < graph_.size(); ++i) {
-    if (graph_.resource(i).kind == "endpoint") return graph_.resource(i).name;
+  for (size_t i = 0; i < context_.graph().size(); ++i) {
+    if (context_.graph().resource(i).kind == "endpoint") return context_.graph().resource(i).name;
   }
   return deployment.name;
 }
 
-StatusOr<ImageRecord> Applier::DeploymentImage(const Resource& deployment, bool build,
-                                               const std::function<void(const std::string&)>& progress) {
+StatusOr<ImageRecord> DeploymentDriver::DeploymentImage(const Resource& deployment, bool build,
+                                                        const Progress& progress) {
   if (const Value* image = deployment.spec.Find("image"); image && (image->is_ref() || image->is_string())) {
     std::string target = image->is_ref() ? image->as_ref().target : image->as_string();
     if (target.rfind("image/", 0) == 0) target = target.substr(6);
     auto ref = ParseVersionRef(target, "image reference");
     if (!ref.ok()) return ref.status();
-    auto found = ref->version ? workspace_.state().GetImage(ref->name, ref->version)
-                              : workspace_.state().LatestImage(ref->name);
+    auto found = ref->version ? context_.state().GetImage(ref->name, ref->version)
+                              : context_.state().LatestImage(ref->name);
     if (!found.ok()) return found.status();
     if (!found.value()) return Status(StatusCode::kNotFound, "image " + ref->ToString() + " has no built version yet");
     return *found.value();
@@ -158,32 +208,32 @@ StatusOr<ImageRecord> Applier::DeploymentImage(const Resource& deployment, bool 
     models.Append(*model);
     implicit.spec.Set("models", models);
   }
-  auto inputs = ImageInputsOf(implicit);
+  auto inputs = ImageInputsOf(context_, implicit);
   if (!inputs.ok()) return inputs.status();
   inputs->resource_id = deployment.id();
-  auto parts = ImageKeyParts(workspace_, inputs.value());
+  auto parts = ImageKeyParts(context_.workspace(), inputs.value());
   if (!parts.ok()) return parts.status();
-  auto found = workspace_.state().FindImageByBuildKey(inputs->name, ImageBuildKey(parts.value()));
+  auto found = context_.state().FindImageByBuildKey(inputs->name, ImageBuildKey(parts.value()));
   if (!found.ok()) return found.status();
   if (found.value()) return *found.value();
   if (!build) return Status(StatusCode::kNotFound, "its image " + inputs->name + " is built first");
-  return BuildAndRecordImage(workspace_, inputs.value(), progress);
+  return BuildAndRecordImage(context_.workspace(), inputs.value(), progress);
 }
 
-std::string Applier::DeploymentRevision(const Resource& deployment, const ImageRecord& image) {
+std::string DeploymentDriver::DeploymentRevision(const Resource& deployment, const ImageRecord& image) {
   return Sha256Hex(image.digest + "\n" + ServingSettings(deployment.spec).dump());
 }
 
-ArtifactObservation Applier::ObserveDeployment(const Resource& deployment) {
-  ArtifactObservation seen;
-  std::string dir = EndpointDir(workspace_, EndpointOf(deployment));
+StatusOr<Observation> DeploymentDriver::Observe(const Resource& deployment, const std::map<std::string, std::string>&) {
+  Observation seen;
+  std::string dir = EndpointDir(context_.workspace(), EndpointOf(deployment));
   json desired = ReadDesiredState(dir);
   json wanted = desired.contains("deployments") ? desired["deployments"].value(deployment.name, json()) : json();
   seen.exists = !wanted.is_null();
   auto image = DeploymentImage(deployment, false, [](const std::string&) {});
   if (!image.ok()) {
     if (image.status().code() != StatusCode::kNotFound) {
-      seen.status = image.status();
+      return image.status();
     } else if (deployment.spec.Find("image")) {
       seen.held_back = image.status().message();
     } else {
@@ -226,14 +276,16 @@ ArtifactObservation Applier::ObserveDeployment(const Resource& deployment) {
   return seen;
 }
 
-std::string Applier::Drift(const Resource& resource) {
-  if (resource.kind != "endpoint") return "";
-  std::string dir = EndpointDir(workspace_, resource.name);
-  return EndpointHostRunning(dir) ? "" : "its endpoint host is not running";
+StatusOr<Observation> EndpointDriver::Observe(const Resource& endpoint, const std::map<std::string, std::string>&) {
+  Observation seen;
+  if (!EndpointHostRunning(EndpointDir(context_.workspace(), endpoint.name))) {
+    seen.drift = "its endpoint host is not running";
+  }
+  return seen;
 }
 
-ActionResult Applier::ApplyEndpoint(const Resource& endpoint) {
-  std::string dir = EndpointDir(workspace_, endpoint.name);
+StatusOr<std::string> EndpointDriver::Apply(const Action& action, const Resource& endpoint, const Progress& progress) {
+  std::string dir = EndpointDir(context_.workspace(), endpoint.name);
   auto generation = UpdateDesiredState(dir, [&](json& desired) {
     desired["endpoint"] = endpoint.name;
     desired["host"] = "127.0.0.1";
@@ -242,21 +294,23 @@ ActionResult Applier::ApplyEndpoint(const Resource& endpoint) {
                                                                          : endpoint.spec.StringAt("pin_header");
     desired["traffic"] = DeclaredTraffic(endpoint.name, desired);
   });
-  if (!generation.ok()) return {Outcome::kFailed, generation.status().message()};
-  if (Status s = EnsureEndpointHost(dir); !s.ok()) return {Outcome::kFailed, s.message()};
+  if (!generation.ok()) return generation.status();
+  if (Status s = EnsureEndpointHost(dir); !s.ok()) return s;
   auto status = WaitForHost(dir, generation.value(), "", 30);
-  if (!status.ok()) return {Outcome::kFailed, status.status().message()};
+  if (!status.ok()) return status.status();
   std::string url = HostUrl(status.value());
-  if (Status s = RecordApplied(endpoint, json{{"url", url}}.dump()); !s.ok()) return {Outcome::kFailed, s.message()};
-  return {Outcome::kSucceeded, "listening at " + url};
+  if (Status s = context_.RecordApplied(endpoint, json{{"url", url}}.dump()); !s.ok()) return s;
+  return "listening at " + url;
 }
 
 // The command line of one replica: `amlc serve` over the unpacked image,
 // with the interpreter its environment names, the deployment's request
 // limits, its keys and its telemetry file.
-StatusOr<std::vector<std::string>> Applier::ReplicaCommand(const Resource& deployment, const std::string& endpoint,
-                                                          const ImageRecord& image, const std::string& rootfs) {
-  std::string dir = EndpointDir(workspace_, endpoint);
+StatusOr<std::vector<std::string>> DeploymentDriver::ReplicaCommand(const Resource& deployment,
+                                                                   const std::string& endpoint,
+                                                                   const ImageRecord& image,
+                                                                   const std::string& rootfs) {
+  std::string dir = EndpointDir(context_.workspace(), endpoint);
   auto config = image::ReadRuntimeConfig(image.layout, image.digest);
   if (!config.ok()) return config.status();
   auto environment_text = snapshot::ReadSmallFile(rootfs + "/var/amlc/environment/environment.json");
@@ -273,15 +327,15 @@ StatusOr<std::vector<std::string>> Applier::ReplicaCommand(const Resource& deplo
       "--max-queue-wait-ms", std::to_string(settings["max_queue_wait_ms"].get<int64_t>()),
       "--max-body-bytes", std::to_string(settings["max_body_bytes"].get<int64_t>())};
   bool keyed = true;
-  if (auto target = graph_.Find("endpoint/" + endpoint)) {
-    std::string mode = graph_.resource(*target).spec.StringAt("auth_mode");
+  if (auto target = context_.graph().Find("endpoint/" + endpoint)) {
+    std::string mode = context_.graph().resource(*target).spec.StringAt("auth_mode");
     keyed = mode.empty() || mode == "key";
   }
   if (keyed) {
-    if (auto keys = EnsureDeploymentKeys(workspace_, endpoint, deployment.name); !keys.ok()) {
+    if (auto keys = EnsureDeploymentKeys(context_.workspace(), endpoint, deployment.name); !keys.ok()) {
       return keys.status();
     }
-    command.insert(command.end(), {"--keys-file", KeysFile(workspace_, endpoint, deployment.name)});
+    command.insert(command.end(), {"--keys-file", KeysFile(context_.workspace(), endpoint, deployment.name)});
   }
   if (settings["telemetry"].get<bool>()) {
     std::error_code error;
@@ -296,12 +350,12 @@ StatusOr<std::vector<std::string>> Applier::ReplicaCommand(const Resource& deplo
   return command;
 }
 
-ActionResult Applier::ApplyDeployment(const Resource& deployment,
-                                      const std::function<void(const std::string&)>& progress) {
+StatusOr<std::string> DeploymentDriver::Apply(const Action& action, const Resource& deployment,
+                                              const Progress& progress) {
   std::string endpoint = EndpointOf(deployment);
-  std::string dir = EndpointDir(workspace_, endpoint);
+  std::string dir = EndpointDir(context_.workspace(), endpoint);
   auto image = DeploymentImage(deployment, true, progress);
-  if (!image.ok()) return {Outcome::kFailed, image.status().message()};
+  if (!image.ok()) return image.status();
   std::string label = image->name + ":" + std::to_string(image->version);
   std::string rootfs = dir + "/images/" + image->digest.substr(7) + "/rootfs";
   if (!fs::is_directory(rootfs)) {
@@ -309,11 +363,11 @@ ActionResult Applier::ApplyDeployment(const Resource& deployment,
     std::error_code error;
     fs::create_directories(fs::path(rootfs).parent_path(), error);
     if (Status s = image::UnpackImage(image->layout, image->digest, rootfs); !s.ok()) {
-      return {Outcome::kFailed, s.message()};
+      return s;
     }
   }
   auto command = ReplicaCommand(deployment, endpoint, image.value(), rootfs);
-  if (!command.ok()) return {Outcome::kFailed, command.status().message()};
+  if (!command.ok()) return command.status();
   std::string revision = DeploymentRevision(deployment, image.value());
   json scale = ScaleSettings(deployment.spec);
   auto generation = UpdateDesiredState(dir, [&](json& desired) {
@@ -327,49 +381,57 @@ ActionResult Applier::ApplyDeployment(const Resource& deployment,
     desired["deployments"][deployment.name] = entry;
     desired["traffic"] = DeclaredTraffic(endpoint, desired);
   });
-  if (!generation.ok()) return {Outcome::kFailed, generation.status().message()};
-  if (Status s = EnsureEndpointHost(dir); !s.ok()) return {Outcome::kFailed, s.message()};
+  if (!generation.ok()) return generation.status();
+  if (Status s = EnsureEndpointHost(dir); !s.ok()) return s;
   progress("rolling out " + label);
   double wait = static_cast<double>(std::max<int64_t>(120, ReadinessTimeout(deployment.spec) + 30));
   auto served = WaitForHost(dir, generation.value(), deployment.name, wait);
-  if (!served.ok()) return {Outcome::kFailed, served.status().message()};
+  if (!served.ok()) return served.status();
   if (served->value("state", "") != "Succeeded") {
-    return {Outcome::kFailed, "rollout of " + label + " failed; what served before keeps serving: " +
-                                  served->value("message", std::string("no reason given"))};
+    return Status(StatusCode::kFailedPrecondition, "rollout of " + label +
+                                                       " failed; what served before keeps serving: " +
+                                                       served->value("message", std::string("no reason given")));
   }
   std::string url = HostUrl(ReadHostStatus(dir));
   json outputs{{"endpoint", endpoint}, {"image", label}, {"revision", revision}, {"scoring_uri", url + "/score"}};
-  if (Status s = RecordApplied(deployment, outputs.dump()); !s.ok()) return {Outcome::kFailed, s.message()};
+  if (Status s = context_.RecordApplied(deployment, outputs.dump()); !s.ok()) return s;
   size_t replicas = served->value("replicas", json::array()).size();
-  return {Outcome::kSucceeded, "rolled out " + label + " on " + std::to_string(replicas) +
-                                   (replicas == 1 ? " replica at " : " replicas at ") + url + "/score"};
+  return "rolled out " + label + " on " + std::to_string(replicas) +
+         (replicas == 1 ? " replica at " : " replicas at ") + url + "/score";
 }
 
-ActionResult Applier::DeleteService(const Action& action) {
+Status EndpointDriver::Delete(const Action& action, bool purge) {
+  return StopEndpointHost(EndpointDir(context_.workspace(), NameOf(action.resource_id)), 30);
+}
+
+Status DeploymentDriver::Delete(const Action& action, bool purge) {
   std::string name = NameOf(action.resource_id);
-  if (action.kind == "endpoint") {
-    Status stopped = StopEndpointHost(EndpointDir(workspace_, name), 30);
-    if (!stopped.ok()) return {Outcome::kFailed, stopped.message()};
-    return {Outcome::kSucceeded, "stopped"};
-  }
   std::string endpoint;
-  if (auto record = workspace_.state().GetResource(action.resource_id); record.ok() && record.value()) {
+  if (auto record = context_.state().GetResource(action.resource_id); record.ok() && record.value()) {
     json outputs = json::parse(record.value()->outputs_json, nullptr, false);
     if (outputs.is_object()) endpoint = outputs.value("endpoint", "");
   }
-  if (endpoint.empty()) return {Outcome::kSucceeded, "not running"};
-  std::string dir = EndpointDir(workspace_, endpoint);
+  if (endpoint.empty()) return Status::Ok();  // not running
+  std::string dir = EndpointDir(context_.workspace(), endpoint);
   auto generation = UpdateDesiredState(dir, [&](json& desired) {
     if (desired.contains("deployments")) desired["deployments"].erase(name);
     desired["traffic"] = DeclaredTraffic(endpoint, desired);
   });
-  if (!generation.ok()) return {Outcome::kFailed, generation.status().message()};
+  if (!generation.ok()) return generation.status();
   if (EndpointHostRunning(dir)) {
-    if (auto status = WaitForHost(dir, generation.value(), "", 60); !status.ok()) {
-      return {Outcome::kFailed, status.status().message()};
-    }
+    if (auto status = WaitForHost(dir, generation.value(), "", 60); !status.ok()) return status.status();
   }
-  return {Outcome::kSucceeded, "stopped its replicas"};
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::unique_ptr<Driver> MakeEndpointDriver(EngineContext& context) {
+  return std::make_unique<EndpointDriver>(context);
+}
+
+std::unique_ptr<Driver> MakeDeploymentDriver(EngineContext& context) {
+  return std::make_unique<DeploymentDriver>(context);
 }
 
 }  // namespace amlc::runtime

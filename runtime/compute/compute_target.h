@@ -1,0 +1,94 @@
+#ifndef AMLC_RUNTIME_COMPUTE_COMPUTE_TARGET_H_
+#define AMLC_RUNTIME_COMPUTE_COMPUTE_TARGET_H_
+
+// Where a job's command runs. The job driver turns a job into a RunRequest
+// and a Queued RunRecord; a ComputeTarget carries the run out and finishes
+// the record. One implementation per compute type (`local` today; Slurm, SSH
+// and Kubernetes are new files beside it), chosen by the compute resource's
+// `type` through ComputeTargets.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "runtime/state/state_store.h"
+
+namespace amlc::runtime {
+
+class Workspace;
+
+/// What to run: the command already expanded, in a folder holding the snapshot.
+struct RunRequest {
+  std::string command;                      // for /bin/sh -c, run in the work folder
+  std::string python;                       // interpreter that `python` means ("" = the system's)
+  std::map<std::string, std::string> env;   // extra environment variables
+  std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
+  int64_t timeout_seconds = 0;              // 0 = none
+  std::string environment_error;            // why the environment could not be made ("" = fine)
+};
+
+/// What a target can tell of a run recorded as Running.
+enum class RunLiveness {
+  kAlive,     // still running: follow it with Adopt
+  kFinished,  // ended and left its result: Adopt collects it
+  kLost,      // gone without a result (its machine or process died)
+};
+
+using RunProgress = std::function<void(const std::string&)>;
+
+class ComputeTarget {
+ public:
+  virtual ~ComputeTarget() = default;
+
+  /// Carries `run` out to the end: starts it, streams its log and metrics,
+  /// enforces the timeout, collects its outputs and finishes the record
+  /// (Completed, Failed with the reason, or Canceled). Failures are recorded
+  /// in `run`, never thrown or returned.
+  virtual void Run(RunRecord& run, const RunRequest& request, const RunProgress& progress) = 0;
+
+  /// Follows a run an earlier process started (an apply that was killed, a
+  /// reconciler that restarted) to its end, as Run does.
+  virtual void Adopt(RunRecord& run, const RunRequest& request, const RunProgress& progress) = 0;
+
+  /// Whether a run recorded as Running is still going on this target.
+  virtual RunLiveness Observe(const RunRecord& run) = 0;
+
+  /// Ends a running run and marks it Canceled with `reason`.
+  /// kFailedPrecondition when it is not running.
+  virtual Status Cancel(const std::string& run_id, const std::string& reason) = 0;
+
+  /// The file holding the run's output so far.
+  virtual std::string LogPath(const std::string& run_id) const = 0;
+};
+
+/// The compute targets amlc can drive, by compute type ("local", ...).
+/// Adding a compute type is one file implementing ComputeTarget and one
+/// Register line in RegisterBuiltinComputeTargets.
+class ComputeTargets {
+ public:
+  using Factory = std::function<std::unique_ptr<ComputeTarget>(Workspace&)>;
+
+  explicit ComputeTargets(Workspace& workspace) : workspace_(workspace) {}
+
+  void Register(const std::string& type, Factory factory) { factories_[type] = std::move(factory); }
+  bool Has(const std::string& type) const { return factories_.count(type) > 0; }
+  /// The target for `type`, made once; nullptr when no driver handles it.
+  ComputeTarget* For(const std::string& type);
+
+ private:
+  Workspace& workspace_;
+  std::map<std::string, Factory> factories_;
+  std::mutex mutex_;  // For is called from parallel actions
+  std::map<std::string, std::unique_ptr<ComputeTarget>> made_;
+};
+
+/// Registers the compute types this build carries out.
+void RegisterBuiltinComputeTargets(ComputeTargets& targets);
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_COMPUTE_COMPUTE_TARGET_H_

@@ -1,0 +1,28 @@
+#include "runtime/compute/local_target.h"
+
+#include <signal.h>
+
+#include <filesystem>
+
+namespace amlc::runtime {
+
+void LocalTarget::Run(RunRecord& run, const RunRequest& request, const RunProgress& progress) {
+  runner_.Execute(run, request, progress);
+}
+
+void LocalTarget::Adopt(RunRecord& run, const RunRequest& request, const RunProgress& progress) {
+  runner_.Attach(run, request, progress);
+}
+
+RunLiveness LocalTarget::Observe(const RunRecord& run) {
+  if (run.pid > 0 && kill(static_cast<pid_t>(run.pid), 0) == 0) return RunLiveness::kAlive;
+  std::error_code error;
+  if (std::filesystem::exists(workspace_.run_dir(run.id) + "/exit_code", error)) return RunLiveness::kFinished;
+  return RunLiveness::kLost;
+}
+
+Status LocalTarget::Cancel(const std::string& run_id, const std::string& reason) {
+  return CancelRun(workspace_, run_id, reason);
+}
+
+}  // namespace amlc::runtime

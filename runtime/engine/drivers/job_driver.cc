@@ -1,0 +1,394 @@
+#include "runtime/engine/drivers/job_driver.h"
+
+#include <time.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "base/digest.h"
+#include "runtime/compute/environments.h"
+#include "runtime/compute/local_runner.h"  // NowMillis
+#include "runtime/engine/drivers/job_spec.h"
+
+namespace amlc::runtime {
+
+namespace fs = std::filesystem;
+using compiler::ir::Ref;
+using compiler::ir::Resource;
+using compiler::ir::Value;
+using compiler::planner::Action;
+using compiler::planner::Observation;
+
+namespace {
+
+// "<job>-<yyyymmdd-hhmmss>-<4 hex>". Called from parallel actions: the time
+// is formatted with gmtime_r and each thread draws from its own generator.
+std::string NewRunId(const std::string& job_name) {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+  thread_local std::mt19937 random{std::random_device{}()};
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(random() & 0xFFFF));
+  std::string name = job_name;
+  for (char& c : name) c = c == '/' ? '.' : c;
+  return name + "-" + stamp + "-" + suffix;
+}
+
+std::string Join(const std::map<std::string, std::string>& parts) {
+  std::string text;
+  for (const auto& [key, value] : parts) text += key + "=" + value + "\n";
+  return text;
+}
+
+// The fields of a sweep that decide its trials.
+std::string SweepPart(const Value& spec) {
+  std::string sweep;
+  for (const char* field : {"search_space", "objective", "sampling_algorithm", "limits", "early_termination"}) {
+    if (const Value* value = spec.Find(field)) sweep += std::string(field) + "=" + value->ToJson() + "\n";
+  }
+  return Sha256Hex(sweep);
+}
+
+// Files added, changed or removed between two snapshots.
+int ChangedFiles(const Snapshot& before, const Snapshot& after) {
+  std::map<std::string, std::string> old_files, new_files;
+  for (const SnapshotFile& f : before.files) old_files[f.path] = f.digest;
+  for (const SnapshotFile& f : after.files) new_files[f.path] = f.digest;
+  int changed = 0;
+  for (const auto& [path, digest] : new_files) changed += !old_files.count(path) || old_files[path] != digest;
+  for (const auto& [path, digest] : old_files) changed += !new_files.count(path);
+  return changed;
+}
+
+}  // namespace
+
+std::string JobDriver::PoolOf(const Value& spec) {
+  const Value* compute = spec.Find("compute");
+  return compute && compute->is_ref() ? compute->as_ref().target : "compute/local";
+}
+
+StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std::string, std::string>& upstream_runs) {
+  Observation seen;
+  const compiler::ir::Graph& graph = context_.graph();
+  const Value spec = EffectiveSpec(graph, job);
+  Snapshot code;  // kept to count the files changed since the last run
+  if (std::string folder = spec.StringAt("code"); !folder.empty()) {
+    auto snapshot = context_.workspace().snapshots().Scan(context_.LocalPath(folder));
+    if (!snapshot.ok()) return snapshot.status();
+    code = std::move(snapshot.value());
+    seen.key_parts["code"] = code.tree_digest;
+  }
+  if (job.type == "pipeline") {
+    for (const auto& [step, run] : upstream_runs) seen.key_parts["step:" + step] = run;
+  }
+  if (job.type == "sweep") seen.key_parts["sweep"] = SweepPart(spec);
+  seen.key_parts["command"] = spec.StringAt("command");
+  if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
+    const Resource* target = context_.Find(env->as_ref().target);
+    seen.key_parts["environment"] = target ? target->digest : env->as_ref().target;
+  } else if (env) {
+    seen.key_parts["environment"] = Sha256Hex(env->ToJson());
+  }
+  std::string compute = "local";
+  if (const Value* ref = spec.Find("compute"); ref && ref->is_ref()) {
+    if (const Resource* target = context_.Find(ref->as_ref().target)) compute = target->type;
+  }
+  seen.key_parts["compute"] = compute;
+  if (Status status = AddInputParts(spec, upstream_runs, seen); !status.ok()) return status;
+  seen.key = Sha256Hex(Join(seen.key_parts));
+  if (auto done = context_.state().FindCompletedRun(job.id(), seen.key); done.ok() && done.value()) {
+    seen.current = done.value()->id;
+  }
+  if (auto active = context_.state().FindActiveRuns(job.id(), seen.key); active.ok() && !active->empty()) {
+    seen.in_progress = active->front().id;
+  }
+  ReadLastRun(job, code, seen);
+  return seen;
+}
+
+Status JobDriver::AddInputParts(const Value& spec, const std::map<std::string, std::string>& upstream_runs,
+                                Observation& seen) {
+  const Value* inputs = spec.Find("inputs");
+  if (!inputs || !inputs->is_map()) return Status::Ok();
+  for (const auto& [name, input] : inputs->entries()) {
+    const Value* path = input.is_map() ? input.Find("path") : nullptr;
+    std::string part;
+    if (path && path->is_ref() && !path->as_ref().external) {
+      const Ref& ref = path->as_ref();
+      auto upstream = upstream_runs.find(ref.target);
+      if (upstream == upstream_runs.end()) {
+        return Status(StatusCode::kFailedPrecondition, "input '" + name + "' has no upstream run");
+      }
+      auto run = context_.state().GetRun(upstream->second);
+      nlohmann::json outputs = run.ok() && run.value()
+                                   ? nlohmann::json::parse(run.value()->outputs_json, nullptr, false)
+                                   : nlohmann::json();
+      std::string output = ref.member.substr(ref.member.find('.') + 1);
+      part = outputs.is_object() && outputs.contains(output) ? outputs[output].value("digest", "") : "";
+    } else if (path && path->is_string()) {
+      part = context_.PathDigest(context_.LocalPath(path->as_string()));
+    } else {
+      part = input.ToJson();
+    }
+    seen.key_parts["input:" + name] = part;
+  }
+  return Status::Ok();
+}
+
+// The key parts of the job's newest run, and how many code files changed since.
+void JobDriver::ReadLastRun(const Resource& job, const Snapshot& code, Observation& seen) {
+  RunQuery query;
+  query.job_id = job.id();
+  query.limit = 1;
+  auto last = context_.state().ListRuns(query);
+  if (!last.ok() || last->empty()) return;
+  nlohmann::json params = nlohmann::json::parse(last->front().params_json, nullptr, false);
+  if (params.is_object() && params.contains("key_parts")) {
+    for (auto& [key, value] : params["key_parts"].items()) seen.last_parts[key] = value.get<std::string>();
+  }
+  if (!seen.last_parts.count("code") || !seen.key_parts.count("code") ||
+      seen.last_parts["code"] == seen.key_parts["code"]) {
+    return;
+  }
+  if (auto before = context_.workspace().snapshots().Load(seen.last_parts["code"]); before.ok()) {
+    seen.changed_files = ChangedFiles(before.value(), code);
+  }
+}
+
+std::string JobDriver::InputValue(const Value& input) {
+  if (!input.is_map()) return input.is_string() ? input.as_string() : input.ToJson();
+  const Value* path = input.Find("path");
+  if (path && path->is_string()) return context_.LocalPath(path->as_string());
+  if (path && path->is_ref() && !path->as_ref().external) {
+    if (auto run = context_.CompletedRun(path->as_ref().target)) {
+      return context_.workspace().run_outputs(*run) + "/" +
+             path->as_ref().member.substr(path->as_ref().member.find('.') + 1);
+    }
+  }
+  for (const char* literal : {"value", "default"}) {
+    if (const Value* v = input.Find(literal)) return v->is_string() ? v->as_string() : v->ToJson();
+  }
+  return "";
+}
+
+std::string JobDriver::ExpandCommand(const Resource& job, const Value& spec, const std::string& work) {
+  std::string command = spec.StringAt("command");
+  const Value* inputs = spec.Find("inputs");
+  std::string out;
+  for (size_t i = 0; i < command.size();) {
+    if (command.compare(i, 3, "$[[") == 0 || command.compare(i, 2, "]]") == 0) {
+      i += command.compare(i, 3, "$[[") == 0 ? 3 : 2;  // optional segments: every input is given
+      continue;
+    }
+    if (command.compare(i, 3, "${{") != 0) {
+      out += command[i++];
+      continue;
+    }
+    size_t close = command.find("}}", i);
+    std::string expression = command.substr(i + 3, close - i - 3);
+    expression.erase(0, expression.find_first_not_of(' '));
+    expression.erase(expression.find_last_not_of(' ') + 1);
+    if (expression.rfind("inputs.", 0) == 0 && inputs) {
+      const Value* input = inputs->Find(expression.substr(7));
+      out += input ? InputValue(*input) : "";
+    } else if (expression.rfind("outputs.", 0) == 0) {
+      out += work + "/outputs/" + expression.substr(8);
+    } else if (expression == "name") {
+      out += job.name;
+    }
+    i = close + 2;
+  }
+  return out;
+}
+
+StatusOr<std::string> JobDriver::PythonOf(const Value& spec) {
+  const Value* env = spec.Find("environment");
+  const Value* definition = nullptr;
+  std::string digest;
+  if (env && env->is_ref()) {
+    if (const Resource* target = context_.Find(env->as_ref().target)) {
+      definition = &target->spec;
+      digest = target->digest;
+    }
+  } else if (env && env->is_map()) {
+    definition = env;
+    digest = Sha256Hex(env->ToJson());
+  }
+  if (!definition) return std::string();
+  std::string python = definition->StringAt("python");
+  const Value* requirements = definition->Find("pip_requirements");
+  if (!python.empty() || !requirements) return python;
+  // A requirements list: a venv made once per environment digest.
+  std::vector<std::string> lines;
+  if (requirements->is_string()) {
+    auto read = ReadRequirements(context_.LocalPath(requirements->as_string()));
+    if (!read.ok()) return read.status();
+    lines = read.value();
+  } else {
+    for (const Value& line : requirements->items()) {
+      if (line.is_string()) lines.push_back(line.as_string());
+    }
+  }
+  std::lock_guard<std::mutex> lock(venv_mutex_);
+  return PrepareVenv(context_.workspace().home(), digest, lines);
+}
+
+RunRequest JobDriver::MakeRequest(const Resource& job, const Value& spec, const std::string& run_id) {
+  RunRequest request;
+  request.command = ExpandCommand(job, spec, context_.workspace().run_dir(run_id) + "/work");
+  auto python = PythonOf(spec);
+  if (python.ok()) {
+    request.python = python.value();
+  } else {
+    request.environment_error = python.status().message();
+  }
+  if (const Value* outputs = spec.Find("outputs"); outputs && outputs->is_map()) {
+    for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
+  }
+  if (const Value* variables = spec.Find("environment_variables"); variables && variables->is_map()) {
+    for (const auto& [name, value] : variables->entries()) {
+      request.env[name] = value.is_string() ? value.as_string() : value.ToJson();
+    }
+  }
+  if (const Value* limits = spec.Find("limits"); limits && limits->is_map()) {
+    if (const Value* timeout = limits->Find("timeout"); timeout && timeout->type() == Value::Type::kInt) {
+      request.timeout_seconds = timeout->as_int();
+    }
+  }
+  return request;
+}
+
+// Records a new run of `job` (Queued, with its snapshot taken) and fills
+// `request` for it.
+StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& seen, RunRequest& request) {
+  const Value spec = EffectiveSpec(context_.graph(), job);
+  RunRecord run;
+  run.id = NewRunId(job.name);
+  run.job_id = job.id();
+  run.run_key = seen.key;
+  const Value* experiment = job.spec.Find("experiment_name");
+  if (!job.parent.empty()) {  // a step runs under its pipeline's experiment
+    if (const Resource* parent = context_.Find(job.parent)) experiment = parent->spec.Find("experiment_name");
+  }
+  run.experiment = experiment && experiment->is_ref()
+                       ? experiment->as_ref().target.substr(experiment->as_ref().target.find('/') + 1)
+                       : job.name;
+  run.compute = seen.key_parts.at("compute");
+  run.created_at = NowMillis();
+  run.spec_commit = context_.spec_commit();
+  nlohmann::json params;
+  params["key_parts"] = seen.key_parts;
+  if (const Value* inputs = spec.Find("inputs")) params["inputs"] = nlohmann::json::parse(inputs->ToJson());
+  run.params_json = params.dump();
+  if (Status s = context_.state().EnsureExperiment(run.experiment); !s.ok()) return s;
+  if (std::string code = spec.StringAt("code"); !code.empty()) {
+    auto snapshot = context_.workspace().snapshots().Take(context_.LocalPath(code));
+    if (!snapshot.ok()) return snapshot.status();
+    run.snapshot_digest = snapshot->tree_digest;
+  }
+  request = MakeRequest(job, spec, run.id);
+  if (!request.environment_error.empty()) return Status(StatusCode::kFailedPrecondition, request.environment_error);
+  run.command = request.command;
+  if (Status s = context_.state().InsertRun(run); !s.ok()) return s;
+  if (!context_.trigger().empty()) context_.state().SetRunTag(run.id, "amlc.trigger", context_.trigger());
+  return run;
+}
+
+void JobDriver::Adopt(RunRecord& run, const RunRequest& request, const Progress& progress) {
+  ComputeTarget* target = TargetOf(run.compute);
+  if (!target) {
+    run.status = RunStatus::kFailed;
+    run.error = "no driver for " + run.compute + " compute targets to follow it";
+    run.ended_at = NowMillis();
+    context_.state().UpdateRun(run);
+    return;
+  }
+  target->Adopt(run, request, progress);
+}
+
+StatusOr<std::string> JobDriver::Apply(const Action& action, const Resource& job, const Progress& progress) {
+  auto seen = Observe(job, context_.UpstreamRuns(*context_.graph().Find(job.id())));
+  if (!seen.ok()) return seen.status();
+  bool forced = action.reasons.size() == 1 && action.reasons[0] == "--rerun";
+  if (!seen->current.empty() && !forced) {
+    context_.SetCompletedRun(job.id(), seen->current);
+    return "up to date after all: run " + seen->current;
+  }
+  RunRecord run;
+  if (!seen->in_progress.empty() && !forced) {
+    auto active = context_.state().GetRun(seen->in_progress);
+    if (!active.ok() || !active.value()) return Status(StatusCode::kInternal, "cannot read run " + seen->in_progress);
+    run = *active.value();
+    Adopt(run, MakeRequest(job, EffectiveSpec(context_.graph(), job), run.id), progress);
+  } else {
+    RunRequest request;
+    auto created = NewRun(job, seen.value(), request);
+    if (!created.ok()) return created.status();
+    run = std::move(created.value());
+    progress("run " + run.id);
+    Carry(run, job, seen.value(), request, progress);
+  }
+  if (run.status != RunStatus::kCompleted) {
+    return Status(StatusCode::kFailedPrecondition, "run " + run.id + " " + RunStatusName(run.status) +
+                                                       (run.error.empty() ? "" : ": " + run.error));
+  }
+  context_.SetCompletedRun(job.id(), run.id);
+  if (Status status = context_.RecordApplied(job, "{}"); !status.ok()) {
+    return Status(status.code(), "run " + run.id + " Completed, but recording it failed: " + status.message());
+  }
+  return "run " + run.id + " Completed";
+}
+
+Status JobDriver::Delete(const Action& action, bool purge) {
+  if (!purge) return Status::Ok();
+  auto deleted = context_.state().DeleteRunsOfJob(action.resource_id);
+  if (!deleted.ok()) return deleted.status();
+  std::error_code error;
+  for (const std::string& run : deleted.value()) {
+    fs::remove_all(context_.workspace().run_dir(run), error);
+    fs::remove_all(fs::path(context_.workspace().run_outputs(run)).parent_path(), error);
+  }
+  return Status::Ok();
+}
+
+std::optional<std::string> CommandJobDriver::Unsupported(const Resource& job) {
+  if (job.type == "command") return std::nullopt;
+  return "no driver for " + job.type + (job.parent.empty() ? " jobs" : " steps") + " yet";
+}
+
+void CommandJobDriver::Carry(RunRecord& run, const Resource& job, const Observation& seen, const RunRequest& request,
+                             const Progress& progress) {
+  ComputeTarget* target = TargetOf(run.compute);
+  if (!target) {  // the plan defers jobs on compute without a driver; a saved plan may not
+    run.status = RunStatus::kFailed;
+    run.error = "no driver for " + run.compute + " compute targets";
+    run.ended_at = NowMillis();
+    context_.state().UpdateRun(run);
+    return;
+  }
+  target->Run(run, request, progress);
+}
+
+int ReapLostRuns(EngineContext& context) {
+  RunQuery query;
+  query.status = RunStatus::kRunning;
+  auto running = context.state().ListRuns(query);
+  if (!running.ok()) return 0;
+  int reaped = 0;
+  for (RunRecord run : running.value()) {
+    ComputeTarget* target = context.compute_targets().For(run.compute);
+    if (!target || target->Observe(run) != RunLiveness::kLost) continue;
+    run.status = RunStatus::kFailed;
+    run.error = "its process died (the apply that started it was killed?)";
+    run.ended_at = NowMillis();
+    context.state().UpdateRun(run);
+    ++reaped;
+  }
+  return reaped;
+}
+
+}  // namespace amlc::runtime

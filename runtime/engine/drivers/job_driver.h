@@ -1,0 +1,88 @@
+#ifndef AMLC_RUNTIME_ENGINE_DRIVERS_JOB_DRIVER_H_
+#define AMLC_RUNTIME_ENGINE_DRIVERS_JOB_DRIVER_H_
+
+// Jobs are planned like build steps: a job's run key is the digest of
+// everything that can change its result (the code snapshot's tree digest,
+// the command, the environment's digest, the compute target's type and one
+// part per input: a literal's JSON, a local file's or folder's digest, or the
+// digest of the upstream run's output). A completed run with that key makes
+// the job up to date. JobDriver computes the key, records new runs and
+// adopts runs in progress; its subclasses carry a run out: a command on its
+// compute target, a sweep's trials, a pipeline's parent run.
+
+#include <mutex>
+
+#include "runtime/engine/driver.h"
+#include "runtime/engine/engine_context.h"
+
+namespace amlc::runtime {
+
+class JobDriver : public Driver {
+ public:
+  explicit JobDriver(EngineContext& context) : context_(context) {}
+
+  StatusOr<compiler::planner::Observation> Observe(
+      const compiler::ir::Resource& job, const std::map<std::string, std::string>& upstream_runs) override;
+  /// Runs the job unless a completed run has its key by now (a run that
+  /// finished since the plan); joins a run with its key in progress.
+  StatusOr<std::string> Apply(const compiler::planner::Action& action, const compiler::ir::Resource& job,
+                              const Progress& progress) override;
+  /// With purge, deletes the job's runs with their folders; else history stays.
+  Status Delete(const compiler::planner::Action& action, bool purge) override;
+
+ protected:
+  /// Carries a new run of `job` out (recorded Queued, its snapshot taken)
+  /// and finishes `run`.
+  virtual void Carry(RunRecord& run, const compiler::ir::Resource& job, const compiler::planner::Observation& seen,
+                     const RunRequest& request, const Progress& progress) = 0;
+  /// Follows a run of `job` an earlier apply started to its end.
+  virtual void Adopt(RunRecord& run, const RunRequest& request, const Progress& progress);
+
+  /// What to run for a job's (or trial's) effective spec: the command with
+  /// its expressions expanded, the interpreter, outputs, variables, timeout.
+  RunRequest MakeRequest(const compiler::ir::Resource& job, const compiler::ir::Value& spec,
+                         const std::string& run_id);
+  /// The compute target of a spec's compute type; nullptr when none drives it.
+  ComputeTarget* TargetOf(const std::string& compute_type) { return context_.compute_targets().For(compute_type); }
+  /// The pool of the compute target a spec runs on ("compute/local" when it names none).
+  static std::string PoolOf(const compiler::ir::Value& spec);
+
+  EngineContext& context_;
+
+ private:
+  StatusOr<RunRecord> NewRun(const compiler::ir::Resource& job, const compiler::planner::Observation& seen,
+                             RunRequest& request);
+  std::string ExpandCommand(const compiler::ir::Resource& job, const compiler::ir::Value& spec,
+                            const std::string& work);
+  std::string InputValue(const compiler::ir::Value& input);
+  /// The interpreter `python` means for a spec's environment ("" = the system's).
+  StatusOr<std::string> PythonOf(const compiler::ir::Value& spec);
+  /// The parts of a run key that inputs contribute.
+  Status AddInputParts(const compiler::ir::Value& spec, const std::map<std::string, std::string>& upstream_runs,
+                       compiler::planner::Observation& seen);
+  void ReadLastRun(const compiler::ir::Resource& job, const Snapshot& code,
+                   compiler::planner::Observation& seen);
+
+  std::mutex venv_mutex_;  // two runs of one environment make its venv once
+};
+
+/// Command jobs and pipeline steps: the command runs on the job's compute target.
+class CommandJobDriver : public JobDriver {
+ public:
+  using JobDriver::JobDriver;
+  /// Job types without a driver of their own (automl, spark, ...) land here.
+  std::optional<std::string> Unsupported(const compiler::ir::Resource& job) override;
+
+ protected:
+  void Carry(RunRecord& run, const compiler::ir::Resource& job, const compiler::planner::Observation& seen,
+             const RunRequest& request, const Progress& progress) override;
+};
+
+/// Marks runs recorded as Running whose compute target lost them (the
+/// apply that started them was killed, with the process) as Failed; returns
+/// how many.
+int ReapLostRuns(EngineContext& context);
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_ENGINE_DRIVERS_JOB_DRIVER_H_

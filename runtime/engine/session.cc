@@ -1,0 +1,54 @@
+#include "runtime/engine/session.h"
+
+#include "base/digest.h"
+
+namespace amlc::runtime {
+
+std::unique_ptr<Session> Session::Compile(const compiler::SourceTree& tree, std::string specs_root) {
+  std::unique_ptr<compiler::Compilation> compilation = compiler::Compile(tree);
+  auto session = std::make_unique<Session>(*compilation, std::move(specs_root));
+  session->owned_compilation_ = std::move(compilation);
+  return session;
+}
+
+Session::Session(const compiler::Compilation& compilation, std::string specs_root)
+    : compilation_(compilation), specs_root_(std::move(specs_root)) {}
+
+Status Session::OpenWorkspace(const std::string& home) {
+  auto opened = Workspace::Open(home);
+  if (!opened.ok()) return opened.status();
+  owned_workspace_ = std::move(opened.value());
+  UseWorkspace(*owned_workspace_);
+  return Status::Ok();
+}
+
+void Session::UseWorkspace(Workspace& workspace) {
+  workspace_ = &workspace;
+  applier_ = std::make_unique<Applier>(workspace, compilation_.graph, specs_root_);
+}
+
+StatusOr<int> Session::Lock(double timeout_seconds, void (*waiting)(long holder_pid)) {
+  auto acquired = ApplyLock::Acquire(workspace_->home(), timeout_seconds, waiting);
+  if (!acquired.ok()) return acquired.status();
+  lock_ = std::move(acquired.value());
+  return applier_->ReapDeadRuns();
+}
+
+compiler::planner::Plan& Session::MakePlan(const compiler::planner::PlanOptions& options,
+                                           const std::string& specs_dir) {
+  errors_.clear();
+  plan_ = compiler::planner::MakePlan(compilation_.graph, *applier_, options, errors_);
+  auto serial = workspace_->state().StateSerial();
+  plan_.state_serial = serial.ok() ? serial.value() : 0;
+  plan_.specs_digest = Sha256Hex(compiler::ir::GraphToJson(compilation_.graph));
+  plan_.specs_dir = specs_dir;
+  plan_.workspace = workspace_->home();
+  return plan_;
+}
+
+std::vector<ActionResult> Session::Apply(const compiler::planner::Plan& plan, ProgressReporter& reporter,
+                                         int parallelism, const std::string& apply_id) {
+  return applier_->Execute(plan, reporter, parallelism, apply_id);
+}
+
+}  // namespace amlc::runtime
