@@ -1,25 +1,28 @@
-// Implementation notes: a run's process is started with fork+setsid so it
-// has its own process group (cancel and timeout signal the whole group, not
-// only the shell). The wrapper `( CMD ); echo $? > exit_code` is what lets
-// another apply learn how a run ended when the apply that started it died.
+// Implementation notes: a run's process is started in a new session (base's
+// Spawn) so it has its own process group (cancel and timeout signal the whole
+// group, not only the shell). The wrapper `( CMD ); echo $? > exit_code` is
+// what lets another apply learn how a run ended when the apply that started
+// it died. Its ProcessIdentity goes to the run folder beside the exit code:
+// the state store keeps only the pid, and after a restart that pid may belong
+// to another process.
 // The loop in WaitAndFinish polls every 100 ms: for the child's exit (or, when
-// attached, for the pid to vanish), for new tracking records, for the timeout
-// and for a cancel recorded by `amlc runs cancel`.
+// attached, for the recorded process to end), for new tracking records, for
+// the timeout and for a cancel recorded by `amlc runs cancel`.
 #include "runtime/compute/local_runner.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include "base/process.h"
 #include "runtime/compute/tracking_reader.h"
 
 #ifndef AMLC_SOURCE_PYTHON_DIR
@@ -67,22 +70,30 @@ bool ReadExitCode(const std::string& path, int& code) {
   return static_cast<bool>(in >> code);
 }
 
-// Runs in the child after fork: never returns.
-[[noreturn]] void StartChild(const std::string& work, const std::string& log, const std::string& script,
-                             const std::map<std::string, std::string>& env) {
-  setsid();
-  if (chdir(work.c_str()) != 0) _exit(127);
-  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd >= 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-  }
-  int null = open("/dev/null", O_RDONLY);
-  if (null >= 0) dup2(null, STDIN_FILENO);
-  for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-  execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
-  _exit(127);
+std::string IdentityFile(const Workspace& workspace, const std::string& run_id) {
+  return workspace.run_dir(run_id) + "/process-identity";
+}
+
+// Written by rename, so a reader never sees half of it.
+void WriteIdentity(const std::string& path, const ProcessIdentity& identity) {
+  std::error_code error;
+  std::ofstream(path + ".tmp") << identity.ToString() << "\n";
+  fs::rename(path + ".tmp", path, error);
+}
+
+// The run's process as a previous apply left it, re-attached by the identity
+// in the run folder so that a pid reused since is not taken for the run.
+// nullopt once it has ended. A run recorded before identities were written is
+// taken to be whatever process has its pid now, as amlc did then.
+std::optional<Process> AdoptRun(const std::string& identity_file, int64_t pid) {
+  std::ifstream in(identity_file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  StatusOr<ProcessIdentity> identity =
+      in.is_open() ? ProcessIdentity::Parse(text) : IdentityOf(static_cast<pid_t>(pid));
+  if (!identity.ok()) return std::nullopt;
+  StatusOr<Process> adopted = Adopt(identity.value());
+  if (!adopted.ok()) return std::nullopt;
+  return std::move(adopted.value());
 }
 
 }  // namespace
@@ -137,13 +148,18 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
   fs::remove(exit_file, error);
   std::string script = "( " + request.command + " ); code=$?; echo $code > " + ShellQuote(exit_file) +
                        "; exit $code";
-  pid_t pid = fork();
-  if (pid < 0) {
-    Fail(run, "cannot start the process: fork failed");
+  ProcessSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.env = EnvironmentWith(env);
+  spec.cwd = work;
+  spec.output_file = log_path(run.id);
+  StatusOr<Process> process = Spawn(spec);
+  if (!process.ok()) {
+    Fail(run, "cannot start the process: " + process.status().message());
     return;
   }
-  if (pid == 0) StartChild(work, log_path(run.id), script, env);
-  run.pid = pid;
+  WriteIdentity(IdentityFile(workspace_, run.id), process->identity());
+  run.pid = process->pid();
   run.status = RunStatus::kRunning;
   run.started_at = NowMillis();
   run.work_dir = work;
@@ -165,11 +181,22 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
   bool timed_out = false;
   int wait_status = 0;
   bool exited = false;
+  pid_t pid = static_cast<pid_t>(run.pid);
+  // Our own child is followed by its pid (it cannot be reused before we reap
+  // it); a previous apply's by the identity it recorded.
+  std::optional<Process> attached;
+  if (!own_child) attached = AdoptRun(IdentityFile(workspace_, run.id), run.pid);
+  auto signal_group = [&](int signal) {
+    if (own_child) SignalGroup(pid, signal);
+    else if (attached) attached->SignalGroup(signal);
+  };
   while (!exited) {
     if (own_child) {
-      exited = waitpid(static_cast<pid_t>(run.pid), &wait_status, WNOHANG) == run.pid;
+      std::optional<int> ended = ReapIfEnded(pid);
+      exited = ended.has_value();
+      wait_status = ended.value_or(0);
     } else {
-      exited = kill(static_cast<pid_t>(run.pid), 0) != 0;
+      exited = !attached || !attached->Running();
     }
     tracking.Poll();
     if (progress && !tracking.latest().empty()) progress(tracking.latest());
@@ -177,13 +204,13 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (request.timeout_seconds > 0 && elapsed > request.timeout_seconds && !timed_out) {
       timed_out = true;
-      kill(-static_cast<pid_t>(run.pid), SIGTERM);
+      signal_group(SIGTERM);
     }
-    if (timed_out && elapsed > request.timeout_seconds + 3) kill(-static_cast<pid_t>(run.pid), SIGKILL);
+    if (timed_out && elapsed > request.timeout_seconds + 3) signal_group(SIGKILL);
     auto current = workspace_.state().GetRun(run.id);
     if (current.ok() && current.value() && current.value()->status == RunStatus::kCanceled) {
-      kill(-static_cast<pid_t>(run.pid), SIGKILL);
-      if (own_child) waitpid(static_cast<pid_t>(run.pid), &wait_status, 0);
+      signal_group(SIGKILL);
+      if (own_child) WaitForChild(pid);
       run = *current.value();
       tracking.FinishChildren(RunStatus::kCanceled);
       Collect(run, request);
@@ -263,7 +290,12 @@ Status CancelRun(Workspace& workspace, const std::string& run_id, const std::str
   run.error = reason;
   run.ended_at = NowMillis();
   if (Status status = workspace.state().UpdateRun(run); !status.ok()) return status;
-  if (run.pid > 0) kill(-static_cast<pid_t>(run.pid), SIGTERM);
+  if (run.pid <= 0) return Status::Ok();
+  // Checked against the recorded identity: the run may have ended long ago
+  // and its pid be another process's now.
+  if (std::optional<Process> process = AdoptRun(IdentityFile(workspace, run.id), run.pid)) {
+    return process->SignalGroup(SIGTERM);
+  }
   return Status::Ok();
 }
 

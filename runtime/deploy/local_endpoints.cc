@@ -2,15 +2,15 @@
 // desired.json is written by apply (under an flock on desired.lock, so two
 // applies of different deployments of one endpoint do not lose each other's
 // changes) and read by the host, which answers in status.json with the
-// generation it acted on. The host is started detached (setsid, double fork)
-// so it outlives the apply that started it, like a service.
+// generation it acted on. The host is started detached, through
+// `setsid --fork` (see EnsureEndpointHost), so it outlives the apply that
+// started it, like a service, and is never a child of the apply.
 #include "runtime/deploy/local_endpoints.h"
 
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +18,7 @@
 #include <fstream>
 #include <thread>
 
+#include "base/process.h"
 #include "runtime/artifacts/snapshot/file_io.h"
 
 namespace amlc::runtime {
@@ -151,25 +152,21 @@ Status EnsureEndpointHost(const std::string& endpoint_dir) {
   if (EndpointHostRunning(endpoint_dir)) return Status::Ok();
   std::string amlc = AmlcExecutable();
   std::string log = endpoint_dir + "/endpoint-host.out";
-  pid_t child = fork();
-  if (child < 0) return Status(StatusCode::kUnavailable, "cannot start the endpoint host: fork failed");
-  if (child == 0) {
-    // First child: a new session, then a grandchild that init adopts, so the
-    // host outlives this apply and is never its zombie.
-    setsid();
-    if (fork() != 0) _exit(0);
-    int null = open("/dev/null", O_RDONLY);
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (null >= 0) dup2(null, 0);
-    if (out >= 0) {
-      dup2(out, 1);
-      dup2(out, 2);
-    }
-    execl(amlc.c_str(), amlc.c_str(), "endpoint-host", "--state-dir", endpoint_dir.c_str(), nullptr);
-    _exit(127);
+  // Not spawned directly: it would be our child, and in a long-lived process
+  // (the reconciler) every host that ended would stay our zombie, holding its
+  // pid, since nothing here waits for it. util-linux's `setsid --fork` is a
+  // short-lived intermediate: it forks the host into a new session and exits
+  // at once, we reap it here, and init adopts the host (the double fork this
+  // did by hand before).
+  ProcessSpec spec;
+  spec.argv = {"setsid", "--fork", amlc, "endpoint-host", "--state-dir", endpoint_dir};
+  spec.new_session = false;  // setsid makes the host's session
+  spec.output_file = log;
+  StatusOr<Process> intermediate = Spawn(spec);
+  if (!intermediate.ok()) {
+    return Status(StatusCode::kUnavailable, "cannot start the endpoint host: " + intermediate.status().message());
   }
-  int status = 0;
-  waitpid(child, &status, 0);
+  (void)intermediate->Wait();  // returns at once: the intermediate only forks
   // Wait until it has taken its pid file, so a second apply does not start another.
   for (int i = 0; i < 100 && !EndpointHostRunning(endpoint_dir); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -1,26 +1,23 @@
-// Implementation notes: a replica is forked from the host's main thread and
-// gets its own session (so a signal to its group reaches its workers and
-// nothing else) and PR_SET_PDEATHSIG, so it is told to stop even when the host
-// is killed with -9. Everything the child needs (argv, envp, the resolved
-// executable, open log) is prepared before fork: the host has router threads,
-// and after fork only async-signal-safe calls are allowed in the child.
+// Implementation notes: a replica is spawned (base's Spawn) from the host's
+// main thread in its own session (so a signal to its group reaches its
+// workers and nothing else) with SIGTERM as its parent death signal, so it is
+// told to stop even when the host is killed with -9. Spawn gives it only
+// stdio (not the router's sockets or the pid file's lock) and default
+// signals (the host ignores SIGPIPE and blocks the signals it waits for).
 // SIGTERM goes to the leader only, which lets `amlc serve` drain its own
 // workers; SIGKILL, after the grace period, goes to the whole group.
 #include "runtime/serving/endpoint/replica_set.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <map>
+#include <optional>
 
-extern char** environ;
+#include "base/process.h"
 
 namespace amlc::runtime::endpoint {
 
@@ -30,78 +27,6 @@ constexpr double kStopGraceS = 10;       // SIGTERM to SIGKILL
 constexpr double kDrainTimeoutS = 300;   // longest wait for in-flight requests
 constexpr double kProbeConnectS = 0.2;
 constexpr double kProbeReadS = 1.0;
-
-std::string ExitDescription(int status) {
-  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  }
-  return "ended (status " + std::to_string(status) + ")";
-}
-
-// The host's environment with the deployment's variables on top, as KEY=VALUE.
-std::vector<std::string> MergedEnvironment(const std::map<std::string, std::string>& extra) {
-  std::map<std::string, std::string> merged;
-  for (char** entry = environ; entry && *entry; ++entry) {
-    std::string text = *entry;
-    size_t equals = text.find('=');
-    if (equals != std::string::npos) merged[text.substr(0, equals)] = text.substr(equals + 1);
-  }
-  for (const auto& [key, value] : extra) merged[key] = value;
-  std::vector<std::string> out;
-  for (const auto& [key, value] : merged) out.push_back(key + "=" + value);
-  return out;
-}
-
-// execvp's search, done before fork: the executable's path, or `program`
-// itself when it is not found (exec then fails and the log says so).
-std::string ResolveExecutable(const std::string& program, const std::vector<std::string>& env) {
-  if (program.find('/') != std::string::npos) return program;
-  std::string path = "/usr/local/bin:/usr/bin:/bin";
-  for (const std::string& entry : env) {
-    if (entry.rfind("PATH=", 0) == 0) path = entry.substr(5);
-  }
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(start, end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return program;
-}
-
-std::vector<char*> Pointers(std::vector<std::string>& texts) {
-  std::vector<char*> out;
-  for (std::string& text : texts) out.push_back(text.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// Runs in the child after fork: only async-signal-safe calls. Never returns.
-[[noreturn]] void ExecReplica(pid_t host, int log_fd, int null_fd, const char* executable,
-                              char* const* argv, char* const* envp, const std::string& failure) {
-  setsid();
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != host) _exit(126);  // the host died before prctl took effect
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);  // the host blocks the signals it waits for
-  struct sigaction action {};
-  action.sa_handler = SIG_DFL;
-  sigaction(SIGPIPE, &action, nullptr);  // the host ignores it; exec keeps "ignored"
-  dup2(null_fd, STDIN_FILENO);
-  dup2(log_fd, STDOUT_FILENO);
-  dup2(log_fd, STDERR_FILENO);
-  close_range(3, ~0U, 0);  // the router's sockets, the pid file's lock
-  execve(executable, argv, envp);
-  ssize_t ignored = write(STDERR_FILENO, failure.data(), failure.size());
-  (void)ignored;
-  _exit(127);
-}
 
 }  // namespace
 
@@ -131,39 +56,36 @@ StatusOr<Replica*> ReplicaSet::Launch(const DeploymentSpec& spec, double now) {
   std::filesystem::create_directories(paths_.replicas(), error);
   std::filesystem::remove(replica->port_file, error);  // never read a previous run's port
 
-  std::vector<std::string> args = spec.command;
-  for (const char* flag : {"--port", "0"}) args.emplace_back(flag);
-  args.insert(args.end(), {"--port-file", replica->port_file, "--log-file", replica->log_path});
-  std::vector<std::string> env = MergedEnvironment(spec.env);
-  std::string executable = ResolveExecutable(args[0], env);
-  std::vector<char*> argv = Pointers(args);
-  std::vector<char*> envp = Pointers(env);
-  std::string failure = "amlc endpoint-host: cannot execute " + executable + "\n";
+  ProcessSpec process_spec;
+  process_spec.argv = spec.command;
+  for (const char* flag : {"--port", "0"}) process_spec.argv.emplace_back(flag);
+  process_spec.argv.insert(process_spec.argv.end(),
+                           {"--port-file", replica->port_file, "--log-file", replica->log_path});
+  process_spec.env = EnvironmentWith(spec.env);
+  process_spec.parent_death_signal = SIGTERM;
 
   int log_fd = open(replica->log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (log_fd < 0 || null_fd < 0) {
-    if (log_fd >= 0) close(log_fd);
-    if (null_fd >= 0) close(null_fd);
+  if (log_fd < 0) {
     return Status(StatusCode::kUnavailable, "cannot open " + replica->log_path + ": " +
                                                 std::strerror(errno));
   }
   std::string banner = "=== amlc endpoint-host: starting " + replica->name + " (revision " +
                        spec.revision + ")\n";
   ssize_t ignored = write(log_fd, banner.data(), banner.size());
-  (void)ignored;
-  pid_t host = getpid();
-  pid_t pid = fork();
-  if (pid == 0) ExecReplica(host, log_fd, null_fd, executable.c_str(), argv.data(), envp.data(),
-                            failure);
-  int fork_errno = errno;
-  close(log_fd);
-  close(null_fd);
-  if (pid < 0) {
-    return Status(StatusCode::kUnavailable,
-                  "cannot start " + replica->name + ": fork: " + std::strerror(fork_errno));
+  process_spec.stdout_fd = process_spec.stderr_fd = log_fd;
+  StatusOr<Process> started = Spawn(process_spec);
+  if (!started.ok()) {
+    // The replica's log says why it did not start, as the host's log does.
+    std::string failure = "amlc endpoint-host: " + started.status().message() + "\n";
+    ignored = write(log_fd, failure.data(), failure.size());
   }
-  replica->pid = pid;
+  (void)ignored;
+  close(log_fd);
+  if (!started.ok()) {
+    return Status(StatusCode::kUnavailable, "cannot start " + replica->name + ": " +
+                                                started.status().message());
+  }
+  replica->pid = started->pid();
   replica->started_at_ms = UnixMillis();
   replica->started_s = now;
   replica->phase_since_s = now;
@@ -207,7 +129,7 @@ void ReplicaSet::Advance(Replica& replica, double now) {
       break;
     case ReplicaPhase::kStopping:
       if (!replica.killed && now - replica.phase_since_s > kStopGraceS) {
-        kill(-replica.pid, SIGKILL);
+        SignalGroup(replica.pid, SIGKILL);
         replica.killed = true;
       }
       break;
@@ -218,17 +140,17 @@ PollResult ReplicaSet::Poll(double now) {
   PollResult result;
   for (auto it = replicas_.begin(); it != replicas_.end();) {
     Replica& replica = **it;
-    int status = 0;
-    if (waitpid(replica.pid, &status, WNOHANG) == replica.pid) {
+    if (std::optional<int> status = ReapIfEnded(replica.pid)) {
       // The leader is gone; whatever it left in its group goes too (the group
-      // id cannot be reused while any member lives).
+      // id cannot be reused while any member lives). Not SignalGroup: its
+      // fallback to the pid alone could hit a new process once it is reaped.
       kill(-replica.pid, SIGKILL);
       std::error_code error;
       std::filesystem::remove(replica.port_file, error);
       if (replica.backend) replica.backend->CloseConnections();
       bool expected = replica.phase == ReplicaPhase::kDraining ||
                       replica.phase == ReplicaPhase::kStopping;
-      result.exits.push_back({std::move(replica), ExitDescription(status), expected});
+      result.exits.push_back({std::move(replica), DescribeWaitStatus(*status), expected});
       it = replicas_.erase(it);
       continue;
     }
@@ -251,9 +173,8 @@ void ReplicaSet::Drain(Replica& replica, double now) {
 
 void ReplicaSet::KillAll() {
   for (auto& replica : replicas_) {
-    kill(-replica->pid, SIGKILL);
-    int status = 0;
-    waitpid(replica->pid, &status, 0);
+    SignalGroup(replica->pid, SIGKILL);
+    WaitForChild(replica->pid);
   }
   replicas_.clear();
 }

@@ -66,7 +66,7 @@ class ReplicaSet {
   /// Starts one replica running `spec`: its command plus --port 0 --port-file
   /// F --log-file F, stdout and stderr appended to the same log, spec.env on
   /// top of the host's environment. Must be called from the host's main
-  /// thread (the death signal follows the thread that forked).
+  /// thread (the death signal follows the thread that spawned it).
   StatusOr<Replica*> Launch(const DeploymentSpec& spec, double now);
   /// Reaps ended processes, probes starting ones, moves draining ones on.
   PollResult Poll(double now);

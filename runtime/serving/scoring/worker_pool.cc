@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/process.h"
+
 namespace amlc::runtime::serving {
 
 namespace {

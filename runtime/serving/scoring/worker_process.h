@@ -31,7 +31,7 @@ struct WorkerProcess {
   int log_fd = -1;       // the worker's stdout and stderr
 };
 
-/// Forks and execs a worker; `number` (1-based) is exported as AMLC_WORKER_NUMBER.
+/// Starts a worker; `number` (1-based) is exported as AMLC_WORKER_NUMBER.
 StatusOr<WorkerProcess> StartWorker(const WorkerSpec& spec, int number);
 
 /// SIGKILLs the worker's whole process group (what the script started too).
@@ -40,9 +40,6 @@ void KillWorkerGroup(pid_t pid);
 
 /// Closes the host's ends of the pipes that are still open (log_fd is left to its reader).
 void CloseWorkerPipes(WorkerProcess& process);
-
-/// "exit code 3", "killed by signal 9": how a wait status ended.
-std::string DescribeWaitStatus(int wait_status);
 
 }  // namespace amlc::runtime::serving
 
