@@ -98,6 +98,10 @@ std::optional<Process> AdoptRun(const std::string& identity_file, int64_t pid) {
 
 }  // namespace
 
+bool RunProcessAlive(const Workspace& workspace, const RunRecord& run) {
+  return AdoptRun(IdentityFile(workspace, run.id), run.pid).has_value();
+}
+
 void LocalRunner::Fail(RunRecord& run, const std::string& error) {
   run.status = RunStatus::kFailed;
   run.error = error;

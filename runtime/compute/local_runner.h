@@ -54,6 +54,10 @@ class LocalRunner {
 Status CancelRun(Workspace& workspace, const std::string& run_id,
                  const std::string& reason = "canceled by amlc runs cancel");
 
+/// Whether the process a run was started as is still running: checked by
+/// the identity in its run folder, so a pid reused since is not taken for it.
+bool RunProcessAlive(const Workspace& workspace, const RunRecord& run);
+
 /// The folder holding amlc's Python module (put on PYTHONPATH):
 /// $AMLC_PYTHON_DIR, else the source tree's python/.
 std::string PythonModuleDir();

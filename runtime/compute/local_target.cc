@@ -1,7 +1,5 @@
 #include "runtime/compute/local_target.h"
 
-#include <signal.h>
-
 #include <filesystem>
 
 namespace amlc::runtime {
@@ -15,7 +13,7 @@ void LocalTarget::Adopt(RunRecord& run, const RunRequest& request, const RunProg
 }
 
 RunLiveness LocalTarget::Observe(const RunRecord& run) {
-  if (run.pid > 0 && kill(static_cast<pid_t>(run.pid), 0) == 0) return RunLiveness::kAlive;
+  if (run.pid > 0 && RunProcessAlive(workspace_, run)) return RunLiveness::kAlive;
   std::error_code error;
   if (std::filesystem::exists(workspace_.run_dir(run.id) + "/exit_code", error)) return RunLiveness::kFinished;
   return RunLiveness::kLost;
