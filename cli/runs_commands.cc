@@ -83,20 +83,9 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
           {"metrics", metrics}};
 }
 
-// The latest value of a metric of a run; NaN when it logged none.
-double LatestValue(runtime::Workspace& workspace, const std::string& run_id, const std::string& metric) {
-  auto latest = workspace.state().LatestMetrics(run_id);
-  if (latest.ok()) {
-    for (const auto& point : latest.value()) {
-      if (point.name == metric && point.text.empty()) return point.value;
-    }
-  }
-  return std::nan("");
-}
-
-// Applies --where and --order-by; false (and a usage error) when they do not parse.
-bool FilterAndOrder(runtime::Workspace& workspace, const RunsOptions& options,
-                    std::vector<RunRecord>& runs, int& exit_code) {
+// Reads --where and --order-by into the query; false (and a usage error)
+// when they do not parse.
+bool FilterAndOrder(const RunsOptions& options, runtime::RunQuery& query, int& exit_code) {
   if (!options.where.empty()) {
     auto condition = ParseMetricCondition(options.where);
     if (!condition.ok()) {
@@ -104,33 +93,20 @@ bool FilterAndOrder(runtime::Workspace& workspace, const RunsOptions& options,
       exit_code = kExitUsage;
       return false;
     }
-    std::erase_if(runs, [&](const RunRecord& run) {
-      return !condition->Holds([&](const std::string& metric) -> std::optional<double> {
-        double value = LatestValue(workspace, run.id, metric);
-        return std::isnan(value) ? std::nullopt : std::optional<double>(value);
-      });
-    });
+    query.where = condition->all;
   }
   if (!options.order_by.empty()) {
     std::istringstream in(options.order_by);
     std::string field, direction = "asc";
     in >> field >> direction;
-    bool descending = direction == "desc";
     if (field.rfind("metrics.", 0) != 0 || (direction != "asc" && direction != "desc")) {
       std::fprintf(stderr, "amlc: error: cannot read --order-by '%s'; write e.g. \"metrics.accuracy desc\"\n",
                    options.order_by.c_str());
       exit_code = kExitUsage;
       return false;
     }
-    std::string metric = field.substr(8);
-    std::map<std::string, double> values;
-    for (const RunRecord& run : runs) values[run.id] = LatestValue(workspace, run.id, metric);
-    // Runs without the metric go last either way.
-    std::stable_sort(runs.begin(), runs.end(), [&](const RunRecord& a, const RunRecord& b) {
-      double x = values[a.id], y = values[b.id];
-      if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);
-      return descending ? x > y : x < y;
-    });
+    query.order_by_metric = field.substr(8);
+    query.descending = direction == "desc";
   }
   return true;
 }
@@ -149,13 +125,13 @@ void RunsList(const RunsOptions& options, int& exit_code) {
       return;
     }
   }
+  if (!FilterAndOrder(options, query, exit_code)) return;
   auto runs = workspace->state().ListRuns(query);
   if (!runs.ok()) {
     std::fprintf(stderr, "amlc: error: %s\n", runs.status().message().c_str());
     exit_code = kExitSpecErrors;
     return;
   }
-  if (!FilterAndOrder(*workspace, options, runs.value(), exit_code)) return;
   exit_code = kExitOk;
   if (options.json_output) {
     json out = json::array();

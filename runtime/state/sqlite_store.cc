@@ -260,15 +260,45 @@ StatusOr<std::optional<RunRecord>> SqliteStore::GetRun(const std::string& id) {
       [&](Statement& s) { s.Bind(1, id); }, ReadRun);
 }
 
+// The latest numeric value a run logged for the metric bound to `?N`; NULL
+// when it logged none (or text). The same point LatestMetrics reads.
+std::string LatestValueOf(int parameter) {
+  return "(SELECT CASE WHEN p.text = '' THEN p.value END FROM metric_series AS s"
+         " JOIN metric_points AS p ON p.series_id = s.id WHERE s.run_id = runs.id AND s.name = ?" +
+         std::to_string(parameter) + " ORDER BY p.step DESC, p.ts DESC, p.seq DESC LIMIT 1)";
+}
+
+// SQL for a metric comparison's operator; "" for one the parser never makes.
+std::string_view SqlOperator(const std::string& op) {
+  for (std::string_view known : {">", ">=", "<", "<=", "!="}) {
+    if (op == known) return known;
+  }
+  return op == "==" ? "=" : "";
+}
+
 StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const RunQuery& query) {
-  // One statement shape per combination of filters (at most 16, each cached),
-  // so every shape gets the index that fits it.
+  // One statement shape per combination of filters (each cached), so every
+  // shape gets the index that fits it. Metric conditions and ordering bind
+  // their names and numbers from ?6 on.
   std::string where = "WHERE 1";
   if (!query.experiment.empty()) where += " AND experiment = ?1";
   if (!query.job_id.empty()) where += " AND job_id = ?2";
   if (query.status) where += " AND status = ?3";
   if (!query.parent_run_id.empty()) where += " AND parent_run_id = ?4";
-  where += " ORDER BY created_at DESC, rowid DESC LIMIT ?5";
+  int next = 6;
+  for (const MetricComparison& comparison : query.where) {
+    std::string_view op = SqlOperator(comparison.op);
+    if (op.empty()) return Status(StatusCode::kInvalidArgument, "unknown comparison '" + comparison.op + "'");
+    where += " AND " + LatestValueOf(next) + " " + std::string(op) + " ?" + std::to_string(next + 1);
+    next += 2;
+  }
+  if (!query.order_by_metric.empty()) {
+    std::string value = LatestValueOf(next);
+    where += " ORDER BY " + value + " IS NULL, " + value + (query.descending ? " DESC" : " ASC") + ",";
+  } else {
+    where += " ORDER BY";
+  }
+  where += " created_at DESC, rowid DESC LIMIT ?5";
   std::string_view status = query.status ? RunStatusName(*query.status) : "";
   std::lock_guard lock(mutex_);
   return Query<RunRecord>(
@@ -277,6 +307,12 @@ StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const RunQuery& query) {
         s.Bind(1, query.experiment).Bind(2, query.job_id).Bind(3, status);
         s.Bind(4, query.parent_run_id);
         s.Bind(5, static_cast<int64_t>(query.limit > 0 ? query.limit : -1));
+        int parameter = 6;
+        for (const MetricComparison& comparison : query.where) {
+          s.Bind(parameter++, comparison.metric);
+          s.Bind(parameter++, comparison.value);
+        }
+        if (!query.order_by_metric.empty()) s.Bind(parameter, query.order_by_metric);
       },
       ReadRun);
 }

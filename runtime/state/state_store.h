@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "compiler/support/metric_condition.h"
 
 namespace amlc::runtime {
 
@@ -118,6 +119,14 @@ struct RunQuery {
   std::optional<RunStatus> status;
   std::string parent_run_id;  // "" = top-level and children alike
   int limit = 0;              // 0 = no limit
+  /// Only runs whose latest value of each metric holds every comparison
+  /// (`runs list --where`); a run that never logged the metric, or logged
+  /// text, does not match.
+  std::vector<MetricComparison> where;
+  /// Order by the latest value of this metric (runs without it last); "" =
+  /// newest first.
+  std::string order_by_metric;
+  bool descending = false;
 };
 
 /// A long action (create a compute target, run a script, build, deploy).

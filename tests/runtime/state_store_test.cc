@@ -779,3 +779,33 @@ TEST_CASE("SQLite result codes map to status codes", "[state]") {
   CHECK(corrupt.code() == StatusCode::kInternal);
   CHECK(corrupt.message() == "state store s.db: reading run r1: database disk image is malformed");
 }
+
+TEST_CASE("ListRuns filters and orders by the latest value of a metric in one query", "[state]") {
+  SpecDir dir;
+  auto store = Open(dir.str() + "/state.db");
+  for (int i = 1; i <= 4; ++i) Ok(store->InsertRun(MakeRun("r" + std::to_string(i), "k", RunStatus::kCompleted, i)));
+  // r1 ends at 0.9 (after 0.1), r2 at 0.5, r3 never logs it, r4 logs text last.
+  Ok(store->AppendMetrics({Point("r1", "accuracy", 0, 0.1), Point("r1", "accuracy", 1, 0.9),
+                           Point("r2", "accuracy", 0, 0.5), Point("r3", "loss", 0, 0.2),
+                           Point("r4", "accuracy", 0, 0.95)}));
+  MetricPoint text = Point("r4", "accuracy", 1, 0);
+  text.text = "n/a";
+  Ok(store->AppendMetrics({text}));
+
+  RunQuery query;
+  query.where = {{"accuracy", ">", 0.6}};
+  CHECK(Ids(store->ListRuns(query).value()) == std::vector<std::string>{"r1"});
+  query.where = {{"accuracy", ">=", 0.5}, {"accuracy", "<", 0.6}};
+  CHECK(Ids(store->ListRuns(query).value()) == std::vector<std::string>{"r2"});
+  query.where = {{"accuracy", "!=", 0.5}};
+  CHECK(Ids(store->ListRuns(query).value()) == std::vector<std::string>{"r1"});  // no value is no match
+
+  query.where.clear();
+  query.order_by_metric = "accuracy";
+  query.descending = true;
+  CHECK(Ids(store->ListRuns(query).value()) == std::vector<std::string>{"r1", "r2", "r4", "r3"});
+  query.descending = false;
+  CHECK(Ids(store->ListRuns(query).value()) == std::vector<std::string>{"r2", "r1", "r4", "r3"});
+  query.where = {{"accuracy", "~", 1}};
+  CHECK(store->ListRuns(query).status().code() == StatusCode::kInvalidArgument);
+}
