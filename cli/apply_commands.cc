@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "base/clock.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "compiler/compile.h"
@@ -201,7 +202,7 @@ void RunApply(ApplyOptions options, int& exit_code) {
   }
   std::printf("\n");
   TerminalProgress progress(color);
-  std::string apply_id = "apply-" + std::to_string(runtime::NowMillis());
+  std::string apply_id = "apply-" + std::to_string(NowMillis());
   std::vector<runtime::ActionResult> results = runtime::ExecutePlan(
       session.plan, *session.applier, progress, options.parallelism, session.workspace->state(), apply_id);
   if (options.destroy && options.purge) {

@@ -30,12 +30,6 @@ namespace amlc::runtime {
 
 namespace fs = std::filesystem;
 
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string PythonModuleDir() {
   if (const char* dir = std::getenv("AMLC_PYTHON_DIR"); dir && *dir) return dir;
   return AMLC_SOURCE_PYTHON_DIR;

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+// base/clock.h stays here while the engine (runtime/engine/) still reaches
+// NowMillis through this header; the engine's own files should include it.
+#include "base/clock.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::runtime {
@@ -66,8 +69,6 @@ Status CancelRun(Workspace& workspace, const std::string& run_id,
 /// The folder holding amlc's Python module (put on PYTHONPATH):
 /// $AMLC_PYTHON_DIR, else the source tree's python/.
 std::string PythonModuleDir();
-
-int64_t NowMillis();
 
 }  // namespace amlc::runtime
 
