@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -15,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/clock.h"
+#include "base/time.h"
 #include "cli/output.h"
 #include "compiler/sema/binder.h"
 #include "base/digest.h"
@@ -84,12 +85,7 @@ bool ParseListen(const std::string& listen, std::string& host, int& port) {
   return port < 65536;
 }
 
-std::string Timestamp() {
-  std::time_t now = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
+std::string Timestamp() { return FormatUtcTime(NowMillis(), "%Y-%m-%dT%H:%M:%SZ"); }
 
 // Stops the loop on SIGTERM or SIGINT: the first lets the pass in flight
 // finish (its journal lets an interrupted one resume anyway), a second exits

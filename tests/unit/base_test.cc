@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "base/clock.h"
+#include "base/time.h"
 
 namespace amlc {
 namespace {
@@ -21,6 +22,18 @@ TEST_CASE("NowMillis reads the system clock unless a test sets one", "[base][clo
   SetClockForTesting(nullptr);
   CHECK(NowMillis() >= before);
   CHECK(NowMillis() != 1'700'000'060'123);
+}
+
+TEST_CASE("UTC times are formatted the same whatever the time zone", "[base][time]") {
+  // 2024-05-01T12:00:00.123Z
+  CHECK(FormatUtcTime(1'714'564'800'123, "%Y-%m-%dT%H:%M:%SZ") == "2024-05-01T12:00:00Z");
+  CHECK(FormatUtcTime(1'714'564'800'123, "%Y-%m-%d %H:%M:%S") == "2024-05-01 12:00:00");
+  CHECK(FormatUtcTime(0, "%Y%m%d-%H%M%S") == "19700101-000000");
+  CHECK(IsoUtcMillis(1'714'564'800'123) == "2024-05-01T12:00:00.123Z");
+  CHECK(IsoUtcMillis(1'714'564'800'005) == "2024-05-01T12:00:00.005Z");
+  // Before 1970 the milliseconds still count forwards from the second before.
+  CHECK(IsoUtcMillis(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(FormatUtcTime(-1, "%H:%M:%S") == "23:59:59");
 }
 
 }  // namespace

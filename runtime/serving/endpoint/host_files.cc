@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/time.h"
 
 namespace amlc::runtime::endpoint {
 
@@ -63,9 +63,9 @@ void EventLog::Append(const std::string& deployment, const std::string& event,
 }
 
 void HostLog::Write(const std::string& line) {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
+  // UTC, as every other log and record amlc writes, so the lines of hosts on
+  // machines in different time zones sort together.
+  std::string stamp = FormatUtcTime(NowMillis(), "%Y-%m-%dT%H:%M:%SZ");
   std::lock_guard<std::mutex> lock(mutex_);
   std::ofstream(path_, std::ios::app) << stamp << " " << line << "\n";
 }
