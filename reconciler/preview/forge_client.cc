@@ -9,7 +9,7 @@
 #include <set>
 #include <string_view>
 
-#include "base/percent_encoding.h"
+#include "base/url.h"
 #include "reconciler/preview/preview_markdown.h"
 
 namespace amlc::reconciler {
@@ -217,18 +217,14 @@ Status PatchComment(ForgeSession& session, const std::string& repo_path, int64_t
 }  // namespace
 
 StatusOr<ForgeClient> ForgeClient::Create(const std::string& api_base_url, std::string token) {
-  size_t scheme_end = api_base_url.find("://");
-  std::string scheme = scheme_end == std::string::npos ? "" : api_base_url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") {
+  if (!api_base_url.starts_with("http://") && !api_base_url.starts_with("https://")) {
     return Status(StatusCode::kInvalidArgument,
                   "forge API URL '" + api_base_url + "' does not start with http:// or https://");
   }
-  std::string rest = api_base_url.substr(scheme_end + 3);
-  size_t path_start = rest.find('/');
-  std::string host = rest.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  bool odd = host.empty() || rest.find_first_of("?#@ \t\r\n") != std::string::npos;
+  StatusOr<Url> url = ParseUrl(api_base_url);
+  // Credentials go in the token, and every request builds its own query.
+  bool odd = !url.ok() || url->host.empty() || url->userinfo || url->query || url->fragment ||
+             url->path.find('@') != std::string::npos;
   if (odd) {
     return Status(StatusCode::kInvalidArgument,
                   "forge API URL '" + api_base_url +
@@ -239,7 +235,9 @@ StatusOr<ForgeClient> ForgeClient::Create(const std::string& api_base_url, std::
                   "no forge token: previews are posted with a token that may comment on pull "
                   "requests");
   }
-  return ForgeClient(scheme + "://" + host, path, std::move(token));
+  std::string path = url->path;
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return ForgeClient(url->scheme + "://" + url->HostPort(), path, std::move(token));
 }
 
 StatusOr<int64_t> ForgeClient::UpsertComment(const std::string& repository, int64_t pull_request,

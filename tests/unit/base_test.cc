@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/time.h"
+#include "base/url.h"
 #include "base/utf8.h"
 
 namespace amlc {
@@ -71,6 +72,144 @@ TEST_CASE("UTF-8 cuts fall on character starts", "[base][utf8]") {
   CHECK(Utf8CharStart(text, 4) == 4);
   CHECK(Utf8CharStart(text, 5) == 5);   // the end
   CHECK(Utf8CharStart(text, 99) == 99);  // past the end: unchanged
+}
+
+TEST_CASE("URLs split into their parts as written", "[base][url]") {
+  StatusOr<Url> url = ParseUrl("https://Example.COM:8443/v2/team/iris?n=1&last=a#top");
+  REQUIRE(url.ok());
+  CHECK(url->scheme == "https");
+  CHECK_FALSE(url->userinfo.has_value());
+  CHECK(url->host == "Example.COM");
+  CHECK(url->port == "8443");
+  CHECK(url->HostPort() == "Example.COM:8443");
+  CHECK(url->path == "/v2/team/iris");
+  CHECK(url->query == "n=1&last=a");
+  CHECK(url->fragment == "top");
+  CHECK(url->ToString() == "https://Example.COM:8443/v2/team/iris?n=1&last=a#top");
+
+  StatusOr<Url> bare = ParseUrl("http://registry.local");
+  REQUIRE(bare.ok());
+  CHECK(bare->host == "registry.local");
+  CHECK(bare->port.empty());
+  CHECK(bare->path.empty());
+  CHECK_FALSE(bare->query.has_value());
+  CHECK_FALSE(bare->fragment.has_value());
+
+  StatusOr<Url> query_only = ParseUrl("https://auth.example?service=x");
+  REQUIRE(query_only.ok());
+  CHECK(query_only->path.empty());
+  CHECK(query_only->query == "service=x");
+
+  StatusOr<Url> file = ParseUrl("file:///srv/git/specs.git");
+  REQUIRE(file.ok());
+  CHECK(file->scheme == "file");
+  CHECK(file->host.empty());
+  CHECK(file->path == "/srv/git/specs.git");
+
+  StatusOr<Url> git = ParseUrl("git+ssh://git@forge.example:2222/team/specs.git");
+  REQUIRE(git.ok());
+  CHECK(git->scheme == "git+ssh");
+  CHECK(git->userinfo == "git");
+  CHECK(git->Username() == "git");
+  CHECK_FALSE(git->Password().has_value());
+}
+
+TEST_CASE("a URL's userinfo is decoded and can be left out", "[base][url]") {
+  StatusOr<Url> url = ParseUrl("https://ci%2Dbot:p%40ss%3Aw0rd%25@git.example/team/specs.git");
+  REQUIRE(url.ok());
+  CHECK(url->userinfo == "ci%2Dbot:p%40ss%3Aw0rd%25");
+  CHECK(url->Username() == "ci-bot");
+  CHECK(url->Password() == "p@ss:w0rd%");
+  CHECK(url->host == "git.example");
+  CHECK(url->ToString(/*with_userinfo=*/false) == "https://git.example/team/specs.git");
+  CHECK(url->ToString() == "https://ci%2Dbot:p%40ss%3Aw0rd%25@git.example/team/specs.git");
+
+  // The last '@' before the path ends the userinfo, as git reads it.
+  StatusOr<Url> raw_at = ParseUrl("https://user:p@ss@git.example/r");
+  REQUIRE(raw_at.ok());
+  CHECK(raw_at->Username() == "user");
+  CHECK(raw_at->Password() == "p@ss");
+  CHECK(raw_at->host == "git.example");
+
+  StatusOr<Url> empty_password = ParseUrl("https://token:@git.example/r");
+  REQUIRE(empty_password.ok());
+  CHECK(empty_password->Username() == "token");
+  CHECK(empty_password->Password() == "");
+}
+
+TEST_CASE("IPv6 hosts keep their brackets, before an optional port", "[base][url]") {
+  StatusOr<Url> url = ParseUrl("http://[::1]:5000/v2/");
+  REQUIRE(url.ok());
+  CHECK(url->host == "[::1]");
+  CHECK(url->port == "5000");
+  CHECK(url->HostPort() == "[::1]:5000");
+  CHECK(url->path == "/v2/");
+
+  StatusOr<Url> no_port = ParseUrl("https://[2001:db8::a:1]/x");
+  REQUIRE(no_port.ok());
+  CHECK(no_port->host == "[2001:db8::a:1]");
+  CHECK(no_port->port.empty());
+
+  StatusOr<Url> mapped = ParseUrl("https://u@[::ffff:192.0.2.1]:65535");
+  REQUIRE(mapped.ok());
+  CHECK(mapped->userinfo == "u");
+  CHECK(mapped->host == "[::ffff:192.0.2.1]");
+  CHECK(mapped->port == "65535");
+}
+
+TEST_CASE("malformed URLs are refused with a reason and without the text", "[base][url]") {
+  auto reason = [](std::string_view text) {
+    StatusOr<Url> url = ParseUrl(text);
+    CHECK(!url.ok());
+    CHECK(url.status().code() == StatusCode::kInvalidArgument);
+    return url.ok() ? std::string() : url.status().message();
+  };
+  CHECK(reason("example.com/x") == "malformed URL: it does not start with scheme://");
+  CHECK(reason("://example.com") == "malformed URL: it does not start with scheme://");
+  CHECK(reason("") == "malformed URL: it does not start with scheme://");
+  CHECK(reason("1http://example.com") ==
+        "malformed URL: the scheme '1http' is not a letter followed by letters, digits, '+', '-' or '.'");
+  CHECK(reason("ht_tp://example.com") ==
+        "malformed URL: the scheme 'ht_tp' is not a letter followed by letters, digits, '+', '-' or '.'");
+  CHECK(reason("https://exa mple.com") == "malformed URL: it holds a space or a control character");
+  CHECK(reason("https://example.com/\n") == "malformed URL: it holds a space or a control character");
+  CHECK(reason("https://example.com:http/") ==
+        "malformed URL: the port 'http' is not a number from 0 to 65535");
+  CHECK(reason("https://example.com:65536/") ==
+        "malformed URL: the port '65536' is not a number from 0 to 65535");
+  CHECK(reason("https://example.com:/") == "malformed URL: the port '' is not a number from 0 to 65535");
+  CHECK(reason("https://u:secret@example.com:123456/") ==
+        "malformed URL: the port '123456' is not a number from 0 to 65535");
+  CHECK(reason("http://[::1/x") == "malformed URL: the IPv6 address has no closing ']'");
+  CHECK(reason("http://[]/x") == "malformed URL: '[]' is not an IPv6 address");
+  CHECK(reason("http://[fe80::1%25eth0]/") == "malformed URL: '[fe80::1%25eth0]' is not an IPv6 address");
+  CHECK(reason("http://[::1]x/") == "malformed URL: text follows the IPv6 address's ']'");
+  CHECK(reason("http://ex[am]ple/") == "malformed URL: the host 'ex[am]ple' holds '[' or ']'");
+}
+
+TEST_CASE("percent-decoding reads %XX and keeps what is not an escape", "[base][url]") {
+  CHECK(PercentDecode("") == "");
+  CHECK(PercentDecode("plain") == "plain");
+  CHECK(PercentDecode("p%40ss%3aw0rd") == "p@ss:w0rd");
+  CHECK(PercentDecode("%41%42") == "AB");  // an escape at the very end counts
+  CHECK(PercentDecode("%e2%82%AC") == "\xE2\x82\xAC");
+  CHECK(PercentDecode("%00") == std::string(1, '\0'));
+  CHECK(PercentDecode("100%") == "100%");
+  CHECK(PercentDecode("%4") == "%4");
+  CHECK(PercentDecode("%zz%4g") == "%zz%4g");
+  CHECK(PercentDecode("%%41") == "%A");
+  CHECK(PercentDecode("a+b") == "a+b");  // '+' is a space only in forms
+  CHECK(FormDecode("a+b%2Bc%20d") == "a b+c d");
+  CHECK(FormDecode("%7B%22ref%22%3A1%7D") == "{\"ref\":1}");
+}
+
+TEST_CASE("percent-encoding keeps only unreserved characters", "[base][url]") {
+  CHECK(PercentEncode("team-A_1.v~2") == "team-A_1.v~2");
+  CHECK(PercentEncode("a b/c?d") == "a%20b%2Fc%3Fd");
+  CHECK(PercentEncode("repository:team/iris:pull,push") ==
+        "repository%3Ateam%2Firis%3Apull%2Cpush");
+  CHECK(PercentEncode("\xC3\xA9") == "%C3%A9");
+  CHECK(PercentDecode(PercentEncode("p@ss w0rd/%")) == "p@ss w0rd/%");
 }
 
 }  // namespace

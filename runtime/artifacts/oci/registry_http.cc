@@ -13,7 +13,7 @@
 #include <set>
 #include <utility>
 
-#include "base/percent_encoding.h"
+#include "base/url.h"
 
 namespace amlc::runtime::image::registry {
 namespace {
@@ -267,16 +267,19 @@ Status RegistrySession::NeedCredentials() const {
 StatusOr<RegistrySession::Url> RegistrySession::ParseUrl(const std::string& target,
                                                          const std::string& base_path) const {
   Url url;
-  std::string rest;
   if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
-    size_t colon = target.find("://");
-    std::string scheme = target.substr(0, colon);
-    rest = target.substr(colon + 3);
-    size_t end = rest.find_first_of("/?#");
-    url.host = rest.substr(0, end);
-    url.origin = Origin(scheme, url.host);
-    url.path = end == std::string::npos ? "/" : rest.substr(end);
-    if (!url.path.empty() && url.path[0] != '/') url.path = "/" + url.path;
+    StatusOr<amlc::Url> parsed = amlc::ParseUrl(target);
+    // A URL with credentials in it is not followed: they would go to a host
+    // the user did not name.
+    if (!parsed.ok() || parsed->userinfo) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "registry " + ref_.host + " sent an unusable URL '" + target + "'" +
+                        (parsed.ok() ? "" : " (" + parsed.status().message() + ")"));
+    }
+    url.host = parsed->HostPort();
+    url.origin = Origin(parsed->scheme, url.host);
+    url.path = parsed->path.empty() ? "/" : parsed->path;
+    if (parsed->query) url.path += "?" + *parsed->query;
   } else if (target.rfind("//", 0) == 0) {  // network-path reference: the registry's scheme
     return ParseUrl(EffectiveScheme(ref_) + ":" + target, base_path);
   } else if (!target.empty() && target[0] == '/') {
