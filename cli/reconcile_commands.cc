@@ -15,9 +15,9 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/duration.h"
 #include "base/time.h"
 #include "cli/output.h"
-#include "compiler/sema/binder.h"
 #include "base/digest.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/reconciler.h"
@@ -135,7 +135,7 @@ class StopOnSignal {
 void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   reconciler::ReconcileOptions& options = flags.options;
   if (!flags.interval.empty()) {
-    int64_t seconds = compiler::sema::ParseDurationSeconds(flags.interval);
+    int64_t seconds = ParseDurationSeconds(flags.interval);
     if (seconds <= 0 || seconds > 366 * 24 * 3600) {
       return Fail(exit_code, kExitUsage,
                   "--interval '" + flags.interval + "' is not a duration of up to a year (try 30s, 5m, 1h)");

@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <random>
 
-#include "compiler/sema/binder.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/resource_status.h"
 #include "reconciler/loop/scheduled_jobs.h"
 #include "reconciler/preview/forge_client.h"
 #include "base/clock.h"
+#include "base/duration.h"
 #include "runtime/engine/executor.h"
 
 namespace amlc::reconciler {
@@ -160,7 +160,7 @@ double Reconciler::IntervalSeconds() const {
   const compiler::ir::Value* spec = ReconcilerSpec(current_.get());
   const compiler::ir::Value* interval = spec ? spec->Find("interval") : nullptr;
   if (!interval) return 300;
-  int64_t seconds = interval->is_string() ? compiler::sema::ParseDurationSeconds(interval->as_string())
+  int64_t seconds = interval->is_string() ? ParseDurationSeconds(interval->as_string())
                                           : interval->as_int();
   constexpr int64_t kYear = 366 * 24 * 3600;  // beyond it, milliseconds would overflow the clock arithmetic
   return seconds > 0 ? static_cast<double>(std::min(seconds, kYear)) : 300;

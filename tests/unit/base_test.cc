@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "base/clock.h"
+#include "base/duration.h"
 #include "base/time.h"
 #include "base/url.h"
 #include "base/utf8.h"
@@ -210,6 +211,38 @@ TEST_CASE("percent-encoding keeps only unreserved characters", "[base][url]") {
         "repository%3Ateam%2Firis%3Apull%2Cpush");
   CHECK(PercentEncode("\xC3\xA9") == "%C3%A9");
   CHECK(PercentDecode(PercentEncode("p@ss w0rd/%")) == "p@ss w0rd/%");
+}
+
+TEST_CASE("durations read seconds and Go-style and ISO 8601 spellings", "[base][duration]") {
+  CHECK(ParseDurationSeconds("300") == 300);
+  CHECK(ParseDurationSeconds("+300") == 300);
+  CHECK(ParseDurationSeconds("0") == 0);
+  CHECK(ParseDurationSeconds("90s") == 90);
+  CHECK(ParseDurationSeconds("5m") == 300);
+  CHECK(ParseDurationSeconds("5M") == 300);
+  CHECK(ParseDurationSeconds("1h30m") == 5400);
+  CHECK(ParseDurationSeconds("2d") == 172800);
+  CHECK(ParseDurationSeconds("1w") == 604800);
+  CHECK(ParseDurationSeconds("PT1H30M") == 5400);
+  CHECK(ParseDurationSeconds("P1DT2H") == 93600);
+  CHECK(ParseDurationSeconds("P1W") == 604800);
+  CHECK(ParseDurationSeconds("PT90S") == 90);
+  CHECK(ParseDurationSeconds("999999999s") == 999999999);
+
+  CHECK(ParseDurationSeconds("") == -1);
+  CHECK(ParseDurationSeconds("5 minutes") == -1);
+  CHECK(ParseDurationSeconds("-5") == -1);
+  CHECK(ParseDurationSeconds("PT") == -1);
+  CHECK(ParseDurationSeconds("P") == -1);
+  CHECK(ParseDurationSeconds("m") == -1);
+  CHECK(ParseDurationSeconds("5") == 5);
+  CHECK(ParseDurationSeconds("5x") == -1);
+  CHECK(ParseDurationSeconds("1h30") == -1);         // a number without its unit
+  CHECK(ParseDurationSeconds("1000000000s") == -1);  // ten digits
+  CHECK(ParseDurationSeconds("P1M") == -1);          // months vary in length
+  CHECK(ParseDurationSeconds("P1Y") == -1);
+  CHECK(ParseDurationSeconds("PT1HT2M") == -1);      // a second 'T'
+  CHECK(ParseDurationSeconds("P5S") == -1);          // seconds before the 'T'
 }
 
 }  // namespace
