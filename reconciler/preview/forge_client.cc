@@ -1,7 +1,6 @@
 #include "reconciler/preview/forge_client.h"
 
 #include <httplib.h>
-#include <openssl/x509.h>
 
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -9,6 +8,7 @@
 #include <set>
 #include <string_view>
 
+#include "base/http_error.h"
 #include "base/url.h"
 #include "reconciler/preview/preview_markdown.h"
 
@@ -118,22 +118,9 @@ class ForgeSession {
 
  private:
   Status TransportError(httplib::Error error, const std::string& what) {
-    std::string where = "forge " + host_ + " while " + what;
-    switch (error) {
-      case httplib::Error::SSLServerVerification: {
-        long verify = client_.get_openssl_verify_result();
-        std::string reason = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                                 : "the certificate does not name the host";
-        return Status(StatusCode::kFailedPrecondition,
-                      "the TLS certificate of " + where + " is not trusted (" + reason + ")");
-      }
-      case httplib::Error::Connection:
-        return Status(StatusCode::kUnavailable,
-                      "cannot connect to " + where + " (is the forge running and the URL right?)");
-      default:
-        return Status(StatusCode::kUnavailable,
-                      "HTTP request to " + where + " failed (" + httplib::to_string(error) + ")");
-    }
+    HttpErrorHints hints;
+    hints.cannot_connect = " (is the forge running and the URL right?)";
+    return HttpErrorStatus(error, "forge " + host_, what, client_.get_openssl_verify_result(), hints);
   }
 
   httplib::Client client_;

@@ -1,10 +1,13 @@
 // Exact-value tests of base/: the layer every other folder builds on.
 #include <catch2/catch.hpp>
+#include <httplib.h>
+#include <openssl/x509.h>
 
 #include <cstdint>
 
 #include "base/clock.h"
 #include "base/duration.h"
+#include "base/http_error.h"
 #include "base/time.h"
 #include "base/url.h"
 #include "base/utf8.h"
@@ -243,6 +246,38 @@ TEST_CASE("durations read seconds and Go-style and ISO 8601 spellings", "[base][
   CHECK(ParseDurationSeconds("P1Y") == -1);
   CHECK(ParseDurationSeconds("PT1HT2M") == -1);      // a second 'T'
   CHECK(ParseDurationSeconds("P5S") == -1);          // seconds before the 'T'
+}
+
+TEST_CASE("cpp-httplib errors read as Statuses that name the server and the step", "[base][http]") {
+  HttpErrorHints hints{": give its CA certificate", " (plain http?)", " (is it running?)"};
+  Status refused = HttpErrorStatus(httplib::Error::Connection, "127.0.0.1:1", "pushing blob a", 0, hints);
+  CHECK(refused.code() == StatusCode::kUnavailable);
+  CHECK(refused.message() == "cannot connect to 127.0.0.1:1 while pushing blob a (is it running?)");
+
+  Status untrusted = HttpErrorStatus(httplib::Error::SSLServerVerification, "forge f.example",
+                                     "posting", X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, hints);
+  CHECK(untrusted.code() == StatusCode::kFailedPrecondition);
+  CHECK(untrusted.message() ==
+        "the TLS certificate of forge f.example is not trusted (self-signed certificate) while "
+        "posting: give its CA certificate");
+  Status wrong_name = HttpErrorStatus(httplib::Error::SSLServerVerification, "h", "x", X509_V_OK);
+  CHECK(wrong_name.message() ==
+        "the TLS certificate of h is not trusted (the certificate does not name the host) while x");
+
+  CHECK(HttpErrorStatus(httplib::Error::SSLConnection, "h", "x", 0, hints).message() ==
+        "TLS handshake with h failed while x (plain http?)");
+  CHECK(HttpErrorStatus(httplib::Error::SSLLoadingCerts, "h", "x", 0).code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(HttpErrorStatus(httplib::Error::ConnectionTimeout, "h", "x", 0).message() ==
+        "connecting to h while x timed out");
+  CHECK(HttpErrorStatus(httplib::Error::Read, "h", "x", 0).message() ==
+        "the connection to h while x broke or timed out reading the answer");
+  CHECK(HttpErrorStatus(httplib::Error::Write, "h", "x", 0).message() ==
+        "the connection to h while x broke or timed out while sending");
+  Status other = HttpErrorStatus(httplib::Error::Canceled, "h", "x", 0);
+  CHECK(other.code() == StatusCode::kUnavailable);
+  CHECK(other.message() == "HTTP request to h while x failed (" +
+                               httplib::to_string(httplib::Error::Canceled) + ")");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <set>
 #include <utility>
 
+#include "base/http_error.h"
 #include "base/url.h"
 
 namespace amlc::runtime::image::registry {
@@ -220,6 +221,14 @@ std::string Origin(std::string_view scheme, std::string_view host) {
   return lower_scheme + "://" + lower_host;
 }
 
+// How to fix the transport failures a user can fix, in the registry's terms.
+HttpErrorHints RegistryHints(const std::string& host) {
+  return {": give the registry's CA certificate (--ca-file) or turn certificate verification "
+          "off (--tls-verify=false)",
+          " (if the registry serves plain http, write the reference as http://" + host + "/...)",
+          " (is the registry running and the address right?)"};
+}
+
 }  // namespace
 
 std::string HttpResponse::Header(std::string_view name) const {
@@ -410,45 +419,8 @@ StatusOr<HttpResponse> RegistrySession::SendOnce(const HttpRequest& request, con
 
   if (!callback_status.ok()) return callback_status;
   if (!result) {
-    httplib::Error error = result.error();
-    std::string where = url.host + " while " + request.what;
-    switch (error) {
-      case httplib::Error::SSLServerVerification: {
-        long verify = (*client)->get_openssl_verify_result();
-        std::string reason = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                                 : "the certificate does not name the host";
-        return Status(StatusCode::kFailedPrecondition,
-                      "the TLS certificate of " + url.host + " is not trusted (" + reason +
-                          ") while " + request.what +
-                          ": give the registry's CA certificate (--ca-file) or turn certificate "
-                          "verification off (--tls-verify=false)");
-      }
-      case httplib::Error::SSLConnection:
-        return Status(StatusCode::kUnavailable,
-                      "TLS handshake with " + url.host + " failed while " + request.what +
-                          " (if the registry serves plain http, write the reference as "
-                          "http://" +
-                          url.host + "/...)");
-      case httplib::Error::SSLLoadingCerts:
-        return Status(StatusCode::kFailedPrecondition,
-                      "cannot load the CA certificates to check " + where);
-      case httplib::Error::Connection:
-      case httplib::Error::BindIPAddress:
-        return Status(
-            StatusCode::kUnavailable,
-            "cannot connect to " + where + " (is the registry running and the address right?)");
-      case httplib::Error::ConnectionTimeout:
-        return Status(StatusCode::kUnavailable, "connecting to " + where + " timed out");
-      case httplib::Error::Read:
-        return Status(StatusCode::kUnavailable,
-                      "the connection to " + where + " broke or timed out reading the answer");
-      case httplib::Error::Write:
-        return Status(StatusCode::kUnavailable,
-                      "the connection to " + where + " broke or timed out while sending");
-      default:
-        return Status(StatusCode::kUnavailable,
-                      "HTTP request to " + where + " failed (" + httplib::to_string(error) + ")");
-    }
+    return HttpErrorStatus(result.error(), url.host, request.what,
+                           (*client)->get_openssl_verify_result(), RegistryHints(url.host));
   }
   out.status = result->status;
   for (const auto& [name, value] : result->headers) out.headers.emplace(Lower(name), value);
