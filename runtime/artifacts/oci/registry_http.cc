@@ -229,6 +229,111 @@ HttpErrorHints RegistryHints(const std::string& host) {
           " (is the registry running and the address right?)"};
 }
 
+// ---- one request: the parts of RegistrySession::SendOnce
+
+bool IsSupportedMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "PATCH" ||
+         method == "POST";
+}
+
+// The headers every request carries, the request's own, and `authorization`
+// when there is one (only the registry's own origin is sent credentials).
+httplib::Headers RequestHeaders(const HttpRequest& request, const std::string& authorization) {
+  httplib::Headers headers{{"User-Agent", kUserAgent}, {"Accept-Encoding", "identity"}};
+  for (const auto& [name, value] : request.headers) headers.emplace(name, value);
+  if (!authorization.empty()) headers.emplace("Authorization", authorization);
+  return headers;
+}
+
+// What cpp-httplib's callbacks leave behind: the answer read so far, and the
+// Status a callback stopped the transfer with (the Result then only says
+// "canceled").
+struct Transfer {
+  HttpResponse response;
+  Status stopped;
+};
+
+// GET: a 2xx body goes to request.sink, or into the response up to
+// kMaxBufferedBody; of an error body the first kMaxErrorBody bytes are kept
+// for the message.
+httplib::Result Get(httplib::Client& client, const HttpRequest& request, const std::string& host,
+                    const std::string& path, const httplib::Headers& headers, Transfer& transfer) {
+  int status = 0;
+  auto on_response = [&](const httplib::Response& response) {
+    status = response.status;
+    return true;
+  };
+  auto on_data = [&](const char* data, size_t size) {
+    bool success = status >= 200 && status < 300;
+    if (success && request.sink) {
+      transfer.stopped = request.sink(std::string_view(data, size));
+      return transfer.stopped.ok();
+    }
+    std::string& body = transfer.response.body;
+    if (success && body.size() + size > kMaxBufferedBody) {
+      transfer.stopped = Status(StatusCode::kFailedPrecondition,
+                                "the answer of " + host + " to " + request.what +
+                                    " is larger than " + HumanBytes(kMaxBufferedBody));
+      return false;
+    }
+    if (success || body.size() < kMaxErrorBody) body.append(data, size);
+    return true;
+  };
+  return client.Get(path, headers, on_response, on_data);
+}
+
+// PUT, PATCH or POST of request.source, read kUploadBufferSize at a time so
+// that a layer of gigabytes is never held in memory.
+httplib::Result Upload(httplib::Client& client, const HttpRequest& request,
+                       const std::string& path, const httplib::Headers& headers,
+                       Transfer& transfer) {
+  const BodySource& source = *request.source;
+  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kUploadBufferSize);
+  httplib::ContentProvider provider = [&](size_t offset, size_t length,
+                                          httplib::DataSink& sink) -> bool {
+    StatusOr<size_t> n = source.read(offset, buffer.get(), std::min(length, kUploadBufferSize));
+    if (!n.ok()) {
+      transfer.stopped = n.status();
+      return false;
+    }
+    if (*n == 0) {
+      transfer.stopped = Status(StatusCode::kUnavailable,
+                                "the data being sent ended early while " + request.what);
+      return false;
+    }
+    return sink.write(buffer.get(), *n);
+  };
+  size_t size = static_cast<size_t>(source.size);
+  if (request.method == "PUT") {
+    return client.Put(path, headers, size, provider, request.content_type);
+  }
+  if (request.method == "PATCH") {
+    return client.Patch(path, headers, size, provider, request.content_type);
+  }
+  return client.Post(path, headers, size, provider, request.content_type);
+}
+
+// PUT, PATCH or POST of request.body.
+httplib::Result SendBuffered(httplib::Client& client, const HttpRequest& request,
+                             const std::string& path, const httplib::Headers& headers) {
+  if (request.method == "PUT") return client.Put(path, headers, request.body, request.content_type);
+  if (request.method == "PATCH") {
+    return client.Patch(path, headers, request.body, request.content_type);
+  }
+  return client.Post(path, headers, request.body, request.content_type);
+}
+
+// Sends `request` by its method: GET streamed, HEAD, or a body from
+// request.source or request.body.
+httplib::Result Dispatch(httplib::Client& client, const HttpRequest& request,
+                         const std::string& host, const std::string& path,
+                         const httplib::Headers& headers, Transfer& transfer) {
+  if (request.method == "GET") return Get(client, request, host, path, headers, transfer);
+  if (request.method == "HEAD") return client.Head(path, headers);
+  if (request.source != nullptr) return Upload(client, request, path, headers, transfer);
+  return SendBuffered(client, request, path, headers);
+}
+
 }  // namespace
 
 std::string HttpResponse::Header(std::string_view name) const {
@@ -348,84 +453,23 @@ StatusOr<HttpResponse> RegistrySession::SendOnce(const HttpRequest& request, con
                                                  bool authorize) {
   StatusOr<httplib::Client*> client = ClientFor(url);
   if (!client.ok()) return client.status();
-  httplib::Headers headers{{"User-Agent", kUserAgent}, {"Accept-Encoding", "identity"}};
-  for (const auto& [name, value] : request.headers) headers.emplace(name, value);
-  if (authorize && !authorization_.empty()) headers.emplace("Authorization", authorization_);
-
-  HttpResponse out;
-  out.url = url.origin + url.path;
-  Status callback_status;
-  httplib::Result result(nullptr, httplib::Error::Unknown);
-  const std::string& path = url.path;
-  const std::string& method = request.method;
-  if (method == "GET") {
-    int status = 0;
-    auto on_response = [&](const httplib::Response& response) {
-      status = response.status;
-      return true;
-    };
-    auto on_data = [&](const char* data, size_t size) {
-      if (status >= 200 && status < 300 && request.sink) {
-        callback_status = request.sink(std::string_view(data, size));
-        return callback_status.ok();
-      }
-      bool success = status >= 200 && status < 300;
-      if (success && out.body.size() + size > kMaxBufferedBody) {
-        callback_status = Status(StatusCode::kFailedPrecondition,
-                                 "the answer of " + url.host + " to " + request.what +
-                                     " is larger than " + HumanBytes(kMaxBufferedBody));
-        return false;
-      }
-      if (success || out.body.size() < kMaxErrorBody) out.body.append(data, size);
-      return true;
-    };
-    result = (*client)->Get(path, headers, on_response, on_data);
-  } else if (method == "HEAD") {
-    result = (*client)->Head(path, headers);
-  } else if (request.source != nullptr) {
-    const BodySource& source = *request.source;
-    std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kUploadBufferSize);
-    httplib::ContentProvider provider = [&](size_t offset, size_t length,
-                                            httplib::DataSink& sink) -> bool {
-      StatusOr<size_t> n = source.read(offset, buffer.get(), std::min(length, kUploadBufferSize));
-      if (!n.ok()) {
-        callback_status = n.status();
-        return false;
-      }
-      if (*n == 0) {
-        callback_status = Status(StatusCode::kUnavailable,
-                                 "the data being sent ended early while " + request.what);
-        return false;
-      }
-      return sink.write(buffer.get(), *n);
-    };
-    size_t size = static_cast<size_t>(source.size);
-    if (method == "PUT") {
-      result = (*client)->Put(path, headers, size, provider, request.content_type);
-    } else if (method == "PATCH") {
-      result = (*client)->Patch(path, headers, size, provider, request.content_type);
-    } else {
-      result = (*client)->Post(path, headers, size, provider, request.content_type);
-    }
-  } else if (method == "PUT") {
-    result = (*client)->Put(path, headers, request.body, request.content_type);
-  } else if (method == "PATCH") {
-    result = (*client)->Patch(path, headers, request.body, request.content_type);
-  } else if (method == "POST") {
-    result = (*client)->Post(path, headers, request.body, request.content_type);
-  } else {
-    return Status(StatusCode::kInternal, "unsupported HTTP method " + method);
+  if (!IsSupportedMethod(request.method)) {
+    return Status(StatusCode::kInternal, "unsupported HTTP method " + request.method);
   }
-
-  if (!callback_status.ok()) return callback_status;
+  httplib::Headers headers = RequestHeaders(request, authorize ? authorization_ : "");
+  Transfer transfer;
+  transfer.response.url = url.origin + url.path;
+  httplib::Result result = Dispatch(**client, request, url.host, url.path, headers, transfer);
+  if (!transfer.stopped.ok()) return transfer.stopped;
   if (!result) {
     return HttpErrorStatus(result.error(), url.host, request.what,
                            (*client)->get_openssl_verify_result(), RegistryHints(url.host));
   }
+  HttpResponse& out = transfer.response;
   out.status = result->status;
   for (const auto& [name, value] : result->headers) out.headers.emplace(Lower(name), value);
-  if (method != "GET") out.body = std::move(result->body);
-  return out;
+  if (request.method != "GET") out.body = std::move(result->body);
+  return std::move(out);
 }
 
 StatusOr<HttpResponse> RegistrySession::Send(const HttpRequest& request) {
