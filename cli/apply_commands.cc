@@ -9,12 +9,12 @@
 #include <string>
 #include <thread>
 
+#include "base/clock.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "compiler/compile.h"
 #include "compiler/planner/planner.h"
 #include "reconciler/git/git_head.h"
-#include "runtime/compute/local_runner.h"  // NowMillis
 #include "runtime/engine/session.h"
 
 namespace amlc::cli {
@@ -176,9 +176,8 @@ void RunApply(ApplyOptions options, int& exit_code) {
   }
   std::printf("\n");
   TerminalProgress progress(color);
-  std::string apply_id = "apply-" + std::to_string(runtime::NowMillis());
-  std::vector<runtime::ActionResult> results =
-      session->Apply(plan, progress, options.parallelism, apply_id);
+  std::string apply_id = "apply-" + std::to_string(NowMillis());
+  std::vector<runtime::ActionResult> results = session->Apply(plan, progress, options.parallelism, apply_id);
   if (options.destroy && options.purge) {
     // Jobs whose runs never completed were never recorded; their history goes too.
     for (const compiler::ir::Resource& r : session->compilation().graph.resources()) {

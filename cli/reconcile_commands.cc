@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -15,8 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/clock.h"
+#include "base/duration.h"
+#include "base/time.h"
 #include "cli/output.h"
-#include "compiler/sema/binder.h"
 #include "base/digest.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/reconciler.h"
@@ -84,12 +85,7 @@ bool ParseListen(const std::string& listen, std::string& host, int& port) {
   return port < 65536;
 }
 
-std::string Timestamp() {
-  std::time_t now = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
+std::string Timestamp() { return FormatUtcTime(NowMillis(), "%Y-%m-%dT%H:%M:%SZ"); }
 
 // Stops the loop on SIGTERM or SIGINT: the first lets the pass in flight
 // finish (its journal lets an interrupted one resume anyway), a second exits
@@ -139,7 +135,7 @@ class StopOnSignal {
 void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   reconciler::ReconcileOptions& options = flags.options;
   if (!flags.interval.empty()) {
-    int64_t seconds = compiler::sema::ParseDurationSeconds(flags.interval);
+    int64_t seconds = ParseDurationSeconds(flags.interval);
     if (seconds <= 0 || seconds > 366 * 24 * 3600) {
       return Fail(exit_code, kExitUsage,
                   "--interval '" + flags.interval + "' is not a duration of up to a year (try 30s, 5m, 1h)");

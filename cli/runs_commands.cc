@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/clock.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
 #include "runtime/compute/local_runner.h"
@@ -49,7 +50,7 @@ std::string Time(int64_t millis) { return FormatTime(millis); }
 
 std::string Duration(const RunRecord& run) {
   if (run.started_at == 0) return "-";
-  int64_t end = run.ended_at ? run.ended_at : runtime::NowMillis();
+  int64_t end = run.ended_at ? run.ended_at : NowMillis();
   char text[32];
   std::snprintf(text, sizeof text, "%.1fs", (end - run.started_at) / 1000.0);
   return text;

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "base/time.h"
 #include "cli/output.h"
 
 namespace amlc::cli {
@@ -106,10 +106,7 @@ bool RequireRole(runtime::Workspace& workspace, WorkspaceRole needed, const std:
 
 std::string FormatTime(int64_t millis) {
   if (millis == 0) return "-";
-  std::time_t seconds = millis / 1000;
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::gmtime(&seconds));
-  return text;
+  return FormatUtcTime(millis, "%Y-%m-%d %H:%M:%S");
 }
 
 }  // namespace amlc::cli

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "base/duration.h"
 #include "compiler/support/metric_condition.h"
 #include "compiler/support/spelling.h"
 
@@ -108,42 +109,6 @@ std::string DescribeTypes(uint8_t types) {
   std::string out = names[0];
   for (size_t i = 1; i < names.size(); ++i) out += (i + 1 == names.size() ? " or " : ", ") + names[i];
   return out;
-}
-
-int64_t ParseDurationSeconds(std::string_view text) {
-  if (IsInteger(text)) {
-    int64_t seconds = std::strtoll(std::string(text).c_str(), nullptr, 10);
-    return seconds < 0 ? -1 : seconds;
-  }
-  bool iso = StartsWith(text, "P");
-  if (iso) text.remove_prefix(1);
-  bool in_time = !iso;
-  int64_t total = 0;
-  bool any = false;
-  while (!text.empty()) {
-    if (iso && text[0] == 'T') {
-      if (in_time) return -1;
-      in_time = true;
-      text.remove_prefix(1);
-      continue;
-    }
-    size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    if (digits == 0 || digits > 9 || digits == text.size()) return -1;
-    int64_t amount = std::strtoll(std::string(text.substr(0, digits)).c_str(), nullptr, 10);
-    char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(text[digits])));
-    int64_t scale = unit == 's' && in_time   ? 1
-                    : unit == 'm' && in_time ? 60
-                    : unit == 'h' && in_time ? 3600
-                    : unit == 'd'            ? 86400
-                    : unit == 'w'            ? 604800
-                                             : 0;
-    if (scale == 0) return -1;
-    total += amount * scale;
-    any = true;
-    text.remove_prefix(digits + 1);
-  }
-  return any ? total : -1;
 }
 
 bool IsCronExpression(std::string_view expression) {

@@ -76,8 +76,6 @@ class Binder {
 
 /// How a plain scalar reads under YAML 1.2's core schema.
 ir::Value InferScalar(const std::string& text);
-/// Seconds in a duration: 90, "90s", "5m", "1h30m", "2d", "PT1H30M", "P1D"; -1 when malformed.
-int64_t ParseDurationSeconds(std::string_view text);
 /// Whether `expression` is a five- or six-field cron expression.
 bool IsCronExpression(std::string_view expression);
 /// A printable list of the JSON types in a bit set: "integer or string".

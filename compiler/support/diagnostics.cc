@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "base/utf8.h"
+
 namespace amlc::compiler {
 
 const char* DiagCodeName(DiagCode code) {
@@ -101,13 +103,6 @@ const char* SeverityColor(Severity severity) {
 // never splits a UTF-8 sequence.
 constexpr size_t kMaxShownLine = 160;
 
-size_t BackToCharStart(std::string_view text, size_t pos) {
-  while (pos > 0 && pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) {
-    --pos;
-  }
-  return pos;
-}
-
 void RenderSourceLines(const SourceManager& sources, const Diagnostic& d, bool color,
                        std::string& out) {
   LineColumn begin = sources.Resolve(d.range.file, d.range.begin);
@@ -121,9 +116,9 @@ void RenderSourceLines(const SourceManager& sources, const Diagnostic& d, bool c
 
   size_t shown_begin = 0;
   if (line.size() > kMaxShownLine && caret_begin > kMaxShownLine / 2) {
-    shown_begin = BackToCharStart(line, caret_begin - kMaxShownLine / 2);
+    shown_begin = Utf8CharStart(line, caret_begin - kMaxShownLine / 2);
   }
-  size_t shown_end = BackToCharStart(line, std::min(line.size(), shown_begin + kMaxShownLine));
+  size_t shown_end = Utf8CharStart(line, std::min(line.size(), shown_begin + kMaxShownLine));
   if (shown_end < line.size() && shown_end <= shown_begin) shown_end = line.size();
   std::string_view shown = line.substr(shown_begin, shown_end - shown_begin);
 

@@ -18,6 +18,7 @@
 #include <system_error>
 #include <vector>
 
+#include "base/url.h"
 #include "reconciler/git/libgit2_init.h"
 
 namespace amlc::reconciler {
@@ -118,37 +119,14 @@ struct Source {
   std::string password;
 };
 
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 // "scheme://user:password@host/path" → URL without "user:password@" and the
 // decoded user and password, so the password stays out of the mirror's config.
-Source ParseUrl(const std::string& url) {
-  size_t authority = url.find("://") + 3;
-  size_t path = url.find('/', authority);
-  std::string_view host_part(url.data() + authority,
-                             (path == std::string::npos ? url.size() : path) - authority);
-  size_t at = host_part.rfind('@');
-  if (at == std::string_view::npos) return {url, "", ""};
-  std::string_view userinfo = host_part.substr(0, at);
-  size_t colon = userinfo.find(':');
-  Source source;
-  source.url = url.substr(0, authority) + url.substr(authority + at + 1);
-  source.username = PercentDecode(userinfo.substr(0, colon));
-  if (colon != std::string_view::npos) source.password = PercentDecode(userinfo.substr(colon + 1));
-  return source;
+StatusOr<Source> SourceOfUrl(const std::string& text) {
+  StatusOr<Url> url = ParseUrl(text);
+  if (!url.ok()) return url.status();
+  if (!url->userinfo) return Source{text, "", ""};
+  return Source{url->ToString(/*with_userinfo=*/false), url->Username(),
+                url->Password().value_or("")};
 }
 
 // "git@host:team/repo.git": a colon before any slash, and no such local path.
@@ -182,7 +160,7 @@ bool IsLocalPath(const std::string& url) { return !url.empty() && url[0] == '/';
 StatusOr<Source> ParseSource(const std::string& url_or_path) {
   if (url_or_path.empty())
     return Status(StatusCode::kInvalidArgument, "no repository URL or path given");
-  if (Contains(url_or_path, "://")) return ParseUrl(url_or_path);
+  if (Contains(url_or_path, "://")) return SourceOfUrl(url_or_path);
   if (IsScpLikeUrl(url_or_path)) return Source{url_or_path, "", ""};
   std::error_code error;
   std::string absolute = fs::absolute(url_or_path, error).lexically_normal().generic_string();

@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <random>
 
-#include "compiler/sema/binder.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/resource_status.h"
 #include "reconciler/loop/scheduled_jobs.h"
 #include "reconciler/preview/forge_client.h"
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
+#include "base/duration.h"
 #include "runtime/engine/executor.h"
 
 namespace amlc::reconciler {
@@ -127,7 +127,7 @@ void Reconciler::MarkInterruptedSyncs() {
     if (sync.result != "Running") continue;
     sync.result = "Failed";
     sync.diagnostics += "interrupted: the reconciler stopped during this sync\n";
-    sync.ended_at = runtime::NowMillis();
+    sync.ended_at = NowMillis();
     workspace_->state().FinishSync(sync);
   }
 }
@@ -160,7 +160,7 @@ double Reconciler::IntervalSeconds() const {
   const compiler::ir::Value* spec = ReconcilerSpec(current_.get());
   const compiler::ir::Value* interval = spec ? spec->Find("interval") : nullptr;
   if (!interval) return 300;
-  int64_t seconds = interval->is_string() ? compiler::sema::ParseDurationSeconds(interval->as_string())
+  int64_t seconds = interval->is_string() ? ParseDurationSeconds(interval->as_string())
                                           : interval->as_int();
   constexpr int64_t kYear = 366 * 24 * 3600;  // beyond it, milliseconds would overflow the clock arithmetic
   return seconds > 0 ? static_cast<double>(std::min(seconds, kYear)) : 300;
@@ -189,7 +189,7 @@ bool Reconciler::UpdateMirror() {
   status_["git"] = {{"ok", false},
                     {"error", status.message()},
                     {"failures", git_failures_},
-                    {"retry_at", runtime::NowMillis() + static_cast<int64_t>(wait * 1000)}};
+                    {"retry_at", NowMillis() + static_cast<int64_t>(wait * 1000)}};
   std::string line = "git: " + status.message() + " (attempt " + std::to_string(git_failures_) + ", retrying in " +
                      std::to_string(static_cast<int>(std::ceil(wait))) + "s)";
   lock.unlock();
@@ -200,7 +200,7 @@ bool Reconciler::UpdateMirror() {
 int64_t Reconciler::Record(runtime::SyncRecord& sync, bool applied) {
   std::string what = sync.commit + "\n" + sync.result + "\n" + sync.diagnostics;
   if (!applied && what == last_recorded_) return 0;
-  sync.ended_at = runtime::NowMillis();
+  sync.ended_at = NowMillis();
   if (sync.id == 0) {
     auto id = workspace_->state().StartSync(sync);
     if (!id.ok()) {
@@ -230,7 +230,7 @@ bool Reconciler::AdoptHead(const std::string& head, const std::string& trigger, 
   runtime::SyncRecord sync;
   sync.trigger = trigger;
   sync.commit = head;
-  sync.started_at = runtime::NowMillis();
+  sync.started_at = NowMillis();
   if (compiled.ok()) {
     sync.author = compiled.value()->author();
     sync.message = compiled.value()->info.summary;
@@ -289,7 +289,7 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
     runtime::SyncRecord sync;
     sync.trigger = trigger;
     sync.result = "GitError";
-    sync.started_at = runtime::NowMillis();
+    sync.started_at = NowMillis();
     sync.summary = "the repository cannot be read; nothing was changed";
     {
       std::lock_guard lock(mutex_);
@@ -317,7 +317,7 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
   outcome = PlanAndApply(trigger, commit_changed);
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::lock_guard lock(mutex_);
-  status_["last_pass"] = {{"at", runtime::NowMillis()}, {"seconds", outcome.seconds}, {"trigger", trigger}};
+  status_["last_pass"] = {{"at", NowMillis()}, {"seconds", outcome.seconds}, {"trigger", trigger}};
   return outcome;
 }
 
@@ -329,7 +329,7 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
   sync.commit = current_->info.id;
   sync.author = current_->author();
   sync.message = current_->info.summary;
-  sync.started_at = runtime::NowMillis();
+  sync.started_at = NowMillis();
   SyncPolicy policy = Policy();
 
   auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
@@ -417,7 +417,7 @@ json Reconciler::Status() {
   std::lock_guard lock(mutex_);
   json status = status_;
   auto next = std::chrono::duration_cast<std::chrono::milliseconds>(next_pass_ - Clock::now()).count();
-  status["next_pass_at"] = runtime::NowMillis() + std::max<int64_t>(0, next);
+  status["next_pass_at"] = NowMillis() + std::max<int64_t>(0, next);
   return status;
 }
 
@@ -461,7 +461,7 @@ void Reconciler::Preview(const PullRequestEvent& pull_request) {
     }
     previews[std::to_string(pull_request.number)] = {
         {"head", request.head}, {"compiles", preview->compiles}, {"summary", preview->json.value("summary", "")},
-        {"at", runtime::NowMillis()}};
+        {"at", NowMillis()}};
   }
   if (options_.forge_url.empty()) {
     Log(name + ": " + preview->json.value("summary", "") + " (no forge configured; not posted)");
@@ -537,7 +537,7 @@ void Reconciler::Run() {
   std::string trigger = "startup";
   for (;;) {
     RunQueuedPreviews();
-    RunDueSchedules(runtime::NowMillis());
+    RunDueSchedules(NowMillis());
     bool pass_due;
     {
       std::lock_guard lock(mutex_);
@@ -560,7 +560,7 @@ void Reconciler::Run() {
     std::unique_lock lock(mutex_);
     auto wake_at = next_pass_;
     if (fire) {
-      int64_t until_fire = std::max<int64_t>(0, *fire - runtime::NowMillis());
+      int64_t until_fire = std::max<int64_t>(0, *fire - NowMillis());
       wake_at = std::min(wake_at, Clock::now() + std::chrono::milliseconds(until_fire));
     }
     wake_.wait_until(lock, wake_at, [&] { return stop_ || !requested_pass_.empty() || !previews_.empty(); });

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "compiler/sema/binder.h"  // ParseDurationSeconds: one duration syntax for every spec field
+#include "base/duration.h"  // ParseDurationSeconds: one duration syntax for every spec field
 
 namespace amlc::reconciler {
 
@@ -485,7 +485,7 @@ StatusOr<Schedule> ParseIntervalTrigger(const Value& trigger, Schedule schedule)
   const Value* value = trigger.Find("interval");
   if (!value) return Invalid("an interval trigger needs an interval: seconds (300) or a duration such as 15m, 6h or 1d");
   int64_t seconds = value->type() == Value::Type::kInt ? value->as_int()
-                    : value->is_string()                ? compiler::sema::ParseDurationSeconds(value->as_string())
+                    : value->is_string()                ? ParseDurationSeconds(value->as_string())
                                                         : -1;
   if (seconds <= 0) {
     return Invalid("interval " + value->ToJson() +

@@ -1,7 +1,6 @@
 #include "reconciler/preview/forge_client.h"
 
 #include <httplib.h>
-#include <openssl/x509.h>
 
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -9,7 +8,8 @@
 #include <set>
 #include <string_view>
 
-#include "base/percent_encoding.h"
+#include "base/http_error.h"
+#include "base/url.h"
 #include "reconciler/preview/preview_markdown.h"
 
 namespace amlc::reconciler {
@@ -118,22 +118,9 @@ class ForgeSession {
 
  private:
   Status TransportError(httplib::Error error, const std::string& what) {
-    std::string where = "forge " + host_ + " while " + what;
-    switch (error) {
-      case httplib::Error::SSLServerVerification: {
-        long verify = client_.get_openssl_verify_result();
-        std::string reason = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                                 : "the certificate does not name the host";
-        return Status(StatusCode::kFailedPrecondition,
-                      "the TLS certificate of " + where + " is not trusted (" + reason + ")");
-      }
-      case httplib::Error::Connection:
-        return Status(StatusCode::kUnavailable,
-                      "cannot connect to " + where + " (is the forge running and the URL right?)");
-      default:
-        return Status(StatusCode::kUnavailable,
-                      "HTTP request to " + where + " failed (" + httplib::to_string(error) + ")");
-    }
+    HttpErrorHints hints;
+    hints.cannot_connect = " (is the forge running and the URL right?)";
+    return HttpErrorStatus(error, "forge " + host_, what, client_.get_openssl_verify_result(), hints);
   }
 
   httplib::Client client_;
@@ -217,18 +204,14 @@ Status PatchComment(ForgeSession& session, const std::string& repo_path, int64_t
 }  // namespace
 
 StatusOr<ForgeClient> ForgeClient::Create(const std::string& api_base_url, std::string token) {
-  size_t scheme_end = api_base_url.find("://");
-  std::string scheme = scheme_end == std::string::npos ? "" : api_base_url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") {
+  if (!api_base_url.starts_with("http://") && !api_base_url.starts_with("https://")) {
     return Status(StatusCode::kInvalidArgument,
                   "forge API URL '" + api_base_url + "' does not start with http:// or https://");
   }
-  std::string rest = api_base_url.substr(scheme_end + 3);
-  size_t path_start = rest.find('/');
-  std::string host = rest.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  bool odd = host.empty() || rest.find_first_of("?#@ \t\r\n") != std::string::npos;
+  StatusOr<Url> url = ParseUrl(api_base_url);
+  // Credentials go in the token, and every request builds its own query.
+  bool odd = !url.ok() || url->host.empty() || url->userinfo || url->query || url->fragment ||
+             url->path.find('@') != std::string::npos;
   if (odd) {
     return Status(StatusCode::kInvalidArgument,
                   "forge API URL '" + api_base_url +
@@ -239,7 +222,9 @@ StatusOr<ForgeClient> ForgeClient::Create(const std::string& api_base_url, std::
                   "no forge token: previews are posted with a token that may comment on pull "
                   "requests");
   }
-  return ForgeClient(scheme + "://" + host, path, std::move(token));
+  std::string path = url->path;
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return ForgeClient(url->scheme + "://" + url->HostPort(), path, std::move(token));
 }
 
 StatusOr<int64_t> ForgeClient::UpsertComment(const std::string& repository, int64_t pull_request,

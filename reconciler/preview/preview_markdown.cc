@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/utf8.h"
 #include "compiler/support/diagnostics.h"
 
 namespace amlc::reconciler {
@@ -31,9 +32,7 @@ constexpr size_t kDetailLinesBeforeFold = 3;
 // UTF-8 sequence (a cut inside one would show as a replacement character).
 std::string Utf8Prefix(std::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end));
+  return std::string(text.substr(0, Utf8CharStart(text, max_bytes)));
 }
 
 std::string Shorten(std::string_view text, size_t max_bytes) {

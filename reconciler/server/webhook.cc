@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "base/url.h"
+
 namespace amlc::reconciler {
 
 namespace {
@@ -50,30 +52,12 @@ std::optional<Digest> HmacSha256(std::string_view secret, std::string_view body)
 
 // GitHub's "application/x-www-form-urlencoded" hooks send the JSON as the
 // form field `payload`; the signature still covers the encoded body.
-std::string FormDecoded(std::string_view value) {
-  std::string decoded;
-  decoded.reserve(value.size());
-  for (size_t i = 0; i < value.size(); ++i) {
-    char c = value[i];
-    if (c == '+') {
-      decoded += ' ';
-    } else if (c == '%' && i + 2 < value.size() && HexValue(value[i + 1]) >= 0 &&
-               HexValue(value[i + 2]) >= 0) {
-      decoded += static_cast<char>(HexValue(value[i + 1]) * 16 + HexValue(value[i + 2]));
-      i += 2;
-    } else {
-      decoded += c;
-    }
-  }
-  return decoded;
-}
-
 std::string JsonText(std::string_view body) {
   constexpr std::string_view kFormField = "payload=";
   if (!body.starts_with(kFormField)) return std::string(body);
   std::string_view value = body.substr(kFormField.size());
   value = value.substr(0, value.find('&'));
-  return FormDecoded(value);
+  return FormDecode(value);
 }
 
 // Payload fields are read leniently (absent, null or of another type all

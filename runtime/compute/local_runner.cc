@@ -10,6 +10,9 @@
 // the timeout and for a cancel recorded by `amlc runs cancel`.
 #include "runtime/compute/local_runner.h"
 
+#include "base/clock.h"
+#include "runtime/workspace/python_module.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -25,24 +28,9 @@
 #include "base/process.h"
 #include "runtime/compute/tracking_reader.h"
 
-#ifndef AMLC_SOURCE_PYTHON_DIR
-#define AMLC_SOURCE_PYTHON_DIR "python"
-#endif
-
 namespace amlc::runtime {
 
 namespace fs = std::filesystem;
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string PythonModuleDir() {
-  if (const char* dir = std::getenv("AMLC_PYTHON_DIR"); dir && *dir) return dir;
-  return AMLC_SOURCE_PYTHON_DIR;
-}
 
 namespace {
 

@@ -58,11 +58,6 @@ Status CancelRun(Workspace& workspace, const std::string& run_id,
 /// the identity in its run folder, so a pid reused since is not taken for it.
 bool RunProcessAlive(const Workspace& workspace, const RunRecord& run);
 
-/// The folder holding amlc's Python module (put on PYTHONPATH):
-/// $AMLC_PYTHON_DIR, else the source tree's python/.
-std::string PythonModuleDir();
-
-int64_t NowMillis();
 
 }  // namespace amlc::runtime
 

@@ -2,20 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
+#include "base/clock.h"
+
 namespace amlc::runtime {
 
 namespace {
-
-int64_t NowMillisForTracking() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double NumberOf(const nlohmann::json& value) {
   if (value.is_number()) return value.get<double>();
@@ -40,7 +35,7 @@ void TrackingReader::StartChild(const std::string& id, const std::string& name) 
   child.compute = run_.compute;
   child.command = name;
   child.status = RunStatus::kRunning;
-  child.created_at = child.started_at = NowMillisForTracking();
+  child.created_at = child.started_at = NowMillis();
   if (state_.InsertRun(child).ok()) children_[id] = false;
 }
 
@@ -50,7 +45,7 @@ void TrackingReader::EndChild(const std::string& id, RunStatus status, const std
   RunRecord child = *found.value();
   child.status = status;
   child.error = message;
-  child.ended_at = NowMillisForTracking();
+  child.ended_at = NowMillis();
   state_.UpdateRun(child);
   children_[id] = true;
 }

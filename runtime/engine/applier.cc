@@ -1,6 +1,6 @@
 #include "runtime/engine/applier.h"
 
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
 #include "runtime/engine/drivers/job_driver.h"
 
 namespace amlc::runtime {

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "runtime/artifacts/snapshot/snapshot_store.h"
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
 
 namespace amlc::runtime {
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
 
 namespace amlc::runtime {
 

@@ -19,7 +19,6 @@ namespace amlc::runtime {
 
 using internal::Binder;
 using internal::Execute;
-using internal::NowMs;
 using internal::Query;
 using internal::QueryFirst;
 
@@ -127,7 +126,7 @@ Status WriteRun(SqliteConnection& connection, const char* sql, const RunRecord& 
   Transaction transaction(&connection);
   if (Status status = transaction.Begin(doing); !status.ok()) return status;
   if (!run.experiment.empty()) {
-    int64_t created_at = run.created_at != 0 ? run.created_at : NowMs();
+    int64_t created_at = run.created_at != 0 ? run.created_at : NowMillis();
     if (Status status = EnsureExperimentRow(connection, run.experiment, created_at, doing);
         !status.ok()) {
       return status;
@@ -231,7 +230,7 @@ Status SqliteStore::EnsureExperiment(const std::string& name) {
                   "state store " + connection_->path() + ": an experiment needs a name");
   }
   std::lock_guard lock(mutex_);
-  return EnsureExperimentRow(*connection_, name, NowMs(), "recording experiment " + name);
+  return EnsureExperimentRow(*connection_, name, NowMillis(), "recording experiment " + name);
 }
 
 StatusOr<std::vector<std::string>> SqliteStore::ListExperiments() {

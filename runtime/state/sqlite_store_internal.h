@@ -3,26 +3,19 @@
 
 // Helpers shared by the files that implement SqliteStore; not for other users.
 
-#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "runtime/state/sqlite_connection.h"
 
 namespace amlc::runtime::internal {
 
 /// Binds a statement's parameters.
 using Binder = std::function<void(Statement&)>;
-
-/// Unix time in milliseconds.
-inline int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// Runs the cached statement `sql`, bound by `bind`, to completion.
 inline Status Execute(SqliteConnection& connection, const std::string& sql, std::string_view doing,

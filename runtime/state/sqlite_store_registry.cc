@@ -28,7 +28,6 @@
 namespace amlc::runtime {
 
 using internal::Execute;
-using internal::NowMs;
 using internal::Query;
 using internal::QueryFirst;
 
@@ -399,7 +398,7 @@ StatusOr<ModelVersionRecord> SqliteStore::RegisterModelVersion(const ModelVersio
     return status;
   }
   ModelVersionRecord stored = model;
-  if (stored.created_at == 0) stored.created_at = NowMs();
+  if (stored.created_at == 0) stored.created_at = NowMillis();
   std::string properties_json = Dump(nlohmann::json(model.properties));
 
   std::lock_guard lock(mutex_);
@@ -499,7 +498,7 @@ StatusOr<ImageRecord> SqliteStore::RecordImage(const ImageRecord& image) {
   std::string doing = "recording a version of image " + image.name;
   if (Status status = CheckImage(*connection_, doing, image); !status.ok()) return status;
   ImageRecord stored = image;
-  if (stored.created_at == 0) stored.created_at = NowMs();
+  if (stored.created_at == 0) stored.created_at = NowMillis();
 
   std::lock_guard lock(mutex_);
   Transaction transaction(connection_.get());
@@ -592,7 +591,7 @@ Status SqliteStore::RecordImagePush(const std::string& name, int64_t version,
     return Status(StatusCode::kInternal, "state store " + connection_->path() + ": " + doing +
                                              ": the stored pushed_json is not a JSON array");
   }
-  nlohmann::ordered_json entry = {{"to", to}, {"digest", digest}, {"at", NowMs()}};
+  nlohmann::ordered_json entry = {{"to", to}, {"digest", digest}, {"at", NowMillis()}};
   entries.push_back(std::move(entry));
   std::string updated = Dump(entries);
   Status status = Execute(*connection_,

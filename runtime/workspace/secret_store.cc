@@ -21,7 +21,7 @@
 #include <sstream>
 #include <utility>
 
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
 #include "runtime/artifacts/snapshot/file_io.h"
 
 namespace amlc::runtime {

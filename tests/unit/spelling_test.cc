@@ -14,19 +14,6 @@ TEST_CASE("did-you-mean picks the closest name within a few edits", "[support]")
   CHECK(EditDistance("kitten", "sitting", 5) == 3);
 }
 
-TEST_CASE("durations read seconds and Go-style and ISO 8601 spellings", "[sema]") {
-  CHECK(sema::ParseDurationSeconds("300") == 300);
-  CHECK(sema::ParseDurationSeconds("5m") == 300);
-  CHECK(sema::ParseDurationSeconds("1h30m") == 5400);
-  CHECK(sema::ParseDurationSeconds("2d") == 172800);
-  CHECK(sema::ParseDurationSeconds("PT1H30M") == 5400);
-  CHECK(sema::ParseDurationSeconds("P1DT2H") == 93600);
-  CHECK(sema::ParseDurationSeconds("5 minutes") == -1);
-  CHECK(sema::ParseDurationSeconds("-5") == -1);
-  CHECK(sema::ParseDurationSeconds("PT") == -1);
-  CHECK(sema::ParseDurationSeconds("m") == -1);
-}
-
 TEST_CASE("cron expressions have five or six fields", "[sema]") {
   CHECK(sema::IsCronExpression("0 2 * * *"));
   CHECK(sema::IsCronExpression("*/15 0-6 * * MON-FRI"));

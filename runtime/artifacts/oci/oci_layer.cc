@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/utf8.h"
 #include "runtime/artifacts/snapshot/file_io.h"
 
 // Implementation notes
@@ -60,31 +61,6 @@ std::string LayerName(const LayerSpec& spec) {
 bool IsAscii(std::string_view text) {
   return std::all_of(text.begin(), text.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
-bool IsUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t length = c < 0x80           ? 1
-                    : (c >> 5) == 0x6  ? 2
-                    : (c >> 4) == 0xE  ? 3
-                    : (c >> 3) == 0x1E ? 4
-                                       : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    uint32_t code = length == 1 ? c : c & (0x7F >> length);
-    for (size_t k = 1; k < length; ++k) {
-      unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next >> 6) != 0x2) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
 }
 
 // The C.UTF-8 locale for this thread while the object lives (see the notes).
@@ -326,7 +302,7 @@ Status CheckLayerFiles(const LayerSpec& spec) {
     if (path.empty()) return refuse(path, "is empty");
     if (path.front() == '/') return refuse(path, "must be relative (no leading '/')");
     if (path.find('\0') != std::string::npos) return refuse(path, "holds a NUL byte");
-    if (!IsUtf8(path)) return refuse(path, "is not UTF-8");
+    if (!IsValidUtf8(path)) return refuse(path, "is not UTF-8");
     size_t start = 0;
     for (;;) {
       size_t slash = path.find('/', start);

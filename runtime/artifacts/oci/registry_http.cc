@@ -13,7 +13,8 @@
 #include <set>
 #include <utility>
 
-#include "base/percent_encoding.h"
+#include "base/http_error.h"
+#include "base/url.h"
 
 namespace amlc::runtime::image::registry {
 namespace {
@@ -220,6 +221,119 @@ std::string Origin(std::string_view scheme, std::string_view host) {
   return lower_scheme + "://" + lower_host;
 }
 
+// How to fix the transport failures a user can fix, in the registry's terms.
+HttpErrorHints RegistryHints(const std::string& host) {
+  return {": give the registry's CA certificate (--ca-file) or turn certificate verification "
+          "off (--tls-verify=false)",
+          " (if the registry serves plain http, write the reference as http://" + host + "/...)",
+          " (is the registry running and the address right?)"};
+}
+
+// ---- one request: the parts of RegistrySession::SendOnce
+
+bool IsSupportedMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "PATCH" ||
+         method == "POST";
+}
+
+// The headers every request carries, the request's own, and `authorization`
+// when there is one (only the registry's own origin is sent credentials).
+httplib::Headers RequestHeaders(const HttpRequest& request, const std::string& authorization) {
+  httplib::Headers headers{{"User-Agent", kUserAgent}, {"Accept-Encoding", "identity"}};
+  for (const auto& [name, value] : request.headers) headers.emplace(name, value);
+  if (!authorization.empty()) headers.emplace("Authorization", authorization);
+  return headers;
+}
+
+// What cpp-httplib's callbacks leave behind: the answer read so far, and the
+// Status a callback stopped the transfer with (the Result then only says
+// "canceled").
+struct Transfer {
+  HttpResponse response;
+  Status stopped;
+};
+
+// GET: a 2xx body goes to request.sink, or into the response up to
+// kMaxBufferedBody; of an error body the first kMaxErrorBody bytes are kept
+// for the message.
+httplib::Result Get(httplib::Client& client, const HttpRequest& request, const std::string& host,
+                    const std::string& path, const httplib::Headers& headers, Transfer& transfer) {
+  int status = 0;
+  auto on_response = [&](const httplib::Response& response) {
+    status = response.status;
+    return true;
+  };
+  auto on_data = [&](const char* data, size_t size) {
+    bool success = status >= 200 && status < 300;
+    if (success && request.sink) {
+      transfer.stopped = request.sink(std::string_view(data, size));
+      return transfer.stopped.ok();
+    }
+    std::string& body = transfer.response.body;
+    if (success && body.size() + size > kMaxBufferedBody) {
+      transfer.stopped = Status(StatusCode::kFailedPrecondition,
+                                "the answer of " + host + " to " + request.what +
+                                    " is larger than " + HumanBytes(kMaxBufferedBody));
+      return false;
+    }
+    if (success || body.size() < kMaxErrorBody) body.append(data, size);
+    return true;
+  };
+  return client.Get(path, headers, on_response, on_data);
+}
+
+// PUT, PATCH or POST of request.source, read kUploadBufferSize at a time so
+// that a layer of gigabytes is never held in memory.
+httplib::Result Upload(httplib::Client& client, const HttpRequest& request,
+                       const std::string& path, const httplib::Headers& headers,
+                       Transfer& transfer) {
+  const BodySource& source = *request.source;
+  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kUploadBufferSize);
+  httplib::ContentProvider provider = [&](size_t offset, size_t length,
+                                          httplib::DataSink& sink) -> bool {
+    StatusOr<size_t> n = source.read(offset, buffer.get(), std::min(length, kUploadBufferSize));
+    if (!n.ok()) {
+      transfer.stopped = n.status();
+      return false;
+    }
+    if (*n == 0) {
+      transfer.stopped = Status(StatusCode::kUnavailable,
+                                "the data being sent ended early while " + request.what);
+      return false;
+    }
+    return sink.write(buffer.get(), *n);
+  };
+  size_t size = static_cast<size_t>(source.size);
+  if (request.method == "PUT") {
+    return client.Put(path, headers, size, provider, request.content_type);
+  }
+  if (request.method == "PATCH") {
+    return client.Patch(path, headers, size, provider, request.content_type);
+  }
+  return client.Post(path, headers, size, provider, request.content_type);
+}
+
+// PUT, PATCH or POST of request.body.
+httplib::Result SendBuffered(httplib::Client& client, const HttpRequest& request,
+                             const std::string& path, const httplib::Headers& headers) {
+  if (request.method == "PUT") return client.Put(path, headers, request.body, request.content_type);
+  if (request.method == "PATCH") {
+    return client.Patch(path, headers, request.body, request.content_type);
+  }
+  return client.Post(path, headers, request.body, request.content_type);
+}
+
+// Sends `request` by its method: GET streamed, HEAD, or a body from
+// request.source or request.body.
+httplib::Result Dispatch(httplib::Client& client, const HttpRequest& request,
+                         const std::string& host, const std::string& path,
+                         const httplib::Headers& headers, Transfer& transfer) {
+  if (request.method == "GET") return Get(client, request, host, path, headers, transfer);
+  if (request.method == "HEAD") return client.Head(path, headers);
+  if (request.source != nullptr) return Upload(client, request, path, headers, transfer);
+  return SendBuffered(client, request, path, headers);
+}
+
 }  // namespace
 
 std::string HttpResponse::Header(std::string_view name) const {
@@ -267,16 +381,19 @@ Status RegistrySession::NeedCredentials() const {
 StatusOr<RegistrySession::Url> RegistrySession::ParseUrl(const std::string& target,
                                                          const std::string& base_path) const {
   Url url;
-  std::string rest;
   if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
-    size_t colon = target.find("://");
-    std::string scheme = target.substr(0, colon);
-    rest = target.substr(colon + 3);
-    size_t end = rest.find_first_of("/?#");
-    url.host = rest.substr(0, end);
-    url.origin = Origin(scheme, url.host);
-    url.path = end == std::string::npos ? "/" : rest.substr(end);
-    if (!url.path.empty() && url.path[0] != '/') url.path = "/" + url.path;
+    StatusOr<amlc::Url> parsed = amlc::ParseUrl(target);
+    // A URL with credentials in it is not followed: they would go to a host
+    // the user did not name.
+    if (!parsed.ok() || parsed->userinfo) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "registry " + ref_.host + " sent an unusable URL '" + target + "'" +
+                        (parsed.ok() ? "" : " (" + parsed.status().message() + ")"));
+    }
+    url.host = parsed->HostPort();
+    url.origin = Origin(parsed->scheme, url.host);
+    url.path = parsed->path.empty() ? "/" : parsed->path;
+    if (parsed->query) url.path += "?" + *parsed->query;
   } else if (target.rfind("//", 0) == 0) {  // network-path reference: the registry's scheme
     return ParseUrl(EffectiveScheme(ref_) + ":" + target, base_path);
   } else if (!target.empty() && target[0] == '/') {
@@ -336,121 +453,23 @@ StatusOr<HttpResponse> RegistrySession::SendOnce(const HttpRequest& request, con
                                                  bool authorize) {
   StatusOr<httplib::Client*> client = ClientFor(url);
   if (!client.ok()) return client.status();
-  httplib::Headers headers{{"User-Agent", kUserAgent}, {"Accept-Encoding", "identity"}};
-  for (const auto& [name, value] : request.headers) headers.emplace(name, value);
-  if (authorize && !authorization_.empty()) headers.emplace("Authorization", authorization_);
-
-  HttpResponse out;
-  out.url = url.origin + url.path;
-  Status callback_status;
-  httplib::Result result(nullptr, httplib::Error::Unknown);
-  const std::string& path = url.path;
-  const std::string& method = request.method;
-  if (method == "GET") {
-    int status = 0;
-    auto on_response = [&](const httplib::Response& response) {
-      status = response.status;
-      return true;
-    };
-    auto on_data = [&](const char* data, size_t size) {
-      if (status >= 200 && status < 300 && request.sink) {
-        callback_status = request.sink(std::string_view(data, size));
-        return callback_status.ok();
-      }
-      bool success = status >= 200 && status < 300;
-      if (success && out.body.size() + size > kMaxBufferedBody) {
-        callback_status = Status(StatusCode::kFailedPrecondition,
-                                 "the answer of " + url.host + " to " + request.what +
-                                     " is larger than " + HumanBytes(kMaxBufferedBody));
-        return false;
-      }
-      if (success || out.body.size() < kMaxErrorBody) out.body.append(data, size);
-      return true;
-    };
-    result = (*client)->Get(path, headers, on_response, on_data);
-  } else if (method == "HEAD") {
-    result = (*client)->Head(path, headers);
-  } else if (request.source != nullptr) {
-    const BodySource& source = *request.source;
-    std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kUploadBufferSize);
-    httplib::ContentProvider provider = [&](size_t offset, size_t length,
-                                            httplib::DataSink& sink) -> bool {
-      StatusOr<size_t> n = source.read(offset, buffer.get(), std::min(length, kUploadBufferSize));
-      if (!n.ok()) {
-        callback_status = n.status();
-        return false;
-      }
-      if (*n == 0) {
-        callback_status = Status(StatusCode::kUnavailable,
-                                 "the data being sent ended early while " + request.what);
-        return false;
-      }
-      return sink.write(buffer.get(), *n);
-    };
-    size_t size = static_cast<size_t>(source.size);
-    if (method == "PUT") {
-      result = (*client)->Put(path, headers, size, provider, request.content_type);
-    } else if (method == "PATCH") {
-      result = (*client)->Patch(path, headers, size, provider, request.content_type);
-    } else {
-      result = (*client)->Post(path, headers, size, provider, request.content_type);
-    }
-  } else if (method == "PUT") {
-    result = (*client)->Put(path, headers, request.body, request.content_type);
-  } else if (method == "PATCH") {
-    result = (*client)->Patch(path, headers, request.body, request.content_type);
-  } else if (method == "POST") {
-    result = (*client)->Post(path, headers, request.body, request.content_type);
-  } else {
-    return Status(StatusCode::kInternal, "unsupported HTTP method " + method);
+  if (!IsSupportedMethod(request.method)) {
+    return Status(StatusCode::kInternal, "unsupported HTTP method " + request.method);
   }
-
-  if (!callback_status.ok()) return callback_status;
+  httplib::Headers headers = RequestHeaders(request, authorize ? authorization_ : "");
+  Transfer transfer;
+  transfer.response.url = url.origin + url.path;
+  httplib::Result result = Dispatch(**client, request, url.host, url.path, headers, transfer);
+  if (!transfer.stopped.ok()) return transfer.stopped;
   if (!result) {
-    httplib::Error error = result.error();
-    std::string where = url.host + " while " + request.what;
-    switch (error) {
-      case httplib::Error::SSLServerVerification: {
-        long verify = (*client)->get_openssl_verify_result();
-        std::string reason = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                                 : "the certificate does not name the host";
-        return Status(StatusCode::kFailedPrecondition,
-                      "the TLS certificate of " + url.host + " is not trusted (" + reason +
-                          ") while " + request.what +
-                          ": give the registry's CA certificate (--ca-file) or turn certificate "
-                          "verification off (--tls-verify=false)");
-      }
-      case httplib::Error::SSLConnection:
-        return Status(StatusCode::kUnavailable,
-                      "TLS handshake with " + url.host + " failed while " + request.what +
-                          " (if the registry serves plain http, write the reference as "
-                          "http://" +
-                          url.host + "/...)");
-      case httplib::Error::SSLLoadingCerts:
-        return Status(StatusCode::kFailedPrecondition,
-                      "cannot load the CA certificates to check " + where);
-      case httplib::Error::Connection:
-      case httplib::Error::BindIPAddress:
-        return Status(
-            StatusCode::kUnavailable,
-            "cannot connect to " + where + " (is the registry running and the address right?)");
-      case httplib::Error::ConnectionTimeout:
-        return Status(StatusCode::kUnavailable, "connecting to " + where + " timed out");
-      case httplib::Error::Read:
-        return Status(StatusCode::kUnavailable,
-                      "the connection to " + where + " broke or timed out reading the answer");
-      case httplib::Error::Write:
-        return Status(StatusCode::kUnavailable,
-                      "the connection to " + where + " broke or timed out while sending");
-      default:
-        return Status(StatusCode::kUnavailable,
-                      "HTTP request to " + where + " failed (" + httplib::to_string(error) + ")");
-    }
+    return HttpErrorStatus(result.error(), url.host, request.what,
+                           (*client)->get_openssl_verify_result(), RegistryHints(url.host));
   }
+  HttpResponse& out = transfer.response;
   out.status = result->status;
   for (const auto& [name, value] : result->headers) out.headers.emplace(Lower(name), value);
-  if (method != "GET") out.body = std::move(result->body);
-  return out;
+  if (request.method != "GET") out.body = std::move(result->body);
+  return std::move(out);
 }
 
 StatusOr<HttpResponse> RegistrySession::Send(const HttpRequest& request) {

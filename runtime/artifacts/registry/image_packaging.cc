@@ -13,7 +13,7 @@
 #include <fstream>
 
 #include "base/digest.h"
-#include "runtime/compute/local_runner.h"
+#include "runtime/workspace/python_module.h"
 #include "runtime/artifacts/oci/oci_image.h"
 #include "runtime/artifacts/oci/registry_client.h"
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/utf8.h"
 #include "runtime/artifacts/snapshot/file_io.h"
 
 // Implementation notes
@@ -22,23 +23,6 @@
 
 namespace amlc::runtime::snapshot {
 namespace {
-
-bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    unsigned char lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80           ? 1
-                    : (lead >> 5) == 0x6  ? 2
-                    : (lead >> 4) == 0xE  ? 3
-                    : (lead >> 3) == 0x1E ? 4
-                                          : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 // A path as shown in messages: bytes that are not printable ASCII become \xNN.
 std::string Printable(std::string_view path) {

@@ -8,7 +8,7 @@
 
 #include "base/digest.h"
 #include "runtime/compute/environments.h"
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
 #include "runtime/engine/drivers/job_spec.h"
 
 namespace amlc::runtime {

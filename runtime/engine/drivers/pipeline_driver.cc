@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
 
 namespace amlc::runtime {
 

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "runtime/compute/local_runner.h"  // NowMillis
+#include "base/clock.h"
 #include "runtime/engine/drivers/job_spec.h"
 #include "runtime/engine/drivers/sweep_trials.h"
 

@@ -5,19 +5,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
+#include "base/time.h"
+
 namespace amlc::runtime::endpoint {
 
-int64_t UnixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// The endpoint host's name for the one clock (base/clock.h), so that tests
+// that set a clock see it in events and status files too.
+int64_t UnixMillis() { return NowMillis(); }
 
 Status WriteFileAtomically(const std::string& path, const std::string& contents) {
   std::string temporary = path + ".tmp." + std::to_string(getpid());
@@ -64,9 +63,9 @@ void EventLog::Append(const std::string& deployment, const std::string& event,
 }
 
 void HostLog::Write(const std::string& line) {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
+  // UTC, as every other log and record amlc writes, so the lines of hosts on
+  // machines in different time zones sort together.
+  std::string stamp = FormatUtcTime(NowMillis(), "%Y-%m-%dT%H:%M:%SZ");
   std::lock_guard<std::mutex> lock(mutex_);
   std::ofstream(path_, std::ios::app) << stamp << " " << line << "\n";
 }

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <vector>
+
+#include "base/clock.h"
+#include "base/time.h"
 
 namespace amlc::runtime::serving {
 
@@ -19,21 +21,6 @@ int64_t SteadyMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-// "2024-05-01T12:00:00.123Z"
-std::string UtcNow() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm parts{};
-  gmtime_r(&seconds, &parts);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900,
-                parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                static_cast<int>(millis));
-  return text;
 }
 
 constexpr size_t kMaxLine = 64 * 1024;  // longer output is cut into lines of this size
@@ -55,7 +42,7 @@ LogSink::~LogSink() {
 }
 
 void LogSink::Line(std::string_view who, std::string_view text) {
-  std::string line = UtcNow();
+  std::string line = IsoUtcMillis(NowMillis());
   line += " [";
   line += who;
   line += "] ";

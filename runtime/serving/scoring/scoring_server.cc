@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "runtime/compute/local_runner.h"
+#include "base/clock.h"
 
 namespace amlc::runtime::serving {
 

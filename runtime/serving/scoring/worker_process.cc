@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "base/process.h"
-#include "runtime/compute/local_runner.h"
+#include "runtime/workspace/python_module.h"
 
 namespace amlc::runtime::serving {
 
