@@ -3,6 +3,7 @@
 #include "cli/registry_commands.h"
 
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
@@ -385,23 +386,25 @@ void ImagesDelete(const RegistryOptions& options, int& exit_code) {
   std::printf("deleted %s:%lld\n", image->name.c_str(), static_cast<long long>(image->version));
 }
 
-}  // namespace
+// Every subcommand binds its options into one RegistryOptions shared by all of
+// them: CLI11 runs only the chosen subcommand's callback, so they never clash.
+using SharedOptions = std::shared_ptr<RegistryOptions>;
 
-void AddRegistryCommands(CLI::App& app, int& exit_code) {
-  auto options = std::make_shared<RegistryOptions>();
-  auto common = [&](CLI::App* command) {
-    command->add_option("--workspace", options->workspace, "Workspace home (default: $AMLC_WORKSPACE, else ./.amlc)");
-    command->add_flag("--json", options->json_output, "Print JSON");
-  };
-  auto tag_edits = [&](CLI::App* command) {
-    command->add_option("--add", options->tags, "Set a tag KEY=VALUE (repeatable)");
-    command->add_option("--remove", options->remove_tags, "Remove a tag KEY (repeatable)");
-  };
+void AddCommonOptions(CLI::App* command, RegistryOptions& options) {
+  command->add_option("--workspace", options.workspace, "Workspace home (default: $AMLC_WORKSPACE, else ./.amlc)");
+  command->add_flag("--json", options.json_output, "Print JSON");
+}
 
+void AddTagEditOptions(CLI::App* command, RegistryOptions& options) {
+  command->add_option("--add", options.tags, "Set a tag KEY=VALUE (repeatable)");
+  command->add_option("--remove", options.remove_tags, "Remove a tag KEY (repeatable)");
+}
+
+void AddModelsCommands(CLI::App& app, const SharedOptions& options, int& exit_code) {
   CLI::App* models = app.add_subcommand("models", "The model registry: register, list, show, download, delete, tag");
   models->require_subcommand(1);
   CLI::App* reg = models->add_subcommand("register", "Register a file or folder as the next version of a model");
-  common(reg);
+  AddCommonOptions(reg, *options);
   reg->add_option("--name", options->name, "Model name")->required();
   reg->add_option("--path", options->path, "The model file or folder")->required();
   reg->add_option("--tag", options->tags, "A tag KEY=VALUE (repeatable)");
@@ -412,55 +415,57 @@ void AddRegistryCommands(CLI::App& app, int& exit_code) {
   reg->callback([options, &exit_code] { ModelsRegister(*options, exit_code); });
 
   CLI::App* list = models->add_subcommand("list", "Model versions, by name, newest first");
-  common(list);
+  AddCommonOptions(list, *options);
   list->add_option("--name", options->name, "Only this model's versions");
   list->add_option("--tag", options->tags, "Only versions with this tag KEY=VALUE, or KEY (repeatable: all must match)");
   list->add_option("--framework", options->framework, "Only this framework");
   list->callback([options, &exit_code] { ModelsList(*options, exit_code); });
 
   CLI::App* show = models->add_subcommand("show", "A model version: metadata, lineage, images using it");
-  common(show);
+  AddCommonOptions(show, *options);
   show->add_option("model", options->reference, "NAME[:VERSION|@latest]")->required();
   show->callback([options, &exit_code] { ModelsShow(*options, exit_code); });
 
   CLI::App* download = models->add_subcommand("download", "Write a model version's files to a folder");
-  common(download);
+  AddCommonOptions(download, *options);
   download->add_option("model", options->reference, "NAME[:VERSION|@latest]")->required();
   download->add_option("-o,--output", options->output, "Folder to write (created)")->required();
   download->callback([options, &exit_code] { ModelsDownload(*options, exit_code); });
 
   CLI::App* del = models->add_subcommand("delete", "Delete a model version (refused while an image packages it)");
-  common(del);
+  AddCommonOptions(del, *options);
   del->add_option("model", options->reference, "NAME:VERSION")->required();
   del->callback([options, &exit_code] { ModelsDelete(*options, exit_code); });
 
   CLI::App* tag = models->add_subcommand("tag", "Add or remove tags of a model version");
-  common(tag);
+  AddCommonOptions(tag, *options);
   tag->add_option("model", options->reference, "NAME[:VERSION|@latest]")->required();
-  tag_edits(tag);
+  AddTagEditOptions(tag, *options);
   tag->callback([options, &exit_code] { ModelsTag(*options, exit_code); });
+}
 
+void AddImagesCommands(CLI::App& app, const SharedOptions& options, int& exit_code) {
   CLI::App* images = app.add_subcommand("images", "The image registry: list, show, tag, push, delete");
   images->require_subcommand(1);
   CLI::App* ilist = images->add_subcommand("list", "Built images, newest first");
-  common(ilist);
+  AddCommonOptions(ilist, *options);
   ilist->add_option("--name", options->name, "Only this image's versions");
   ilist->add_option("--tag", options->tags, "Only images with this tag KEY=VALUE, or KEY (repeatable)");
   ilist->callback([options, &exit_code] { ImagesList(*options, exit_code); });
 
   CLI::App* ishow = images->add_subcommand("show", "An image: digest, models, environment, where it was pushed");
-  common(ishow);
+  AddCommonOptions(ishow, *options);
   ishow->add_option("image", options->reference, "NAME[:VERSION|@latest]")->required();
   ishow->callback([options, &exit_code] { ImagesShow(*options, exit_code); });
 
   CLI::App* itag = images->add_subcommand("tag", "Add or remove tags of an image");
-  common(itag);
+  AddCommonOptions(itag, *options);
   itag->add_option("image", options->reference, "NAME[:VERSION|@latest]")->required();
-  tag_edits(itag);
+  AddTagEditOptions(itag, *options);
   itag->callback([options, &exit_code] { ImagesTag(*options, exit_code); });
 
   CLI::App* push = images->add_subcommand("push", "Push an image to an OCI registry (blobs it has are not sent)");
-  common(push);
+  AddCommonOptions(push, *options);
   push->add_option("image", options->reference, "NAME[:VERSION|@latest]")->required();
   push->add_option("--to", options->push_to, "REGISTRY/REPO:TAG, e.g. 127.0.0.1:5000/team/iris:1")->required();
   push->add_option("--username", options->username,
@@ -471,9 +476,17 @@ void AddRegistryCommands(CLI::App& app, int& exit_code) {
   push->callback([options, &exit_code] { ImagesPush(*options, exit_code); });
 
   CLI::App* idel = images->add_subcommand("delete", "Delete an image version and the layers only it used");
-  common(idel);
+  AddCommonOptions(idel, *options);
   idel->add_option("image", options->reference, "NAME:VERSION")->required();
   idel->callback([options, &exit_code] { ImagesDelete(*options, exit_code); });
+}
+
+}  // namespace
+
+void AddRegistryCommands(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<RegistryOptions>();
+  AddModelsCommands(app, options, exit_code);
+  AddImagesCommands(app, options, exit_code);
 }
 
 }  // namespace amlc::cli

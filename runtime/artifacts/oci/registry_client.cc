@@ -82,13 +82,9 @@ bool IsIndexType(std::string_view type) {
 
 // --- push -------------------------------------------------------------------
 
-// Uploads one blob from `path`: POST for an upload session, then one PUT with
-// the whole file, or PATCHes of `chunk_size` bytes and a closing PUT.
-Status UploadBlob(RegistrySession& session, const std::string& path, const Descriptor& blob,
-                  uint64_t chunk_size) {
-  snapshot::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return snapshot::ErrnoStatus(errno, "cannot open", path);
-
+// POSTs for an upload session and returns its Location, where the blob's
+// bytes go.
+StatusOr<std::string> StartUpload(RegistrySession& session, const Descriptor& blob) {
   HttpRequest start;
   start.method = "POST";
   start.target = session.RepositoryPath() + "/blobs/uploads/";
@@ -102,60 +98,65 @@ Status UploadBlob(RegistrySession& session, const std::string& path, const Descr
                                                        " answered 202 to " + start.what +
                                                        " without a Location header");
   }
+  return location;
+}
 
-  // Serves body bytes of the range [base, base + length) of the file.
-  auto source_for = [&](uint64_t base, uint64_t length) {
-    registry::BodySource source;
-    source.size = length;
-    source.read = [&, base, length](uint64_t offset, char* buffer,
-                                    size_t size) -> StatusOr<size_t> {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(size, length - offset));
-      while (true) {
-        ssize_t n = pread(fd.get(), buffer, want, static_cast<off_t>(base + offset));
-        if (n >= 0) return static_cast<size_t>(n);
-        if (errno != EINTR) return snapshot::ErrnoStatus(errno, "cannot read", path);
-      }
-    };
-    return source;
-  };
-
-  HttpRequest finish;
-  finish.method = "PUT";
-  finish.what = "completing the upload of blob " + blob.digest;
-  registry::BodySource whole;
-  if (chunk_size == 0) {
-    whole = source_for(0, blob.size);
-    finish.source = &whole;
-    finish.content_type = kOctetStream;
-    finish.what = "uploading blob " + blob.digest;
-  } else {
-    for (uint64_t offset = 0; offset < blob.size;) {
-      uint64_t length = std::min(chunk_size, blob.size - offset);
-      registry::BodySource chunk = source_for(offset, length);
-      HttpRequest patch;
-      patch.method = "PATCH";
-      patch.target = location;
-      patch.source = &chunk;
-      patch.content_type = kOctetStream;
-      patch.headers.emplace_back(
-          "Content-Range", std::to_string(offset) + "-" + std::to_string(offset + length - 1));
-      patch.what = "uploading bytes " + std::to_string(offset) + "-" +
-                   std::to_string(offset + length - 1) + " of blob " + blob.digest;
-      StatusOr<HttpResponse> patched = session.Send(patch);
-      if (!patched.ok()) return patched.status();
-      if (patched->status != 202) return session.ErrorFor(*patched, patch.what);
-      std::string range = patched->Header("range");
-      if (!range.empty() && range != "0-" + std::to_string(offset + length - 1)) {
-        return Status(StatusCode::kUnavailable, "registry " + session.host() + " holds bytes " +
-                                                    range + " of blob " + blob.digest + " after " +
-                                                    patch.what + "; try the push again");
-      }
-      std::string next = patched->Header("location");
-      if (!next.empty()) location = next;
-      offset += length;
+// Serves body bytes of the range [base, base + length) of the file open as
+// `fd`, read with pread so that several sources can share the descriptor.
+registry::BodySource FileRangeSource(int fd, const std::string& path, uint64_t base,
+                                     uint64_t length) {
+  registry::BodySource source;
+  source.size = length;
+  source.read = [fd, path, base, length](uint64_t offset, char* buffer,
+                                         size_t size) -> StatusOr<size_t> {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(size, length - offset));
+    while (true) {
+      ssize_t n = pread(fd, buffer, want, static_cast<off_t>(base + offset));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return snapshot::ErrnoStatus(errno, "cannot read", path);
     }
+  };
+  return source;
+}
+
+// PATCHes the blob in pieces of `chunk_size` bytes. `location` follows the
+// registry, which may move the upload session with every answer.
+Status UploadChunks(RegistrySession& session, int fd, const std::string& path,
+                    const Descriptor& blob, uint64_t chunk_size, std::string* location) {
+  for (uint64_t offset = 0; offset < blob.size;) {
+    uint64_t length = std::min(chunk_size, blob.size - offset);
+    registry::BodySource chunk = FileRangeSource(fd, path, offset, length);
+    HttpRequest patch;
+    patch.method = "PATCH";
+    patch.target = *location;
+    patch.source = &chunk;
+    patch.content_type = kOctetStream;
+    patch.headers.emplace_back(
+        "Content-Range", std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+    patch.what = "uploading bytes " + std::to_string(offset) + "-" +
+                 std::to_string(offset + length - 1) + " of blob " + blob.digest;
+    StatusOr<HttpResponse> patched = session.Send(patch);
+    if (!patched.ok()) return patched.status();
+    if (patched->status != 202) return session.ErrorFor(*patched, patch.what);
+    // The registry's Range says what it holds: anything but all the bytes sent
+    // so far means a chunk went missing.
+    std::string range = patched->Header("range");
+    if (!range.empty() && range != "0-" + std::to_string(offset + length - 1)) {
+      return Status(StatusCode::kUnavailable, "registry " + session.host() + " holds bytes " +
+                                                  range + " of blob " + blob.digest + " after " +
+                                                  patch.what + "; try the push again");
+    }
+    std::string next = patched->Header("location");
+    if (!next.empty()) *location = next;
+    offset += length;
   }
-  finish.target = registry::AppendQuery(location, "digest=" + blob.digest);
+  return Status::Ok();
+}
+
+// Sends the closing PUT (`finish`, its target and any body already set) and
+// checks the registry stored the blob under its digest.
+Status CompleteUpload(RegistrySession& session, const HttpRequest& finish,
+                      const std::string& path, const Descriptor& blob) {
   StatusOr<HttpResponse> finished = session.Send(finish);
   if (!finished.ok()) return finished.status();
   if (finished->status != 201) {
@@ -171,6 +172,151 @@ Status UploadBlob(RegistrySession& session, const std::string& path, const Descr
   if (!stored.empty() && stored != blob.digest) {
     return Status(StatusCode::kFailedPrecondition,
                   "registry " + session.host() + " stored blob " + blob.digest + " as " + stored);
+  }
+  return Status::Ok();
+}
+
+// Uploads one blob from `path`: POST for an upload session, then one PUT with
+// the whole file, or PATCHes of `chunk_size` bytes and a closing PUT.
+Status UploadBlob(RegistrySession& session, const std::string& path, const Descriptor& blob,
+                  uint64_t chunk_size) {
+  snapshot::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return snapshot::ErrnoStatus(errno, "cannot open", path);
+  StatusOr<std::string> location = StartUpload(session, blob);
+  if (!location.ok()) return location.status();
+
+  HttpRequest finish;
+  finish.method = "PUT";
+  finish.what = "completing the upload of blob " + blob.digest;
+  registry::BodySource whole;
+  if (chunk_size == 0) {
+    whole = FileRangeSource(fd.get(), path, 0, blob.size);
+    finish.source = &whole;
+    finish.content_type = kOctetStream;
+    finish.what = "uploading blob " + blob.digest;
+  } else {
+    Status sent = UploadChunks(session, fd.get(), path, blob, chunk_size, &*location);
+    if (!sent.ok()) return sent;
+  }
+  finish.target = registry::AppendQuery(*location, "digest=" + blob.digest);
+  return CompleteUpload(session, finish, path, blob);
+}
+
+void Report(const std::function<void(const std::string&)>& progress, const std::string& line) {
+  if (progress) progress(line);
+}
+
+// Checks the push arguments and returns the tag to push under: "latest" when
+// `to` names none.
+StatusOr<std::string> PushTag(const std::string& manifest_digest, const RegistryReference& to) {
+  if (!IsSha256Digest(manifest_digest)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "'" + manifest_digest + "' is not a manifest digest (sha256:<64 hex digits>)");
+  }
+  if (to.host.empty() || to.repository.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "push destination '" + to.ToString() + "' lacks a host or repository");
+  }
+  std::string tag = to.tag.empty() ? "latest" : to.tag;
+  if (IsSha256Digest(tag) && tag != manifest_digest) {
+    return Status(StatusCode::kInvalidArgument,
+                  "cannot push manifest " + manifest_digest + " as the different digest " + tag);
+  }
+  return tag;
+}
+
+// An image manifest of a layout, as pushed: its bytes, media type and blobs.
+struct LayoutManifest {
+  std::string bytes;
+  std::string media_type;
+  std::vector<Descriptor> blobs;
+};
+
+StatusOr<LayoutManifest> ReadLayoutManifest(const OciLayout& layout,
+                                            const std::string& manifest_digest,
+                                            const std::string& what) {
+  StatusOr<std::string> bytes = layout.ReadBlob(manifest_digest, kMaxManifestSize);
+  if (!bytes.ok()) return bytes.status();
+  nlohmann::json json = nlohmann::json::parse(*bytes, nullptr, false);
+  LayoutManifest manifest;
+  manifest.media_type = MediaTypeOf(json, "");
+  if (manifest.media_type.empty()) manifest.media_type = registry::kOciManifest;
+  if (IsIndexType(manifest.media_type)) {
+    return Status(StatusCode::kInvalidArgument,
+                  what + " is an image index; push one of the image manifests it lists");
+  }
+  StatusOr<std::vector<Descriptor>> blobs = ManifestBlobs(json, what);
+  if (!blobs.ok()) return blobs.status();
+  manifest.bytes = std::move(*bytes);
+  manifest.blobs = std::move(*blobs);
+  return manifest;
+}
+
+// Checks that the layout's file for `blob` is there with the size the
+// manifest gives, before anything is sent.
+Status CheckLayoutBlob(const std::string& path, const Descriptor& blob,
+                       const std::string& layout_dir, const std::string& what) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) {
+      return Status(StatusCode::kNotFound, "the OCI layout '" + layout_dir + "' lacks blob " +
+                                               blob.digest + " of " + what);
+    }
+    return snapshot::ErrnoStatus(errno, "cannot stat", path);
+  }
+  if (static_cast<uint64_t>(info.st_size) != blob.size) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "blob '" + path + "' has " + std::to_string(info.st_size) + " bytes, not the " +
+                      std::to_string(blob.size) + " " + what + " says (the layout is damaged)");
+  }
+  return Status::Ok();
+}
+
+// Uploads `blob` from `path` unless the registry has it already (HEAD
+// answers 200), and counts it in `result`.
+Status PushBlob(RegistrySession& session, const std::string& path, const Descriptor& blob,
+                uint64_t chunk_size, const std::function<void(const std::string&)>& progress,
+                PushResult* result) {
+  HttpRequest head;
+  head.method = "HEAD";
+  head.target = session.RepositoryPath() + "/blobs/" + blob.digest;
+  head.what = "checking for blob " + blob.digest;
+  StatusOr<HttpResponse> exists = session.Send(head);
+  if (!exists.ok()) return exists.status();
+  if (exists->status == 200) {
+    ++result->blobs_skipped;
+    Report(progress, "blob " + registry::ShortDigest(blob.digest) + " exists, skipped");
+    return Status::Ok();
+  }
+  if (exists->status != 404) return session.ErrorFor(*exists, head.what);
+  Status uploaded = UploadBlob(session, path, blob, chunk_size);
+  if (!uploaded.ok()) return uploaded;
+  ++result->blobs_uploaded;
+  result->bytes_uploaded += blob.size;
+  Report(progress, "blob " + registry::ShortDigest(blob.digest) + " " +
+                       registry::HumanBytes(blob.size) + " uploaded");
+  return Status::Ok();
+}
+
+// PUTs the manifest under `tag`, last, so that the registry has every blob it
+// references; the registry must store it unchanged, under its digest.
+Status PutManifest(RegistrySession& session, const RegistryReference& to, const std::string& tag,
+                   const std::string& manifest_digest, LayoutManifest manifest) {
+  HttpRequest put;
+  put.method = "PUT";
+  put.target = session.RepositoryPath() + "/manifests/" + tag;
+  put.content_type = std::move(manifest.media_type);
+  put.body = std::move(manifest.bytes);
+  put.what = "storing manifest " + manifest_digest + " as " + to.repository +
+             (IsSha256Digest(tag) ? "@" : ":") + tag;
+  StatusOr<HttpResponse> stored = session.Send(put);
+  if (!stored.ok()) return stored.status();
+  if (stored->status != 201) return session.ErrorFor(*stored, put.what);
+  std::string digest = stored->Header("docker-content-digest");
+  if (!digest.empty() && digest != manifest_digest) {
+    return Status(StatusCode::kFailedPrecondition, "registry " + to.host + " stored manifest " +
+                                                       manifest_digest + " under digest " + digest +
+                                                       " (it changed the manifest)");
   }
   return Status::Ok();
 }
@@ -289,95 +435,32 @@ Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Des
 StatusOr<PushResult> PushImage(const std::string& layout_dir, const std::string& manifest_digest,
                                const RegistryReference& to, const RegistryOptions& options,
                                const std::function<void(const std::string&)>& progress) {
-  auto report = [&](const std::string& line) {
-    if (progress) progress(line);
-  };
-  if (!IsSha256Digest(manifest_digest)) {
-    return Status(StatusCode::kInvalidArgument,
-                  "'" + manifest_digest + "' is not a manifest digest (sha256:<64 hex digits>)");
-  }
-  if (to.host.empty() || to.repository.empty()) {
-    return Status(StatusCode::kInvalidArgument,
-                  "push destination '" + to.ToString() + "' lacks a host or repository");
-  }
-  std::string tag = to.tag.empty() ? "latest" : to.tag;
-  if (IsSha256Digest(tag) && tag != manifest_digest) {
-    return Status(StatusCode::kInvalidArgument,
-                  "cannot push manifest " + manifest_digest + " as the different digest " + tag);
-  }
+  StatusOr<std::string> tag = PushTag(manifest_digest, to);
+  if (!tag.ok()) return tag.status();
   // Keeps RemoveImage from deleting the blobs while they are read. Best
   // effort: a layout on a read-only file system has no such writers.
   StatusOr<LayoutLock> gc_lock = LayoutLock::Acquire(layout_dir, kGcLockFile, /*exclusive=*/false);
   OciLayout layout(layout_dir);
-  StatusOr<std::string> manifest = layout.ReadBlob(manifest_digest, kMaxManifestSize);
-  if (!manifest.ok()) return manifest.status();
-  nlohmann::json json = nlohmann::json::parse(*manifest, nullptr, false);
   std::string what = "manifest " + manifest_digest + " of '" + layout_dir + "'";
-  std::string media_type = MediaTypeOf(json, "");
-  if (media_type.empty()) media_type = registry::kOciManifest;
-  if (IsIndexType(media_type)) {
-    return Status(StatusCode::kInvalidArgument,
-                  what + " is an image index; push one of the image manifests it lists");
-  }
-  StatusOr<std::vector<Descriptor>> blobs = ManifestBlobs(json, what);
-  if (!blobs.ok()) return blobs.status();
+  StatusOr<LayoutManifest> manifest = ReadLayoutManifest(layout, manifest_digest, what);
+  if (!manifest.ok()) return manifest.status();
 
   RegistrySession session(to, options, "repository:" + to.repository + ":pull,push");
   if (Status init = session.Init(); !init.ok()) return init;
   PushResult result;
   result.manifest_digest = manifest_digest;
-  for (const Descriptor& blob : *blobs) {
+  for (const Descriptor& blob : manifest->blobs) {
     std::string path = layout.BlobPath(blob.digest);
-    struct stat info;
-    if (stat(path.c_str(), &info) != 0) {
-      if (errno == ENOENT) {
-        return Status(StatusCode::kNotFound, "the OCI layout '" + layout_dir + "' lacks blob " +
-                                                 blob.digest + " of " + what);
-      }
-      return snapshot::ErrnoStatus(errno, "cannot stat", path);
+    if (Status checked = CheckLayoutBlob(path, blob, layout_dir, what); !checked.ok()) {
+      return checked;
     }
-    if (static_cast<uint64_t>(info.st_size) != blob.size) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "blob '" + path + "' has " + std::to_string(info.st_size) + " bytes, not the " +
-                        std::to_string(blob.size) + " " + what + " says (the layout is damaged)");
-    }
-    HttpRequest head;
-    head.method = "HEAD";
-    head.target = session.RepositoryPath() + "/blobs/" + blob.digest;
-    head.what = "checking for blob " + blob.digest;
-    StatusOr<HttpResponse> exists = session.Send(head);
-    if (!exists.ok()) return exists.status();
-    if (exists->status == 200) {
-      ++result.blobs_skipped;
-      report("blob " + registry::ShortDigest(blob.digest) + " exists, skipped");
-      continue;
-    }
-    if (exists->status != 404) return session.ErrorFor(*exists, head.what);
-    Status uploaded = UploadBlob(session, path, blob, options.chunk_size);
-    if (!uploaded.ok()) return uploaded;
-    ++result.blobs_uploaded;
-    result.bytes_uploaded += blob.size;
-    report("blob " + registry::ShortDigest(blob.digest) + " " + registry::HumanBytes(blob.size) +
-           " uploaded");
+    Status pushed = PushBlob(session, path, blob, options.chunk_size, progress, &result);
+    if (!pushed.ok()) return pushed;
   }
-
-  HttpRequest put;
-  put.method = "PUT";
-  put.target = session.RepositoryPath() + "/manifests/" + tag;
-  put.content_type = media_type;
-  put.body = std::move(*manifest);
-  put.what = "storing manifest " + manifest_digest + " as " + to.repository +
-             (IsSha256Digest(tag) ? "@" : ":") + tag;
-  StatusOr<HttpResponse> stored = session.Send(put);
-  if (!stored.ok()) return stored.status();
-  if (stored->status != 201) return session.ErrorFor(*stored, put.what);
-  std::string digest = stored->Header("docker-content-digest");
-  if (!digest.empty() && digest != manifest_digest) {
-    return Status(StatusCode::kFailedPrecondition, "registry " + to.host + " stored manifest " +
-                                                       manifest_digest + " under digest " + digest +
-                                                       " (it changed the manifest)");
-  }
-  report("manifest " + registry::ShortDigest(manifest_digest) + " pushed to " + to.ToString());
+  Status put = PutManifest(session, to, *tag, manifest_digest, std::move(*manifest));
+  if (!put.ok()) return put;
+  Report(progress,
+         "manifest " + registry::ShortDigest(manifest_digest) + " pushed to " + to.ToString());
   return result;
 }
 

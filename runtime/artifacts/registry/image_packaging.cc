@@ -133,14 +133,13 @@ StatusOr<std::map<std::string, std::string>> ImageKeyParts(Workspace& workspace,
 
 std::string ImageBuildKey(const std::map<std::string, std::string>& parts) { return Sha256Hex(Join(parts)); }
 
-StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInputs& inputs,
-                                          const std::function<void(const std::string&)>& progress) {
-  auto parts = ImageKeyParts(workspace, inputs);
-  if (!parts.ok()) return parts.status();
-  std::string key = ImageBuildKey(parts.value());
-  image::BuildRequest request;
-  request.layout_dir = ImageLayoutDir(workspace);
-  request.ref_name = inputs.name + ":building-" + key.substr(0, 12);
+namespace {
+
+// Points `request` at the base image: a layout on disk is read in place; a
+// registry reference is pulled into the image layout first, under a ref name
+// derived from the reference.
+Status PrepareBaseImage(const ImageInputs& inputs, image::BuildRequest& request,
+                        const std::function<void(const std::string&)>& progress) {
   if (IsLayoutReference(inputs.base_image)) {
     SplitLayoutReference(inputs.base_image, request.base_layout, request.base_ref);
   } else if (!inputs.base_image.empty()) {
@@ -153,19 +152,28 @@ StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInput
                                    RegistryOptionsFromEnvironment());
     if (!pulled.ok()) return pulled.status();
   }
+  return Status::Ok();
+}
 
-  Staging staging(workspace.home());
+// The environment's description and files; `staging` holds the generated
+// description and must outlive the build.
+StatusOr<image::LayerSpec> EnvironmentLayer(Staging& staging, const ImageInputs& inputs,
+                                            const std::string& environment_digest) {
   image::LayerSpec environment;
   environment.description = "environment " + (inputs.environment_id.empty() ? "(inline)" : inputs.environment_id);
-  environment.cache_key = "environment:" + parts->at("environment");
+  environment.cache_key = "environment:" + environment_digest;
   auto description = staging.Write("environment.json", inputs.environment_json + "\n");
   if (!description.ok()) return description.status();
   environment.files.push_back({"var/amlc/environment/environment.json", description.value(), false});
   for (const std::string& file : inputs.environment_files) {
     environment.files.push_back({"var/amlc/environment/" + fs::path(file).filename().string(), file, false});
   }
-  request.layers.push_back(environment);
+  return environment;
+}
 
+// One layer per model version, then the amlc scoring host, then the scoring
+// code, each read from the snapshot store and keyed by its tree digest.
+Status AddContentLayers(Workspace& workspace, const ImageInputs& inputs, image::BuildRequest& request) {
   for (const ModelVersionRecord& model : inputs.models) {
     auto files = workspace.snapshots().Load(model.content_digest);
     if (!files.ok()) return files.status();
@@ -180,50 +188,90 @@ StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInput
   if (!code.ok()) return code.status();
   request.layers.push_back(
       SnapshotLayer(workspace, code.value(), std::string(kImageAppDir).substr(1), "scoring code", "code"));
+  return Status::Ok();
+}
 
+// How the image runs: the amlc scoring host on port 5001, serving the
+// scoring script with the models' folder in AZUREML_MODEL_DIR.
+image::ImageConfig ScoringConfig(const ImageInputs& inputs, const std::string& key) {
+  image::ImageConfig config;
   // One model: AZUREML_MODEL_DIR is its folder (as in Azure ML); several: the parent of theirs.
   std::string model_dir = kImageModelsDir;
   if (inputs.models.size() == 1) {
     model_dir += "/" + inputs.models[0].name + "/" + std::to_string(inputs.models[0].version);
   }
-  request.config.entrypoint = {"python3", "-m", "amlc.scoring"};
-  request.config.env = {"PYTHONPATH=/var/amlc/python", "AZUREML_MODEL_DIR=" + model_dir,
-                        "AMLC_SCORING_SCRIPT=" + std::string(kImageAppDir) + "/" + inputs.scoring_script,
-                        "AMLC_PORT=5001"};
-  request.config.working_dir = kImageAppDir;
-  request.config.exposed_ports = {"5001/tcp"};
-  request.config.labels = {{"org.opencontainers.image.title", inputs.name}, {"ai.amlc.build-key", key}};
+  config.entrypoint = {"python3", "-m", "amlc.scoring"};
+  config.env = {"PYTHONPATH=/var/amlc/python", "AZUREML_MODEL_DIR=" + model_dir,
+                "AMLC_SCORING_SCRIPT=" + std::string(kImageAppDir) + "/" + inputs.scoring_script,
+                "AMLC_PORT=5001"};
+  config.working_dir = kImageAppDir;
+  config.exposed_ports = {"5001/tcp"};
+  config.labels = {{"org.opencontainers.image.title", inputs.name}, {"ai.amlc.build-key", key}};
   for (const ModelVersionRecord& model : inputs.models) {
-    request.config.labels["ai.amlc.model." + model.name] = std::to_string(model.version);
+    config.labels["ai.amlc.model." + model.name] = std::to_string(model.version);
   }
+  return config;
+}
 
-  auto built = image::BuildImage(request, progress);
-  if (!built.ok()) return built.status();
+ImageRecord RecordOf(const ImageInputs& inputs, const std::string& key, const std::string& layout_dir,
+                     const image::BuildResult& built) {
   ImageRecord record;
   record.name = inputs.name;
   record.kind = inputs.kind;
-  record.digest = built->manifest_digest;
+  record.digest = built.manifest_digest;
   record.build_key = key;
-  record.layout = request.layout_dir;
+  record.layout = layout_dir;
   record.base_image = inputs.base_image;
   record.environment = inputs.environment_id;
   record.tags = inputs.tags;
   for (const ModelVersionRecord& model : inputs.models) record.models.emplace_back(model.name, model.version);
-  record.size_bytes = built->size;
+  record.size_bytes = built.size;
   record.resource_id = inputs.resource_id;
+  return record;
+}
+
+// Records the image built under the temporary `building_ref`, then renames
+// it to its final ref name: the state store assigns the version.
+StatusOr<ImageRecord> RecordAndRename(Workspace& workspace, const ImageRecord& record,
+                                      const std::string& layout_dir, const std::string& building_ref) {
   auto recorded = workspace.state().RecordImage(record);
   if (!recorded.ok()) {
-    image::RemoveImage(request.layout_dir, request.ref_name);
+    image::RemoveImage(layout_dir, building_ref);
     return recorded.status();
   }
   // The version is known now: give the image its final ref name.
-  if (Status status = image::TagImage(request.layout_dir, request.ref_name, ImageRefName(inputs.name, recorded->version));
+  if (Status status = image::TagImage(layout_dir, building_ref, ImageRefName(record.name, recorded->version));
       !status.ok()) {
     return status;
   }
-  image::RemoveImage(request.layout_dir, request.ref_name);
-  recorded->ref_name = ImageRefName(inputs.name, recorded->version);
+  image::RemoveImage(layout_dir, building_ref);
+  recorded->ref_name = ImageRefName(record.name, recorded->version);
   return recorded;
+}
+
+}  // namespace
+
+StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInputs& inputs,
+                                          const std::function<void(const std::string&)>& progress) {
+  auto parts = ImageKeyParts(workspace, inputs);
+  if (!parts.ok()) return parts.status();
+  std::string key = ImageBuildKey(parts.value());
+  image::BuildRequest request;
+  request.layout_dir = ImageLayoutDir(workspace);
+  request.ref_name = inputs.name + ":building-" + key.substr(0, 12);
+  if (Status base = PrepareBaseImage(inputs, request, progress); !base.ok()) return base;
+
+  Staging staging(workspace.home());
+  auto environment = EnvironmentLayer(staging, inputs, parts->at("environment"));
+  if (!environment.ok()) return environment.status();
+  request.layers.push_back(environment.value());
+  if (Status added = AddContentLayers(workspace, inputs, request); !added.ok()) return added;
+  request.config = ScoringConfig(inputs, key);
+
+  auto built = image::BuildImage(request, progress);
+  if (!built.ok()) return built.status();
+  return RecordAndRename(workspace, RecordOf(inputs, key, request.layout_dir, built.value()), request.layout_dir,
+                         request.ref_name);
 }
 
 Status DeleteImageVersion(Workspace& workspace, const ImageRecord& image) {

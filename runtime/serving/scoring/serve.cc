@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "runtime/serving/scoring/keys.h"
@@ -51,6 +52,116 @@ Status WritePortFile(const std::string& path, int port) {
     return Status(StatusCode::kFailedPrecondition, "cannot write the port file " + path);
   }
   return Status::Ok();
+}
+
+// Blocks SIGTERM and SIGINT for this thread and every thread started after
+// it (they inherit the mask), so one thread can take them with sigtimedwait;
+// restores the caller's mask when it goes.
+class StopSignalScope {
+ public:
+  StopSignalScope() {
+    sigemptyset(&stop_signals_);
+    sigaddset(&stop_signals_, SIGTERM);
+    sigaddset(&stop_signals_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals_, &previous_);
+    signal(SIGPIPE, SIG_IGN);  // a worker that dies mid-write is an EPIPE, not our death
+    signal(SIGCHLD, SIG_DFL);  // an inherited SIG_IGN would make waitpid miss our workers
+  }
+  ~StopSignalScope() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  StopSignalScope(const StopSignalScope&) = delete;
+  StopSignalScope& operator=(const StopSignalScope&) = delete;
+
+  const sigset_t& stop_signals() const { return stop_signals_; }
+
+ private:
+  sigset_t stop_signals_;
+  sigset_t previous_;
+};
+
+// The files the server writes to or reads keys from; keys and telemetry are
+// null when their options are not given.
+struct ServeFiles {
+  std::unique_ptr<LogSink> log;
+  std::unique_ptr<KeyStore> keys;
+  std::unique_ptr<TelemetryWriter> telemetry;
+};
+
+StatusOr<ServeFiles> OpenServeFiles(const ServeOptions& options) {
+  ServeFiles files;
+  auto log = LogSink::Open(options.log_file);
+  if (!log.ok()) return log.status();
+  files.log = std::move(log.value());
+  if (!options.keys_file.empty()) {
+    auto opened = KeyStore::Open(options.keys_file);
+    if (!opened.ok()) return opened.status();
+    files.keys = std::move(opened.value());
+  }
+  if (!options.telemetry_file.empty()) {
+    auto opened = TelemetryWriter::Open(options.telemetry_file, options.telemetry_sample_rate);
+    if (!opened.ok()) return opened.status();
+    files.telemetry = std::move(opened.value());
+  }
+  return files;
+}
+
+WorkerSpec WorkerSpecFor(const ServeOptions& options) {
+  WorkerSpec spec;
+  spec.python = options.python;
+  spec.entry_script = Absolute(options.entry_script);
+  spec.model_dir = options.model_dir.empty() ? "" : Absolute(options.model_dir);
+  spec.env = options.env;
+  return spec;
+}
+
+ServerLimits ServerLimitsFor(const ServeOptions& options) {
+  ServerLimits limits;
+  limits.max_body_bytes = options.max_body_bytes;
+  limits.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
+  limits.queue_wait = std::chrono::milliseconds(options.max_queue_wait_ms);
+  return limits;
+}
+
+// Tells the log, stdout and the port file (in that order) where the server
+// listens.
+Status AnnounceListening(const ServeOptions& options, int port, const WorkerSpec& spec,
+                         bool has_keys, LogSink& sink) {
+  if (!IsLoopbackAddress(options.host) && !has_keys) {
+    sink.Line("amlc", "warning: listening on " + options.host +
+                          " without --keys-file: anyone who can reach it can score");
+  }
+  sink.Line("amlc", "listening on " + options.host + ":" + std::to_string(port) + " with " +
+                        std::to_string(options.workers) + " worker(s) for " + spec.entry_script);
+  // stdout first: whoever waits for the port file then finds the line too.
+  std::printf("listening on %s:%d\n", options.host.c_str(), port);
+  std::fflush(stdout);
+  if (!options.port_file.empty()) {
+    if (Status written = WritePortFile(options.port_file, port); !written.ok()) return written;
+  }
+  return Status::Ok();
+}
+
+// Serves until SIGTERM or SIGINT stops the server, or it stops on its own;
+// returns whether a signal asked for the stop.
+bool ServeUntilStopSignal(ScoringServer& server, const sigset_t& stop_signals, LogSink& sink) {
+  std::atomic<bool> finished{false};
+  std::atomic<bool> stop_requested{false};
+  std::thread signals([&] {
+    timespec tick{0, 100 * 1000 * 1000};
+    while (!finished) {
+      int received = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (received > 0 && !stop_requested) {
+        stop_requested = true;
+        sink.Line("amlc", std::string("received ") + (received == SIGTERM ? "SIGTERM" : "SIGINT") +
+                              ": no new connections; finishing the requests in progress");
+      }
+      // Again on every tick: a stop that lands before listen() starts is lost.
+      if (stop_requested) server.Stop();
+    }
+  });
+  server.Listen();
+  finished = true;
+  signals.join();
+  return stop_requested;
 }
 
 }  // namespace
@@ -95,89 +206,32 @@ Status CheckServeOptions(const ServeOptions& options) {
 
 Status Serve(const ServeOptions& options) {
   if (Status checked = CheckServeOptions(options); !checked.ok()) return checked;
+  // Before any thread starts, so that every thread inherits the blocked mask.
+  StopSignalScope stop_signals;
 
-  sigset_t stop_signals, previous;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
-  signal(SIGPIPE, SIG_IGN);  // a worker that dies mid-write is an EPIPE, not our death
-  signal(SIGCHLD, SIG_DFL);  // an inherited SIG_IGN would make waitpid miss our workers
-  struct RestoreMask {
-    sigset_t mask;
-    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
-  } restore{previous};
-
-  auto log = LogSink::Open(options.log_file);
-  if (!log.ok()) return log.status();
-  std::unique_ptr<KeyStore> keys;
-  if (!options.keys_file.empty()) {
-    auto opened = KeyStore::Open(options.keys_file);
-    if (!opened.ok()) return opened.status();
-    keys = std::move(opened.value());
-  }
-  std::unique_ptr<TelemetryWriter> telemetry;
-  if (!options.telemetry_file.empty()) {
-    auto opened = TelemetryWriter::Open(options.telemetry_file, options.telemetry_sample_rate);
-    if (!opened.ok()) return opened.status();
-    telemetry = std::move(opened.value());
-  }
-
-  WorkerSpec spec;
-  spec.python = options.python;
-  spec.entry_script = Absolute(options.entry_script);
-  spec.model_dir = options.model_dir.empty() ? "" : Absolute(options.model_dir);
-  spec.env = options.env;
-
-  LogSink& sink = *log.value();
+  auto files = OpenServeFiles(options);
+  if (!files.ok()) return files.status();
+  WorkerSpec spec = WorkerSpecFor(options);
+  LogSink& sink = *files->log;
   LogPump pump(sink);
   WorkerPool pool(spec, options.workers, sink, pump);
   ServingMetrics metrics;
-  ServerLimits limits;
-  limits.max_body_bytes = options.max_body_bytes;
-  limits.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
-  limits.queue_wait = std::chrono::milliseconds(options.max_queue_wait_ms);
-  ScoringServer server(pool, metrics, keys.get(), telemetry.get(), sink, limits);
+  ScoringServer server(pool, metrics, files->keys.get(), files->telemetry.get(), sink,
+                       ServerLimitsFor(options));
 
   auto port = server.Bind(options.host, options.port);
   if (!port.ok()) return port.status();
-  if (!IsLoopbackAddress(options.host) && !keys) {
-    sink.Line("amlc", "warning: listening on " + options.host +
-                          " without --keys-file: anyone who can reach it can score");
-  }
-  sink.Line("amlc", "listening on " + options.host + ":" + std::to_string(port.value()) + " with " +
-                        std::to_string(options.workers) + " worker(s) for " + spec.entry_script);
-  // stdout first: whoever waits for the port file then finds the line too.
-  std::printf("listening on %s:%d\n", options.host.c_str(), port.value());
-  std::fflush(stdout);
-  if (!options.port_file.empty()) {
-    if (Status written = WritePortFile(options.port_file, port.value()); !written.ok())
-      return written;
+  if (Status announced = AnnounceListening(options, port.value(), spec, files->keys != nullptr, sink);
+      !announced.ok()) {
+    return announced;
   }
   pool.Start();
 
-  std::atomic<bool> finished{false};
-  std::atomic<bool> stop_requested{false};
-  std::thread signals([&] {
-    timespec tick{0, 100 * 1000 * 1000};
-    while (!finished) {
-      int received = sigtimedwait(&stop_signals, nullptr, &tick);
-      if (received > 0 && !stop_requested) {
-        stop_requested = true;
-        sink.Line("amlc", std::string("received ") + (received == SIGTERM ? "SIGTERM" : "SIGINT") +
-                              ": no new connections; finishing the requests in progress");
-      }
-      // Again on every tick: a stop that lands before listen() starts is lost.
-      if (stop_requested) server.Stop();
-    }
-  });
-  server.Listen();
-  finished = true;
-  signals.join();
+  bool stop_requested = ServeUntilStopSignal(server, stop_signals.stop_signals(), sink);
 
   sink.Line("amlc", "stopping the workers");
   pool.Stop(std::chrono::milliseconds(2000));
-  if (telemetry) telemetry->Close();
+  if (files->telemetry) files->telemetry->Close();
   sink.Line("amlc", "stopped");
   pump.Stop(1000);
   if (!stop_requested) return Status(StatusCode::kInternal, "the HTTP server stopped on its own");
