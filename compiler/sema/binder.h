@@ -78,8 +78,6 @@ class Binder {
 ir::Value InferScalar(const std::string& text);
 /// Seconds in a duration: 90, "90s", "5m", "1h30m", "2d", "PT1H30M", "P1D"; -1 when malformed.
 int64_t ParseDurationSeconds(std::string_view text);
-/// Whether `expression` is a five- or six-field cron expression.
-bool IsCronExpression(std::string_view expression);
 /// A printable list of the JSON types in a bit set: "integer or string".
 std::string DescribeTypes(uint8_t types);
 
