@@ -45,6 +45,14 @@ struct Entry {
   Node value;
 };
 
+/// Where text[offset, offset + length) of a scalar lies in its file, so a
+/// caret can underline one part of a value. Exact when the scalar's source
+/// is its text verbatim (plain, or quoted without escapes); otherwise the
+/// first place that part occurs from the scalar's start (a folded or
+/// escaped scalar's text differs from its source); the scalar's whole range
+/// when neither holds. `source` is the whole file the range points into.
+SourceRange PartRange(const Node& scalar, std::string_view source, size_t offset, size_t length);
+
 /// One spec: a top-level mapping, plus the kind keyword when the DSL names it
 /// (`job "train" { ... }`); YAML documents name their kind inside the body
 /// ($schema or type).

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compiler/ir/schedule.h"
 #include "compiler/ir/value.h"
 #include "compiler/support/source_manager.h"
 
@@ -23,6 +24,10 @@ struct Resource {
   Value spec;           // every field, typed, defaults applied, references resolved
   SourceRange range;    // where it is declared
   std::string digest;   // SHA-256 of the canonical desired state
+  // What the reconciler starts on a schedule, parsed from `spec` by sema
+  // (a job's `schedule`, a schedule spec's `trigger`); unset for everything
+  // else and for schedules that cannot run (sema said why).
+  std::optional<ScheduledRun> scheduled;
 
   /// "kind/name" or "kind/name:version".
   std::string id() const;

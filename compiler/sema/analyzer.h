@@ -9,6 +9,7 @@
 #include "compiler/frontend/spec_set.h"
 #include "compiler/ir/graph.h"
 #include "compiler/sema/binder.h"
+#include "compiler/sema/schedule.h"
 #include "compiler/sema/schema.h"
 
 namespace amlc::compiler::sema {
@@ -29,7 +30,7 @@ struct Declared {
 ///   1. Declare   - classify each document, bind it to its schema, name it
 ///                  (duplicates reported), split pipelines into steps
 ///   2. Resolve   - turn references into graph edges (dangling ones reported)
-///   3. Check     - expressions (${{...}}) and cross-field values
+///   3. Check     - expressions (${{...}}), cross-field values and schedules
 ///   4. Build     - the graph, its cycle check and digests
 class Analyzer {
  public:
@@ -64,6 +65,12 @@ class Analyzer {
   void CheckCompute(size_t index);
   void CheckDeployment(size_t index);
   void CheckSearchSpace(size_t index);
+  // schedule.cc
+  void CheckSchedule(size_t index);
+  std::optional<std::string> ScheduledJob(size_t index);
+  void ReportScheduleProblem(size_t index, const ast::Node* trigger, const ScheduleProblem& problem);
+  SourceRange ScheduleProblemRange(size_t index, const ast::Node* trigger, const ScheduleProblem& problem) const;
+  bool HasErrorAt(SourceRange range) const;
   // graph building (analyzer.cc)
   ir::Graph BuildGraph();
 

@@ -111,26 +111,6 @@ std::string DescribeTypes(uint8_t types) {
   return out;
 }
 
-bool IsCronExpression(std::string_view expression) {
-  int fields = 0;
-  size_t i = 0;
-  while (i < expression.size()) {
-    while (i < expression.size() && expression[i] == ' ') ++i;
-    if (i >= expression.size()) break;
-    size_t start = i;
-    while (i < expression.size() && expression[i] != ' ') {
-      char c = expression[i];
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '*' || c == '/' || c == ',' ||
-            c == '-' || c == '?')) {
-        return false;
-      }
-      ++i;
-    }
-    if (i > start) ++fields;
-  }
-  return fields == 5 || fields == 6;
-}
-
 Binder::Binder(const SourceTree& tree, std::string spec_file, DiagnosticEngine& diagnostics)
     : tree_(tree), spec_file_(std::move(spec_file)), diagnostics_(diagnostics) {}
 
@@ -305,11 +285,6 @@ ir::Value Binder::CheckString(const ast::Node& node, const Schema& schema,
       diagnostics_.Error(DiagCode::kInvalidValue, node.range, "malformed condition '" + text + "' for '" + field + "'")
           .Hint("compare the run's metrics with numbers: \"metrics.accuracy >= 0.9\", joined by 'and'");
     }
-  }
-  if (schema.format == "cron" && !IsCronExpression(text)) {
-    diagnostics_
-        .Error(DiagCode::kInvalidValue, node.range, "malformed cron expression '" + text + "'")
-        .Hint("write five fields: minute hour day-of-month month day-of-week, e.g. '0 2 * * *'");
   }
   return ir::Value::String(std::move(text));
 }

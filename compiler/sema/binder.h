@@ -76,8 +76,6 @@ class Binder {
 
 /// How a plain scalar reads under YAML 1.2's core schema.
 ir::Value InferScalar(const std::string& text);
-/// Whether `expression` is a five- or six-field cron expression.
-bool IsCronExpression(std::string_view expression);
 /// A printable list of the JSON types in a bit set: "integer or string".
 std::string DescribeTypes(uint8_t types);
 

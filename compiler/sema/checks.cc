@@ -18,6 +18,7 @@ void Analyzer::CheckValues(size_t index) {
   if (resource.kind == "endpoint") CheckEndpointTraffic(index);
   if (resource.kind == "compute") CheckCompute(index);
   if (resource.kind == "job" && resource.type == "sweep") CheckSearchSpace(index);
+  if (resource.kind == "job" || resource.kind == "schedule") CheckSchedule(index);
   if (resource.kind == "image" && resource.spec.StringAt("kind") == "fpga") {
     diagnostics_
         .Warning(DiagCode::kUnsupported, FieldRange(index, {"kind"}),

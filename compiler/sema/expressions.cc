@@ -100,21 +100,14 @@ class ExpressionChecker {
         return;
       }
       std::string expression = Trim(text.substr(open + 3, close - open - 3));
-      CheckOne(expression, ExpressionRange(node, text.substr(open, close + 2 - open)), sibling_uses);
+      CheckOne(expression, ExpressionRange(node, open, close + 2 - open), sibling_uses);
     }
   }
 
   // The expression's own place in the file, so the caret underlines just it.
-  // Found by searching the source from the scalar's start (a folded or
-  // escaped scalar's text differs from its source); the scalar's range when
-  // not found.
-  SourceRange ExpressionRange(const ast::Node& node, const std::string& raw) const {
+  SourceRange ExpressionRange(const ast::Node& node, size_t offset, size_t length) const {
     if (!node.range.valid()) return node.range;
-    const std::string& source = sources_.contents(node.range.file);
-    constexpr size_t kSearchWindow = 1 << 16;
-    size_t found = source.find(raw, node.range.begin);
-    if (found == std::string::npos || found > node.range.begin + kSearchWindow) return node.range;
-    return {node.range.file, static_cast<uint32_t>(found), static_cast<uint32_t>(found + raw.size())};
+    return ast::PartRange(node, sources_.contents(node.range.file), offset, length);
   }
 
   void Unknown(const std::string& expression, SourceRange range, const std::string& why,

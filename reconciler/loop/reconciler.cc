@@ -496,7 +496,7 @@ int Reconciler::RunDueSchedules(int64_t now_ms) {
       RememberFire(state, scheduled, now_ms);
       continue;
     }
-    std::optional<int64_t> due = NextFireAfter(scheduled.schedule, *last);
+    std::optional<int64_t> due = compiler::ir::NextFireAfter(scheduled.schedule, *last);
     if (!due || *due > now_ms) continue;
     auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
     if (!lock.ok()) {
@@ -522,7 +522,7 @@ int Reconciler::RunDueSchedules(int64_t now_ms) {
           (planned->errors().empty() ? "no job " + scheduled.job_id + " to run" : planned->errors().front()));
       continue;
     }
-    std::string described = DescribeSchedule(scheduled.schedule);
+    std::string described = compiler::ir::DescribeSchedule(scheduled.schedule);
     planned->applier().set_trigger("schedule " + scheduled.id + " (" + described + ")");
     Log(scheduled.id + ": starting " + scheduled.job_id + " (" + described + ")");
     std::string log;

@@ -6,23 +6,22 @@
 #include <vector>
 
 #include "compiler/ir/graph.h"
-#include "reconciler/loop/schedule.h"
+#include "compiler/ir/schedule.h"
 #include "runtime/state/state_store.h"
 
 namespace amlc::reconciler {
 
 /// A job that runs on a schedule: a job spec's own `schedule`, or a
-/// `schedule` spec whose `create_job` names a job.
+/// `schedule` spec whose `create_job` names a job. The compiler parsed and
+/// checked it (ir::Resource::scheduled); what reaches here can run.
 struct ScheduledJob {
   std::string id;      // "job/nightly" or "schedule/retrain": the key its last fire is kept under
   std::string job_id;  // the job to run
-  Schedule schedule;
+  compiler::ir::Schedule schedule;
 };
 
-/// The enabled schedules of `graph`. A trigger that cannot be read (e.g. a
-/// time zone other than UTC) is left out and described in `problems`.
-std::vector<ScheduledJob> ScheduledJobs(const compiler::ir::Graph& graph,
-                                        std::vector<std::string>* problems = nullptr);
+/// The schedules of `graph` that start runs, in graph order.
+std::vector<ScheduledJob> ScheduledJobs(const compiler::ir::Graph& graph);
 
 /// When `scheduled` last fired (unix ms), as the state store remembers it;
 /// nullopt when it never did (or the value is unreadable: then it starts afresh).

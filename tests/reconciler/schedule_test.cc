@@ -1,5 +1,7 @@
-// Schedules of recurring runs: cron, recurrence and interval triggers, their
-// next fire times against known answers, and the errors bad ones give.
+// Schedules of recurring runs: cron, recurrence and interval triggers as the
+// compiler reads them (compiler/sema/schedule.h), their next fire times as
+// the reconciler asks for them (compiler/ir/schedule.h) against known
+// answers, and the errors bad ones give.
 #include <catch2/catch.hpp>
 
 #include <ctime>
@@ -7,11 +9,19 @@
 #include <string>
 #include <utility>
 
-#include "reconciler/loop/schedule.h"
+#include "compiler/ir/schedule.h"
+#include "compiler/sema/schedule.h"
+#include "compiler/support/civil_time.h"
 
-using amlc::StatusCode;
+using amlc::compiler::FormatUtc;
+using amlc::compiler::ParseIsoTime;
+using amlc::compiler::ir::CalendarMask;
+using amlc::compiler::ir::DescribeSchedule;
+using amlc::compiler::ir::NextFireAfter;
+using amlc::compiler::ir::Schedule;
 using amlc::compiler::ir::Value;
-using namespace amlc::reconciler;
+using amlc::compiler::sema::ParsedTrigger;
+using amlc::compiler::sema::ParseScheduleTrigger;
 
 namespace {
 
@@ -35,11 +45,17 @@ Value Ints(std::initializer_list<int64_t> values) {
   return list;
 }
 
+// A problem as one line: the message, then its hint.
+std::string Text(const amlc::compiler::sema::ScheduleProblem& problem) {
+  return problem.hint.empty() ? problem.message : problem.message + "; " + problem.hint;
+}
+
 Schedule Parsed(const Value& trigger) {
-  auto schedule = ParseSchedule(trigger);
-  INFO(schedule.status().message());
-  REQUIRE(schedule.ok());
-  return schedule.value();
+  ParsedTrigger parsed = ParseScheduleTrigger(trigger);
+  INFO((parsed.problems.empty() ? "" : Text(parsed.problems.front())));
+  REQUIRE(parsed.schedule);
+  CHECK(parsed.problems.empty());
+  return *parsed.schedule;
 }
 
 Schedule Cron(const std::string& expression) {
@@ -54,11 +70,12 @@ std::string Next(const Schedule& schedule, const std::string& after) {
 
 std::string NextCron(const std::string& expression, const std::string& after) { return Next(Cron(expression), after); }
 
+// The first problem of a trigger that cannot run.
 std::string ErrorOf(const Value& trigger) {
-  auto schedule = ParseSchedule(trigger);
-  REQUIRE_FALSE(schedule.ok());
-  CHECK(schedule.status().code() == StatusCode::kInvalidArgument);
-  return schedule.status().message();
+  ParsedTrigger parsed = ParseScheduleTrigger(trigger);
+  REQUIRE_FALSE(parsed.schedule);
+  REQUIRE_FALSE(parsed.problems.empty());
+  return Text(parsed.problems.front());
 }
 
 std::string CronError(const std::string& expression) {
@@ -254,10 +271,12 @@ TEST_CASE("start and end times bound the fires", "[reconciler][schedule]") {
 
 TEST_CASE("bad triggers, times and zones give clear errors", "[reconciler][schedule]") {
   CHECK(ErrorOf(Trigger({{"type", Str("cron")}, {"expression", Str("0 2 * * *")}, {"time_zone", Str("Europe/Berlin")}})) ==
-        "time zone Europe/Berlin is not supported yet; use UTC");
+        "time zone 'Europe/Berlin' is not supported yet, so this schedule is not run; amlc runs schedules in UTC: "
+        "write time_zone: UTC and give the times in UTC");
   CHECK(ErrorOf(Trigger({{"type", Str("interval")}, {"interval", Str("6h")},
                          {"time_zone", Str("Pacific Standard Time")}})) ==
-        "time zone Pacific Standard Time is not supported yet; use UTC");
+        "time zone 'Pacific Standard Time' is not supported yet, so this schedule is not run; amlc runs schedules in "
+        "UTC: write time_zone: UTC and give the times in UTC");
   CHECK(ErrorOf(Trigger({{"type", Str("hourly")}})) ==
         "schedule trigger type 'hourly' is not one of cron, recurrence, interval");
   CHECK(ErrorOf(Value::String("0 2 * * *")).find("must be a mapping") != std::string::npos);
@@ -285,4 +304,44 @@ TEST_CASE("bad triggers, times and zones give clear errors", "[reconciler][sched
                          {"start_time", Str("2026-02-01T00:00:00Z")},
                          {"end_time", Str("2026-01-01T00:00:00Z")}})) ==
         "end_time 2026-01-01T00:00:00Z is before start_time 2026-02-01T00:00:00Z");
+}
+
+TEST_CASE("problems say which value, item or cron field is at fault", "[reconciler][schedule]") {
+  auto first = [](const Value& trigger) {
+    ParsedTrigger parsed = ParseScheduleTrigger(trigger);
+    REQUIRE_FALSE(parsed.problems.empty());
+    return parsed.problems.front();
+  };
+  auto cron = first(Trigger({{"type", Str("cron")}, {"expression", Str("0  24 * * *")}}));
+  CHECK(cron.field == std::vector<std::string>{"expression"});
+  CHECK((cron.offset == 3 && cron.length == 2));  // "24", after two spaces
+  auto listed = first(Trigger({{"type", Str("cron")}, {"expression", Str("5,61 * * * *")}}));
+  CHECK((listed.offset == 2 && listed.length == 2));
+  auto seconds = first(Trigger({{"type", Str("cron")}, {"expression", Str("30 0 2 * * *")}}));
+  CHECK((seconds.offset == 0 && seconds.length == 2));
+  CHECK(seconds.hint == "amlc's cron counts minutes: drop the seconds field and write \"0 2 * * *\"");
+  auto empty_piece = first(Trigger({{"type", Str("cron")}, {"expression", Str("0 0 * * mon-")}}));
+  CHECK((empty_piece.offset == 8 && empty_piece.length == 4));  // the whole field "mon-"
+
+  Value hours = Value::EmptyMap();
+  hours.Set("hours", Ints({9, 24}));
+  auto item = first(Trigger({{"type", Str("recurrence")}, {"frequency", Str("day")}, {"schedule", hours}}));
+  CHECK(item.field == std::vector<std::string>{"schedule", "hours"});
+  CHECK(item.item == 1u);
+  CHECK(item.length == 0);
+
+  auto zone = first(Trigger({{"type", Str("cron")}, {"expression", Str("0 2 * * *")}, {"time_zone", Str("CET")}}));
+  CHECK(zone.severity == amlc::compiler::Severity::kWarning);
+  CHECK(zone.code == amlc::compiler::DiagCode::kUnsupported);
+}
+
+TEST_CASE("a field of another trigger type is a warning, and the schedule still runs", "[reconciler][schedule]") {
+  ParsedTrigger parsed = ParseScheduleTrigger(
+      Trigger({{"type", Str("cron")}, {"expression", Str("0 2 * * *")}, {"frequency", Str("day")}}));
+  REQUIRE(parsed.schedule);
+  REQUIRE(parsed.problems.size() == 1);
+  CHECK(parsed.problems[0].severity == amlc::compiler::Severity::kWarning);
+  CHECK(Text(parsed.problems[0]) ==
+        "'frequency' has no meaning in a cron trigger; it is ignored; a cron trigger reads expression, start_time, "
+        "end_time and time_zone");
 }

@@ -14,13 +14,6 @@ TEST_CASE("did-you-mean picks the closest name within a few edits", "[support]")
   CHECK(EditDistance("kitten", "sitting", 5) == 3);
 }
 
-TEST_CASE("cron expressions have five or six fields", "[sema]") {
-  CHECK(sema::IsCronExpression("0 2 * * *"));
-  CHECK(sema::IsCronExpression("*/15 0-6 * * MON-FRI"));
-  CHECK_FALSE(sema::IsCronExpression("every night"));
-  CHECK_FALSE(sema::IsCronExpression("0 2 * *"));
-}
-
 TEST_CASE("plain scalars are typed as YAML 1.2 core reads them", "[sema]") {
   CHECK(sema::InferScalar("1").type() == ir::Value::Type::kInt);
   CHECK(sema::InferScalar("-2.5e3").type() == ir::Value::Type::kDouble);

@@ -396,11 +396,9 @@ void BuildLayers(const OciLayout& layout, const std::vector<LayerSpec>& specs,
 
 // ------------------------------------------------------------------- build
 
-StatusOr<BuildResult> Build(const BuildRequest& request,
-                            const std::function<void(const std::string&)>& progress) {
-  auto say = [&](const std::string& line) {
-    if (progress) progress(line);
-  };
+// Everything about a request that can be checked before any work: bad env
+// entries and ports too, before any layer is built.
+Status CheckRequest(const BuildRequest& request) {
   if (request.layout_dir.empty()) {
     return Status(StatusCode::kInvalidArgument, "no OCI image layout folder given");
   }
@@ -415,62 +413,121 @@ StatusOr<BuildResult> Build(const BuildRequest& request,
     Status files = CheckLayerFiles(spec);
     if (!files.ok()) return files;
   }
-  // Catches bad env entries and ports before any layer is built.
   StatusOr<json> checked = MakeConfig(nullptr, request.config, {}, {});
-  if (!checked.ok()) return checked.status();
+  return checked.ok() ? Status::Ok() : checked.status();
+}
 
-  std::optional<BaseImage> base;
-  LayoutLock base_gc_lock;
-  if (!request.base_layout.empty()) {
-    // Keeps a RemoveImage on the base layout from deleting the blobs being
-    // read; a read-only base layout (no lock file can be made) goes without.
-    Status exists = OciLayout(request.base_layout).CheckExists("base image layout");
-    if (!exists.ok()) return exists;
-    StatusOr<LayoutLock> locked = LayoutLock::Acquire(request.base_layout, kGcLockFile, false);
-    if (locked.ok()) base_gc_lock = std::move(*locked);
-    StatusOr<BaseImage> loaded = LoadBase(request.base_layout, request.base_ref);
-    if (!loaded.ok()) return loaded.status();
-    base = std::move(*loaded);
-  }
+// The base image (none when the request names none) and the lock that
+// keeps a RemoveImage on the base layout from deleting the blobs being read,
+// held until the build ends; a read-only base layout (no lock file can be
+// made) goes without.
+struct Base {
+  std::optional<BaseImage> image;
+  LayoutLock gc_lock;
+};
 
-  OciLayout layout(request.layout_dir);
+StatusOr<Base> OpenBase(const BuildRequest& request) {
+  Base base;
+  if (request.base_layout.empty()) return base;
+  Status exists = OciLayout(request.base_layout).CheckExists("base image layout");
+  if (!exists.ok()) return exists;
+  StatusOr<LayoutLock> locked = LayoutLock::Acquire(request.base_layout, kGcLockFile, false);
+  if (locked.ok()) base.gc_lock = std::move(*locked);
+  StatusOr<BaseImage> loaded = LoadBase(request.base_layout, request.base_ref);
+  if (!loaded.ok()) return loaded.status();
+  base.image = std::move(*loaded);
+  return base;
+}
+
+// Creates the layout if needed and returns its gc lock, held shared for the
+// build; a damaged index fails here, before any work.
+StatusOr<LayoutLock> OpenLayout(OciLayout& layout) {
   Status created = layout.Create();
   if (!created.ok()) return created;
   StatusOr<LayoutLock> gc_lock = LayoutLock::Acquire(layout.dir(), kGcLockFile, false);
   if (!gc_lock.ok()) return gc_lock.status();
-  StatusOr<json> readable = layout.ReadIndex();  // a damaged index fails before any work
+  StatusOr<json> readable = layout.ReadIndex();
   if (!readable.ok()) return readable.status();
+  return gc_lock;
+}
 
-  const size_t base_count = base ? base->layers.size() : 0;
-  const size_t total = base_count + request.layers.size();
-  auto line = [&](size_t position, const std::string& description, uint64_t size,
-                  const std::string& how) {
-    say("layer " + std::to_string(position + 1) + "/" + std::to_string(total) + " " + description +
-        ": " + FormatBytes(size) + ", " + how);
-  };
+// The progress lines of a build: "layer 2/5 DESCRIPTION: 1.2 MB, HOW".
+class BuildProgress {
+ public:
+  BuildProgress(const std::function<void(const std::string&)>& progress, size_t total)
+      : progress_(progress), total_(total) {}
 
-  BuildResult result;
+  void Say(const std::string& line) const {
+    if (progress_) progress_(line);
+  }
+  void Layer(size_t position, const std::string& description, uint64_t size, const std::string& how) const {
+    Say("layer " + std::to_string(position + 1) + "/" + std::to_string(total_) + " " + description + ": " +
+        FormatBytes(size) + ", " + how);
+  }
+  size_t total() const { return total_; }
+
+ private:
+  const std::function<void(const std::string&)>& progress_;
+  size_t total_;
+};
+
+// The image's layers so far, in order, in the three forms a build needs:
+// the result's, the manifest's and the config's (diff_ids).
+struct ImageLayers {
+  std::vector<BuiltLayer> built;
+  std::vector<Descriptor> descriptors;
   std::vector<std::string> diff_ids;
-  std::vector<Descriptor> layer_descriptors;
-  if (base) {
-    OciLayout from(request.base_layout);
-    for (size_t i = 0; i < base_count; ++i) {
-      const Descriptor& layer = base->layers[i];
-      Status imported = layout.ImportBlob(from, layer);
-      if (!imported.ok()) {
-        return Status(imported.code(), "base image '" + request.base_ref + "' in '" +
-                                           request.base_layout + "': " + imported.message());
-      }
-      result.layers.push_back(BuiltLayer{layer.digest, base->diff_ids[i], layer.size, true});
-      layer_descriptors.push_back(layer);
-      diff_ids.push_back(base->diff_ids[i]);
-      line(i, "base " + request.base_ref, layer.size, "from the base image");
+
+  void Add(const BuiltLayer& layer, const Descriptor& descriptor) {
+    built.push_back(layer);
+    descriptors.push_back(descriptor);
+    diff_ids.push_back(layer.diff_id);
+  }
+};
+
+// Links or copies the base image's layer blobs into `layout`.
+Status ImportBaseLayers(const OciLayout& layout, const BuildRequest& request, const BaseImage& base,
+                        const BuildProgress& progress, ImageLayers& layers) {
+  OciLayout from(request.base_layout);
+  for (size_t i = 0; i < base.layers.size(); ++i) {
+    const Descriptor& layer = base.layers[i];
+    Status imported = layout.ImportBlob(from, layer);
+    if (!imported.ok()) {
+      return Status(imported.code(), "base image '" + request.base_ref + "' in '" + request.base_layout +
+                                         "': " + imported.message());
+    }
+    layers.Add(BuiltLayer{layer.digest, base.diff_ids[i], layer.size, true}, layer);
+    progress.Layer(i, "base " + request.base_ref, layer.size, "from the base image");
+  }
+  return Status::Ok();
+}
+
+// The app layers the layer cache already holds (its key known, its blob
+// still there) are marked finished; the indexes of the others are returned.
+std::vector<size_t> TakeCachedLayers(const OciLayout& layout, const BuildRequest& request,
+                                     std::vector<LayerOutcome>& outcomes, std::vector<bool>& finished) {
+  std::vector<size_t> todo;
+  LayerCache cache = layout.ReadLayerCache();
+  for (size_t i = 0; i < request.layers.size(); ++i) {
+    const LayerSpec& spec = request.layers[i];
+    auto hit = spec.cache_key.empty() ? cache.end() : cache.find(spec.cache_key);
+    if (hit != cache.end() && layout.HasBlob(hit->second.digest, hit->second.size)) {
+      outcomes[i].layer = BuiltLayer{hit->second.digest, hit->second.diff_id, hit->second.size, true};
+      outcomes[i].how = "reused (layer cache)";
+      finished[i] = true;
+    } else {
+      todo.push_back(i);
     }
   }
+  return todo;
+}
 
-  // App layers: from the layer cache when their key is known and the blob is
-  // still there, else built (several at once when there are cores to spare).
-  // Progress lines come in layer order whatever order the builds finish in.
+// App layers: from the layer cache, else built (several at once when there
+// are cores to spare). Progress lines come in layer order whatever order the
+// builds finish in. The outcomes of every layer, or the first failed one's
+// status.
+StatusOr<std::vector<LayerOutcome>> MakeAppLayers(const OciLayout& layout, const BuildRequest& request,
+                                                  size_t first_position, const BuildProgress& progress) {
   std::vector<LayerOutcome> outcomes(request.layers.size());
   std::vector<bool> finished(request.layers.size(), false);
   size_t reported = 0;
@@ -481,95 +538,123 @@ StatusOr<BuildResult> Build(const BuildRequest& request,
         reported = outcomes.size();  // the build fails: the error says the rest
         break;
       }
-      line(base_count + reported, request.layers[reported].description, outcome.layer.size,
-           outcome.how);
+      progress.Layer(first_position + reported, request.layers[reported].description, outcome.layer.size,
+                     outcome.how);
     }
   };
-  std::vector<size_t> todo;
-  LayerCache cache = layout.ReadLayerCache();
-  for (size_t i = 0; i < request.layers.size(); ++i) {
-    const LayerSpec& spec = request.layers[i];
-    auto hit = spec.cache_key.empty() ? cache.end() : cache.find(spec.cache_key);
-    if (hit != cache.end() && layout.HasBlob(hit->second.digest, hit->second.size)) {
-      outcomes[i].layer =
-          BuiltLayer{hit->second.digest, hit->second.diff_id, hit->second.size, true};
-      outcomes[i].how = "reused (layer cache)";
-      finished[i] = true;
-    } else {
-      todo.push_back(i);
-    }
-  }
+  std::vector<size_t> todo = TakeCachedLayers(layout, request, outcomes, finished);
   report();
   BuildLayers(layout, request.layers, todo, &outcomes, [&](size_t i) {
     finished[i] = true;
     report();
   });
-  for (size_t i = 0; i < request.layers.size(); ++i) {
-    if (!outcomes[i].status.ok()) return outcomes[i].status;  // the first failed layer
-    const BuiltLayer& layer = outcomes[i].layer;
-    result.layers.push_back(layer);
-    layer_descriptors.push_back(Descriptor{kLayerMediaType, layer.digest, layer.size});
-    diff_ids.push_back(layer.diff_id);
+  for (const LayerOutcome& outcome : outcomes) {
+    if (!outcome.status.ok()) return outcome.status;
   }
+  return outcomes;
+}
 
-  StatusOr<json> config =
-      MakeConfig(base ? &*base : nullptr, request.config, diff_ids, request.layers);
+// The two small blobs that make the layers an image.
+struct ImageBlobs {
+  Descriptor config;
+  Descriptor manifest;
+};
+
+// Writes the config, then the manifest listing it and the layers.
+StatusOr<ImageBlobs> WriteConfigAndManifest(const OciLayout& layout, const BuildRequest& request,
+                                            const BaseImage* base, const ImageLayers& layers) {
+  StatusOr<json> config = MakeConfig(base, request.config, layers.diff_ids, request.layers);
   if (!config.ok()) return config.status();
   StatusOr<std::string> config_text = CanonicalJson(*config, "the image config");
   if (!config_text.ok()) return config_text.status();
-  Descriptor config_descriptor{kConfigMediaType, "sha256:" + Sha256Hex(*config_text),
-                               config_text->size()};
+  ImageBlobs blobs;
+  blobs.config = Descriptor{kConfigMediaType, "sha256:" + Sha256Hex(*config_text), config_text->size()};
 
   json manifest = {{"schemaVersion", 2},
                    {"mediaType", kManifestMediaType},
-                   {"config", DescriptorJson(config_descriptor)},
+                   {"config", DescriptorJson(blobs.config)},
                    {"layers", json::array()}};
-  for (const Descriptor& layer : layer_descriptors) {
-    manifest["layers"].push_back(DescriptorJson(layer));
-  }
+  for (const Descriptor& layer : layers.descriptors) manifest["layers"].push_back(DescriptorJson(layer));
   if (base) manifest["annotations"] = {{kBaseDigestAnnotation, base->manifest_digest}};
   StatusOr<std::string> manifest_text = CanonicalJson(manifest, "the image manifest");
   if (!manifest_text.ok()) return manifest_text.status();
-  Descriptor manifest_descriptor{kManifestMediaType, "sha256:" + Sha256Hex(*manifest_text),
-                                 manifest_text->size()};
+  blobs.manifest = Descriptor{kManifestMediaType, "sha256:" + Sha256Hex(*manifest_text), manifest_text->size()};
 
-  StatusOr<bool> put = layout.PutBlob(config_descriptor.digest, *config_text);
+  StatusOr<bool> put = layout.PutBlob(blobs.config.digest, *config_text);
   if (!put.ok()) return put.status();
-  put = layout.PutBlob(manifest_descriptor.digest, *manifest_text);
+  put = layout.PutBlob(blobs.manifest.digest, *manifest_text);
   if (!put.ok()) return put.status();
+  return blobs;
+}
 
-  {
-    StatusOr<LayoutLock> index_lock = LayoutLock::Acquire(layout.dir(), kIndexLockFile, true);
-    if (!index_lock.ok()) return index_lock.status();
-    Status indexed = layout.SetIndexEntry(*index_lock, manifest_descriptor, request.ref_name);
-    if (!indexed.ok()) return indexed;
-
-    LayerCache latest = layout.ReadLayerCache();
-    bool changed = false;
-    for (size_t i = 0; i < request.layers.size(); ++i) {
-      const std::string& key = request.layers[i].cache_key;
-      if (key.empty()) continue;
-      const BuiltLayer& layer = outcomes[i].layer;
-      CachedLayer entry{layer.digest, layer.diff_id, layer.size};
-      auto it = latest.find(key);
-      if (it == latest.end() || it->second.digest != entry.digest ||
-          it->second.diff_id != entry.diff_id || it->second.size != entry.size) {
-        latest[key] = entry;
-        changed = true;
-      }
-    }
-    if (changed) {
-      Status cached = layout.WriteLayerCache(latest);
-      if (!cached.ok()) return cached;
+// Enters the app layers that have a cache key into `cache`; true when that
+// changed it.
+bool RememberLayers(const BuildRequest& request, const std::vector<LayerOutcome>& outcomes, LayerCache& cache) {
+  bool changed = false;
+  for (size_t i = 0; i < request.layers.size(); ++i) {
+    const std::string& key = request.layers[i].cache_key;
+    if (key.empty()) continue;
+    const BuiltLayer& layer = outcomes[i].layer;
+    CachedLayer entry{layer.digest, layer.diff_id, layer.size};
+    auto it = cache.find(key);
+    if (it == cache.end() || it->second.digest != entry.digest || it->second.diff_id != entry.diff_id ||
+        it->second.size != entry.size) {
+      cache[key] = entry;
+      changed = true;
     }
   }
+  return changed;
+}
 
-  result.manifest_digest = manifest_descriptor.digest;
-  result.config_digest = config_descriptor.digest;
-  result.size = manifest_descriptor.size + config_descriptor.size;
-  for (const BuiltLayer& layer : result.layers) result.size += layer.size;
-  say("image " + request.ref_name + ": " + result.manifest_digest + ", " +
-      FormatBytes(result.size) + " in " + std::to_string(total) + " layers");
+// Names the image in index.json and remembers its layers in the layer
+// cache, in one hold of the index lock.
+Status Publish(const OciLayout& layout, const BuildRequest& request, const Descriptor& manifest,
+               const std::vector<LayerOutcome>& outcomes) {
+  StatusOr<LayoutLock> index_lock = LayoutLock::Acquire(layout.dir(), kIndexLockFile, true);
+  if (!index_lock.ok()) return index_lock.status();
+  Status indexed = layout.SetIndexEntry(*index_lock, manifest, request.ref_name);
+  if (!indexed.ok()) return indexed;
+  LayerCache latest = layout.ReadLayerCache();
+  if (!RememberLayers(request, outcomes, latest)) return Status::Ok();
+  return layout.WriteLayerCache(latest);
+}
+
+StatusOr<BuildResult> Build(const BuildRequest& request,
+                            const std::function<void(const std::string&)>& progress_lines) {
+  Status checked = CheckRequest(request);
+  if (!checked.ok()) return checked;
+  StatusOr<Base> base = OpenBase(request);
+  if (!base.ok()) return base.status();
+  OciLayout layout(request.layout_dir);
+  StatusOr<LayoutLock> gc_lock = OpenLayout(layout);
+  if (!gc_lock.ok()) return gc_lock.status();
+
+  const BaseImage* base_image = base->image ? &*base->image : nullptr;
+  const size_t base_count = base_image ? base_image->layers.size() : 0;
+  BuildProgress progress(progress_lines, base_count + request.layers.size());
+  ImageLayers layers;
+  if (base_image) {
+    Status imported = ImportBaseLayers(layout, request, *base_image, progress, layers);
+    if (!imported.ok()) return imported;
+  }
+  StatusOr<std::vector<LayerOutcome>> app = MakeAppLayers(layout, request, base_count, progress);
+  if (!app.ok()) return app.status();
+  for (const LayerOutcome& outcome : *app) {
+    layers.Add(outcome.layer, Descriptor{kLayerMediaType, outcome.layer.digest, outcome.layer.size});
+  }
+  StatusOr<ImageBlobs> blobs = WriteConfigAndManifest(layout, request, base_image, layers);
+  if (!blobs.ok()) return blobs.status();
+  Status published = Publish(layout, request, blobs->manifest, *app);
+  if (!published.ok()) return published;
+
+  BuildResult result;
+  result.manifest_digest = blobs->manifest.digest;
+  result.config_digest = blobs->config.digest;
+  result.size = blobs->manifest.size + blobs->config.size;
+  for (const BuiltLayer& layer : layers.built) result.size += layer.size;
+  result.layers = std::move(layers.built);
+  progress.Say("image " + request.ref_name + ": " + result.manifest_digest + ", " + FormatBytes(result.size) +
+               " in " + std::to_string(progress.total()) + " layers");
   return result;
 }
 

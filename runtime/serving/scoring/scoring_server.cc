@@ -86,137 +86,157 @@ ScoringServer::ScoringServer(WorkerPool& pool, ServingMetrics& metrics, KeyStore
 
 ScoringServer::~ScoringServer() = default;
 
-void ScoringServer::Routes() {
-  using httplib::Request;
-  using httplib::Response;
-  using Handled = httplib::Server::HandlerResponse;
+namespace {
 
+using httplib::Request;
+using httplib::Response;
+using Handled = httplib::Server::HandlerResponse;
+
+// A scoring request's body, read to its end (or to the limit).
+struct Body {
+  std::string text;       // empty when the caller was not authorized
+  bool complete = false;  // false: the connection cannot be reused
+  bool too_big = false;
+};
+
+// Reads the body even when the key is wrong: leaving it unread would make
+// the rest of a kept-alive connection unparseable.
+Body ReadBody(const Request& req, const httplib::ContentReader& reader, bool keep, size_t limit) {
+  Body body;
+  size_t seen = 0;
+  // HTTP/1.1: without Content-Length or Transfer-Encoding there is no body
+  // (cpp-httplib would wait for the client to close the connection).
+  bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+  body.complete = !has_body || reader([&](const char* data, size_t size) {
+    seen += size;
+    if (seen > limit) {
+      body.too_big = true;
+      return false;  // a chunked body over the limit: stop reading it
+    }
+    if (keep) body.text.append(data, size);
+    return true;
+  });
+  return body;
+}
+
+void AnswerScore(Response& res, ScoreResult result) {
+  res.status = result.status;
+  res.body = std::move(result.body);
+  res.set_header("Content-Type", ContentTypeOf(result.content));
+  if (result.ran) {
+    char exec_ms[32];
+    std::snprintf(exec_ms, sizeof exec_ms, "%.3f", result.exec_us / 1000.0);
+    res.set_header("x-ms-run-fn-exec-ms", exec_ms);
+  }
+}
+
+void AnswerLive(const Request&, Response& res) { res.set_content("Healthy", "text/plain; charset=utf-8"); }
+
+// Answers cpp-httplib makes itself (404, 413 for a Content-Length over the
+// limit, 400 for a malformed request) get a JSON message like ours.
+Handled AnswerError(const Request& req, Response& res) {
+  if (!res.body.empty()) return Handled::Unhandled;
+  std::string message;
+  switch (res.status) {
+    case 404:
+      message = "no route " + req.method + " " + req.path;
+      break;
+    case 413:
+      message = "the request body is larger than the limit";
+      break;
+    case 400:
+      message = "the request could not be parsed as HTTP";
+      break;
+    default:
+      message = "HTTP status " + std::to_string(res.status);
+  }
+  res.set_content(MessageBody(message), "application/json");
+  return Handled::Handled;
+}
+
+}  // namespace
+
+void ScoringServer::Routes() {
   server_->set_pre_routing_handler([this](const Request& req, Response& res) {
-    t_request.started = Clock::now();
-    t_request.body.clear();
-    std::string id = req.get_header_value("x-request-id");
-    t_request.request_id = UsableRequestId(id) ? id : NewRequestId();
-    res.set_header("x-request-id", t_request.request_id);
-    res.set_header("x-ms-request-id", t_request.request_id);
-    t_request.scoring = req.method == "POST" && req.path == "/score";
-    if (t_request.scoring) metrics_.RequestStarted();
+    StartRequest(req, res);
     return Handled::Unhandled;
   });
-
-  server_->Post("/score", [this](const Request& req, Response& res,
-                                 const httplib::ContentReader& reader) {
-    // The body is read even when the key is wrong: leaving it unread would
-    // make the rest of a kept-alive connection unparseable.
-    bool authorized = keys_ == nullptr || keys_->Accepts(req.get_header_value("Authorization"));
-    std::string body;
-    size_t seen = 0;
-    bool too_big = false;
-    size_t limit = static_cast<size_t>(limits_.max_body_bytes);
-    // HTTP/1.1: without Content-Length or Transfer-Encoding there is no body
-    // (cpp-httplib would wait for the client to close the connection).
-    bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
-    bool complete = !has_body || reader([&](const char* data, size_t size) {
-      seen += size;
-      if (seen > limit) {
-        too_big = true;
-        return false;  // a chunked body over the limit: stop reading it
-      }
-      if (authorized) body.append(data, size);
-      return true;
-    });
-    if (!complete) res.set_header("Connection", "close");
-    if (!authorized) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      Answer(res, 401,
-             "a valid key is required: send the header 'Authorization: Bearer KEY' with the "
-             "endpoint's primary or secondary key");
-      return;
-    }
-    if (too_big || res.status == 413) {
-      Answer(res, 413,
-             "the request body is larger than the limit of " + std::to_string(limit) + " bytes");
-      return;
-    }
-    if (!complete) {
-      Answer(res, 400, "the request body could not be read");
-      return;
-    }
-    ScoreResult result =
-        pool_.Score(t_request.request_id, body, limits_.queue_wait, limits_.request_timeout);
-    res.status = result.status;
-    res.body = std::move(result.body);
-    res.set_header("Content-Type", ContentTypeOf(result.content));
-    if (result.ran) {
-      char exec_ms[32];
-      std::snprintf(exec_ms, sizeof exec_ms, "%.3f", result.exec_us / 1000.0);
-      res.set_header("x-ms-run-fn-exec-ms", exec_ms);
-    }
-    t_request.body = std::move(body);
+  server_->Post("/score", [this](const Request& req, Response& res, const httplib::ContentReader& reader) {
+    Score(req, res, reader);
   });
-
   server_->Get("/score", [](const Request&, Response& res) {
     res.set_header("Allow", "POST");
     Answer(res, 405, "send scoring requests with POST /score");
   });
-
-  auto live = [](const Request&, Response& res) {
-    res.set_content("Healthy", "text/plain; charset=utf-8");
-  };
-  server_->Get("/", live);
-  server_->Get("/v2/health/live", live);
-
-  auto ready = [this](const Request&, Response& res) {
-    PoolReadiness readiness = pool_.Readiness();
-    nlohmann::json body = {{"ready", readiness.ready},
-                           {"workers", readiness.workers},
-                           {"workers_ready", readiness.ready_workers}};
-    if (!readiness.ready) body["reason"] = readiness.reason;
-    res.status = readiness.ready ? 200 : 503;
-    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
-  };
+  server_->Get("/", AnswerLive);
+  server_->Get("/v2/health/live", AnswerLive);
+  auto ready = [this](const Request&, Response& res) { AnswerReady(res); };
   server_->Get("/health/ready", ready);
   server_->Get("/v2/health/ready", ready);
-
   server_->Get("/metrics", [this](const Request&, Response& res) {
     res.set_content(metrics_.Render(pool_.restarts(), pool_.ready_workers(), pool_.size()),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
+  server_->set_error_handler(httplib::Server::HandlerWithResponse(AnswerError));
+  server_->set_logger([this](const Request&, const Response& res) { FinishRequest(res); });
+}
 
-  // Answers cpp-httplib makes itself (404, 413 for a Content-Length over the
-  // limit, 400 for a malformed request) get a JSON message like ours.
-  server_->set_error_handler(
-      httplib::Server::HandlerWithResponse([](const Request& req, Response& res) {
-        if (!res.body.empty()) return Handled::Unhandled;
-        std::string message;
-        switch (res.status) {
-          case 404:
-            message = "no route " + req.method + " " + req.path;
-            break;
-          case 413:
-            message = "the request body is larger than the limit";
-            break;
-          case 400:
-            message = "the request could not be parsed as HTTP";
-            break;
-          default:
-            message = "HTTP status " + std::to_string(res.status);
-        }
-        res.set_content(MessageBody(message), "application/json");
-        return Handled::Handled;
-      }));
+void ScoringServer::StartRequest(const Request& req, Response& res) {
+  t_request.started = Clock::now();
+  t_request.body.clear();
+  std::string id = req.get_header_value("x-request-id");
+  t_request.request_id = UsableRequestId(id) ? id : NewRequestId();
+  res.set_header("x-request-id", t_request.request_id);
+  res.set_header("x-ms-request-id", t_request.request_id);
+  t_request.scoring = req.method == "POST" && req.path == "/score";
+  if (t_request.scoring) metrics_.RequestStarted();
+}
 
-  server_->set_logger([this](const Request&, const Response& res) {
-    if (!t_request.scoring) return;
-    t_request.scoring = false;
-    double seconds = std::chrono::duration<double>(Clock::now() - t_request.started).count();
-    metrics_.RequestFinished(res.status, seconds);
-    if (telemetry_ != nullptr) {
-      telemetry_->Record(NowMillis(), t_request.request_id, res.status, seconds * 1000,
-                         t_request.body, res.body);
-    }
-    t_request.body.clear();
-  });
+void ScoringServer::Score(const Request& req, Response& res, const httplib::ContentReader& reader) {
+  bool authorized = keys_ == nullptr || keys_->Accepts(req.get_header_value("Authorization"));
+  size_t limit = static_cast<size_t>(limits_.max_body_bytes);
+  Body body = ReadBody(req, reader, authorized, limit);
+  if (!body.complete) res.set_header("Connection", "close");
+  if (!authorized) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    Answer(res, 401,
+           "a valid key is required: send the header 'Authorization: Bearer KEY' with the "
+           "endpoint's primary or secondary key");
+    return;
+  }
+  if (body.too_big || res.status == 413) {
+    Answer(res, 413, "the request body is larger than the limit of " + std::to_string(limit) + " bytes");
+    return;
+  }
+  if (!body.complete) {
+    Answer(res, 400, "the request body could not be read");
+    return;
+  }
+  AnswerScore(res, pool_.Score(t_request.request_id, body.text, limits_.queue_wait, limits_.request_timeout));
+  t_request.body = std::move(body.text);
+}
+
+void ScoringServer::AnswerReady(Response& res) {
+  PoolReadiness readiness = pool_.Readiness();
+  nlohmann::json body = {{"ready", readiness.ready},
+                         {"workers", readiness.workers},
+                         {"workers_ready", readiness.ready_workers}};
+  if (!readiness.ready) body["reason"] = readiness.reason;
+  res.status = readiness.ready ? 200 : 503;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+// The logger is the one place every answer passes through, also the 413s
+// cpp-httplib makes itself: scoring requests are counted here.
+void ScoringServer::FinishRequest(const Response& res) {
+  if (!t_request.scoring) return;
+  t_request.scoring = false;
+  double seconds = std::chrono::duration<double>(Clock::now() - t_request.started).count();
+  metrics_.RequestFinished(res.status, seconds);
+  if (telemetry_ != nullptr) {
+    telemetry_->Record(NowMillis(), t_request.request_id, res.status, seconds * 1000, t_request.body, res.body);
+  }
+  t_request.body.clear();
 }
 
 StatusOr<int> ScoringServer::Bind(const std::string& host, int port) {

@@ -26,6 +26,9 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
+class ContentReader;
 }
 
 namespace amlc::runtime::serving {
@@ -54,6 +57,11 @@ class ScoringServer {
 
  private:
   void Routes();
+  // The handlers Routes() installs, one per job.
+  void StartRequest(const httplib::Request& req, httplib::Response& res);
+  void Score(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
+  void AnswerReady(httplib::Response& res);
+  void FinishRequest(const httplib::Response& res);
 
   WorkerPool& pool_;
   ServingMetrics& metrics_;

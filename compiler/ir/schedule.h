@@ -1,21 +1,23 @@
-#ifndef AMLC_RECONCILER_LOOP_SCHEDULE_H_
-#define AMLC_RECONCILER_LOOP_SCHEDULE_H_
+#ifndef AMLC_COMPILER_IR_SCHEDULE_H_
+#define AMLC_COMPILER_IR_SCHEDULE_H_
 
 #include <bitset>
 #include <cstdint>
 #include <optional>
 #include <string>
 
-#include "compiler/ir/value.h"
-#include "base/status.h"
+namespace amlc::compiler::ir {
 
-namespace amlc::reconciler {
-
-/// The three trigger types of Azure ML's schedules.
+/// The three trigger types of a schedule: Azure ML's cron and recurrence,
+/// and amlc's interval.
 enum class ScheduleType { kCron, kRecurrence, kInterval };
 
 /// A recurrence's unit (its `frequency`).
 enum class RecurrenceUnit { kMinute, kHour, kDay, kWeek, kMonth };
+
+/// Day names, index 0 = Sunday as in cron and CivilTime::week_day.
+inline constexpr const char* kWeekDayNames[7] = {"sunday",   "monday", "tuesday", "wednesday",
+                                                 "thursday", "friday", "saturday"};
 
 /// The calendar fields a fire time may take, in UTC: a cron expression, or a
 /// recurrence's hours / minutes / week_days / month_days. Bit i set = value i
@@ -33,8 +35,9 @@ struct CalendarMask {
 };
 
 /// When a recurring run starts: a job spec's `schedule` or a schedule spec's
-/// `trigger` (specs/common.schema.json $defs/schedule_trigger), read once.
-/// Times are unix milliseconds, UTC (the only time zone supported yet).
+/// `trigger`, parsed and checked by sema (compiler/sema/schedule.h), so
+/// whatever holds one can run it. Times are unix milliseconds, UTC (the only
+/// time zone amlc runs; sema warns about others and leaves such schedules out).
 struct Schedule {
   ScheduleType type = ScheduleType::kInterval;
   std::string cron_expression;  // cron: the expression, fields single-spaced
@@ -55,36 +58,28 @@ struct Schedule {
   std::optional<int64_t> end_ms;  // no fire after it
 };
 
-/// Reads a trigger: `type` cron (`expression`: five fields, minute hour
-/// day-of-month month day-of-week), recurrence (`frequency` minute|hour|day|
-/// week|month, `interval` N, optional `schedule` of hours, minutes,
-/// week_days, month_days) or interval (`interval`: seconds or a duration
-/// such as "90s", "15m", "6h", "1d"); optional `start_time`/`end_time` (ISO
-/// 8601, "Z", an offset, or none meaning UTC) and `time_zone` (UTC or
-/// Etc/UTC only, yet). kInvalidArgument, saying what to write, otherwise.
-StatusOr<Schedule> ParseSchedule(const compiler::ir::Value& trigger);
+/// What the reconciler starts on a schedule. Sema sets it on a job with a
+/// valid `schedule`, and on an enabled `schedule` spec whose create_job names
+/// a job of these specs; nothing else is ever started on a schedule.
+struct ScheduledRun {
+  std::string job_id;  // "job/nightly"
+  Schedule schedule;
+};
 
-/// Reads a five-field cron expression alone (`*`, lists, ranges, steps,
-/// jan..dec, sun..sat, 7 = Sunday).
-StatusOr<Schedule> ParseCron(const std::string& expression);
+/// Seconds in one unit of a recurrence. A month counts 31 days: an upper
+/// bound for length checks, as monthly recurrences step calendar months.
+int64_t UnitSeconds(RecurrenceUnit unit);
 
 /// The first fire strictly after `after_unix_ms` and not before the start;
 /// nullopt when it would come after end_time (or, for a calendar that can
-/// never match, none within ten years).
+/// never match, none within ten years: a calendar that can match at all
+/// matches within eight, Feb 29 of 2096 -> 2104 being the longest gap).
 std::optional<int64_t> NextFireAfter(const Schedule& schedule, int64_t after_unix_ms);
 
 /// For people: "cron 0 2 * * *", "every 6h", "every 2 weeks on mon,fri at
 /// 09:00", with " from START" / " until END" when given.
 std::string DescribeSchedule(const Schedule& schedule);
 
-/// "2026-01-31T02:00:00Z" of unix milliseconds (whole seconds).
-std::string FormatUtc(int64_t unix_ms);
+}  // namespace amlc::compiler::ir
 
-/// Unix milliseconds of an ISO 8601 time ("2026-01-31T02:00:00Z", with
-/// fractions, an offset such as +02:00, or none meaning UTC; or a date alone
-/// meaning its midnight); nullopt when malformed.
-std::optional<int64_t> ParseIsoTime(const std::string& text);
-
-}  // namespace amlc::reconciler
-
-#endif  // AMLC_RECONCILER_LOOP_SCHEDULE_H_
+#endif  // AMLC_COMPILER_IR_SCHEDULE_H_
