@@ -14,7 +14,7 @@
 #include "base/clock.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
-#include "runtime/compute/local_runner.h"
+#include "runtime/compute/compute_target.h"
 #include "compiler/support/metric_condition.h"
 #include "runtime/workspace/workspace.h"
 
@@ -213,7 +213,7 @@ void RunsLogs(const RunsOptions& options, int& exit_code) {
 void RunsCancel(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);
   if (!workspace) return;
-  Status status = runtime::CancelRun(*workspace, options.run_id);
+  Status status = runtime::CancelRunOnItsTarget(*workspace, options.run_id, "canceled by amlc runs cancel");
   if (!status.ok()) {
     std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
     exit_code = status.code() == StatusCode::kNotFound ? kExitUsage : kExitSpecErrors;

@@ -89,6 +89,11 @@ class ComputeTargets {
 /// Registers the compute types this build carries out.
 void RegisterBuiltinComputeTargets(ComputeTargets& targets);
 
+/// Cancels a run on the compute target it runs on (`amlc runs cancel`).
+/// kNotFound for an unknown run; kFailedPrecondition when it is not running
+/// or no driver handles its compute type.
+Status CancelRunOnItsTarget(Workspace& workspace, const std::string& run_id, const std::string& reason);
+
 }  // namespace amlc::runtime
 
 #endif  // AMLC_RUNTIME_COMPUTE_COMPUTE_TARGET_H_

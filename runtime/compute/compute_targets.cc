@@ -15,4 +15,18 @@ void RegisterBuiltinComputeTargets(ComputeTargets& targets) {
   targets.Register("local", [](Workspace& workspace) { return std::make_unique<LocalTarget>(workspace); });
 }
 
+Status CancelRunOnItsTarget(Workspace& workspace, const std::string& run_id, const std::string& reason) {
+  auto found = workspace.state().GetRun(run_id);
+  if (!found.ok()) return found.status();
+  if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
+  ComputeTargets targets(workspace);
+  RegisterBuiltinComputeTargets(targets);
+  ComputeTarget* target = targets.For(found.value()->compute);
+  if (!target) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "run '" + run_id + "' is on " + found.value()->compute + " compute, which has no driver here");
+  }
+  return target->Cancel(run_id, reason);
+}
+
 }  // namespace amlc::runtime

@@ -37,7 +37,7 @@ struct RunRecord {
   std::string run_key;         // content digest: code, command, environment, compute, inputs
   std::string parent_run_id;   // "" for a top-level run
   RunStatus status = RunStatus::kQueued;
-  std::string compute;         // "compute/local"
+  std::string compute;         // the type of compute it ran on ("local")
   std::string command;         // the command as run (expressions expanded)
   std::string snapshot_digest; // tree digest of the code snapshot
   std::string params_json = "{}";   // literal inputs

@@ -85,6 +85,10 @@ TEST_CASE("early-termination policies stop trials that fall behind", "[sweep]") 
   CHECK(EarlyTerminationVerdict(median, true, {0.1, 0.2}, three).find("median") != std::string::npos);
   CHECK(EarlyTerminationVerdict(median, true, {0.9, 0.95}, three).empty());
   CHECK(EarlyTerminationVerdict(median, true, {0.1}, {}).empty());  // nobody to compare with
+  // A peer that finished with fewer reports still counts: a poor trial that
+  // outlives a good one is stopped.
+  CHECK(EarlyTerminationVerdict(bandit, true, {0.1, 0.1, 0.1, 0.1, 0.1}, {{0.9, 0.9}}).find("bandit") !=
+        std::string::npos);
 }
 
 // A sweep's trials and their run keys must not change with the toolchain:

@@ -56,7 +56,7 @@ std::string EarlyTerminationVerdict(const Value& policy, bool maximize, const st
   int64_t delay = IntAt(&policy, "delay_evaluation", 0);
   size_t n = trial.size();
   if (n == 0 || static_cast<int64_t>(n) <= delay || (static_cast<int64_t>(n) - delay) % interval != 0) return "";
-  // Compare like with like: every trial at its first n reports.
+  // Compare like with like: every trial at its first n reports (or all it has).
   auto best_of = [&](const std::vector<double>& values, size_t count) {
     double best = values[0];
     for (size_t i = 1; i < count; ++i) best = maximize ? std::max(best, values[i]) : std::min(best, values[i]);
@@ -67,11 +67,15 @@ std::string EarlyTerminationVerdict(const Value& policy, bool maximize, const st
     for (size_t i = 0; i < count; ++i) sum += values[i];
     return sum / count;
   };
+  // A peer that has reported less (it started later, or finished sooner)
+  // counts with what it has: skipping it would let a poor trial that got
+  // ahead of a good one, or outlived it, run on unjudged.
   std::vector<double> peers, peer_averages;
   for (const auto& other : others) {
-    if (other.size() < n) continue;
-    peers.push_back(best_of(other, n));
-    peer_averages.push_back(average_of(other, n));
+    size_t m = std::min(n, other.size());
+    if (m == 0) continue;
+    peers.push_back(best_of(other, m));
+    peer_averages.push_back(average_of(other, m));
   }
   if (peers.empty()) return "";
   double mine = best_of(trial, n);

@@ -1,0 +1,79 @@
+#include "runtime/workspace/access.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+namespace amlc::runtime {
+
+std::string CurrentUser() {
+  const char* override_user = std::getenv("AMLC_USER");
+  if (override_user && *override_user) return override_user;
+  struct passwd* entry = getpwuid(getuid());
+  return entry ? entry->pw_name : "";
+}
+
+namespace {
+
+WorkspaceRole RoleNamed(const std::string& name) {
+  if (name == "owner") return WorkspaceRole::kOwner;
+  if (name == "contributor") return WorkspaceRole::kContributor;
+  if (name == "reader") return WorkspaceRole::kReader;
+  return WorkspaceRole::kNone;
+}
+
+// The highest role `user` holds in a workspace spec's `roles` mapping.
+WorkspaceRole RoleIn(const nlohmann::json& roles, const std::string& user) {
+  WorkspaceRole best = WorkspaceRole::kNone;
+  for (const auto& [role, members] : roles.items()) {
+    if (!members.is_array()) continue;
+    for (const nlohmann::json& member : members) {
+      if (member.is_string() && member.get<std::string>() == user) best = std::max(best, RoleNamed(role));
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+StatusOr<WorkspaceAccess> CurrentAccess(Workspace& workspace) {
+  WorkspaceAccess access;
+  access.user = CurrentUser();
+  auto records = workspace.state().ListResources();
+  if (!records.ok()) return records.status();
+  for (const ResourceRecord& record : records.value()) {
+    if (record.kind != "workspace") continue;
+    access.workspace = record.name;
+    nlohmann::json spec = nlohmann::json::parse(record.spec_json, nullptr, false);
+    if (!spec.is_object() || !spec.contains("roles") || !spec["roles"].is_object()) break;
+    access.roles_declared = true;
+    access.role = RoleIn(spec["roles"], access.user);
+    break;
+  }
+  return access;
+}
+
+std::string RoleName(WorkspaceRole role) {
+  switch (role) {
+    case WorkspaceRole::kOwner: return "owner";
+    case WorkspaceRole::kContributor: return "contributor";
+    case WorkspaceRole::kReader: return "reader";
+    case WorkspaceRole::kNone: break;
+  }
+  return "no role";
+}
+
+Status CheckRole(Workspace& workspace, WorkspaceRole needed, const std::string& action) {
+  auto access = CurrentAccess(workspace);
+  if (!access.ok()) return Status(access.status().code(), "cannot check your role: " + access.status().message());
+  if (access->Allows(needed)) return Status::Ok();
+  std::string holds = access->role == WorkspaceRole::kNone ? "holds no role there"
+                                                            : "is a " + RoleName(access->role);
+  return Status(StatusCode::kFailedPrecondition, action + " in workspace " + access->workspace + " needs the " +
+                                                     RoleName(needed) + " role, and '" + access->user + "' " + holds);
+}
+
+}  // namespace amlc::runtime
