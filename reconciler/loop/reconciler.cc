@@ -30,6 +30,15 @@ const compiler::ir::Value* ReconcilerSpec(const CompiledCommit* commit) {
   return nullptr;
 }
 
+// What started a pass, as its sync records it. A new head found by the
+// interval timer is a push whose webhook has not come (yet, or at all): the
+// sync names that push rather than only the timer. Its author is in the sync.
+std::string DescribeTrigger(const std::string& trigger, const std::string& head, const CompiledCommit* current) {
+  bool new_head = !head.empty() && (!current || current->info.id != head);
+  if (trigger != "interval" || !new_head) return trigger;
+  return "push " + ShortCommit(head) + " (found by the interval pass)";
+}
+
 bool SpecBool(const compiler::ir::Value* spec, const char* field, bool fallback) {
   const compiler::ir::Value* value = spec ? spec->Find(field) : nullptr;
   return value && value->type() == compiler::ir::Value::Type::kBool ? value->as_bool() : fallback;
@@ -284,10 +293,11 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
       status_["git"] = {{"ok", false}, {"error", resolved.status().message()}};
     }
   }
+  const std::string described = DescribeTrigger(trigger, head, current_.get());
   if (head.empty() && !current_) {
     // Nothing was ever fetched: record the trouble once.
     runtime::SyncRecord sync;
-    sync.trigger = trigger;
+    sync.trigger = described;
     sync.result = "GitError";
     sync.started_at = NowMillis();
     sync.summary = "the repository cannot be read; nothing was changed";
@@ -304,7 +314,7 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
       std::lock_guard lock(mutex_);
       status_["head"] = head;
     }
-    if (!AdoptHead(head, trigger, outcome)) {
+    if (!AdoptHead(head, described, outcome)) {
       // The head does not compile: nothing is applied until a commit that does.
       outcome.commit = head;
       outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -314,10 +324,10 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
   // Without self-heal only the first pass that applies a commit changes
   // anything; the commit last applied is kept across restarts.
   bool commit_changed = current_->info.id != applied_commit_;
-  outcome = PlanAndApply(trigger, commit_changed);
+  outcome = PlanAndApply(described, commit_changed);
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::lock_guard lock(mutex_);
-  status_["last_pass"] = {{"at", NowMillis()}, {"seconds", outcome.seconds}, {"trigger", trigger}};
+  status_["last_pass"] = {{"at", NowMillis()}, {"seconds", outcome.seconds}, {"trigger", described}};
   return outcome;
 }
 

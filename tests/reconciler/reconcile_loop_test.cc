@@ -140,9 +140,12 @@ TEST_CASE("an unreachable repository is a GitError recorded once, and the loop c
   json syncs = loop->Syncs(10);
   REQUIRE(syncs.size() == 2);
   CHECK(syncs[0]["author"] == "Bob <bob@example.com>");
+  // The timer found a new head: the sync names the push, not only the timer.
+  CHECK(syncs[0]["trigger"] == "push " + commit.substr(0, 7) + " (found by the interval pass)");
   CHECK(syncs[1]["result"] == "GitError");
   // Nothing changed: the pass records nothing.
   CHECK(loop->RunPass("interval").sync_id == 0);
+  CHECK(loop->Status()["last_pass"]["trigger"] == "interval");
 }
 
 TEST_CASE("resources removed from git are kept and reported unless pruned; protected ones always stay",
