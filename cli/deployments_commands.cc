@@ -158,10 +158,10 @@ void Delete(const DeploymentsOptions& options, int& exit_code) {
   auto view = FindDeployment(*workspace, options.name, exit_code);
   if (!view) return;
   std::string dir = runtime::EndpointDir(*workspace, view->endpoint);
-  auto generation = runtime::UpdateDesiredState(dir, [&](json& desired) {
+  auto generation = runtime::UpdateDesiredState(dir, [&](runtime::endpoint::DesiredState& desired) {
     // The host refuses a split naming a deployment it does not have.
-    if (desired.contains("deployments")) desired["deployments"].erase(view->name);
-    if (desired.contains("traffic")) desired["traffic"].erase(view->name);
+    desired.deployments.erase(view->name);
+    desired.traffic.erase(view->name);
   });
   if (generation.ok() && runtime::EndpointHostRunning(dir)) {
     auto waited = runtime::WaitForHost(dir, generation.value(), "", 60);

@@ -1,5 +1,6 @@
 // Implementation notes: apply and the endpoint host share nothing but files.
-// desired.json is written by apply (under an flock on desired.lock, so two
+// desired.json (an endpoint::DesiredState, runtime/serving/endpoint/
+// desired_state.h) is written by apply (under an flock on desired.lock, so two
 // applies of different deployments of one endpoint do not lose each other's
 // changes) and read by the host, which answers in status.json with the
 // generation it acted on. The host is started detached, through
@@ -125,9 +126,10 @@ StatusOr<DeploymentKeys> RegenerateDeploymentKey(const Workspace& workspace, con
   return keys;
 }
 
-json ReadDesiredState(const std::string& endpoint_dir) { return ReadJson(endpoint_dir + "/desired.json"); }
+std::string DesiredStateFile(const std::string& endpoint_dir) { return endpoint_dir + "/desired.json"; }
 
-StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir, const std::function<void(json&)>& change) {
+StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir,
+                                     const std::function<void(endpoint::DesiredState&)>& change) {
   std::error_code error;
   fs::create_directories(endpoint_dir, error);
   std::string lock_path = endpoint_dir + "/desired.lock";
@@ -135,13 +137,22 @@ StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir, const std:
   if (lock.get() < 0 || flock(lock.get(), LOCK_EX) != 0) {
     return Status(StatusCode::kUnavailable, "cannot lock '" + lock_path + "'");
   }
-  json desired = ReadDesiredState(endpoint_dir);
-  change(desired);
-  int64_t generation = desired.value("generation", int64_t{0}) + 1;
-  desired["generation"] = generation;
-  if (!desired.contains("deployments")) desired["deployments"] = json::object();
-  if (Status s = WriteJson(endpoint_dir + "/desired.json", desired, 0644); !s.ok()) return s;
-  return generation;
+  std::string path = DesiredStateFile(endpoint_dir);
+  StatusOr<endpoint::DesiredState> desired = endpoint::ReadDesiredState(path);
+  if (desired.status().code() == StatusCode::kNotFound) {
+    desired = endpoint::DesiredState{};
+    desired->endpoint = fs::path(endpoint_dir).filename().string();
+  }
+  if (!desired.ok()) return Status(desired.status().code(), path + ": " + desired.status().message());
+  change(desired.value());
+  desired->generation += 1;
+  // Checked as the host will read it, so that a mistake fails this apply
+  // instead of being ignored by the host.
+  std::string text = endpoint::DesiredStateToJson(desired.value());
+  if (auto valid = endpoint::ParseDesiredState(text); !valid.ok()) return valid.status();
+  Status written = snapshot::WriteFileAtomically(path, 0644, [&](int fd) { return snapshot::WriteAll(fd, text, path); });
+  if (!written.ok()) return written;
+  return desired->generation;
 }
 
 bool EndpointHostRunning(const std::string& endpoint_dir) {
@@ -210,7 +221,10 @@ StatusOr<json> WaitForHost(const std::string& endpoint_dir, int64_t generation, 
                     "the endpoint host stopped:" + LogTail(endpoint_dir + "/endpoint-host.log", 10));
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      return Status(StatusCode::kUnavailable, "the endpoint host did not report the new state in time");
+      // A host that refused desired.json says why (e.g. one started by another amlc version).
+      std::string refused = status.value("error", "");
+      return Status(StatusCode::kUnavailable, "the endpoint host did not report the new state in time" +
+                                                  (refused.empty() ? "" : ": it says " + refused));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

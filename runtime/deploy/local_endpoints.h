@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "runtime/serving/endpoint/desired_state.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::runtime {
@@ -31,13 +32,18 @@ StatusOr<DeploymentKeys> EnsureDeploymentKeys(const Workspace& workspace, const 
 StatusOr<DeploymentKeys> RegenerateDeploymentKey(const Workspace& workspace, const std::string& endpoint,
                                                  const std::string& deployment, const std::string& which);
 
-/// Reads desired.json (an empty desired state when missing), lets `change`
-/// edit it, bumps its generation and writes it atomically, all under a lock
-/// on the folder. Returns the new generation.
+/// Where the endpoint's desired state is (read it with endpoint::ReadDesiredState).
+std::string DesiredStateFile(const std::string& endpoint_dir);
+
+/// Reads desired.json (when missing, an empty desired state for the endpoint
+/// the folder is named after), lets `change` edit it, bumps its generation
+/// and writes it atomically, all under a lock on the folder. Returns the new
+/// generation. Writes nothing and fails with kUnavailable when the lock
+/// cannot be taken, with kInvalidArgument naming the fields when the file
+/// there or the edited state is not one the endpoint host takes, or with the
+/// write's error.
 StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir,
-                                     const std::function<void(nlohmann::json&)>& change);
-/// desired.json as it is (an empty object when missing).
-nlohmann::json ReadDesiredState(const std::string& endpoint_dir);
+                                     const std::function<void(endpoint::DesiredState&)>& change);
 
 /// The amlc binary that is running (replicas and hosts are started with it).
 std::string AmlcExecutable();

@@ -343,6 +343,49 @@ TEST_CASE("desired.json is validated with every problem named", "[endpoint]") {
         "desired.json is not valid JSON");
 }
 
+TEST_CASE("a desired state survives JSON and back, and unknown or bad fields are named", "[endpoint]") {
+  ep::DesiredState state;
+  state.endpoint = "iris";
+  state.port = 8080;
+  state.pin_header = "x-pin";
+  state.generation = 7;
+  state.traffic = {{"blue", 90}, {"green", 10}};
+  for (const char* name : {"blue", "green"}) {
+    ep::DeploymentSpec& spec = state.deployments[name];
+    spec.name = name;
+    spec.revision = std::string("key-") + name + "@7";
+    spec.image = "iris-image:3";
+    spec.command = {"/usr/bin/amlc", "serve", "--workers", "2"};
+    spec.env = {{"A", "1"}, {"B", "two words"}};
+    spec.instance_count = 2;
+    spec.readiness_timeout_s = 12.5;
+  }
+  ep::AutoscaleSpec& autoscale = state.deployments["blue"].autoscale;
+  autoscale = {true, 2, 6, 1.5, 12, 90, 0.5};
+  std::string text = ep::DesiredStateToJson(state);
+  auto parsed = ep::ParseDesiredState(text);
+  INFO(text);
+  REQUIRE(parsed.ok());
+  CHECK(parsed.value() == state);
+  CHECK(ep::DesiredStateToJson(parsed.value()) == text);
+
+  // Every level names what it does not know, with its path.
+  json document = json::parse(text);
+  document["replicas"] = 3;
+  document["deployments"]["blue"]["instances"] = 2;
+  document["deployments"]["blue"]["autoscale"]["maximum"] = 4;
+  document["deployments"]["green"]["readiness_timeout_s"] = "soon";
+  auto rejected = ep::ParseDesiredState(document.dump());
+  REQUIRE_FALSE(rejected.ok());
+  const std::string& message = rejected.status().message();
+  INFO(message);
+  CHECK(message.find("desired.json has 4 problems") != std::string::npos);
+  CHECK(message.find("replicas: unknown field") != std::string::npos);
+  CHECK(message.find("deployments.blue.instances: unknown field") != std::string::npos);
+  CHECK(message.find("deployments.blue.autoscale.maximum: unknown field") != std::string::npos);
+  CHECK(message.find("deployments.green.readiness_timeout_s: must be a number") != std::string::npos);
+}
+
 TEST_CASE("traffic splits 90/10 and the pin header picks one deployment", "[endpoint]") {
   // red takes no traffic and never gets ready: it must not matter to the others.
   Host host({{"traffic", {{"blue", 90}, {"green", 10}}},

@@ -68,7 +68,7 @@ json ServingSettings(const Value& spec) {
 }
 
 // Replica counts and autoscale: changed in place, never a rollout.
-json ScaleSettings(const Value& spec) {
+endpoint::DeploymentSpec ScaledSpec(const Value& spec) {
   const Value* autoscale = spec.Find("autoscale");
   const Value* scale = spec.Find("scale_settings");
   bool enabled = autoscale ? BoolOr(autoscale, "enabled", true)
@@ -76,16 +76,16 @@ json ScaleSettings(const Value& spec) {
   int64_t min = autoscale ? IntOr(autoscale, "min", 1) : IntOr(scale, "min_instances", 1);
   int64_t max = autoscale ? IntOr(autoscale, "max", 3) : IntOr(scale, "max_instances", 3);
   int64_t count = IntOr(&spec, "instance_count", enabled ? min : 1);
-  json out;
-  out["instance_count"] = enabled ? std::clamp(count, min, max) : count;
-  out["autoscale"] = {{"enabled", enabled},
-                      {"min", min},
-                      {"max", max},
-                      {"target_in_flight", NumberOr(autoscale, "target_in_flight_per_worker", 1.0) *
-                                               static_cast<double>(IntOr(&spec, "workers_per_replica", 1))},
-                      {"scale_up_after_s", IntOr(autoscale, "scale_up_after", 10)},
-                      {"scale_down_after_s", IntOr(autoscale, "scale_down_after", 60)},
-                      {"polling_interval_s", NumberOr(autoscale, "polling_interval", NumberOr(scale, "polling_interval", 1))}};
+  endpoint::DeploymentSpec out;
+  out.instance_count = static_cast<int>(enabled ? std::clamp(count, min, max) : count);
+  out.autoscale = {enabled,
+                   static_cast<int>(min),
+                   static_cast<int>(max),
+                   NumberOr(autoscale, "target_in_flight_per_worker", 1.0) *
+                       static_cast<double>(IntOr(&spec, "workers_per_replica", 1)),
+                   static_cast<double>(IntOr(autoscale, "scale_up_after", 10)),
+                   static_cast<double>(IntOr(autoscale, "scale_down_after", 60)),
+                   NumberOr(autoscale, "polling_interval", NumberOr(scale, "polling_interval", 1))};
   return out;
 }
 
@@ -116,7 +116,7 @@ class LocalServing {
 
  protected:
   std::string EndpointOf(const Resource& deployment);
-  json DeclaredTraffic(const std::string& endpoint, const json& desired);
+  std::map<std::string, int> DeclaredTraffic(const std::string& endpoint, const endpoint::DesiredState& desired);
 
   EngineContext& context_;
 };
@@ -164,13 +164,14 @@ class DeploymentDriver : public Driver, LocalServing {
 // The endpoint's traffic split as declared, over the deployments the host
 // has been given so far (a split naming one that is not deployed yet would
 // route to nothing; its share comes when it is).
-json LocalServing::DeclaredTraffic(const std::string& endpoint, const json& desired) {
-  json traffic = json::object();
+std::map<std::string, int> LocalServing::DeclaredTraffic(const std::string& endpoint,
+                                                    const endpoint::DesiredState& desired) {
+  std::map<std::string, int> traffic;
   auto target = context_.graph().Find("endpoint/" + endpoint);
   const Value* declared = target ? context_.graph().resource(*target).spec.Find("traffic") : nullptr;
-  if (!declared || !declared->is_map() || !desired.contains("deployments")) return traffic;
+  if (!declared || !declared->is_map()) return traffic;
   for (const auto& [name, percent] : declared->entries()) {
-    if (desired["deployments"].contains(name)) traffic[name] = IntOr(declared, name.c_str(), 0);
+    if (desired.deployments.count(name)) traffic[name] = static_cast<int>(IntOr(declared, name.c_str(), 0));
   }
   return traffic;
 }
@@ -227,9 +228,16 @@ std::string DeploymentDriver::DeploymentRevision(const Resource& deployment, con
 StatusOr<Observation> DeploymentDriver::Observe(const Resource& deployment, const std::map<std::string, std::string>&) {
   Observation seen;
   std::string dir = EndpointDir(context_.workspace(), EndpointOf(deployment));
-  json desired = ReadDesiredState(dir);
-  json wanted = desired.contains("deployments") ? desired["deployments"].value(deployment.name, json()) : json();
-  seen.exists = !wanted.is_null();
+  auto desired = endpoint::ReadDesiredState(DesiredStateFile(dir));
+  if (!desired.ok() && desired.status().code() != StatusCode::kNotFound) {
+    return Status(desired.status().code(), DesiredStateFile(dir) + ": " + desired.status().message());
+  }
+  const endpoint::DeploymentSpec* wanted = nullptr;
+  if (desired.ok()) {
+    auto found = desired->deployments.find(deployment.name);
+    if (found != desired->deployments.end()) wanted = &found->second;
+  }
+  seen.exists = wanted != nullptr;
   auto image = DeploymentImage(deployment, false, [](const std::string&) {});
   if (!image.ok()) {
     if (image.status().code() != StatusCode::kNotFound) {
@@ -254,8 +262,8 @@ StatusOr<Observation> DeploymentDriver::Observe(const Resource& deployment, cons
   json status = ReadHostStatus(dir);
   json serving = status.contains("deployments") ? status["deployments"].value(deployment.name, json::object())
                                                 : json::object();
-  if (RevisionKey(wanted.value("revision", "")) != seen.key) {
-    seen.reasons.push_back("rolls out " + label + " (serving " + wanted.value("image", std::string("?")) + ")");
+  if (RevisionKey(wanted->revision) != seen.key) {
+    seen.reasons.push_back("rolls out " + label + " (serving " + (wanted->image.empty() ? "?" : wanted->image) + ")");
     return seen;
   }
   if (serving.value("state", "") == "Failed") {
@@ -286,13 +294,13 @@ StatusOr<Observation> EndpointDriver::Observe(const Resource& endpoint, const st
 
 StatusOr<std::string> EndpointDriver::Apply(const Action& action, const Resource& endpoint, const Progress& progress) {
   std::string dir = EndpointDir(context_.workspace(), endpoint.name);
-  auto generation = UpdateDesiredState(dir, [&](json& desired) {
-    desired["endpoint"] = endpoint.name;
-    desired["host"] = "127.0.0.1";
-    desired["port"] = IntOr(&endpoint.spec, "port", desired.value("port", int64_t{0}));
-    desired["pin_header"] = endpoint.spec.StringAt("pin_header").empty() ? "azureml-model-deployment"
-                                                                         : endpoint.spec.StringAt("pin_header");
-    desired["traffic"] = DeclaredTraffic(endpoint.name, desired);
+  auto generation = UpdateDesiredState(dir, [&](endpoint::DesiredState& desired) {
+    desired.endpoint = endpoint.name;
+    desired.host = "127.0.0.1";
+    desired.port = static_cast<int>(IntOr(&endpoint.spec, "port", desired.port));
+    desired.pin_header = endpoint.spec.StringAt("pin_header").empty() ? "azureml-model-deployment"
+                                                                      : endpoint.spec.StringAt("pin_header");
+    desired.traffic = DeclaredTraffic(endpoint.name, desired);
   });
   if (!generation.ok()) return generation.status();
   if (Status s = EnsureEndpointHost(dir); !s.ok()) return s;
@@ -369,17 +377,16 @@ StatusOr<std::string> DeploymentDriver::Apply(const Action& action, const Resour
   auto command = ReplicaCommand(deployment, endpoint, image.value(), rootfs);
   if (!command.ok()) return command.status();
   std::string revision = DeploymentRevision(deployment, image.value());
-  json scale = ScaleSettings(deployment.spec);
-  auto generation = UpdateDesiredState(dir, [&](json& desired) {
-    if (!desired.contains("endpoint")) desired["endpoint"] = endpoint;
+  endpoint::DeploymentSpec entry = ScaledSpec(deployment.spec);
+  entry.readiness_timeout_s = static_cast<double>(ReadinessTimeout(deployment.spec));
+  entry.image = label;
+  entry.command = command.value();
+  auto generation = UpdateDesiredState(dir, [&](endpoint::DesiredState& desired) {
     // The generation in the revision makes every apply of it a rollout the
     // host carries out, also a retry of one that failed with the same key.
-    std::string attempt = revision + "@" + std::to_string(desired.value("generation", int64_t{0}) + 1);
-    json entry = {{"revision", attempt}, {"image", label}, {"command", command.value()}, {"env", json::object()},
-                  {"instance_count", scale["instance_count"]}, {"autoscale", scale["autoscale"]},
-                  {"readiness_timeout_s", ReadinessTimeout(deployment.spec)}};
-    desired["deployments"][deployment.name] = entry;
-    desired["traffic"] = DeclaredTraffic(endpoint, desired);
+    entry.revision = revision + "@" + std::to_string(desired.generation + 1);
+    desired.deployments[deployment.name] = entry;
+    desired.traffic = DeclaredTraffic(endpoint, desired);
   });
   if (!generation.ok()) return generation.status();
   if (Status s = EnsureEndpointHost(dir); !s.ok()) return s;
@@ -413,9 +420,9 @@ Status DeploymentDriver::Delete(const Action& action, bool purge) {
   }
   if (endpoint.empty()) return Status::Ok();  // not running
   std::string dir = EndpointDir(context_.workspace(), endpoint);
-  auto generation = UpdateDesiredState(dir, [&](json& desired) {
-    if (desired.contains("deployments")) desired["deployments"].erase(name);
-    desired["traffic"] = DeclaredTraffic(endpoint, desired);
+  auto generation = UpdateDesiredState(dir, [&](endpoint::DesiredState& desired) {
+    desired.deployments.erase(name);
+    desired.traffic = DeclaredTraffic(endpoint, desired);
   });
   if (!generation.ok()) return generation.status();
   if (EndpointHostRunning(dir)) {

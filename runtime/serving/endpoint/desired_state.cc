@@ -1,12 +1,16 @@
 // Implementation notes: validation collects every problem instead of stopping
 // at the first, so one look at the host's status tells the apply side all that
-// is wrong with the file it wrote. Unknown keys are accepted (the apply side
-// may add fields before this host knows them).
+// is wrong with the file it wrote. Unknown fields are problems too: apply and
+// the host are the same amlc binary, so a field the host does not know is a
+// misspelling or a file of another amlc version, and ignoring it would run
+// something other than what was asked for. The writer is the struct's
+// mirror: every field it writes, the reader reads.
 #include "runtime/serving/endpoint/desired_state.h"
 
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 namespace amlc::runtime::endpoint {
@@ -16,13 +20,22 @@ namespace {
 using nlohmann::json;
 
 // Typed lookups in one JSON object that note a problem under `path` when a
-// field has the wrong type; absent optional fields keep their defaults.
+// field has the wrong type; absent optional fields keep their defaults. Every
+// key looked up counts as known; RejectUnknown names the others.
 class FieldReader {
  public:
   FieldReader(const json& object, std::string path, std::vector<std::string>& problems)
       : object_(object), path_(std::move(path)), problems_(problems) {}
 
-  bool Has(const char* key) const { return object_.contains(key) && !object_[key].is_null(); }
+  bool Has(const char* key) {
+    known_.insert(key);
+    return object_.contains(key) && !object_[key].is_null();
+  }
+  void RejectUnknown() {
+    for (const auto& [key, value] : object_.items()) {
+      if (!known_.count(key)) Problem(key, "unknown field");
+    }
+  }
 
   void String(const char* key, std::string& out, bool required = false) {
     if (!Has(key)) return Missing(key, required);
@@ -87,6 +100,7 @@ class FieldReader {
   const json& object_;
   std::string path_;
   std::vector<std::string>& problems_;
+  std::set<std::string> known_;
 };
 
 void ReadAutoscale(const json& object, const std::string& path, AutoscaleSpec& out,
@@ -99,6 +113,7 @@ void ReadAutoscale(const json& object, const std::string& path, AutoscaleSpec& o
   reader.Number("scale_up_after_s", out.scale_up_after_s, 0);
   reader.Number("scale_down_after_s", out.scale_down_after_s, 0);
   reader.Number("polling_interval_s", out.polling_interval_s, 0.05);
+  reader.RejectUnknown();
   if (out.min > out.max) {
     reader.Problem("min", "must not exceed max (" + std::to_string(out.min) + " > " +
                               std::to_string(out.max) + ")");
@@ -112,6 +127,7 @@ DeploymentSpec ReadDeployment(const std::string& name, const json& object,
   std::string path = "deployments." + name;
   FieldReader reader(object, path, problems);
   reader.String("revision", spec.revision, /*required=*/true);
+  reader.String("image", spec.image);
   if (!reader.Has("command")) {
     reader.Problem("command", "is required");
   } else if (!object["command"].is_array() || object["command"].empty()) {
@@ -136,6 +152,7 @@ DeploymentSpec ReadDeployment(const std::string& name, const json& object,
   if (const json* autoscale = reader.Object("autoscale")) {
     ReadAutoscale(*autoscale, path + ".autoscale", spec.autoscale, problems);
   }
+  reader.RejectUnknown();
   return spec;
 }
 
@@ -157,6 +174,24 @@ void ReadTraffic(const json& traffic, DesiredState& state, std::vector<std::stri
     problems.push_back("traffic: the percentages must add up to 100 (or all be 0), not " +
                        std::to_string(total));
   }
+}
+
+json DeploymentJson(const DeploymentSpec& spec) {
+  const AutoscaleSpec& autoscale = spec.autoscale;
+  return {{"revision", spec.revision},
+          {"image", spec.image},
+          {"command", spec.command},
+          {"env", spec.env},
+          {"instance_count", spec.instance_count},
+          {"readiness_timeout_s", spec.readiness_timeout_s},
+          {"autoscale",
+           {{"enabled", autoscale.enabled},
+            {"min", autoscale.min},
+            {"max", autoscale.max},
+            {"target_in_flight", autoscale.target_in_flight},
+            {"scale_up_after_s", autoscale.scale_up_after_s},
+            {"scale_down_after_s", autoscale.scale_down_after_s},
+            {"polling_interval_s", autoscale.polling_interval_s}}}};
 }
 
 }  // namespace
@@ -199,11 +234,22 @@ StatusOr<DesiredState> ParseDesiredState(const std::string& text) {
     }
   }
   if (const json* traffic = reader.Object("traffic")) ReadTraffic(*traffic, state, problems);
+  reader.RejectUnknown();
   if (problems.empty()) return state;
   std::string message = "desired.json has " + std::to_string(problems.size()) +
                         (problems.size() == 1 ? " problem: " : " problems: ");
   for (size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
   return Status(StatusCode::kInvalidArgument, message);
+}
+
+std::string DesiredStateToJson(const DesiredState& state) {
+  json deployments = json::object();
+  for (const auto& [name, spec] : state.deployments) deployments[name] = DeploymentJson(spec);
+  json document = {{"endpoint", state.endpoint},       {"host", state.host},
+                   {"port", state.port},               {"pin_header", state.pin_header},
+                   {"generation", state.generation},   {"traffic", state.traffic},
+                   {"deployments", deployments}};
+  return document.dump(2) + "\n";
 }
 
 StatusOr<DesiredState> ReadDesiredState(const std::string& path) {

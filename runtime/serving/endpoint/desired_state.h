@@ -8,6 +8,10 @@
 
 #include "base/status.h"
 
+// desired.json is the contract between `amlc apply` (the writer, through
+// runtime/deploy/local_endpoints.h) and the endpoint host (the reader): this
+// struct, DesiredStateToJson and ParseDesiredState are its only definition.
+
 namespace amlc::runtime::endpoint {
 
 /// When and how far a deployment scales itself on the router's in-flight count.
@@ -24,13 +28,15 @@ struct AutoscaleSpec {
 
 /// One deployment of the endpoint as the apply side wants it.
 struct DeploymentSpec {
-  std::string name;
+  std::string name;                   // its key in `deployments`, not written inside it
   std::string revision;               // opaque; a change means new replicas
+  std::string image;                  // "NAME:VERSION", for people and plans; "" when none
   std::vector<std::string> command;   // the host appends --port 0 --port-file F --log-file F
   std::map<std::string, std::string> env;
   int instance_count = 1;
   AutoscaleSpec autoscale;
   double readiness_timeout_s = 60;
+  bool operator==(const DeploymentSpec&) const = default;
 
   /// What identifies a set of replicas: a change of the revision, the command
   /// or the environment needs new processes, so it is a rollout.
@@ -49,6 +55,7 @@ struct DesiredState {
   int64_t generation = 0;
   std::map<std::string, int> traffic;  // deployment -> percent; absent = 0
   std::map<std::string, DeploymentSpec> deployments;
+  bool operator==(const DesiredState&) const = default;
 
   int TrafficOf(const std::string& deployment) const {
     auto found = traffic.find(deployment);
@@ -57,10 +64,16 @@ struct DesiredState {
 };
 
 /// Parses and validates desired.json. kInvalidArgument lists every problem,
-/// each with its JSON path ("deployments.blue.instance_count: ...").
+/// each with its JSON path ("deployments.blue.instance_count: ..."), an
+/// unknown field too ("deployments.blue.replicas: unknown field").
 StatusOr<DesiredState> ParseDesiredState(const std::string& text);
 
-/// Reads and parses a desired.json file; kNotFound when it does not exist.
+/// `state` as desired.json text, every field written (ParseDesiredState of it
+/// gives `state` back when it is valid). Never fails.
+std::string DesiredStateToJson(const DesiredState& state);
+
+/// Reads and parses a desired.json file; kNotFound when it does not exist,
+/// else as ParseDesiredState.
 StatusOr<DesiredState> ReadDesiredState(const std::string& path);
 
 }  // namespace amlc::runtime::endpoint
