@@ -27,6 +27,7 @@
 
 #include "runtime/artifacts/oci/registry_client.h"
 #include "runtime/artifacts/snapshot/file_io.h"
+#include "runtime/deploy/deployment_settings.h"
 
 namespace amlc::runtime::deploy {
 
@@ -140,15 +141,6 @@ std::string ScalarText(const Value& value) {
     case Value::Type::kRef: return value.as_ref().target;
     default: return value.ToJson();
   }
-}
-
-bool BoolAt(const Value* map, std::string_view key, bool fallback) {
-  const Value* value = map ? map->Find(key) : nullptr;
-  return value && value->type() == Value::Type::kBool ? value->as_bool() : fallback;
-}
-
-int64_t IntAt(const Value* map, std::string_view key, int64_t fallback) {
-  return map && map->is_map() ? map->IntAt(key, fallback) : fallback;
 }
 
 Status Invalid(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
@@ -348,55 +340,35 @@ std::string LabelValue(const std::string& name) {
   return fits ? name : KubernetesName(name);
 }
 
-// How one deployment scales.
-struct Scaling {
-  bool autoscale = false;
-  int64_t replicas = 1;
-  int64_t min = 1;
-  int64_t max = 1;
-  int64_t cpu_percent = 70;
-  int64_t scale_down_seconds = -1;  // -1: Kubernetes' default
-  double in_flight_per_worker = -1;  // -1: not given
-};
+// A HorizontalPodAutoscaler's stabilization window is at most an hour.
+constexpr double kMaxWindowS = 3600;
 
-Scaling ScalingOf(const Value& spec, std::vector<std::string>& notes, const std::string& who) {
-  Scaling s;
-  s.replicas = spec.IntAt("instance_count", 1);
-  const Value* autoscale = spec.Find("autoscale");
-  const Value* settings = spec.Find("scale_settings");
-  if (autoscale && autoscale->is_map() && BoolAt(autoscale, "enabled", true)) {
-    s.autoscale = true;
-    s.min = IntAt(autoscale, "min", 1);
-    s.max = IntAt(autoscale, "max", 3);
-    s.scale_down_seconds = std::min<int64_t>(IntAt(autoscale, "scale_down_after", 60), 3600);
-    s.in_flight_per_worker = autoscale->NumberAt("target_in_flight_per_worker", 1);
-  } else if (settings && settings->is_map() && settings->StringAt("type") == "target_utilization") {
-    s.autoscale = true;
-    s.min = IntAt(settings, "min_instances", 1);
-    s.max = IntAt(settings, "max_instances", std::max<int64_t>(s.min, s.replicas));
-    s.cpu_percent = IntAt(settings, "target_utilization_percentage", 70);
+int64_t WindowSeconds(double seconds) { return std::llround(std::min(seconds, kMaxWindowS)); }
+
+// The deployment's settings (runtime/deploy/deployment_settings.h, as the
+// local target runs them), with what a cluster cannot honour as notes.
+DeploymentSettings SettingsOf(const Value& spec, std::vector<std::string>& notes, const std::string& who) {
+  DeploymentSettings settings = DeploymentSettingsFromSpec(spec);
+  for (const std::string& note : settings.notes) notes.push_back(who + ": " + note);
+  const AutoscaleSettings& autoscale = settings.autoscale;
+  for (auto [field, seconds] : {std::pair{"scale_up_after", autoscale.scale_up_after_s},
+                                std::pair{"scale_down_after", autoscale.scale_down_after_s}}) {
+    if (autoscale.enabled && seconds > kMaxWindowS) {
+      notes.push_back(who + ": a HorizontalPodAutoscaler's stabilization window is at most 3600 s; " + field +
+                      " is rendered as 3600, not " + FormatDouble(seconds));
+    }
   }
-  if (!s.autoscale) return s;
-  if (s.min < 1) {
-    notes.push_back(who + ": a HorizontalPodAutoscaler keeps at least 1 replica; minReplicas is 1, not " +
-                    std::to_string(s.min));
-    s.min = 1;
-  }
-  s.max = std::max(s.max, s.min);
-  s.replicas = std::clamp(s.replicas, s.min, s.max);
-  return s;
+  return settings;
 }
 
-json Probe(const Value* probe, const char* path, bool liveness) {
-  // The schema's defaults, which are Azure ML's.
-  json out = {{"httpGet", {{"path", path}, {"port", "http"}}},
-              {"initialDelaySeconds", IntAt(probe, "initial_delay", 10)},
-              {"periodSeconds", IntAt(probe, "period", 10)},
-              {"timeoutSeconds", IntAt(probe, "timeout", 2)},
-              // Kubernetes requires 1 for liveness probes.
-              {"successThreshold", liveness ? 1 : IntAt(probe, "success_threshold", 1)},
-              {"failureThreshold", IntAt(probe, "failure_threshold", 30)}};
-  return out;
+json Probe(const ProbeSettings& probe, const char* path, bool liveness) {
+  return {{"httpGet", {{"path", path}, {"port", "http"}}},
+          {"initialDelaySeconds", probe.initial_delay_s},
+          {"periodSeconds", probe.period_s},
+          {"timeoutSeconds", probe.timeout_s},
+          // Kubernetes requires 1 for liveness probes.
+          {"successThreshold", liveness ? 1 : probe.success_threshold},
+          {"failureThreshold", probe.failure_threshold}};
 }
 
 struct Names {
@@ -426,14 +398,14 @@ json Environment(const WebServiceInput& service, bool with_keys) {
   return env;
 }
 
-json DeploymentManifest(const WebServiceInput& service, const Names& names, const Scaling& scaling) {
+json DeploymentManifest(const WebServiceInput& service, const Names& names, const DeploymentSettings& settings) {
   const Value& spec = service.deployment->spec;
   json container = {{"name", "scoring"},
                     {"image", service.image.reference},
                     {"ports", json::array({{{"name", "http"}, {"containerPort", kScoringPort}, {"protocol", "TCP"}}})},
                     {"env", Environment(service, service.keys.has_value())},
-                    {"readinessProbe", Probe(spec.Find("readiness_probe"), "/health/ready", false)},
-                    {"livenessProbe", Probe(spec.Find("liveness_probe"), "/", true)}};
+                    {"readinessProbe", Probe(settings.readiness_probe, "/health/ready", false)},
+                    {"livenessProbe", Probe(settings.liveness_probe, "/", true)}};
   if (const Value* resources = spec.Find("resources"); resources && resources->is_map()) {
     container["resources"] = json::parse(resources->ToJson());
   }
@@ -456,7 +428,7 @@ json DeploymentManifest(const WebServiceInput& service, const Names& names, cons
           {"kind", "Deployment"},
           {"metadata", metadata},
           {"spec",
-           {{"replicas", scaling.replicas},
+           {{"replicas", settings.instance_count},
             {"selector", {{"matchLabels", selector}}},
             // Zero-downtime rollouts: a new replica is ready before an old one goes.
             {"strategy", {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 1}, {"maxUnavailable", 0}}}}},
@@ -496,22 +468,24 @@ json ServiceManifest(const WebServiceInput& service, const Names& names) {
             {"ports", json::array({{{"name", "http"}, {"port", 80}, {"targetPort", kScoringPort}, {"protocol", "TCP"}}})}}}};
 }
 
-json AutoscalerManifest(const WebServiceInput& service, const Names& names, const Scaling& scaling) {
+json AutoscalerManifest(const WebServiceInput& service, const Names& names, const AutoscaleSettings& autoscale) {
   json metadata = Metadata(service, names, names.object);
-  if (scaling.in_flight_per_worker >= 0) {
+  if (!autoscale.from_scale_settings) {
     // The spec's own target needs a custom metrics adapter; recorded for one.
-    metadata["annotations"] = {{"amlc.ai/target-in-flight-per-worker", FormatDouble(scaling.in_flight_per_worker)}};
+    metadata["annotations"] = {
+        {"amlc.ai/target-in-flight-per-worker", FormatDouble(autoscale.target_in_flight_per_worker)}};
   }
   json spec = {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", names.object}}},
-               {"minReplicas", scaling.min},
-               {"maxReplicas", scaling.max},
+               {"minReplicas", autoscale.min},
+               {"maxReplicas", autoscale.max},
                {"metrics", json::array({{{"type", "Resource"},
                                          {"resource", {{"name", "cpu"},
                                                        {"target", {{"type", "Utilization"},
-                                                                   {"averageUtilization", scaling.cpu_percent}}}}}}})}};
-  if (scaling.scale_down_seconds >= 0) {
-    spec["behavior"] = {{"scaleDown", {{"stabilizationWindowSeconds", scaling.scale_down_seconds}}}};
-  }
+                                                                   {"averageUtilization", autoscale.target_cpu_percent}}}}}}})},
+               // The windows the endpoint host waits too: sustained load adds, a quiet spell removes.
+               {"behavior",
+                {{"scaleUp", {{"stabilizationWindowSeconds", WindowSeconds(autoscale.scale_up_after_s)}}},
+                 {"scaleDown", {{"stabilizationWindowSeconds", WindowSeconds(autoscale.scale_down_after_s)}}}}}};
   return {{"apiVersion", "autoscaling/v2"}, {"kind", "HorizontalPodAutoscaler"}, {"metadata", metadata}, {"spec", spec}};
 }
 
@@ -533,7 +507,8 @@ bool HasCpuRequest(const Value& spec) {
 }
 
 std::string Readme(const std::vector<WebServiceInput>& services, const std::vector<Names>& names,
-                   const std::vector<Scaling>& scaling, const std::vector<std::string>& splits, bool secrets) {
+                   const std::vector<DeploymentSettings>& scaling, const std::vector<std::string>& splits,
+                   bool secrets) {
   std::string text =
       "# Kubernetes manifests rendered by amlc\n\n"
       "`amlc render --target kubernetes` wrote these files from the specs; render them again when the\n"
@@ -541,18 +516,19 @@ std::string Readme(const std::vector<WebServiceInput>& services, const std::vect
       "| Deployment | Endpoint | Image | Replicas | Autoscale |\n|---|---|---|---|---|\n";
   for (size_t i = 0; i < services.size(); ++i) {
     const PinnedImage& image = services[i].image;
+    const AutoscaleSettings& autoscale = scaling[i].autoscale;
     text += "| " + names[i].object + " | " + (names[i].endpoint.empty() ? "-" : names[i].endpoint) + " | " +
             image.name + ":" + std::to_string(image.version) + " `" + image.reference + "` | " +
-            std::to_string(scaling[i].replicas) + " | " +
-            (scaling[i].autoscale ? std::to_string(scaling[i].min) + "-" + std::to_string(scaling[i].max) +
-                                        " replicas at " + std::to_string(scaling[i].cpu_percent) + "% cpu"
-                                  : "off") +
+            std::to_string(scaling[i].instance_count) + " | " +
+            (autoscale.enabled ? std::to_string(autoscale.min) + "-" + std::to_string(autoscale.max) +
+                                     " replicas at " + std::to_string(autoscale.target_cpu_percent) + "% cpu"
+                               : "off") +
             " |\n";
   }
   text +=
       "\nEach Service listens on port 80 and forwards to the scoring host on port " + std::to_string(kScoringPort) +
       "\n(readiness: GET /health/ready, liveness: GET /). Images are pinned by digest.\n";
-  if (std::any_of(scaling.begin(), scaling.end(), [](const Scaling& s) { return s.autoscale; })) {
+  if (std::any_of(scaling.begin(), scaling.end(), [](const DeploymentSettings& s) { return s.autoscale.enabled; })) {
     text +=
         "A HorizontalPodAutoscaler's cpu target needs `resources.requests.cpu` in the deployment spec;\n"
         "the spec's own target (in-flight requests per worker) is in its amlc.ai annotation, for a\n"
@@ -580,7 +556,7 @@ std::string Readme(const std::vector<WebServiceInput>& services, const std::vect
 StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& services) {
   RenderResult result;
   std::vector<Names> names;
-  std::vector<Scaling> scaling;
+  std::vector<DeploymentSettings> scaling;
   std::map<std::string, std::string> taken;  // object name -> deployment
   std::vector<std::string> resources;
   std::vector<std::string> splits;
@@ -597,9 +573,9 @@ StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& serv
                      "' both become the Kubernetes name '" + n.object + "'; rename one of them");
     }
     std::string who = "deployment '" + deployment.name + "'";
-    Scaling s = ScalingOf(deployment.spec, result.notes, who);
-    if (s.autoscale && !HasCpuRequest(deployment.spec)) {
-      result.notes.push_back(who + ": its autoscaler targets " + std::to_string(s.cpu_percent) +
+    DeploymentSettings s = SettingsOf(deployment.spec, result.notes, who);
+    if (s.autoscale.enabled && !HasCpuRequest(deployment.spec)) {
+      result.notes.push_back(who + ": its autoscaler targets " + std::to_string(s.autoscale.target_cpu_percent) +
                              "% cpu, which needs resources.requests.cpu in the spec");
     }
     auto add = [&](const std::string& suffix, const std::string& kind, const json& manifest, bool secret) {
@@ -609,7 +585,9 @@ StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& serv
     };
     add("deployment", "Deployment", DeploymentManifest(service, n, s), false);
     add("service", "Service", ServiceManifest(service, n), false);
-    if (s.autoscale) add("hpa", "HorizontalPodAutoscaler", AutoscalerManifest(service, n, s), false);
+    if (s.autoscale.enabled) {
+      add("hpa", "HorizontalPodAutoscaler", AutoscalerManifest(service, n, s.autoscale), false);
+    }
     if (service.keys) {
       add("secret", "Secret", SecretManifest(service, n), true);
       secrets = true;

@@ -14,7 +14,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -153,6 +155,24 @@ StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir,
   Status written = snapshot::WriteFileAtomically(path, 0644, [&](int fd) { return snapshot::WriteAll(fd, text, path); });
   if (!written.ok()) return written;
   return desired->generation;
+}
+
+endpoint::DeploymentSpec ScaledDeploymentSpec(const deploy::DeploymentSettings& settings) {
+  // Saturated, so that a count too large for the host stays too large and is
+  // named by the validation instead of wrapping into range.
+  auto count = [](int64_t value) { return static_cast<int>(std::clamp<int64_t>(value, INT_MIN, INT_MAX)); };
+  endpoint::DeploymentSpec spec;
+  spec.instance_count = count(settings.instance_count);
+  spec.readiness_timeout_s = settings.ReadinessTimeoutS();
+  endpoint::AutoscaleSpec& autoscale = spec.autoscale;
+  autoscale.enabled = settings.autoscale.enabled;
+  autoscale.min = count(settings.autoscale.min);
+  autoscale.max = count(settings.autoscale.max);
+  autoscale.target_in_flight = settings.TargetInFlightPerReplica();
+  autoscale.scale_up_after_s = settings.autoscale.scale_up_after_s;
+  autoscale.scale_down_after_s = settings.autoscale.scale_down_after_s;
+  autoscale.polling_interval_s = settings.autoscale.polling_interval_s;
+  return spec;
 }
 
 bool EndpointHostRunning(const std::string& endpoint_dir) {

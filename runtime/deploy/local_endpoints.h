@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "runtime/deploy/deployment_settings.h"
 #include "runtime/serving/endpoint/desired_state.h"
 #include "runtime/workspace/workspace.h"
 
@@ -44,6 +45,11 @@ std::string DesiredStateFile(const std::string& endpoint_dir);
 /// write's error.
 StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir,
                                      const std::function<void(endpoint::DesiredState&)>& change);
+
+/// A deployment's replica count, autoscale and readiness timeout as the
+/// endpoint host runs them; the caller fills in what it runs (revision,
+/// image, command).
+endpoint::DeploymentSpec ScaledDeploymentSpec(const deploy::DeploymentSettings& settings);
 
 /// The amlc binary that is running (replicas and hosts are started with it).
 std::string AmlcExecutable();

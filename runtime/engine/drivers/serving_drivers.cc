@@ -14,6 +14,7 @@
 
 #include "base/digest.h"
 #include "runtime/engine/drivers/drivers.h"
+#include "runtime/deploy/deployment_settings.h"
 #include "runtime/deploy/local_endpoints.h"
 #include "runtime/artifacts/oci/oci_unpack.h"
 #include "runtime/artifacts/registry/model_registry.h"
@@ -67,38 +68,8 @@ json ServingSettings(const Value& spec) {
   return settings;
 }
 
-// Replica counts and autoscale: changed in place, never a rollout.
-endpoint::DeploymentSpec ScaledSpec(const Value& spec) {
-  const Value* autoscale = spec.Find("autoscale");
-  const Value* scale = spec.Find("scale_settings");
-  bool enabled = autoscale ? BoolOr(autoscale, "enabled", true)
-                           : scale && scale->StringAt("type") == "target_utilization";
-  int64_t min = autoscale ? IntOr(autoscale, "min", 1) : IntOr(scale, "min_instances", 1);
-  int64_t max = autoscale ? IntOr(autoscale, "max", 3) : IntOr(scale, "max_instances", 3);
-  int64_t count = IntOr(&spec, "instance_count", enabled ? min : 1);
-  endpoint::DeploymentSpec out;
-  out.instance_count = static_cast<int>(enabled ? std::clamp(count, min, max) : count);
-  out.autoscale = {enabled,
-                   static_cast<int>(min),
-                   static_cast<int>(max),
-                   NumberOr(autoscale, "target_in_flight_per_worker", 1.0) *
-                       static_cast<double>(IntOr(&spec, "workers_per_replica", 1)),
-                   static_cast<double>(IntOr(autoscale, "scale_up_after", 10)),
-                   static_cast<double>(IntOr(autoscale, "scale_down_after", 60)),
-                   NumberOr(autoscale, "polling_interval", NumberOr(scale, "polling_interval", 1))};
-  return out;
-}
-
 // A revision as written to the host is "KEY@GENERATION"; the key is what plans compare.
 std::string RevisionKey(const std::string& revision) { return revision.substr(0, revision.find('@')); }
-
-// How long new replicas may take to become ready: the readiness probe's
-// initial delay plus its failures allowed, when the spec sets a probe; else 60 s.
-int64_t ReadinessTimeout(const Value& spec) {
-  const Value* probe = spec.Find("readiness_probe");
-  if (!probe || !probe->is_map()) return 60;
-  return IntOr(probe, "initial_delay", 10) + IntOr(probe, "period", 10) * IntOr(probe, "failure_threshold", 30);
-}
 
 std::string HostUrl(const json& status) {
   return "http://" + status.value("host", std::string("127.0.0.1")) + ":" + std::to_string(status.value("port", 0));
@@ -377,8 +348,9 @@ StatusOr<std::string> DeploymentDriver::Apply(const Action& action, const Resour
   auto command = ReplicaCommand(deployment, endpoint, image.value(), rootfs);
   if (!command.ok()) return command.status();
   std::string revision = DeploymentRevision(deployment, image.value());
-  endpoint::DeploymentSpec entry = ScaledSpec(deployment.spec);
-  entry.readiness_timeout_s = static_cast<double>(ReadinessTimeout(deployment.spec));
+  deploy::DeploymentSettings settings = deploy::DeploymentSettingsFromSpec(deployment.spec);
+  for (const std::string& note : settings.notes) progress(note);
+  endpoint::DeploymentSpec entry = ScaledDeploymentSpec(settings);
   entry.image = label;
   entry.command = command.value();
   auto generation = UpdateDesiredState(dir, [&](endpoint::DesiredState& desired) {
@@ -391,7 +363,7 @@ StatusOr<std::string> DeploymentDriver::Apply(const Action& action, const Resour
   if (!generation.ok()) return generation.status();
   if (Status s = EnsureEndpointHost(dir); !s.ok()) return s;
   progress("rolling out " + label);
-  double wait = static_cast<double>(std::max<int64_t>(120, ReadinessTimeout(deployment.spec) + 30));
+  double wait = std::max(120.0, settings.ReadinessTimeoutS() + 30);
   auto served = WaitForHost(dir, generation.value(), deployment.name, wait);
   if (!served.ok()) return served.status();
   if (served->value("state", "") != "Succeeded") {

@@ -7,22 +7,29 @@
 #include <vector>
 
 #include "base/status.h"
+#include "runtime/deploy/deployment_settings.h"
 
 // desired.json is the contract between `amlc apply` (the writer, through
 // runtime/deploy/local_endpoints.h) and the endpoint host (the reader): this
 // struct, DesiredStateToJson and ParseDesiredState are its only definition.
+// Fields the file omits take the deployment defaults of
+// runtime/deploy/deployment_settings.h, the same numbers apply writes.
 
 namespace amlc::runtime::endpoint {
 
 /// When and how far a deployment scales itself on the router's in-flight count.
 struct AutoscaleSpec {
   bool enabled = false;
-  int min = 1;
-  int max = 1;
-  double target_in_flight = 1.0;     // in-flight requests per replica it aims at
-  double scale_up_after_s = 60;      // load above target this long: one more replica
-  double scale_down_after_s = 300;   // load below target/2 this long: one fewer
-  double polling_interval_s = 1;     // how often the load is measured
+  int min = static_cast<int>(deploy::kDefaultMinReplicas);
+  int max = static_cast<int>(deploy::kDefaultMaxReplicas);
+  // in-flight requests per replica it aims at
+  double target_in_flight = deploy::kDefaultTargetInFlightPerWorker * deploy::kDefaultWorkersPerReplica;
+  // load above target this long: one more replica
+  double scale_up_after_s = deploy::kDefaultScaleUpAfterS;
+  // load below target/2 this long: one fewer
+  double scale_down_after_s = deploy::kDefaultScaleDownAfterS;
+  // how often the load is measured
+  double polling_interval_s = deploy::kDefaultPollingIntervalS;
   bool operator==(const AutoscaleSpec&) const = default;
 };
 
@@ -33,9 +40,9 @@ struct DeploymentSpec {
   std::string image;                  // "NAME:VERSION", for people and plans; "" when none
   std::vector<std::string> command;   // the host appends --port 0 --port-file F --log-file F
   std::map<std::string, std::string> env;
-  int instance_count = 1;
+  int instance_count = static_cast<int>(deploy::kDefaultInstanceCount);
   AutoscaleSpec autoscale;
-  double readiness_timeout_s = 60;
+  double readiness_timeout_s = deploy::kDefaultReadinessTimeoutS;
   bool operator==(const DeploymentSpec&) const = default;
 
   /// What identifies a set of replicas: a change of the revision, the command
