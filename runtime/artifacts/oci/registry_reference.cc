@@ -132,10 +132,83 @@ std::string RegistryReference::ToString() const {
   return out;
 }
 
+namespace {
+
+// Removes an http:// or https:// prefix into ref.scheme; "" or why the text is not valid.
+std::string TakeScheme(std::string_view& rest, RegistryReference& ref) {
+  if (rest.rfind("http://", 0) == 0) {
+    ref.scheme = "http";
+    rest.remove_prefix(7);
+  } else if (rest.rfind("https://", 0) == 0) {
+    ref.scheme = "https";
+    rest.remove_prefix(8);
+  } else if (size_t sep = rest.find("://"); sep != std::string_view::npos) {
+    return "unsupported scheme '" + std::string(rest.substr(0, sep)) + "' (use http:// or https://, or none)";
+  }
+  return "";
+}
+
+// Splits "NAME[:TAG|@DIGEST]" into ref.tag ("latest" when neither is given)
+// and `name`; "" or why the tag or digest is not valid.
+std::string TakeTag(std::string_view path, std::string_view& name, RegistryReference& ref) {
+  name = path;
+  if (size_t at = path.find('@'); at != std::string_view::npos) {
+    name = path.substr(0, at);
+    std::string_view digest = path.substr(at + 1);
+    if (!IsSha256Digest(digest)) return "the digest after '@' must be 'sha256:' and 64 lower-case hex digits";
+    size_t last_slash = name.rfind('/');
+    if (name.find(':', last_slash == std::string_view::npos ? 0 : last_slash) != std::string_view::npos) {
+      return "give a tag or a digest, not both";
+    }
+    ref.tag = std::string(digest);
+    return "";
+  }
+  size_t last_slash = path.rfind('/');
+  size_t colon = path.find(':', last_slash == std::string_view::npos ? 0 : last_slash);
+  if (colon == std::string_view::npos) {
+    ref.tag = "latest";
+    return "";
+  }
+  name = path.substr(0, colon);
+  std::string_view tag = path.substr(colon + 1);
+  if (tag.empty()) return "the tag after ':' is empty";
+  if (!IsValidTag(tag)) {
+    return "the tag '" + std::string(tag) +
+           "' is not valid (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)";
+  }
+  ref.tag = std::string(tag);
+  return "";
+}
+
+// "" when every '/'-separated component of a repository name is valid, else why not.
+std::string CheckRepository(std::string_view name) {
+  if (name.empty()) return std::string("no repository after the host; ") + kExpected;
+  if (name.size() > 255) return "the repository name is longer than 255 characters";
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view component = name.substr(start, end - start);
+    if (component.empty()) {
+      return "the repository '" + std::string(name) + "' has an empty path component (a '//' or a trailing '/')";
+    }
+    if (!IsValidComponent(component)) {
+      for (char c : component) {
+        if (c >= 'A' && c <= 'Z') return "the repository '" + std::string(name) + "' must be lower case";
+      }
+      return "the repository component '" + std::string(component) +
+             "' is not valid: use a-z and 0-9, separated by single '.', '_' or '__', or '-'s";
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
 StatusOr<RegistryReference> ParseRegistryReference(std::string_view text) {
   auto invalid = [&](const std::string& why) {
-    return Status(StatusCode::kInvalidArgument,
-                  "invalid image reference '" + std::string(text) + "': " + why);
+    return Status(StatusCode::kInvalidArgument, "invalid image reference '" + std::string(text) + "': " + why);
   };
   if (text.empty()) return invalid(std::string("it is empty; ") + kExpected);
   for (char c : text) {
@@ -145,81 +218,16 @@ StatusOr<RegistryReference> ParseRegistryReference(std::string_view text) {
   }
   RegistryReference ref;
   std::string_view rest = text;
-  if (rest.rfind("http://", 0) == 0) {
-    ref.scheme = "http";
-    rest.remove_prefix(7);
-  } else if (rest.rfind("https://", 0) == 0) {
-    ref.scheme = "https";
-    rest.remove_prefix(8);
-  } else if (size_t sep = rest.find("://"); sep != std::string_view::npos) {
-    return invalid("unsupported scheme '" + std::string(rest.substr(0, sep)) +
-                   "' (use http:// or https://, or none)");
-  }
+  if (std::string why = TakeScheme(rest, ref); !why.empty()) return invalid(why);
   size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) {
-    return invalid(std::string("no repository after the host; ") + kExpected);
-  }
-  if (slash == 0)
-    return invalid(std::string("no registry host before the first '/'; ") + kExpected);
+  if (slash == std::string_view::npos) return invalid(std::string("no repository after the host; ") + kExpected);
+  if (slash == 0) return invalid(std::string("no registry host before the first '/'; ") + kExpected);
   std::string_view host = rest.substr(0, slash);
-  if (std::string why = CheckHost(host); !why.empty()) {
-    return invalid(why + "; " + kExpected);
-  }
+  if (std::string why = CheckHost(host); !why.empty()) return invalid(why + "; " + kExpected);
   ref.host = std::string(host);
-
-  std::string_view path = rest.substr(slash + 1);
-  std::string_view name = path;
-  if (size_t at = path.find('@'); at != std::string_view::npos) {
-    name = path.substr(0, at);
-    std::string_view digest = path.substr(at + 1);
-    if (!IsSha256Digest(digest)) {
-      return invalid("the digest after '@' must be 'sha256:' and 64 lower-case hex digits");
-    }
-    size_t last_slash = name.rfind('/');
-    if (name.find(':', last_slash == std::string_view::npos ? 0 : last_slash) !=
-        std::string_view::npos) {
-      return invalid("give a tag or a digest, not both");
-    }
-    ref.tag = std::string(digest);
-  } else {
-    size_t last_slash = path.rfind('/');
-    size_t colon = path.find(':', last_slash == std::string_view::npos ? 0 : last_slash);
-    if (colon != std::string_view::npos) {
-      name = path.substr(0, colon);
-      std::string_view tag = path.substr(colon + 1);
-      if (tag.empty()) return invalid("the tag after ':' is empty");
-      if (!IsValidTag(tag)) {
-        return invalid("the tag '" + std::string(tag) +
-                       "' is not valid (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)");
-      }
-      ref.tag = std::string(tag);
-    } else {
-      ref.tag = "latest";
-    }
-  }
-  if (name.empty()) return invalid(std::string("no repository after the host; ") + kExpected);
-  if (name.size() > 255) return invalid("the repository name is longer than 255 characters");
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('/', start);
-    if (end == std::string_view::npos) end = name.size();
-    std::string_view component = name.substr(start, end - start);
-    if (component.empty()) {
-      return invalid("the repository '" + std::string(name) +
-                     "' has an empty path component (a '//' or a trailing '/')");
-    }
-    if (!IsValidComponent(component)) {
-      for (char c : component) {
-        if (c >= 'A' && c <= 'Z') {
-          return invalid("the repository '" + std::string(name) + "' must be lower case");
-        }
-      }
-      return invalid("the repository component '" + std::string(component) +
-                     "' is not valid: use a-z and 0-9, separated by single '.', '_' or '__', or "
-                     "'-'s");
-    }
-    start = end + 1;
-  }
+  std::string_view name;
+  if (std::string why = TakeTag(rest.substr(slash + 1), name, ref); !why.empty()) return invalid(why);
+  if (std::string why = CheckRepository(name); !why.empty()) return invalid(why);
   ref.repository = std::string(name);
   return ref;
 }
