@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/support/civil_time.h"
+#include "base/civil_time.h"
 
 namespace amlc::compiler::ir {
 

@@ -13,7 +13,7 @@
 #include "compiler/sema/analyzer.h"
 #include "base/duration.h"  // ParseDurationSeconds: one duration syntax for every spec field
 #include "compiler/sema/binder.h"
-#include "compiler/support/civil_time.h"
+#include "base/civil_time.h"
 
 namespace amlc::compiler::sema {
 

@@ -11,10 +11,10 @@
 
 #include "compiler/ir/schedule.h"
 #include "compiler/sema/schedule.h"
-#include "compiler/support/civil_time.h"
+#include "base/civil_time.h"
 
-using amlc::compiler::FormatUtc;
-using amlc::compiler::ParseIsoTime;
+using amlc::FormatUtc;
+using amlc::ParseIsoTime;
 using amlc::compiler::ir::CalendarMask;
 using amlc::compiler::ir::DescribeSchedule;
 using amlc::compiler::ir::NextFireAfter;

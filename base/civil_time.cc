@@ -1,9 +1,9 @@
-#include "compiler/support/civil_time.h"
+#include "base/civil_time.h"
 
 #include <cctype>
 #include <cstdio>
 
-namespace amlc::compiler {
+namespace amlc {
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -132,4 +132,4 @@ std::string FormatUtc(int64_t unix_ms) {
   return text;
 }
 
-}  // namespace amlc::compiler
+}  // namespace amlc

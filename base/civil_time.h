@@ -1,12 +1,12 @@
-#ifndef AMLC_COMPILER_SUPPORT_CIVIL_TIME_H_
-#define AMLC_COMPILER_SUPPORT_CIVIL_TIME_H_
+#ifndef AMLC_BASE_CIVIL_TIME_H_
+#define AMLC_BASE_CIVIL_TIME_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace amlc::compiler {
+namespace amlc {
 
 // The proleptic Gregorian calendar in UTC, by arithmetic (after Howard
 // Hinnant's date algorithms): no time zone database and no libc time
@@ -46,6 +46,6 @@ std::optional<int64_t> ParseIsoTime(std::string_view text);
 /// "2026-01-31T02:00:00Z" of unix milliseconds (whole seconds).
 std::string FormatUtc(int64_t unix_ms);
 
-}  // namespace amlc::compiler
+}  // namespace amlc
 
-#endif  // AMLC_COMPILER_SUPPORT_CIVIL_TIME_H_
+#endif  // AMLC_BASE_CIVIL_TIME_H_
