@@ -38,7 +38,11 @@ class Analyzer {
       : tree_(tree), specs_(specs), diagnostics_(diagnostics),
         registry_(SchemaRegistry::Builtin()) {}
 
+  /// Step 1 for every document the front end parsed from `path`: problems
+  /// (an unknown kind, a duplicate name) go to the diagnostics; nothing fails.
   void DeclareFile(const std::string& path);
+  /// Steps 2-4 over everything declared: the graph, possibly partial; callers
+  /// check the diagnostics for errors before they use it.
   ir::Graph Finish();
 
  private:
