@@ -10,9 +10,6 @@
 // the timeout and for a cancel recorded by `amlc runs cancel`.
 #include "runtime/compute/local_runner.h"
 
-#include "base/clock.h"
-#include "runtime/workspace/python_module.h"
-
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -25,8 +22,10 @@
 #include <sstream>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/process.h"
 #include "runtime/compute/tracking_reader.h"
+#include "runtime/workspace/python_module.h"
 
 namespace amlc::runtime {
 
