@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,6 +57,15 @@ FileStamp Stamp(const std::string& path) {
           info.st_size};
 }
 
+// The port the previous host of this folder listened on (its last status.json), 0 when none.
+int PortListenedOnBefore(const HostPaths& paths) {
+  std::ifstream in(paths.status());
+  nlohmann::json status = nlohmann::json::parse(in, nullptr, false);
+  if (!status.is_object()) return 0;
+  const nlohmann::json& port = status.contains("port") ? status["port"] : nlohmann::json();
+  return port.is_number_integer() && port.get<int>() > 0 && port.get<int>() < 65536 ? port.get<int>() : 0;
+}
+
 class EndpointHost {
  public:
   explicit EndpointHost(const std::string& dir)
@@ -66,6 +76,10 @@ class EndpointHost {
  private:
   int WaitSignal(double seconds);
   bool WaitForDesired();
+  /// Starts the router on the desired port or, when desired.json leaves it to
+  /// the host, on the port of the host before this one: an endpoint keeps its
+  /// scoring URL for its lifetime, across kills and restores.
+  StatusOr<int> StartRouter();
   void Reload(double now);
   void Apply(const DesiredState& desired, double now);
   void Tick(double now);
@@ -123,8 +137,7 @@ int EndpointHost::Run() {
     Shutdown();
     return 0;
   }
-  router_ = std::make_unique<Router>(desired_->endpoint);
-  StatusOr<int> port = router_->Start(desired_->host, desired_->port);
+  StatusOr<int> port = StartRouter();
   if (!port.ok()) {
     desired_error_ = port.status().message();
     log_.Write("cannot start: " + desired_error_);
@@ -161,6 +174,19 @@ int EndpointHost::Run() {
   }
   Shutdown();
   return 0;
+}
+
+StatusOr<int> EndpointHost::StartRouter() {
+  int earlier = desired_->port == 0 ? PortListenedOnBefore(paths_) : 0;
+  router_ = std::make_unique<Router>(desired_->endpoint);
+  StatusOr<int> port = router_->Start(desired_->host, earlier != 0 ? earlier : desired_->port);
+  if (!port.ok() && earlier != 0) {
+    log_.Write("port " + std::to_string(earlier) + ", where this endpoint listened before, is taken (" +
+               port.status().message() + "); listening on a new one, so its scoring URL changes");
+    router_ = std::make_unique<Router>(desired_->endpoint);
+    port = router_->Start(desired_->host, 0);
+  }
+  return port;
 }
 
 bool EndpointHost::WaitForDesired() {
