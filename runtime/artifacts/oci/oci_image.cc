@@ -59,6 +59,11 @@ namespace {
 
 constexpr char kEpoch[] = "1970-01-01T00:00:00Z";
 
+Status NoSuchImage(const std::string& layout_dir, const std::string& ref, const json& index) {
+  return Status(StatusCode::kNotFound, "the OCI image layout '" + layout_dir + "' has no image '" + ref +
+                                           "' (its images: " + OciLayout::RefNames(index) + ")");
+}
+
 // The grammar of org.opencontainers.image.ref.name (image-layout spec):
 //   ref       ::= component ("/" component)*
 //   component ::= alphanum (separator alphanum)*
@@ -704,9 +709,7 @@ Status Remove(const std::string& layout_dir, const std::string& ref_name) {
     if (RefNameOf(entry) != ref_name) remaining.push_back(entry);
   }
   if (remaining.size() == IndexEntries(*index).size()) {
-    return Status(StatusCode::kNotFound, "the OCI image layout '" + layout_dir +
-                                             "' has no image '" + ref_name +
-                                             "' (its images: " + OciLayout::RefNames(*index) + ")");
+    return NoSuchImage(layout_dir, ref_name, *index);
   }
   // Mark before changing anything: an unreadable manifest of another image
   // means its blobs are unknown, and deleting could destroy them.
@@ -767,9 +770,7 @@ Status Tag(const std::string& layout_dir, const std::string& existing_ref,
   if (!index.ok()) return index.status();
   const json* found = OciLayout::FindRef(*index, existing_ref);
   if (found == nullptr) {
-    return Status(StatusCode::kNotFound, "the OCI image layout '" + layout_dir +
-                                             "' has no image '" + existing_ref +
-                                             "' (its images: " + OciLayout::RefNames(*index) + ")");
+    return NoSuchImage(layout_dir, existing_ref, *index);
   }
   if (existing_ref == new_ref) return Status::Ok();
   json tagged = *found;
@@ -786,9 +787,7 @@ StatusOr<std::string> Resolve(const std::string& layout_dir, const std::string& 
   if (!index.ok()) return index.status();
   const json* entry = OciLayout::FindRef(*index, ref_name);
   if (entry == nullptr) {
-    return Status(StatusCode::kNotFound, "the OCI image layout '" + layout_dir +
-                                             "' has no image '" + ref_name +
-                                             "' (its images: " + OciLayout::RefNames(*index) + ")");
+    return NoSuchImage(layout_dir, ref_name, *index);
   }
   StatusOr<Descriptor> descriptor =
       ParseDescriptor(*entry, "the entry '" + ref_name + "' of '" + layout_dir + "/index.json'");

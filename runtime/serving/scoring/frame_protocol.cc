@@ -40,12 +40,14 @@ IoOutcome WaitFor(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-IoOutcome ReadExact(int fd, char* at, size_t size, Clock::time_point deadline) {
-  while (size > 0) {
-    ssize_t got = read(fd, at, size);
+// Reads into at[0, capacity) until `have` reaches at least `wanted` bytes
+// (it may read more, up to capacity).
+IoOutcome ReadAtLeast(int fd, char* at, size_t capacity, size_t wanted, size_t& have,
+                      Clock::time_point deadline) {
+  while (have < wanted) {
+    ssize_t got = read(fd, at + have, capacity - have);
     if (got > 0) {
-      at += got;
-      size -= static_cast<size_t>(got);
+      have += static_cast<size_t>(got);
     } else if (got == 0) {
       return IoOutcome::kClosed;
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -55,6 +57,11 @@ IoOutcome ReadExact(int fd, char* at, size_t size, Clock::time_point deadline) {
     }
   }
   return IoOutcome::kOk;
+}
+
+IoOutcome ReadExact(int fd, char* at, size_t size, Clock::time_point deadline) {
+  size_t have = 0;
+  return ReadAtLeast(fd, at, size, size, have, deadline);
 }
 
 }  // namespace
@@ -113,17 +120,9 @@ IoOutcome ReadResponseFrame(int fd, ResponseFrame& frame, Clock::time_point dead
   // then read whatever is left of a large body straight into its string.
   char buffer[16384];
   size_t have = 0;
-  while (have < kResponseHeaderSize) {
-    ssize_t got = read(fd, buffer + have, sizeof buffer - have);
-    if (got > 0) {
-      have += static_cast<size_t>(got);
-    } else if (got == 0) {
-      return IoOutcome::kClosed;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (IoOutcome waited = WaitFor(fd, POLLIN, deadline); waited != IoOutcome::kOk) return waited;
-    } else if (errno != EINTR) {
-      return IoOutcome::kClosed;
-    }
+  if (IoOutcome read = ReadAtLeast(fd, buffer, sizeof buffer, kResponseHeaderSize, have, deadline);
+      read != IoOutcome::kOk) {
+    return read;
   }
   uint16_t kind = GetU16(buffer);
   if (kind < 1 || kind > 3) return IoOutcome::kProtocol;
