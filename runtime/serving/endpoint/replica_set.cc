@@ -25,8 +25,6 @@ namespace {
 
 constexpr double kStopGraceS = 10;       // SIGTERM to SIGKILL
 constexpr double kDrainTimeoutS = 300;   // longest wait for in-flight requests
-constexpr double kProbeConnectS = 0.2;
-constexpr double kProbeReadS = 1.0;
 
 }  // namespace
 
@@ -93,22 +91,24 @@ StatusOr<Replica*> ReplicaSet::Launch(const DeploymentSpec& spec, double now) {
   return replicas_.back().get();
 }
 
-bool ReplicaSet::Probe(Replica& replica) {
-  // Read the port file on every probe: a half-written file or a stale port
+bool ReplicaSet::ProbedReady(Replica& replica) {
+  ReadinessProbe::Result result = replica.probe.Take();
+  if (result == ReadinessProbe::Result::kReady) return true;
+  if (result == ReadinessProbe::Result::kInFlight) return false;
+  // Read the port file for every probe: a half-written file or a stale port
   // only fails the probe, the next one reads it again.
   std::ifstream in(replica.port_file);
   int port = 0;
   if (!(in >> port) || port <= 0 || port > 65535) return false;
   replica.port = port;
-  HttpClient client("127.0.0.1", port, kProbeConnectS, kProbeReadS);
-  StatusOr<HttpResponse> response = client.Get("/health/ready");
-  return response.ok() && response->status == 200;
+  replica.probe.Start(port);
+  return false;
 }
 
 void ReplicaSet::Advance(Replica& replica, double now) {
   switch (replica.phase) {
     case ReplicaPhase::kStarting:
-      if (Probe(replica)) {
+      if (ProbedReady(replica)) {
         replica.phase = ReplicaPhase::kReady;
         replica.phase_since_s = now;
         replica.backend = std::make_shared<Backend>(deployment_, replica.revision, replica.pid,

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "runtime/serving/endpoint/desired_state.h"
 #include "runtime/serving/endpoint/host_files.h"
+#include "runtime/serving/endpoint/readiness_probe.h"
 #include "runtime/serving/endpoint/router.h"
 
 namespace amlc::runtime::endpoint {
@@ -41,6 +42,7 @@ struct Replica {
   std::string log_path;
   std::string port_file;
   std::shared_ptr<Backend> backend;  // made when it turns ready
+  ReadinessProbe probe;              // while starting
 };
 
 /// A replica process that ended, as it was just before.
@@ -81,7 +83,9 @@ class ReplicaSet {
   nlohmann::json StatusJson() const;
 
  private:
-  bool Probe(Replica& replica);
+  /// Whether a starting replica has answered its readiness probe; starts
+  /// the next probe when none is in flight.
+  bool ProbedReady(Replica& replica);
   void Advance(Replica& replica, double now);
 
   std::string deployment_;
