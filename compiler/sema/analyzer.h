@@ -40,6 +40,9 @@ class Analyzer {
 
   void DeclareFile(const std::string& path);
   ir::Graph Finish();
+  /// After Finish: the mapping each graph resource was bound from, by its
+  /// index in the graph (the lowering pass points carets into them).
+  std::vector<const ast::Node*> Bodies() const;
 
  private:
   // analyzer.cc
