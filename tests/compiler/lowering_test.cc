@@ -222,3 +222,13 @@ TEST_CASE("the Azure ML example jobs lower without a value missing", "[lower][co
   }
   if (files > 0) CHECK(files > 50);
 }
+
+TEST_CASE("sema reports template problems with the one parser, at the problem", "[lower][sema]") {
+  const std::string job = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n";
+  auto c = CompileFiles({{"j.yaml", job + "command: run $[[--x ${{inputs.x}}\ninputs:\n  x: 1\n"}});
+  CHECK(ErrorLocations(*c) == std::vector<std::string>{"j.yaml:2:14: invalid-value"});
+  CHECK(Rendered(*c).find("unterminated optional segment '$[['") != std::string::npos);
+  auto unknown = CompileFiles({{"j.yaml", job + "command: run ${{ input.x }}\n"}});
+  CHECK(ErrorLocations(*unknown) == std::vector<std::string>{"j.yaml:2:14: invalid-value"});
+  CHECK(Rendered(*unknown).find("unknown expression '${{input.x}}'") != std::string::npos);
+}
