@@ -1,6 +1,7 @@
 #include "compiler/compile.h"
 
 #include "compiler/frontend/spec_set.h"
+#include "compiler/lower/lower.h"
 #include "compiler/sema/analyzer.h"
 
 namespace amlc::compiler {
@@ -25,6 +26,10 @@ std::unique_ptr<Compilation> Compile(const SourceTree& tree) {
   specs.LoadAll(*files);
   for (const std::string& file : *files) analyzer.DeclareFile(file);
   compilation->graph = analyzer.Finish();
+  // Lowering reads a checked graph: after sema's errors its input is not one.
+  if (!compilation->diagnostics.has_errors()) {
+    lower::LowerJobs(compilation->graph, analyzer.Bodies(), compilation->sources, compilation->diagnostics);
+  }
   return compilation;
 }
 

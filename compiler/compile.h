@@ -20,8 +20,9 @@ struct Compilation {
 
 /// Compiles every spec under `tree`: parse (YAML and DSL), bind to the kinds'
 /// schemas, resolve references, check expressions and values, build the
-/// dependency graph and check it for cycles. Never throws; every problem is a
-/// diagnostic.
+/// dependency graph and check it for cycles, then (without errors so far)
+/// lower each job to its effective spec (compiler/lower/). Never throws;
+/// every problem is a diagnostic.
 std::unique_ptr<Compilation> Compile(const SourceTree& tree);
 
 /// Every diagnostic of `compilation`, sorted and rendered clang-style.

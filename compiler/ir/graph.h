@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compiler/ir/job_spec.h"
 #include "compiler/ir/schedule.h"
 #include "compiler/ir/value.h"
 #include "compiler/support/source_manager.h"
@@ -28,6 +29,11 @@ struct Resource {
   // (a job's `schedule`, a schedule spec's `trigger`); unset for everything
   // else and for schedules that cannot run (sema said why).
   std::optional<ScheduledRun> scheduled;
+  // A job's spec as it runs, and a sweep's trial's, from the lowering pass
+  // (compiler/lower/); unset for everything else. `spec` stays as written:
+  // digests and the graph's JSON are taken of it.
+  std::optional<JobSpec> effective;
+  std::optional<JobSpec> trial;
 
   /// "kind/name" or "kind/name:version".
   std::string id() const;

@@ -295,6 +295,12 @@ ir::Graph Analyzer::Finish() {
   return BuildGraph();
 }
 
+std::vector<const ast::Node*> Analyzer::Bodies() const {
+  std::vector<const ast::Node*> bodies;
+  for (const Declared& declared : declared_) bodies.push_back(declared.body);
+  return bodies;
+}
+
 ir::Graph Analyzer::BuildGraph() {
   // Everything lives in the workspace, so a declared workspace comes first.
   std::vector<size_t> workspaces;

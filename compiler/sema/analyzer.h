@@ -44,6 +44,9 @@ class Analyzer {
   /// Steps 2-4 over everything declared: the graph, possibly partial; callers
   /// check the diagnostics for errors before they use it.
   ir::Graph Finish();
+  /// After Finish: the mapping each graph resource was bound from, by its
+  /// index in the graph (the lowering pass points carets into them).
+  std::vector<const ast::Node*> Bodies() const;
 
  private:
   // analyzer.cc

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "compiler/lower/template.h"
 #include "compiler/sema/analyzer.h"
 #include "compiler/support/spelling.h"
 
@@ -24,16 +25,6 @@ std::vector<std::string> Keys(const ir::Value* map) {
 
 bool Contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-std::vector<std::string> Split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t dot; (dot = text.find(separator, start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(text.substr(start, dot - start));
-  }
-  parts.push_back(text.substr(start));
-  return parts;
 }
 
 std::string Trim(std::string text) {
@@ -70,7 +61,9 @@ class ExpressionChecker {
   void Walk(const ast::Node& node, std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
     switch (node.kind) {
       case ast::NodeKind::kScalar:
-        if (node.text.find("${{") != std::string::npos) CheckString(node, sibling_uses);
+        if (lower::HasExpression(node.text) || node.text.find("$[[") != std::string::npos) {
+          CheckString(node, sibling_uses);
+        }
         break;
       case ast::NodeKind::kSequence:
         for (const ast::Node& item : node.items) Walk(item, sibling_uses);
@@ -89,19 +82,18 @@ class ExpressionChecker {
   void set_skip_jobs(bool skip) { skip_jobs_ = skip; }
 
  private:
+  // The one parser (lower/template.h) splits the string; its problems and
+  // each expression's names are reported here, at the expression.
   void CheckString(const ast::Node& node,
                    std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
-    const std::string& text = node.text;
-    for (size_t open = text.find("${{"); open != std::string::npos; open = text.find("${{", open + 3)) {
-      size_t close = text.find("}}", open + 3);
-      if (close == std::string::npos) {
-        diagnostics_.Error(DiagCode::kInvalidValue, node.range, "unterminated expression '${{'")
-            .Hint("close it with }}");
-        return;
-      }
-      std::string expression = Trim(text.substr(open + 3, close - open - 3));
-      CheckOne(expression, ExpressionRange(node, open, close + 2 - open), sibling_uses);
+    std::vector<lower::TemplateProblem> problems;
+    auto locate = [&](size_t offset, size_t length) { return ExpressionRange(node, offset, length); };
+    ir::Template parsed = lower::ParseTemplate(node.text, locate, problems);
+    for (const lower::TemplateProblem& problem : problems) {
+      diagnostics_.Error(DiagCode::kInvalidValue, locate(problem.offset, problem.length), problem.message)
+          .Hint(problem.hint);
     }
+    for (const ir::Expression* expression : ir::ExpressionsOf(parsed)) CheckOne(*expression, sibling_uses);
   }
 
   // The expression's own place in the file, so the caret underlines just it.
@@ -110,65 +102,71 @@ class ExpressionChecker {
     return ast::PartRange(node, sources_.contents(node.range.file), offset, length);
   }
 
-  void Unknown(const std::string& expression, SourceRange range, const std::string& why,
-               const std::vector<std::string>& names, const std::string& word) {
-    diagnostics_
-        .Error(DiagCode::kDanglingReference, range,
-               "expression '${{" + expression + "}}' " + why + DidYouMean(word, names));
+  void Unknown(const ir::Expression& expression, const std::string& why, const std::vector<std::string>& names,
+               const std::string& word) {
+    diagnostics_.Error(DiagCode::kDanglingReference, expression.range,
+                       "expression '" + Shown(expression) + "' " + why + DidYouMean(word, names));
   }
 
-  void CheckOne(const std::string& expression, SourceRange range,
-                std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
-    std::vector<std::string> parts = Split(expression, '.');
-    const std::string& root = parts[0];
-    if (parts.size() == 1 && (root == "name" || root == "default_datastore" ||
-                              root == "default_compute")) {
+  // "${{inputs.x}}" whatever spaces it was written with.
+  static std::string Shown(const ir::Expression& expression) {
+    std::string text = expression.text.substr(3, expression.text.size() - 5);
+    return "${{" + Trim(text) + "}}";
+  }
+
+  void CheckOne(const ir::Expression& expression, std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
+    using Kind = ir::Expression::Kind;
+    const std::string& name = expression.name;
+    switch (expression.kind) {
+      case Kind::kJobName:
+      case Kind::kDefaultDatastore:
+      case Kind::kDefaultCompute:
+        return;
+      case Kind::kInput:
+      case Kind::kOutput:
+      case Kind::kSearchSpace: {
+        const auto& names = expression.kind == Kind::kInput    ? scope_.inputs
+                            : expression.kind == Kind::kOutput ? scope_.outputs
+                                                               : scope_.search_space;
+        std::string noun = expression.kind == Kind::kInput    ? "input"
+                           : expression.kind == Kind::kOutput ? "output"
+                                                              : "search space entry";
+        if (!Contains(names, name)) Unknown(expression, "names no declared " + noun + " '" + name + "'", names, name);
+        return;
+      }
+      default:
+        CheckParent(expression, sibling_uses);
+    }
+  }
+
+  void CheckParent(const ir::Expression& expression, std::vector<std::pair<std::string, SourceRange>>& sibling_uses) {
+    using Kind = ir::Expression::Kind;
+    const std::string& name = expression.name;
+    if (!scope_.in_step) {
+      Unknown(expression, "uses 'parent', which only pipeline steps have", {}, "");
       return;
     }
-    if ((root == "inputs" || root == "outputs" || root == "search_space") && parts.size() == 2) {
-      const auto& names = root == "inputs" ? scope_.inputs
-                          : root == "outputs" ? scope_.outputs
-                                              : scope_.search_space;
-      if (!Contains(names, parts[1])) {
-        std::string noun = root == "search_space" ? "search space entry" : root.substr(0, root.size() - 1);
-        Unknown(expression, range, "names no declared " + noun + " '" + parts[1] + "'", names, parts[1]);
+    if (expression.kind == Kind::kParentInput || expression.kind == Kind::kParentOutput) {
+      bool input = expression.kind == Kind::kParentInput;
+      const auto& names = input ? scope_.parent_inputs : scope_.parent_outputs;
+      if (!Contains(names, name)) {
+        Unknown(expression, std::string("names no ") + (input ? "input" : "output") + " '" + name + "' of the pipeline",
+                names, name);
       }
       return;
     }
-    if (root == "parent" && parts.size() >= 3) {
-      if (!scope_.in_step) {
-        Unknown(expression, range, "uses 'parent', which only pipeline steps have", {}, "");
-        return;
-      }
-      if ((parts[1] == "inputs" || parts[1] == "outputs") && parts.size() == 3) {
-        const auto& names = parts[1] == "inputs" ? scope_.parent_inputs : scope_.parent_outputs;
-        if (!Contains(names, parts[2])) {
-          Unknown(expression, range, "names no " + parts[1].substr(0, parts[1].size() - 1) +
-                                         " '" + parts[2] + "' of the pipeline", names, parts[2]);
-        }
-        return;
-      }
-      if (parts[1] == "jobs" && parts.size() == 5 && parts[3] == "outputs") {
-        std::vector<std::string> steps;
-        for (const auto& [step, outputs] : scope_.siblings) steps.push_back(step);
-        auto step = scope_.siblings.find(parts[2]);
-        if (step == scope_.siblings.end()) {
-          Unknown(expression, range, "names no step '" + parts[2] + "' of the pipeline", steps, parts[2]);
-          return;
-        }
-        if (scope_.sibling_outputs_known(parts[2]) && !Contains(step->second, parts[4])) {
-          Unknown(expression, range, "names no output '" + parts[4] + "' of step '" + parts[2] + "'",
-                  step->second, parts[4]);
-          return;
-        }
-        sibling_uses.emplace_back(parts[2], range);
-        return;
-      }
+    std::vector<std::string> steps;
+    for (const auto& [step, outputs] : scope_.siblings) steps.push_back(step);
+    auto step = scope_.siblings.find(expression.step);
+    if (step == scope_.siblings.end()) {
+      Unknown(expression, "names no step '" + expression.step + "' of the pipeline", steps, expression.step);
+      return;
     }
-    diagnostics_
-        .Error(DiagCode::kInvalidValue, range, "unknown expression '${{" + expression + "}}'")
-        .Hint("expressions are ${{inputs.X}}, ${{outputs.X}}, ${{search_space.X}}, "
-              "${{parent.inputs.X}}, ${{parent.outputs.X}} or ${{parent.jobs.STEP.outputs.X}}");
+    if (scope_.sibling_outputs_known(expression.step) && !Contains(step->second, name)) {
+      Unknown(expression, "names no output '" + name + "' of step '" + expression.step + "'", step->second, name);
+      return;
+    }
+    sibling_uses.emplace_back(expression.step, expression.range);
   }
 
   const ExpressionScope& scope_;

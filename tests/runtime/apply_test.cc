@@ -441,6 +441,52 @@ TEST_CASE("a sweep runs its trials as child runs and records the best", "[apply]
   CHECK(out.find("No changes.") != std::string::npos);
 }
 
+TEST_CASE("search-space values written in a sweep's trial command reach the trial", "[apply][sweep]") {
+  // Azure ML's own examples write ${{search_space.X}} in trial.command
+  // (specs/job-sweep.md too); the values once arrived as empty strings.
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/train.py", "import sys\nfrom amlc import run\nprint('ARGS', sys.argv[1:])\n"
+                            "run.log('loss', float(sys.argv[2]))\n");
+  dir.Write("sweep.yaml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json\n"
+            "type: sweep\nname: direct\nexperiment_name: direct\n"
+            "trial:\n  code: ./src\n  environment: azureml:py:1\n  command: >-\n"
+            "    python train.py --alpha ${{search_space.alpha}}\n"
+            "    --kernel ${{search_space.kernel}} $[[--depth ${{inputs.depth}}]] --n ${{inputs.n}}\n"
+            "inputs:\n  n: ${{search_space.n}}\n  depth:\n    type: integer\n    optional: true\n"
+            "search_space:\n  alpha:\n    type: uniform\n    min_value: 0.5\n    max_value: 0.9\n"
+            "  kernel:\n    type: choice\n    values: [rbf, linear]\n"
+            "  n:\n    type: choice\n    values: [7]\n"
+            "sampling_algorithm:\n  type: random\n  seed: 3\n"
+            "objective:\n  goal: minimize\n  primary_metric: loss\n"
+            "limits:\n  max_total_trials: 2\n  max_concurrent_trials: 1\n");
+  std::string out;
+  int status = Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  CHECK(RunCount(dir.str(), "Completed") == 3);
+  int trials = 0;
+  for (const std::string& id : RunIds(dir.str())) {
+    if (id.find(".trial-") == std::string::npos) continue;
+    ++trials;
+    std::string logs;
+    REQUIRE(Run(Amlc("runs logs " + id + " --workspace " + dir.str() + "/.amlc"), &logs) == 0);
+    INFO(logs);
+    // ARGS ['--alpha', '0.6...', '--kernel', 'rbf', '--n', '7']: the optional depth is left out.
+    size_t alpha = logs.find("ARGS ['--alpha', '0.");
+    REQUIRE(alpha != std::string::npos);
+    double value = std::stod(logs.substr(alpha + std::string("ARGS ['--alpha', '").size()));
+    CHECK(value >= 0.5);
+    CHECK(value <= 0.9);
+    CHECK((logs.find("'--kernel', 'rbf', '--n', '7']") != std::string::npos ||
+           logs.find("'--kernel', 'linear', '--n', '7']") != std::string::npos));
+  }
+  CHECK(trials == 2);
+  REQUIRE(Run(Amlc("plan " + dir.str()), &out) == 0);
+  CHECK(out.find("No changes.") != std::string::npos);
+}
+
 TEST_CASE("a compute target's max_concurrent bounds the runs on it", "[apply]") {
   SpecDir dir;
   dir.Write("compute.yaml", "$schema: compute.schema.json\nname: one-at-a-time\ntype: local\nmax_concurrent: 1\n");

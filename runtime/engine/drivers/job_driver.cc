@@ -9,11 +9,13 @@
 #include "base/digest.h"
 #include "runtime/compute/environments.h"
 #include "base/clock.h"
-#include "runtime/engine/drivers/job_spec.h"
 
 namespace amlc::runtime {
 
 namespace fs = std::filesystem;
+using compiler::ir::Expression;
+using compiler::ir::JobInput;
+using compiler::ir::JobSpec;
 using compiler::ir::Ref;
 using compiler::ir::Resource;
 using compiler::ir::Value;
@@ -66,15 +68,21 @@ int ChangedFiles(const Snapshot& before, const Snapshot& after) {
 
 }  // namespace
 
-std::string JobDriver::PoolOf(const Value& spec) {
-  const Value* compute = spec.Find("compute");
+std::string JobDriver::PoolOf(const Value& fields) {
+  const Value* compute = fields.Find("compute");
   return compute && compute->is_ref() ? compute->as_ref().target : "compute/local";
+}
+
+StatusOr<const JobSpec*> JobDriver::EffectiveOf(const Resource& job) {
+  if (!job.effective) return Status(StatusCode::kFailedPrecondition, job.id() + " was not lowered by the compiler");
+  return &*job.effective;
 }
 
 StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std::string, std::string>& upstream_runs) {
   Observation seen;
-  const compiler::ir::Graph& graph = context_.graph();
-  const Value spec = EffectiveSpec(graph, job);
+  auto lowered = EffectiveOf(job);
+  if (!lowered.ok()) return lowered.status();
+  const Value& spec = lowered.value()->fields;
   Snapshot code;  // kept to count the files changed since the last run
   if (std::string folder = spec.StringAt("code"); !folder.empty()) {
     auto snapshot = context_.workspace().snapshots().Scan(context_.LocalPath(folder));
@@ -86,7 +94,7 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
     for (const auto& [step, run] : upstream_runs) seen.key_parts["step:" + step] = run;
   }
   if (job.type == "sweep") seen.key_parts["sweep"] = SweepPart(spec);
-  seen.key_parts["command"] = spec.StringAt("command");
+  seen.key_parts["command"] = lowered.value()->command.source;
   if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
     const Resource* target = context_.Find(env->as_ref().target);
     seen.key_parts["environment"] = target ? target->digest : env->as_ref().target;
@@ -98,7 +106,7 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
     if (const Resource* target = context_.Find(ref->as_ref().target)) compute = target->type;
   }
   seen.key_parts["compute"] = compute;
-  if (Status status = AddInputParts(spec, upstream_runs, seen); !status.ok()) return status;
+  if (Status status = AddInputParts(job, *lowered.value(), upstream_runs, seen); !status.ok()) return status;
   seen.key = Sha256Hex(Join(seen.key_parts));
   if (auto done = context_.state().FindCompletedRun(job.id(), seen.key); done.ok() && done.value()) {
     seen.current = done.value()->id;
@@ -110,31 +118,48 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   return seen;
 }
 
-Status JobDriver::AddInputParts(const Value& spec, const std::map<std::string, std::string>& upstream_runs,
-                                Observation& seen) {
-  const Value* inputs = spec.Find("inputs");
-  if (!inputs || !inputs->is_map()) return Status::Ok();
-  for (const auto& [name, input] : inputs->entries()) {
-    const Value* path = input.is_map() ? input.Find("path") : nullptr;
-    std::string part;
-    if (path && path->is_ref() && !path->as_ref().external) {
-      const Ref& ref = path->as_ref();
-      auto upstream = upstream_runs.find(ref.target);
-      if (upstream == upstream_runs.end()) {
-        return Status(StatusCode::kFailedPrecondition, "input '" + name + "' has no upstream run");
-      }
-      auto run = context_.state().GetRun(upstream->second);
-      nlohmann::json outputs = run.ok() && run.value()
-                                   ? nlohmann::json::parse(run.value()->outputs_json, nullptr, false)
-                                   : nlohmann::json();
-      std::string output = ref.member.substr(ref.member.find('.') + 1);
-      part = outputs.is_object() && outputs.contains(output) ? outputs[output].value("digest", "") : "";
-    } else if (path && path->is_string()) {
-      part = context_.PathDigest(context_.LocalPath(path->as_string()));
-    } else {
-      part = input.ToJson();
+StatusOr<std::string> JobDriver::InputPart(const std::string& name, const Value& input,
+                                           const std::map<std::string, std::string>& upstream_runs) {
+  const Value* path = input.is_map() ? input.Find("path") : nullptr;
+  if (path && path->is_ref() && !path->as_ref().external) {
+    const Ref& ref = path->as_ref();
+    auto upstream = upstream_runs.find(ref.target);
+    if (upstream == upstream_runs.end()) {
+      return Status(StatusCode::kFailedPrecondition, "input '" + name + "' has no upstream run");
     }
-    seen.key_parts["input:" + name] = part;
+    auto run = context_.state().GetRun(upstream->second);
+    nlohmann::json outputs = run.ok() && run.value()
+                                 ? nlohmann::json::parse(run.value()->outputs_json, nullptr, false)
+                                 : nlohmann::json();
+    std::string output = ref.member.substr(ref.member.find('.') + 1);
+    return outputs.is_object() && outputs.contains(output) ? outputs[output].value("digest", "") : "";
+  }
+  if (path && path->is_string()) return context_.PathDigest(context_.LocalPath(path->as_string()));
+  return input.ToJson();
+}
+
+const JobInput* JobDriver::ParentInput(const Resource& step, const std::string& name) {
+  const Resource* parent = context_.Find(step.parent);
+  if (!parent || !parent->effective) return nullptr;
+  auto input = parent->effective->inputs.find(name);
+  return input == parent->effective->inputs.end() ? nullptr : &input->second;
+}
+
+Status JobDriver::AddInputParts(const Resource& job, const JobSpec& spec,
+                                const std::map<std::string, std::string>& upstream_runs, Observation& seen) {
+  for (const auto& [name, bound] : spec.inputs) {
+    // A trial's binding as written: the sweep's key holds it so.
+    auto part = InputPart(name, bound.AsWritten(), upstream_runs);
+    if (!part.ok()) return part.status();
+    seen.key_parts["input:" + name] = part.value();
+  }
+  // A step's command may read the pipeline's inputs itself: their values are part of what it runs.
+  for (const Expression* expression : compiler::ir::ExpressionsOf(spec.command)) {
+    if (expression->kind != Expression::Kind::kParentInput) continue;
+    const JobInput* input = ParentInput(job, expression->name);
+    auto part = InputPart(expression->name, input ? input->AsWritten() : Value(), upstream_runs);
+    if (!part.ok()) return part.status();
+    seen.key_parts["parent_input:" + expression->name] = part.value();
   }
   return Status::Ok();
 }
@@ -159,7 +184,8 @@ void JobDriver::ReadLastRun(const Resource& job, const Snapshot& code, Observati
   }
 }
 
-std::string JobDriver::InputValue(const Value& input) {
+std::optional<std::string> JobDriver::InputValue(const Value& input) {
+  if (input.is_null()) return std::nullopt;
   if (!input.is_map()) return input.is_string() ? input.as_string() : input.ToJson();
   const Value* path = input.Find("path");
   if (path && path->is_string()) return context_.LocalPath(path->as_string());
@@ -172,41 +198,45 @@ std::string JobDriver::InputValue(const Value& input) {
   for (const char* literal : {"value", "default"}) {
     if (const Value* v = input.Find(literal)) return v->is_string() ? v->as_string() : v->ToJson();
   }
-  return "";
+  return std::nullopt;
 }
 
-std::string JobDriver::ExpandCommand(const Resource& job, const Value& spec, const std::string& work) {
-  std::string command = spec.StringAt("command");
-  const Value* inputs = spec.Find("inputs");
-  std::string out;
-  for (size_t i = 0; i < command.size();) {
-    if (command.compare(i, 3, "$[[") == 0 || command.compare(i, 2, "]]") == 0) {
-      i += command.compare(i, 3, "$[[") == 0 ? 3 : 2;  // optional segments: every input is given
-      continue;
+// The command with each expression's value: the lowering left only inputs,
+// outputs, search-space entries and the job's name in commands.
+std::string JobDriver::ExpandCommand(const Resource& job, const JobSpec& spec, const std::string& work,
+                                     const std::map<std::string, Value>* trial) {
+  auto trial_value = [&](const Expression& entry) -> std::optional<std::string> {
+    if (!trial) return entry.text;  // the sweep's own run shows what its trials bind
+    auto value = trial->find(entry.name);
+    if (value == trial->end()) return std::nullopt;
+    return value->second.is_string() ? value->second.as_string() : value->second.ToJson();
+  };
+  return compiler::ir::Render(spec.command, [&](const Expression& e) -> std::optional<std::string> {
+    switch (e.kind) {
+      case Expression::Kind::kInput: {
+        auto input = spec.inputs.find(e.name);
+        if (input == spec.inputs.end()) return std::nullopt;
+        if (input->second.binding) return trial_value(*input->second.binding);
+        return InputValue(input->second.value);
+      }
+      case Expression::Kind::kOutput:
+        return work + "/outputs/" + e.name;
+      case Expression::Kind::kSearchSpace:
+        return trial_value(e);
+      case Expression::Kind::kJobName:
+        return job.name;
+      case Expression::Kind::kParentInput: {
+        const JobInput* input = ParentInput(job, e.name);
+        return input ? InputValue(input->value) : std::nullopt;
+      }
+      default:
+        return std::nullopt;
     }
-    if (command.compare(i, 3, "${{") != 0) {
-      out += command[i++];
-      continue;
-    }
-    size_t close = command.find("}}", i);
-    std::string expression = command.substr(i + 3, close - i - 3);
-    expression.erase(0, expression.find_first_not_of(' '));
-    expression.erase(expression.find_last_not_of(' ') + 1);
-    if (expression.rfind("inputs.", 0) == 0 && inputs) {
-      const Value* input = inputs->Find(expression.substr(7));
-      out += input ? InputValue(*input) : "";
-    } else if (expression.rfind("outputs.", 0) == 0) {
-      out += work + "/outputs/" + expression.substr(8);
-    } else if (expression == "name") {
-      out += job.name;
-    }
-    i = close + 2;
-  }
-  return out;
+  });
 }
 
-StatusOr<std::string> JobDriver::PythonOf(const Value& spec) {
-  const Value* env = spec.Find("environment");
+StatusOr<std::string> JobDriver::PythonOf(const Value& fields) {
+  const Value* env = fields.Find("environment");
   const Value* definition = nullptr;
   std::string digest;
   if (env && env->is_ref()) {
@@ -237,9 +267,11 @@ StatusOr<std::string> JobDriver::PythonOf(const Value& spec) {
   return PrepareVenv(context_.workspace().home(), digest, lines);
 }
 
-RunRequest JobDriver::MakeRequest(const Resource& job, const Value& spec, const std::string& run_id) {
+RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, const std::string& run_id,
+                                  const std::map<std::string, Value>* trial) {
   RunRequest request;
-  request.command = ExpandCommand(job, spec, context_.workspace().run_dir(run_id) + "/work");
+  request.command = ExpandCommand(job, lowered, context_.workspace().run_dir(run_id) + "/work", trial);
+  const Value& spec = lowered.fields;
   auto python = PythonOf(spec);
   if (python.ok()) {
     request.python = python.value();
@@ -265,7 +297,9 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const Value& spec, const 
 // Records a new run of `job` (Queued, with its snapshot taken) and fills
 // `request` for it.
 StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& seen, RunRequest& request) {
-  const Value spec = EffectiveSpec(context_.graph(), job);
+  auto lowered = EffectiveOf(job);
+  if (!lowered.ok()) return lowered.status();
+  const Value& spec = lowered.value()->fields;
   RunRecord run;
   run.id = NewRunId(job.name);
   run.job_id = job.id();
@@ -282,7 +316,11 @@ StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& se
   run.spec_commit = context_.spec_commit();
   nlohmann::json params;
   params["key_parts"] = seen.key_parts;
-  if (const Value* inputs = spec.Find("inputs")) params["inputs"] = nlohmann::json::parse(inputs->ToJson());
+  if (!lowered.value()->inputs.empty()) {
+    Value inputs = Value::EmptyMap();
+    for (const auto& [name, input] : lowered.value()->inputs) inputs.Set(name, input.AsWritten());
+    params["inputs"] = nlohmann::json::parse(inputs.ToJson());
+  }
   run.params_json = params.dump();
   if (Status s = context_.state().EnsureExperiment(run.experiment); !s.ok()) return s;
   if (std::string code = spec.StringAt("code"); !code.empty()) {
@@ -290,7 +328,7 @@ StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& se
     if (!snapshot.ok()) return snapshot.status();
     run.snapshot_digest = snapshot->tree_digest;
   }
-  request = MakeRequest(job, spec, run.id);
+  request = MakeRequest(job, *lowered.value(), run.id);
   if (!request.environment_error.empty()) return Status(StatusCode::kFailedPrecondition, request.environment_error);
   run.command = request.command;
   if (Status s = context_.state().InsertRun(run); !s.ok()) return s;
@@ -323,7 +361,9 @@ StatusOr<std::string> JobDriver::Apply(const Action& action, const Resource& job
     auto active = context_.state().GetRun(seen->in_progress);
     if (!active.ok() || !active.value()) return Status(StatusCode::kInternal, "cannot read run " + seen->in_progress);
     run = *active.value();
-    Adopt(run, MakeRequest(job, EffectiveSpec(context_.graph(), job), run.id), progress);
+    auto lowered = EffectiveOf(job);
+    if (!lowered.ok()) return lowered.status();
+    Adopt(run, MakeRequest(job, *lowered.value(), run.id), progress);
   } else {
     RunRequest request;
     auto created = NewRun(job, seen.value(), request);

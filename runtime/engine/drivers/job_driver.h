@@ -39,27 +39,40 @@ class JobDriver : public Driver {
   virtual void Adopt(RunRecord& run, const RunRequest& request, const Progress& progress);
 
   /// What to run for a job's (or trial's) effective spec: the command with
-  /// its expressions expanded, the interpreter, outputs, variables, timeout.
-  RunRequest MakeRequest(const compiler::ir::Resource& job, const compiler::ir::Value& spec,
-                         const std::string& run_id);
+  /// its expressions given their values, the interpreter, outputs,
+  /// variables, timeout. `trial` holds a sweep trial's search-space values;
+  /// without it, inputs a trial binds show as written (${{search_space.X}}).
+  RunRequest MakeRequest(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec,
+                         const std::string& run_id, const std::map<std::string, compiler::ir::Value>* trial = nullptr);
   /// The compute target of a spec's compute type; nullptr when none drives it.
   ComputeTarget* TargetOf(const std::string& compute_type) { return context_.compute_targets().For(compute_type); }
   /// The pool of the compute target a spec runs on ("compute/local" when it names none).
-  static std::string PoolOf(const compiler::ir::Value& spec);
+  static std::string PoolOf(const compiler::ir::Value& fields);
+  /// A job's effective spec from the lowering pass; an error when the graph
+  /// was not lowered (a compilation with errors is never applied).
+  static StatusOr<const compiler::ir::JobSpec*> EffectiveOf(const compiler::ir::Resource& job);
 
   EngineContext& context_;
 
  private:
   StatusOr<RunRecord> NewRun(const compiler::ir::Resource& job, const compiler::planner::Observation& seen,
                              RunRequest& request);
-  std::string ExpandCommand(const compiler::ir::Resource& job, const compiler::ir::Value& spec,
-                            const std::string& work);
-  std::string InputValue(const compiler::ir::Value& input);
+  std::string ExpandCommand(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec,
+                            const std::string& work, const std::map<std::string, compiler::ir::Value>* trial);
+  /// What an input puts in a command; nullopt when it has nothing.
+  std::optional<std::string> InputValue(const compiler::ir::Value& input);
   /// The interpreter `python` means for a spec's environment ("" = the system's).
-  StatusOr<std::string> PythonOf(const compiler::ir::Value& spec);
-  /// The parts of a run key that inputs contribute.
-  Status AddInputParts(const compiler::ir::Value& spec, const std::map<std::string, std::string>& upstream_runs,
-                       compiler::planner::Observation& seen);
+  StatusOr<std::string> PythonOf(const compiler::ir::Value& fields);
+  /// The parts of a run key that inputs contribute (a step's own, and the
+  /// pipeline's its command reads).
+  Status AddInputParts(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec,
+                       const std::map<std::string, std::string>& upstream_runs, compiler::planner::Observation& seen);
+  /// One input's part of a run key: an upstream output's digest, a local
+  /// path's digest, or the literal's JSON.
+  StatusOr<std::string> InputPart(const std::string& name, const compiler::ir::Value& input,
+                                  const std::map<std::string, std::string>& upstream_runs);
+  /// The pipeline's input `name`, for a step; nullptr when there is none.
+  const compiler::ir::JobInput* ParentInput(const compiler::ir::Resource& step, const std::string& name);
   void ReadLastRun(const compiler::ir::Resource& job, const Snapshot& code,
                    compiler::planner::Observation& seen);
 

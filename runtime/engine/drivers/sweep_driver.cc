@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "runtime/engine/drivers/job_spec.h"
 #include "runtime/engine/drivers/sweep_trials.h"
 
 namespace amlc::runtime {
@@ -34,31 +33,13 @@ std::vector<double> Series(StateStore& state, const std::string& run_id, const s
   return values;
 }
 
-// A trial's spec: the sweep's trial with ${{search_space.X}} inputs bound.
-Value BindTrial(const Value& trial_spec, const std::map<std::string, Value>& values) {
-  Value spec = trial_spec;
-  Value resolved = Value::EmptyMap();
-  for (const auto& [name, input] : spec.Find("inputs")->entries()) {
-    std::string text = input.is_string() ? input.as_string() : "";
-    if (text.rfind("${{search_space.", 0) == 0) {
-      std::string key = text.substr(16, text.find("}}") - 16);
-      auto value = values.find(key);
-      resolved.Set(name, value != values.end() ? value->second : Value());
-    } else {
-      resolved.Set(name, input);
-    }
-  }
-  spec.Set("inputs", resolved);
-  return spec;
-}
-
 }  // namespace
 
 // What the trials of one sweep run share while they run.
 struct SweepDriver::Sweep {
   const Resource& job;
   RunRecord& parent;
-  Value trial_spec;
+  const compiler::ir::JobSpec& trial;  // from the lowering; each trial binds its search-space values
   std::vector<std::map<std::string, Value>> trials;
   std::string metric;
   bool maximize = false;
@@ -79,8 +60,15 @@ void SweepDriver::Carry(RunRecord& parent, const Resource& job, const compiler::
   parent.status = RunStatus::kRunning;
   parent.started_at = NowMillis();
   context_.state().UpdateRun(parent);
+  if (!job.trial) {  // a compilation with errors is never applied, so this is a bug
+    parent.status = RunStatus::kFailed;
+    parent.error = job.id() + " has no trial from the compiler";
+    parent.ended_at = NowMillis();
+    context_.state().UpdateRun(parent);
+    return;
+  }
   const Value* objective = job.spec.Find("objective");
-  Sweep sweep{job, parent, TrialSpec(context_.graph(), job), SweepTrials(job.spec),
+  Sweep sweep{job, parent, *job.trial, SweepTrials(job.spec),
               objective ? objective->StringAt("primary_metric") : "",
               objective && objective->StringAt("goal") == "maximize", job.spec.Find("early_termination"),
               {}, {}, {}, progress};
@@ -102,8 +90,6 @@ void SweepDriver::Carry(RunRecord& parent, const Resource& job, const compiler::
 
 void SweepDriver::RunTrial(Sweep& sweep, size_t i) {
   RunRecord& parent = sweep.parent;
-  Resource trial_job = sweep.job;
-  trial_job.spec = BindTrial(sweep.trial_spec, sweep.trials[i]);
   RunRecord& run = sweep.runs[i];
   run.id = parent.id + ".trial-" + std::to_string(i);
   run.parent_run_id = parent.id;
@@ -116,7 +102,7 @@ void SweepDriver::RunTrial(Sweep& sweep, size_t i) {
   nlohmann::json params;
   for (const auto& [name, value] : sweep.trials[i]) params["search_space"][name] = nlohmann::json::parse(value.ToJson());
   run.params_json = params.dump();
-  RunRequest request = MakeRequest(trial_job, trial_job.spec, run.id);
+  RunRequest request = MakeRequest(sweep.job, sweep.trial, run.id, &sweep.trials[i]);
   run.command = request.command;
   context_.state().InsertRun(run);
   {
@@ -130,7 +116,7 @@ void SweepDriver::RunTrial(Sweep& sweep, size_t i) {
     context_.state().UpdateRun(run);
     return;
   }
-  Pools::Slot slot(context_.pools(), PoolOf(trial_job.spec));
+  Pools::Slot slot(context_.pools(), PoolOf(sweep.trial.fields));
   auto last_check = std::chrono::steady_clock::now();
   target->Run(run, request, [&, i](const std::string& status) {
     {
