@@ -14,6 +14,11 @@ std::string Node::ScalarAt(std::string_view key) const {
   return node && node->kind == NodeKind::kScalar ? node->text : std::string();
 }
 
+const SourceRange* KeyIndex::Repeated(const std::string& key, SourceRange range) {
+  auto [it, inserted] = first_given_.try_emplace(key, range);
+  return inserted ? nullptr : &it->second;
+}
+
 namespace {
 
 // Where the scalar's text starts in `source` when it is written there

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "compiler/support/source_manager.h"
@@ -43,6 +44,19 @@ struct Entry {
   std::string key;
   SourceRange key_range;
   Node value;
+};
+
+/// The keys of one mapping as its entries are read, so a repeated key is found
+/// in O(1) however many entries the mapping has (a linear scan per entry made
+/// an 8 MB `tags:` mapping take seconds).
+class KeyIndex {
+ public:
+  /// Records `key`, given at `range`. Returns where it was first given when it
+  /// was given before (and keeps that first place), nullptr otherwise.
+  const SourceRange* Repeated(const std::string& key, SourceRange range);
+
+ private:
+  std::unordered_map<std::string, SourceRange> first_given_;
 };
 
 /// Where text[offset, offset + length) of a scalar lies in its file, so a

@@ -53,6 +53,22 @@ Value Value::EmptyMap() {
   return v;
 }
 
+Value Value::MapOf(Map entries) {
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& left, const auto& right) { return left.first < right.first; });
+  Value v;
+  v.type_ = Type::kMap;
+  v.map_.reserve(entries.size());
+  for (auto& entry : entries) {
+    if (!v.map_.empty() && v.map_.back().first == entry.first) {
+      v.map_.back().second = std::move(entry.second);
+    } else {
+      v.map_.push_back(std::move(entry));
+    }
+  }
+  return v;
+}
+
 namespace {
 bool KeyLess(const std::pair<std::string, Value>& entry, std::string_view key) {
   return entry.first < key;
@@ -71,6 +87,10 @@ Value* Value::Find(std::string_view key) {
 
 void Value::Set(std::string key, Value value) {
   type_ = Type::kMap;
+  if (map_.empty() || map_.back().first < key) {  // keys given in order, as from another map
+    map_.emplace_back(std::move(key), std::move(value));
+    return;
+  }
   auto it = std::lower_bound(map_.begin(), map_.end(), key, KeyLess);
   if (it != map_.end() && it->first == key) {
     it->second = std::move(value);

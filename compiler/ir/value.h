@@ -37,6 +37,10 @@ class Value {
   static Value Reference(Ref ref);
   static Value EmptyList();
   static Value EmptyMap();
+  /// A map of `entries` given in any order, sorted once: O(n log n), where n
+  /// calls of Set in source order could move O(n^2) entries. Of repeated
+  /// keys the last one stays, as with Set.
+  static Value MapOf(Map entries);
 
   Type type() const { return type_; }
   bool is_null() const { return type_ == Type::kNull; }
@@ -54,7 +58,8 @@ class Value {
   List& items() { return list_; }
   const Map& entries() const { return map_; }
 
-  /// Map access; Set keeps keys sorted and replaces an existing key.
+  /// Map access; Set keeps keys sorted and replaces an existing key. Find is
+  /// O(log n); Set is O(1) for a key past the last one, O(n) elsewhere.
   const Value* Find(std::string_view key) const;
   Value* Find(std::string_view key);
   void Set(std::string key, Value value);

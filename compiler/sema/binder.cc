@@ -297,7 +297,7 @@ ir::Value Binder::BindMapping(const ast::Node& node, const Schema& schema,
       if (type == unchecked) return Untyped(node);
     }
   }
-  ir::Value out = ir::Value::EmptyMap();
+  ir::Value::Map bound;  // sorted once at the end: per-entry Set is quadratic on a large map
   bool typed = !schema.properties.empty() || schema.additional || !schema.additional_allowed;
   for (const ast::Entry& entry : node.entries) {
     std::string child_field = JoinField(field, entry.key);
@@ -313,9 +313,9 @@ ir::Value Binder::BindMapping(const ast::Node& node, const Schema& schema,
       bool present = true;
       ir::Value value = Bind(entry.value, property ? *property : *schema.additional, child_field,
                              &present);
-      if (present || (!property && schema.additional)) out.Set(entry.key, std::move(value));
+      if (present || (!property && schema.additional)) bound.emplace_back(entry.key, std::move(value));
     } else if (!typed || schema.additional_allowed) {
-      out.Set(entry.key, Untyped(entry.value));
+      bound.emplace_back(entry.key, Untyped(entry.value));
     } else {
       diagnostics_
           .Error(DiagCode::kUnknownField, entry.key_range,
@@ -324,6 +324,7 @@ ir::Value Binder::BindMapping(const ast::Node& node, const Schema& schema,
     }
     location_.pop_back();
   }
+  ir::Value out = ir::Value::MapOf(std::move(bound));
   for (const std::string& name : schema.required) {
     if (!node.Find(name) && !out.Find(name)) {
       diagnostics_.Error(DiagCode::kMissingField, node.range,
@@ -369,9 +370,10 @@ ir::Value Binder::Untyped(const ast::Node& node) {
       return list;
     }
     case ast::NodeKind::kMapping: {
-      ir::Value map = ir::Value::EmptyMap();
-      for (const ast::Entry& entry : node.entries) map.Set(entry.key, Untyped(entry.value));
-      return map;
+      ir::Value::Map entries;
+      entries.reserve(node.entries.size());
+      for (const ast::Entry& entry : node.entries) entries.emplace_back(entry.key, Untyped(entry.value));
+      return ir::Value::MapOf(std::move(entries));
     }
     case ast::NodeKind::kReference:
       diagnostics_.Error(DiagCode::kType, node.range,

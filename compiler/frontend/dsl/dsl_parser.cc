@@ -111,7 +111,8 @@ std::string UnescapeString(const std::string& quoted) {
 
 class Transformer {
  public:
-  explicit Transformer(const OffsetMap& offsets) : offsets_(offsets), file_(offsets.file()) {}
+  Transformer(const OffsetMap& offsets, DiagnosticEngine& diagnostics)
+      : offsets_(offsets), file_(offsets.file()), diagnostics_(diagnostics) {}
 
   ast::Document TransformBlock(AmlParser::BlockContext* block) {
     ast::Document document;
@@ -136,12 +137,17 @@ class Transformer {
     ast::Node node;
     node.kind = ast::NodeKind::kMapping;
     node.range = offsets_.Context(body);
+    ast::KeyIndex keys;
     for (AmlParser::MemberContext* member : body->member()) {
       ast::Entry entry;
       AmlParser::KeyContext* key = member->key();
       const std::string& key_text = key->getStart()->getText();
       entry.key = key->STRING() ? UnescapeString(key_text) : key_text;
       entry.key_range = offsets_.Context(key);
+      if (const SourceRange* first = keys.Repeated(entry.key, entry.key_range)) {
+        diagnostics_.Error(DiagCode::kDuplicate, entry.key_range, "duplicate key '" + entry.key + "'")
+            .Note(*first, "first given here");
+      }
       if (member->value()) {
         entry.value = TransformValue(member->value());
       } else if (member->body()) {
@@ -210,6 +216,7 @@ class Transformer {
 
   const OffsetMap& offsets_;
   FileId file_;
+  DiagnosticEngine& diagnostics_;
 };
 
 // Returns the offset of the first bracket past kMaxNesting, or -1.
@@ -288,7 +295,7 @@ std::vector<ast::Document> ParseDsl(const SourceManager& sources, FileId file,
   }
   if (diagnostics.error_count() > errors_before) return documents;
 
-  Transformer transformer(offsets);
+  Transformer transformer(offsets, diagnostics);
   for (AmlParser::BlockContext* block : tree->block()) {
     documents.push_back(transformer.TransformBlock(block));
   }

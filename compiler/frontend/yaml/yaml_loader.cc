@@ -88,10 +88,20 @@ bool NestingWithinLimit(std::string_view text, uint32_t& where) {
   return true;
 }
 
+// How much of a document a node stands for, known as soon as the node is
+// complete, so an alias's cost is known before its anchor's value is copied.
+struct Extent {
+  uint64_t nodes = 0;
+  uint64_t bytes = 0;  // scalar text and mapping keys
+  int height = 0;      // levels of mappings and lists, itself included
+};
+
 // Builds ast nodes straight from yaml-cpp's parser events: one pass, no
 // YAML::Node tree in between, and the place to notice the parser stalling
 // (yaml-cpp 0.7 never ends on a document that starts with ','; upstream
 // jbeder/yaml-cpp#1040): the next document then starts where the last did.
+// It also enforces kMaxNesting and the alias bounds; past one, it stops
+// building and the file yields no documents.
 class AstBuilder : public YAML::EventHandler {
  public:
   AstBuilder(FileId file, std::string_view text, DiagnosticEngine& diagnostics)
@@ -101,6 +111,8 @@ class AstBuilder : public YAML::EventHandler {
   bool document_started_anew() const { return start_ != previous_start_; }
   int start() const { return start_; }
   bool has_root() const { return has_root_; }
+  /// True once a limit was crossed; the file's documents are then dropped.
+  bool stopped() const { return stopped_; }
   ast::Node TakeRoot() { return std::move(root_); }
   void NextDocument() {
     previous_start_ = start_;
@@ -113,29 +125,36 @@ class AstBuilder : public YAML::EventHandler {
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    if (skipping_) return;
+    if (skipping_ || stopped_) return;
     ast::Node node;
     node.range = RangeAt(mark);
-    Add(std::move(node), anchor);
+    Add(std::move(node), anchor, {1, 0, 0});
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    if (skipping_) return;
+    if (skipping_ || stopped_) return;
     auto it = anchors_.find(anchor);
-    ast::Node node = it != anchors_.end() ? it->second : ast::Node();
+    if (it == anchors_.end()) {
+      ast::Node node;
+      node.range = RangeAt(mark);
+      Add(std::move(node), 0, {1, 0, 0});
+      return;
+    }
+    if (!WithinAliasBounds(mark, it->second.extent)) return;
+    ast::Node node = it->second.node;
     node.range = RangeAt(mark);
-    Add(std::move(node), 0);
+    Add(std::move(node), 0, it->second.extent);
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
-    if (skipping_) return;
+    if (skipping_ || stopped_) return;
     ast::Node node;
     node.kind = ast::NodeKind::kScalar;
     node.text = value;
     node.style = tag == "?" ? ast::ScalarStyle::kPlain : ast::ScalarStyle::kQuoted;
     node.range = RangeAt(mark);
-    Add(std::move(node), anchor);
+    Add(std::move(node), anchor, {1, value.size(), 0});
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -146,7 +165,7 @@ class AstBuilder : public YAML::EventHandler {
 
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
-    if (!skipping_ && IsPlaceholder(RangeAt(mark).begin)) {
+    if (!skipping_ && !stopped_ && IsPlaceholder(RangeAt(mark).begin)) {
       ReportPlaceholder(RangeAt(mark).begin);
       placeholder_mark_ = mark;
       skipping_ = 1;  // its events are skipped; it stands as a null value
@@ -160,15 +179,28 @@ class AstBuilder : public YAML::EventHandler {
   struct Frame {
     ast::Node node;
     YAML::anchor_t anchor = 0;
+    Extent extent;  // of the children so far
     bool expecting_key = true;
     bool key_ok = false;
     std::string key;
     SourceRange key_range;
+    ast::KeyIndex keys;
+  };
+
+  struct Anchored {
+    ast::Node node;
+    Extent extent;
   };
 
   void Open(ast::NodeKind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (stopped_) return;
     if (skipping_) {
       ++skipping_;
+      return;
+    }
+    if (frames_.size() >= static_cast<size_t>(kMaxNesting)) {
+      Stop(RangeAt(mark), "specs nested deeper than " + std::to_string(kMaxNesting) + " levels",
+           "real specs nest a dozen levels at most; flatten this value");
       return;
     }
     Frame frame;
@@ -179,28 +211,63 @@ class AstBuilder : public YAML::EventHandler {
   }
 
   void Close() {
+    if (stopped_) return;
     if (skipping_) {
       if (--skipping_ == 0) {
         ast::Node null_node;
         null_node.range = RangeAt(placeholder_mark_);
-        Add(std::move(null_node), 0);
+        Add(std::move(null_node), 0, {1, 0, 0});
       }
       return;
     }
     if (frames_.empty()) return;
     Frame frame = std::move(frames_.back());
     frames_.pop_back();
-    Add(std::move(frame.node), frame.anchor);
+    Extent extent{frame.extent.nodes + 1, frame.extent.bytes, frame.extent.height + 1};
+    Add(std::move(frame.node), frame.anchor, extent);
   }
 
-  void Add(ast::Node node, YAML::anchor_t anchor) {
-    if (anchor != 0) anchors_[anchor] = node;
+  // An alias's copy must keep the file within kMaxAliasNodes/Bytes and the
+  // tree within kMaxNesting; the first alias that would not is reported.
+  bool WithinAliasBounds(const YAML::Mark& mark, const Extent& extent) {
+    std::string name = "'" + AliasName(mark) + "'";
+    SourceRange range = AliasRange(mark);
+    std::string hint = "each alias copies its anchor's value; a file's aliases may copy " +
+                       std::to_string(kMaxAliasNodes) + " values and " + std::to_string(kMaxAliasBytes >> 20) +
+                       " MiB of text in all, and the spec may nest " + std::to_string(kMaxNesting) +
+                       " levels deep";
+    if (aliased_.nodes + extent.nodes > kMaxAliasNodes) {
+      Stop(range, "alias " + name + " expands past " + std::to_string(kMaxAliasNodes) + " aliased values in this file",
+           hint);
+    } else if (aliased_.bytes + extent.bytes > kMaxAliasBytes) {
+      Stop(range, "alias " + name + " expands past " + std::to_string(kMaxAliasBytes >> 20) +
+           " MiB of aliased text in this file", hint);
+    } else if (frames_.size() + extent.height > static_cast<size_t>(kMaxNesting)) {
+      Stop(range, "alias " + name + " nests the spec deeper than " + std::to_string(kMaxNesting) + " levels", hint);
+    } else {
+      aliased_.nodes += extent.nodes;
+      aliased_.bytes += extent.bytes;
+      return true;
+    }
+    return false;
+  }
+
+  void Stop(SourceRange range, std::string message, std::string hint) {
+    stopped_ = true;
+    diagnostics_.Error(DiagCode::kLimit, range, std::move(message)).Hint(std::move(hint));
+  }
+
+  void Add(ast::Node node, YAML::anchor_t anchor, Extent extent) {
+    if (anchor != 0) anchors_[anchor] = Anchored{node, extent};
     if (frames_.empty()) {
       root_ = std::move(node);
       has_root_ = true;
       return;
     }
     Frame& frame = frames_.back();
+    frame.extent.nodes += extent.nodes;
+    frame.extent.bytes += extent.bytes;
+    frame.extent.height = std::max(frame.extent.height, extent.height);
     if (frame.node.kind == ast::NodeKind::kSequence) {
       frame.node.items.push_back(std::move(node));
       return;
@@ -217,11 +284,9 @@ class AstBuilder : public YAML::EventHandler {
     }
     frame.expecting_key = true;
     if (!frame.key_ok) return;
-    for (const ast::Entry& earlier : frame.node.entries) {
-      if (earlier.key == frame.key) {
-        diagnostics_.Error(DiagCode::kDuplicate, frame.key_range, "duplicate key '" + frame.key + "'")
-            .Note(earlier.key_range, "first given here");
-      }
+    if (const SourceRange* first = frame.keys.Repeated(frame.key, frame.key_range)) {
+      diagnostics_.Error(DiagCode::kDuplicate, frame.key_range, "duplicate key '" + frame.key + "'")
+          .Note(*first, "first given here");
     }
     ast::Entry entry;
     entry.key = std::move(frame.key);
@@ -229,6 +294,20 @@ class AstBuilder : public YAML::EventHandler {
     entry.value = std::move(node);
     if (entry.value.kind == ast::NodeKind::kNull) entry.value.range = entry.key_range;
     frame.node.entries.push_back(std::move(entry));
+  }
+
+  // The alias as written ("*name"), from its mark to the end of its name.
+  SourceRange AliasRange(const YAML::Mark& mark) const {
+    uint32_t begin = std::min<uint32_t>(std::max(mark.pos, 0), text_.size());
+    size_t end = text_.find_first_of(" \t\r\n,[]{}", begin + 1);
+    if (end == std::string_view::npos) end = text_.size();
+    return {file_, begin, static_cast<uint32_t>(std::max<size_t>(end, begin + 1))};
+  }
+
+  std::string AliasName(const YAML::Mark& mark) const {
+    SourceRange range = AliasRange(mark);
+    constexpr uint32_t kShownLength = 64;
+    return std::string(text_.substr(range.begin, std::min(range.end - range.begin, kShownLength)));
   }
 
   SourceRange RangeAt(const YAML::Mark& mark) const {
@@ -268,12 +347,14 @@ class AstBuilder : public YAML::EventHandler {
   std::string_view text_;
   DiagnosticEngine& diagnostics_;
   std::vector<Frame> frames_;
-  std::map<YAML::anchor_t, ast::Node> anchors_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+  Extent aliased_;  // what aliases have copied so far in this file
   ast::Node root_;
   bool has_root_ = false;
   int start_ = -1;
   int previous_start_ = -2;
   int skipping_ = 0;
+  bool stopped_ = false;
   YAML::Mark placeholder_mark_;
 };
 
@@ -301,6 +382,7 @@ std::vector<ast::Document> LoadYaml(const SourceManager& sources, FileId file,
   try {
     YAML::Parser parser(input);
     while (parser.HandleNextDocument(builder)) {
+      if (builder.stopped()) return {};
       if (!builder.document_started_anew()) {
         uint32_t offset = std::min<uint32_t>(std::max(builder.start(), 0), text.size());
         diagnostics.Error(DiagCode::kSyntax, {file, offset, offset + 1},
