@@ -87,9 +87,12 @@ std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit
   if (lock) {
     auto reaped = session->Lock(options.lock_timeout, PrintLockWait);
     if (!reaped.ok()) return fail(reaped.status().message(), kExitSpecErrors);
-    if (reaped.value() > 0) {
-      std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", reaped.value(),
-                   reaped.value() == 1 ? "" : "s");
+    if (int runs = reaped.value().runs; runs > 0) {
+      std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", runs, runs == 1 ? "" : "s");
+    }
+    if (int ended = reaped.value().activities; ended > 0) {
+      std::fprintf(stderr, "amlc: marked %d activit%s Interrupted: the apply carrying %s was killed\n", ended,
+                   ended == 1 ? "y" : "ies", ended == 1 ? "it" : "them");
     }
   }
   compiler::planner::PlanOptions plan_options;

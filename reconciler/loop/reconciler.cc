@@ -354,8 +354,10 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
     return outcome;
   }
   std::unique_ptr<runtime::Session> planned = PlanCommit(*workspace_, *current_, {});
-  if (int reaped = planned->applier().ReapDeadRuns(); reaped > 0) {
-    Log("marked " + std::to_string(reaped) + " run(s) Failed: their process died");
+  runtime::ReapedWork reaped = planned->applier().ReapDeadApplies();
+  if (reaped.runs > 0) Log("marked " + std::to_string(reaped.runs) + " run(s) Failed: their process died");
+  if (reaped.activities > 0) {
+    Log("marked " + std::to_string(reaped.activities) + " activit(ies) Interrupted: their apply died");
   }
   PolicyDecision decision = ApplyPolicy(planned->plan(), policy, commit_changed);
   sync.plan_json = compiler::planner::PlanToJson(planned->plan());
