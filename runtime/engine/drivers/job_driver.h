@@ -58,6 +58,8 @@ class JobDriver : public Driver {
   /// The interpreter `python` means for a spec's environment ("" = the system's).
   StatusOr<std::string> PythonOf(const compiler::ir::Value& spec);
   /// The parts of a run key that inputs contribute.
+  void AddEnvironmentParts(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
+  void AddOutputPart(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
   Status AddInputParts(const compiler::ir::Value& spec, const std::map<std::string, std::string>& upstream_runs,
                        compiler::planner::Observation& seen);
   void ReadLastRun(const compiler::ir::Resource& job, const Snapshot& code,
