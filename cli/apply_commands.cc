@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "cli/workspace_access.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "compiler/compile.h"
@@ -80,6 +81,7 @@ std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit
   }
   Status opened = session->OpenWorkspace(runtime::DefaultWorkspaceHome(options.dir, options.workspace));
   if (!opened.ok()) return fail(opened.message(), kExitSpecErrors);
+  PrintWorkspaceNotes(session->workspace());
   session->applier().set_purge(options.purge);
   if (auto commit = reconciler::HeadCommitOf(session->specs_root()); commit.ok()) {
     session->applier().set_spec_commit(commit.value());

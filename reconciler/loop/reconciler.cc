@@ -114,6 +114,7 @@ StatusOr<std::unique_ptr<Reconciler>> Reconciler::Create(ReconcileOptions option
   if (!workspace.ok()) return workspace.status();
   auto reconciler = std::unique_ptr<Reconciler>(new Reconciler(std::move(options), std::move(workspace.value())));
   reconciler->MarkInterruptedSyncs();
+  for (const std::string& note : reconciler->workspace_->notes()) reconciler->Log("note: " + note);
   if (auto applied = reconciler->workspace_->state().GetReconcilerValue("applied_commit"); applied.ok()) {
     reconciler->applied_commit_ = applied.value();
   }
