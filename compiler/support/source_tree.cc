@@ -124,17 +124,6 @@ std::string DiskSourceTree::DisplayPath(const std::string& path) const {
 
 namespace amlc::compiler {
 
-bool DiskSourceTree::Contains(const std::string& path) const {
-  if (!SourceTree::Contains(path)) return false;
-  std::error_code error;
-  fs::path root = fs::weakly_canonical(fs::absolute(root_, error), error);
-  if (error) return true;  // the lexical check is all there is
-  fs::path target = fs::weakly_canonical(root / path, error);
-  if (error) return true;
-  std::string relative = target.lexically_relative(root).generic_string();
-  return !relative.empty() && relative != ".." && relative.rfind("../", 0) != 0;
-}
-
 std::string DiskSourceTree::HostPath(const std::string& path) const {
   if (!path.empty() && path[0] == '/') return SourceTree::HostPath(path);
   std::error_code error;

@@ -26,7 +26,10 @@ class SourceTree {
   /// How a path is shown to users (e.g. "examples/quickstart/job.yml").
   virtual std::string DisplayPath(const std::string& path) const = 0;
   /// Whether `path` (relative to the root, normalized) lies inside what specs
-  /// may ship: the spec folder here, the whole commit for a git tree.
+  /// may ship: the spec folder here, the whole commit for a git tree. The
+  /// check is on the path as written: a symlink the folder's owner placed in
+  /// it (examples/quickstart-dsl/src) is theirs to follow; symlinks inside a
+  /// code folder that lead out of it are refused by the snapshot store.
   virtual bool Contains(const std::string& path) const;
   /// `path` (relative to the root, or absolute) on this machine, made
   /// absolute, for checking it against allowed roots; "" when the tree has
@@ -46,9 +49,6 @@ class DiskSourceTree : public SourceTree {
   bool IsFile(const std::string& path) const override;
   bool IsDirectory(const std::string& path) const override;
   std::string DisplayPath(const std::string& path) const override;
-  /// Also follows symlinks: a link inside the folder to a place outside it
-  /// is outside.
-  bool Contains(const std::string& path) const override;
   std::string HostPath(const std::string& path) const override;
 
  private:
