@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "cli/workspace_access.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "compiler/compile.h"
@@ -80,6 +81,7 @@ std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit
   }
   Status opened = session->OpenWorkspace(runtime::DefaultWorkspaceHome(options.dir, options.workspace));
   if (!opened.ok()) return fail(opened.message(), kExitSpecErrors);
+  PrintWorkspaceNotes(session->workspace());
   session->applier().set_purge(options.purge);
   if (auto commit = reconciler::HeadCommitOf(session->specs_root()); commit.ok()) {
     session->applier().set_spec_commit(commit.value());
@@ -87,9 +89,12 @@ std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit
   if (lock) {
     auto reaped = session->Lock(options.lock_timeout, PrintLockWait);
     if (!reaped.ok()) return fail(reaped.status().message(), kExitSpecErrors);
-    if (reaped.value() > 0) {
-      std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", reaped.value(),
-                   reaped.value() == 1 ? "" : "s");
+    if (int runs = reaped.value().runs; runs > 0) {
+      std::fprintf(stderr, "amlc: marked %d run%s Failed: their process died\n", runs, runs == 1 ? "" : "s");
+    }
+    if (int ended = reaped.value().activities; ended > 0) {
+      std::fprintf(stderr, "amlc: marked %d activit%s Interrupted: the apply carrying %s was killed\n", ended,
+                   ended == 1 ? "y" : "ies", ended == 1 ? "it" : "them");
     }
   }
   compiler::planner::PlanOptions plan_options;

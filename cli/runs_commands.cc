@@ -370,12 +370,12 @@ void Activities(const RunsOptions& options, int& exit_code) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  std::printf("%-6s %-8s %-32s %-10s %-20s %8s  %s\n", "ID", "KIND", "RESOURCE", "STATUS", "STARTED", "TOOK", "MESSAGE");
+  std::printf("%-6s %-8s %-32s %-11s %-20s %8s  %s\n", "ID", "KIND", "RESOURCE", "STATUS", "STARTED", "TOOK", "MESSAGE");
   for (const auto& a : activities.value()) {
     char took[32] = "-";
     if (a.ended_at) std::snprintf(took, sizeof took, "%.1fs", (a.ended_at - a.started_at) / 1000.0);
     std::string message = a.message.substr(0, a.message.find('\n'));
-    std::printf("%-6lld %-8s %-32s %-10s %-20s %8s  %s\n", static_cast<long long>(a.id), a.kind.c_str(),
+    std::printf("%-6lld %-8s %-32s %-11s %-20s %8s  %s\n", static_cast<long long>(a.id), a.kind.c_str(),
                 a.resource_id.c_str(), a.status.c_str(), Time(a.started_at).c_str(), took, message.c_str());
   }
 }

@@ -22,7 +22,12 @@ std::unique_ptr<runtime::Workspace> OpenExistingWorkspace(const std::string& wor
     exit_code = kExitSpecErrors;
     return nullptr;
   }
+  PrintWorkspaceNotes(*workspace.value());
   return std::move(workspace.value());
+}
+
+void PrintWorkspaceNotes(const runtime::Workspace& workspace) {
+  for (const std::string& note : workspace.notes()) std::fprintf(stderr, "amlc: note: %s\n", note.c_str());
 }
 
 bool RequireRole(runtime::Workspace& workspace, WorkspaceRole needed, const std::string& action, int& exit_code) {

@@ -20,6 +20,8 @@ using runtime::WorkspaceRole;
 /// else ./.amlc); nullptr, with the error printed and `exit_code` set, when
 /// there is none yet or it cannot be opened.
 std::unique_ptr<runtime::Workspace> OpenExistingWorkspace(const std::string& workspace_flag, int& exit_code);
+/// Prints what opening the workspace changed (modes narrowed) to stderr.
+void PrintWorkspaceNotes(const runtime::Workspace& workspace);
 
 /// Whether the current user holds `needed` (or better) when the workspace
 /// declares roles. When not, prints "amlc: error: ACTION in workspace W needs

@@ -87,6 +87,10 @@ std::string PlanToText(const Plan& plan, bool color) {
     out += "\nHeld back (register_when does not hold):\n";
     for (const Deferred& d : plan.held_back) out += "  " + d.resource_id + ": " + d.reason + "\n";
   }
+  if (!plan.unkeyed.empty()) {
+    out += "\nUp to date though changed (these fields do not change a run's result):\n";
+    for (const Deferred& d : plan.unkeyed) out += "  " + d.resource_id + ": " + d.reason + "\n";
+  }
   if (plan.up_to_date > 0) {
     out += "\n" + Plural(plan.up_to_date, "resource", "resources") + " up to date.\n";
   }
@@ -138,6 +142,10 @@ std::string PlanToJson(const Plan& plan) {
   for (const Deferred& d : plan.held_back) {
     json["held_back"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
   }
+  if (!plan.unkeyed.empty()) {  // only when there are some, so plans without them read as before
+    json["unkeyed"] = Json::array();
+    for (const Deferred& d : plan.unkeyed) json["unkeyed"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
+  }
   return json.dump(2) + "\n";
 }
 
@@ -184,6 +192,9 @@ bool PlanFromJson(const std::string& text, Plan& plan, std::string& error) {
     }
     for (const Json& d : json.value("held_back", Json::array())) {
       plan.held_back.push_back({d.at("resource"), d.at("reason")});
+    }
+    for (const Json& d : json.value("unkeyed", Json::array())) {
+      plan.unkeyed.push_back({d.at("resource"), d.at("reason")});
     }
   } catch (const std::exception& e) {
     error = std::string("malformed plan file: ") + e.what();

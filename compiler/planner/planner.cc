@@ -46,12 +46,22 @@ std::vector<std::string> RunReasons(const Observation& seen) {
     }
   }
   for (const auto& [part, value] : seen.last_parts) {
-    if (!seen.key_parts.count(part) && part.rfind("input:", 0) == 0) {
-      reasons.push_back("input '" + part.substr(6) + "' removed");
-    }
+    if (seen.key_parts.count(part)) continue;
+    reasons.push_back(part.rfind("input:", 0) == 0 ? "input '" + part.substr(6) + "' removed" : part + " removed");
   }
   if (reasons.empty()) reasons.push_back("no completed run with this key");
   return reasons;
+}
+
+// Why a changed field outside the run key leaves a finished run current.
+std::string UnkeyedReason(const std::string& field) {
+  if (field == "limits") {
+    return "limits changed; a run that finished within its limits has the same result under others";
+  }
+  if (field == "compute") {
+    return "compute changed to a target of the same kind; the run key holds the kind, not the machine";
+  }
+  return field + " changed; amlc's compute targets do not act on it yet, so it cannot change the result";
 }
 
 bool ForcesReplace(const std::string& kind, const FieldChange& change) {
@@ -190,6 +200,7 @@ class Planner {
     if (!seen->current.empty() && !forced) {
       run_of_[r.id()] = seen->current;
       ++plan_.up_to_date;
+      for (const std::string& field : seen->unkeyed_changes) plan_.unkeyed.push_back({r.id(), UnkeyedReason(field)});
       return;
     }
     action.run_key = seen->key;

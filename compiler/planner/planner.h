@@ -37,6 +37,8 @@ struct Observation {
   std::string in_progress;  // a job's Queued/Running run with this key, or ""
   std::map<std::string, std::string> last_parts;  // key parts of the job's newest run, if any
   int changed_files = -1;   // files changed since that run's snapshot (-1: unknown)
+  std::map<std::string, std::string> unkeyed_parts;  // jobs: fields outside the key ("limits", ...)
+  std::vector<std::string> unkeyed_changes;  // those that differ from the newest run's
   bool exists = false;      // an earlier version is in place and a new one replaces it (~, not +)
   std::string held_back;    // register_when is false, or an input is not there yet: why
   std::vector<std::string> reasons;  // why a new version is made ("run X is newer than version 2's")

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 
 #include "base/duration.h"
 #include "compiler/support/metric_condition.h"
@@ -506,12 +507,24 @@ ir::Value Binder::BindLocalPath(const ast::Node& node, std::string path, const S
     return ir::Value::String(path);
   }
   if (path[0] == '/') {
-    // Absolute paths are taken as they are (e.g. a system interpreter's folder).
+    // Taken as they are when an allowed root holds them; checked to exist by the runtime.
+    std::string folder = tree_.HostPath(".");  // an absolute path into the spec folder is inside
+    bool inside = !folder.empty() && UnderAnyRoot(tree_.HostPath(path), {folder});
+    if (!inside && !UnderAnyRoot(tree_.HostPath(path), allowed_roots_)) {
+      ReportOutsideRoot(node, path, tree_.HostPath(path), field);
+    }
     return ir::Value::String(path);
   }
   std::string resolved = ResolveRelative(spec_file_, path);
   bool is_file = tree_.IsFile(resolved);
   bool is_folder = !is_file && tree_.IsDirectory(resolved);
+  if ((is_file || is_folder) && !tree_.Contains(resolved)) {
+    std::string host = tree_.HostPath(resolved);
+    if (host.empty() || !UnderAnyRoot(host, allowed_roots_)) {
+      ReportOutsideRoot(node, path, host, field);
+      return ir::Value::String(resolved);
+    }
+  }
   if (!is_file && !is_folder) {
     diagnostics_
         .Error(DiagCode::kMissingFile, node.range,
@@ -525,6 +538,36 @@ ir::Value Binder::BindLocalPath(const ast::Node& node, std::string path, const S
                        "'" + field + "' must name a folder, but '" + path + "' is a file");
   }
   return ir::Value::String(resolved);
+}
+
+}  // namespace amlc::compiler::sema
+
+namespace amlc::compiler::sema {
+
+namespace fs = std::filesystem;
+
+// Specs ship only what lies under their folder: a code folder, a model or
+// data path outside it would be snapshotted or uploaded from wherever it
+// points (another user's home, /proc) without the spec's readers knowing.
+void Binder::ReportOutsideRoot(const ast::Node& node, const std::string& path, const std::string& host,
+                               const std::string& field) {
+  std::string folder = tree_.DisplayPath(".");
+  while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+  std::string where = host.empty() || host == path ? "" : " (" + host + ")";
+  std::string allow = host;  // the folder itself, or a file's folder; never all of "/"
+  if (!allow.empty() && !tree_.IsDirectory(path[0] == '/' ? path : ResolveRelative(spec_file_, path))) {
+    allow = fs::path(host).parent_path().generic_string();
+  }
+  if (allow == "/") allow.clear();
+  diagnostics_
+      .Error(DiagCode::kOutsideRoot, node.range,
+             "'" + field + "' names '" + path + "'" + where + ", which is outside the spec folder '" +
+                 (folder.empty() ? "." : folder) + "'" +
+                 (allowed_roots_.empty() ? "" : " and every root in AMLC_ALLOWED_ROOTS"))
+      .Hint(allow.empty()
+                ? "move it under the spec folder: amlc ships only files inside it"
+                : "move it under the spec folder, or allow its folder for this machine: "
+                  "AMLC_ALLOWED_ROOTS=" + allow + " (absolute folders separated by ':')");
 }
 
 }  // namespace amlc::compiler::sema

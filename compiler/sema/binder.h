@@ -57,6 +57,8 @@ class Binder {
                              const std::string& field);
   ir::Value BindLocalPath(const ast::Node& node, std::string path, const Schema& schema,
                           const std::string& field);
+  void ReportOutsideRoot(const ast::Node& node, const std::string& path, const std::string& host,
+                         const std::string& field);
   ir::Value CheckString(const ast::Node& node, const Schema& schema, const std::string& field,
                         std::string text);
   ir::Value CheckNumber(const ast::Node& node, const Schema& schema, const std::string& field,
@@ -72,6 +74,7 @@ class Binder {
   DiagnosticEngine& diagnostics_;
   std::vector<PendingRef> refs_;
   std::vector<std::string> location_;
+  std::vector<std::string> allowed_roots_ = AllowedRoots();  // outside the spec folder
 };
 
 /// How a plain scalar reads under YAML 1.2's core schema.

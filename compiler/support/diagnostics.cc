@@ -23,6 +23,7 @@ const char* DiagCodeName(DiagCode code) {
     case DiagCode::kMissingFile: return "missing-file";
     case DiagCode::kUnsupported: return "unsupported";
     case DiagCode::kLimit: return "limit";
+    case DiagCode::kOutsideRoot: return "outside-root";
   }
   return "unknown";
 }

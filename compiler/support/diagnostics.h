@@ -27,6 +27,7 @@ enum class DiagCode {
   kMissingFile,        // a local path that does not exist
   kUnsupported,        // a real Azure ML feature amlc does not carry out
   kLimit,              // input too deeply nested or too large to process safely
+  kOutsideRoot,        // a local path outside the spec folder and every allowed root
 };
 
 const char* DiagCodeName(DiagCode code);

@@ -1,6 +1,7 @@
 #include "compiler/support/source_tree.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -23,6 +24,37 @@ std::string ResolveRelative(const std::string& base_file, const std::string& rel
   if (normal.empty()) return ".";
   if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
   return normal;
+}
+
+bool SourceTree::Contains(const std::string& path) const {
+  return path != ".." && path.rfind("../", 0) != 0 && (path.empty() || path[0] != '/');
+}
+
+std::string SourceTree::HostPath(const std::string& path) const {
+  return !path.empty() && path[0] == '/' ? fs::path(path).lexically_normal().generic_string() : "";
+}
+
+std::vector<std::string> AllowedRoots() {
+  std::vector<std::string> roots;
+  const char* setting = std::getenv("AMLC_ALLOWED_ROOTS");
+  std::string text = setting ? setting : "";
+  for (size_t start = 0; start <= text.size();) {
+    size_t colon = std::min(text.find(':', start), text.size());
+    std::string entry = text.substr(start, colon - start);
+    if (!entry.empty() && entry[0] == '/') roots.push_back(fs::path(entry).lexically_normal().generic_string());
+    start = colon + 1;
+  }
+  return roots;
+}
+
+bool UnderAnyRoot(const std::string& path, const std::vector<std::string>& roots) {
+  fs::path normal = fs::path(path).lexically_normal();
+  for (const std::string& root : roots) {
+    fs::path relative = normal.lexically_relative(fs::path(root).lexically_normal());
+    std::string text = relative.generic_string();
+    if (!text.empty() && text != ".." && text.rfind("../", 0) != 0) return true;
+  }
+  return false;
 }
 
 StatusOr<DiskSourceTree> DiskSourceTree::Open(const std::string& root) {
@@ -86,6 +118,19 @@ bool DiskSourceTree::IsDirectory(const std::string& path) const {
 std::string DiskSourceTree::DisplayPath(const std::string& path) const {
   if (display_root_.empty()) return path;
   return (fs::path(display_root_) / path).lexically_normal().generic_string();
+}
+
+}  // namespace amlc::compiler
+
+namespace amlc::compiler {
+
+std::string DiskSourceTree::HostPath(const std::string& path) const {
+  if (!path.empty() && path[0] == '/') return SourceTree::HostPath(path);
+  std::error_code error;
+  fs::path absolute = fs::absolute(root_ / path, error);
+  std::string normal = error ? "" : absolute.lexically_normal().generic_string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
 }
 
 }  // namespace amlc::compiler

@@ -25,6 +25,16 @@ class SourceTree {
   virtual bool IsDirectory(const std::string& path) const = 0;
   /// How a path is shown to users (e.g. "examples/quickstart/job.yml").
   virtual std::string DisplayPath(const std::string& path) const = 0;
+  /// Whether `path` (relative to the root, normalized) lies inside what specs
+  /// may ship: the spec folder here, the whole commit for a git tree. The
+  /// check is on the path as written: a symlink the folder's owner placed in
+  /// it (examples/quickstart-dsl/src) is theirs to follow; symlinks inside a
+  /// code folder that lead out of it are refused by the snapshot store.
+  virtual bool Contains(const std::string& path) const;
+  /// `path` (relative to the root, or absolute) on this machine, made
+  /// absolute, for checking it against allowed roots; "" when the tree has
+  /// no place on this machine and the path is relative.
+  virtual std::string HostPath(const std::string& path) const;
 };
 
 /// A SourceTree over a directory, or over a single spec file (then the
@@ -39,6 +49,7 @@ class DiskSourceTree : public SourceTree {
   bool IsFile(const std::string& path) const override;
   bool IsDirectory(const std::string& path) const override;
   std::string DisplayPath(const std::string& path) const override;
+  std::string HostPath(const std::string& path) const override;
 
  private:
   DiskSourceTree(std::filesystem::path root, std::string display_root, std::string only_file)
@@ -53,6 +64,13 @@ class DiskSourceTree : public SourceTree {
 bool IsSpecFileName(const std::string& name);
 /// Joins `base`'s folder with `relative` and normalizes "." and ".." lexically.
 std::string ResolveRelative(const std::string& base_file, const std::string& relative);
+
+/// Folders outside the spec folder that specs may name files in (code,
+/// model and data paths): $AMLC_ALLOWED_ROOTS, absolute folders separated
+/// by ':' (relative entries are ignored). Empty by default.
+std::vector<std::string> AllowedRoots();
+/// Whether absolute `path` is one of `roots` or lies under one.
+bool UnderAnyRoot(const std::string& path, const std::vector<std::string>& roots);
 
 }  // namespace amlc::compiler
 

@@ -652,6 +652,12 @@ class GitSourceTree final : public compiler::SourceTree {
     return entry && IsFolderMode(entry->mode);
   }
 
+  // A path outside --path but inside the commit ships with it (the tree is
+  // exported whole for runs to snapshot from).
+  bool Contains(const std::string& path) const override {
+    return (path.empty() || path[0] != '/') && NormalizeRepoPath(JoinPath(subdir_, path)).has_value();
+  }
+
   std::string DisplayPath(const std::string& path) const override {
     if (subdir_.empty()) return path;
     std::string shown = (fs::path(subdir_) / path).lexically_normal().generic_string();

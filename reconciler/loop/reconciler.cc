@@ -114,6 +114,7 @@ StatusOr<std::unique_ptr<Reconciler>> Reconciler::Create(ReconcileOptions option
   if (!workspace.ok()) return workspace.status();
   auto reconciler = std::unique_ptr<Reconciler>(new Reconciler(std::move(options), std::move(workspace.value())));
   reconciler->MarkInterruptedSyncs();
+  for (const std::string& note : reconciler->workspace_->notes()) reconciler->Log("note: " + note);
   if (auto applied = reconciler->workspace_->state().GetReconcilerValue("applied_commit"); applied.ok()) {
     reconciler->applied_commit_ = applied.value();
   }
@@ -354,8 +355,10 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
     return outcome;
   }
   std::unique_ptr<runtime::Session> planned = PlanCommit(*workspace_, *current_, {});
-  if (int reaped = planned->applier().ReapDeadRuns(); reaped > 0) {
-    Log("marked " + std::to_string(reaped) + " run(s) Failed: their process died");
+  runtime::ReapedWork reaped = planned->applier().ReapDeadApplies();
+  if (reaped.runs > 0) Log("marked " + std::to_string(reaped.runs) + " run(s) Failed: their process died");
+  if (reaped.activities > 0) {
+    Log("marked " + std::to_string(reaped.activities) + " activit(ies) Interrupted: their apply died");
   }
   PolicyDecision decision = ApplyPolicy(planned->plan(), policy, commit_changed);
   sync.plan_json = compiler::planner::PlanToJson(planned->plan());

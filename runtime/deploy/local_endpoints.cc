@@ -135,7 +135,7 @@ StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir,
   std::error_code error;
   fs::create_directories(endpoint_dir, error);
   std::string lock_path = endpoint_dir + "/desired.lock";
-  snapshot::UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  snapshot::UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (lock.get() < 0 || flock(lock.get(), LOCK_EX) != 0) {
     return Status(StatusCode::kUnavailable, "cannot lock '" + lock_path + "'");
   }
@@ -152,7 +152,7 @@ StatusOr<int64_t> UpdateDesiredState(const std::string& endpoint_dir,
   // instead of being ignored by the host.
   std::string text = endpoint::DesiredStateToJson(desired.value());
   if (auto valid = endpoint::ParseDesiredState(text); !valid.ok()) return valid.status();
-  Status written = snapshot::WriteFileAtomically(path, 0644, [&](int fd) { return snapshot::WriteAll(fd, text, path); });
+  Status written = snapshot::WriteFileAtomically(path, 0600, [&](int fd) { return snapshot::WriteAll(fd, text, path); });
   if (!written.ok()) return written;
   return desired->generation;
 }

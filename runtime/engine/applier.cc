@@ -101,6 +101,13 @@ Status Applier::PurgeHistory(const std::string& job_id) {
   return driver ? driver->Delete(action, true) : Status::Ok();
 }
 
-int Applier::ReapDeadRuns() { return ReapLostRuns(context_); }
+ReapedWork Applier::ReapDeadApplies() {
+  ReapedWork reaped;
+  reaped.runs = ReapLostRuns(context_);
+  auto ended = context_.state().EndInterruptedActivities(
+      NowMillis(), "interrupted: the apply carrying it ended before it finished (killed?)");
+  reaped.activities = ended.ok() ? ended.value() : 0;
+  return reaped;
+}
 
 }  // namespace amlc::runtime

@@ -19,6 +19,12 @@ namespace amlc::runtime {
 /// dispatcher that answers the planner (PlanEnvironment) and the executor
 /// (ActionRunner) through the driver of each resource's kind, and records
 /// every action as an activity.
+/// What ReapDeadApplies found and ended.
+struct ReapedWork {
+  int runs = 0;
+  int activities = 0;
+};
+
 class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
  public:
   using DriverSetup = std::function<void(DriverRegistry&, EngineContext&)>;
@@ -59,9 +65,10 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   /// Deletes a job's runs (and their children) with their folders. Fails
   /// when the state store cannot be written.
   Status PurgeHistory(const std::string& job_id);
-  /// Marks Running runs whose compute target lost them as Failed (after an
-  /// apply was killed); returns how many.
-  int ReapDeadRuns();
+  /// Puts right what an apply that died left (call with the apply lock
+  /// held): Running runs whose compute target lost them become Failed, and
+  /// activities still Running become Interrupted. Returns how many of each.
+  ReapedWork ReapDeadApplies();
 
  private:
   Driver* DriverOf(const std::string& kind, const std::string& type) const { return drivers_.Find(kind, type); }

@@ -27,11 +27,11 @@ void Session::UseWorkspace(Workspace& workspace) {
   applier_ = std::make_unique<Applier>(workspace, compilation_.graph, specs_root_);
 }
 
-StatusOr<int> Session::Lock(double timeout_seconds, void (*waiting)(long holder_pid)) {
+StatusOr<ReapedWork> Session::Lock(double timeout_seconds, void (*waiting)(long holder_pid)) {
   auto acquired = ApplyLock::Acquire(workspace_->home(), timeout_seconds, waiting);
   if (!acquired.ok()) return acquired.status();
   lock_ = std::move(acquired.value());
-  return applier_->ReapDeadRuns();
+  return applier_->ReapDeadApplies();
 }
 
 compiler::planner::Plan& Session::MakePlan(const compiler::planner::PlanOptions& options,

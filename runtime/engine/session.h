@@ -43,9 +43,10 @@ class Session {
   Applier& applier() { return *applier_; }
 
   /// Takes the workspace's apply lock, waiting up to `timeout_seconds`
-  /// (`waiting` hears the holder's pid once), then marks runs a killed apply
-  /// lost as Failed. Returns how many were; kUnavailable on timeout.
-  StatusOr<int> Lock(double timeout_seconds, void (*waiting)(long holder_pid));
+  /// (`waiting` hears the holder's pid once), then puts right what a killed
+  /// apply left: its lost runs Failed, its activities Interrupted. Returns
+  /// how many of each; kUnavailable on timeout.
+  StatusOr<ReapedWork> Lock(double timeout_seconds, void (*waiting)(long holder_pid));
 
   /// Plans the specs against the workspace and stamps the plan with what it
   /// was made from (state serial, specs digest, specs folder, workspace), so

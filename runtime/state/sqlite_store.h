@@ -107,6 +107,7 @@ class SqliteStore : public StateStore {
   StatusOr<int64_t> StartActivity(const ActivityRecord& activity) override;
   Status UpdateActivity(const ActivityRecord& activity) override;
   StatusOr<std::vector<ActivityRecord>> ListActivities(int limit) override;
+  StatusOr<int> EndInterruptedActivities(int64_t ended_at, const std::string& message) override;
 
   Status AppendJournal(const JournalEntry& entry) override;
 

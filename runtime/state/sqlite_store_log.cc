@@ -81,6 +81,17 @@ StatusOr<std::vector<ActivityRecord>> SqliteStore::ListActivities(int limit) {
       [&](Statement& s) { s.Bind(1, static_cast<int64_t>(limit > 0 ? limit : -1)); }, ReadActivity);
 }
 
+StatusOr<int> SqliteStore::EndInterruptedActivities(int64_t ended_at, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  Status status = Execute(*connection_,
+                          "UPDATE activities SET status = 'Interrupted', message = ?1, ended_at = ?2 "
+                          "WHERE status = 'Running'",
+                          "ending the activities a dead apply left Running",
+                          [&](Statement& s) { s.Bind(1, message).Bind(2, ended_at); });
+  if (!status.ok()) return status;
+  return static_cast<int>(connection_->Changes());
+}
+
 // --- Journal -----------------------------------------------------------------
 
 Status SqliteStore::AppendJournal(const JournalEntry& entry) {

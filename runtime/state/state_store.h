@@ -135,7 +135,7 @@ struct ActivityRecord {
   std::string kind;         // "create", "run", "build", "deploy", "delete"
   std::string resource_id;
   std::string run_id;
-  std::string status;       // "Running", "Succeeded", "Failed", "Canceled"
+  std::string status;       // "Running", "Succeeded", "Failed", "Canceled", "Interrupted"
   double progress = 0;      // 0..1
   std::string message;
   int64_t started_at = 0;
@@ -259,6 +259,10 @@ class StateStore {
   virtual StatusOr<int64_t> StartActivity(const ActivityRecord& activity) = 0;
   virtual Status UpdateActivity(const ActivityRecord& activity) = 0;
   virtual StatusOr<std::vector<ActivityRecord>> ListActivities(int limit) = 0;
+  /// Ends every activity still "Running" as "Interrupted" with `message` and
+  /// returns how many. Only for a holder of the apply lock: then no live
+  /// apply owns a Running activity, so each was left by one that died.
+  virtual StatusOr<int> EndInterruptedActivities(int64_t ended_at, const std::string& message) = 0;
 
   // Apply journal.
   virtual Status AppendJournal(const JournalEntry& entry) = 0;

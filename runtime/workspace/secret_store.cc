@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <chrono>
 #include <cstring>
@@ -298,7 +299,136 @@ Status NoSuchSecret(const std::string& name) {
   return {StatusCode::kNotFound, "no secret '" + name + "' in the workspace; set it with: amlc secrets set " + name};
 }
 
+// ---- the key's source -------------------------------------------------------------
+
+using KeyBytes = std::array<unsigned char, kKeyBytes>;
+using Kind = SecretKeySource::Kind;
+
+const char* KindName(Kind kind) {
+  return kind == Kind::kFile ? "file" : kind == Kind::kPassphrase ? "passphrase" : "workspace";
+}
+
+std::string KindSetting(Kind kind) {
+  return kind == Kind::kFile         ? "AMLC_SECRET_KEY_FILE"
+         : kind == Kind::kPassphrase ? "AMLC_SECRET_PASSPHRASE"
+                                     : "the workspace's key (neither AMLC_SECRET_KEY_FILE nor AMLC_SECRET_PASSPHRASE)";
+}
+
+// scrypt at N=2^15, r=8, p=1: 32 MiB and a tenth of a second per open,
+// so guessing passphrases from a stolen secrets.json is slow.
+constexpr uint64_t kScryptN = 1u << 15, kScryptR = 8, kScryptP = 1;
+
+StatusOr<KeyBytes> DeriveKey(const std::string& passphrase, const std::string& salt) {
+  KeyBytes key{};
+  if (EVP_PBE_scrypt(passphrase.data(), passphrase.size(), Bytes(salt), salt.size(), kScryptN, kScryptR, kScryptP,
+                     64u << 20, key.data(), key.size()) != 1) {
+    return Status{StatusCode::kInternal, "cannot derive the secret store key from AMLC_SECRET_PASSPHRASE (scrypt failed)"};
+  }
+  return key;
+}
+
+// The passphrase's salt: the one the store recorded, else a fresh one.
+StatusOr<std::string> SaltOf(const json& recorded) {
+  std::string salt;
+  if (recorded.is_object() && StringField(recorded, "source") == "passphrase" &&
+      Unhex(StringField(recorded, "salt"), salt) && salt.size() == 16) {
+    return salt;
+  }
+  unsigned char fresh[16];
+  if (RAND_bytes(fresh, sizeof fresh) != 1) return Status{StatusCode::kInternal, "no random bytes for a salt"};
+  return std::string(reinterpret_cast<const char*>(fresh), sizeof fresh);
+}
+
+StatusOr<KeyBytes> KeyFromFile(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) {
+    return Status{StatusCode::kFailedPrecondition,
+                  "AMLC_SECRET_KEY_FILE names " + path + ", which does not exist; make a key with: "
+                  "umask 077 && openssl rand 32 > " + path};
+  }
+  return ReadKey(path);
+}
+
+// The store's key from `source`; `salt` is filled for a passphrase.
+StatusOr<KeyBytes> LoadKey(const std::string& dir, const SecretKeySource& source, const json& recorded,
+                           std::string& salt) {
+  if (source.kind == Kind::kFile) return KeyFromFile(source.key_file);
+  if (source.kind == Kind::kPassphrase) {
+    auto chosen = SaltOf(recorded);
+    if (!chosen.ok()) return chosen.status();
+    salt = chosen.value();
+    return DeriveKey(source.passphrase, salt);
+  }
+  auto created = CreateKeyIfMissing(KeyPath(dir));
+  if (!created.ok()) return created.status();
+  return ReadKey(KeyPath(dir));
+}
+
+// Which kind of key sealed the store: recorded since amlc records it, else
+// the workspace's for a store that has secrets, else none yet ("").
+std::string RecordedKind(const json& document) {
+  if (document.contains("key") && document["key"].is_object()) return StringField(document["key"], "source");
+  return document["secrets"].empty() ? "" : "workspace";
+}
+
+constexpr const char* kCheckName = "amlc.key-check";
+
+// Refuses a key of another kind than the one that sealed the secrets, or
+// one that does not open the recorded check value.
+Status CheckKey(const json& document, const SecretKeySource& source, const KeyBytes& key) {
+  std::string sealed_with = RecordedKind(document);
+  if (!sealed_with.empty() && sealed_with != KindName(source.kind) && !document["secrets"].empty()) {
+    return {StatusCode::kFailedPrecondition,
+            "the secret store's values are sealed with a key from " +
+                KindSetting(sealed_with == "file" ? Kind::kFile : sealed_with == "passphrase" ? Kind::kPassphrase
+                                                                                             : Kind::kWorkspace) +
+                ", but this run uses " + KindSetting(source.kind) +
+                "; set the same key as before, or delete the secrets and set them again"};
+  }
+  if (sealed_with != KindName(source.kind) || !document.contains("key") || !document["key"].contains("check")) {
+    return Status::Ok();
+  }
+  if (Unseal(key, kCheckName, document["key"]["check"]).ok()) return Status::Ok();
+  std::string which = source.kind == Kind::kPassphrase ? "AMLC_SECRET_PASSPHRASE is not the passphrase"
+                      : source.kind == Kind::kFile     ? "the key in " + source.key_file + " is not the key"
+                                                       : "the workspace's master.key is not the key";
+  return {StatusCode::kFailedPrecondition, which + " the secret store was sealed with"};
+}
+
+// Records the key's kind, salt and a check value, once per kind.
+Status RecordKey(const std::string& dir, json& document, const SecretKeySource& source, const KeyBytes& key,
+                 const std::string& salt) {
+  if (RecordedKind(document) == KindName(source.kind) && document.contains("key")) return Status::Ok();
+  auto check = Seal(key, kCheckName, "amlc");
+  if (!check.ok()) return check.status();
+  json recorded{{"source", KindName(source.kind)}, {"check", check.value()}};
+  if (source.kind == Kind::kPassphrase) {
+    recorded["salt"] = Hex(Bytes(salt), salt.size());
+    recorded["kdf"] = {{"name", "scrypt"}, {"N", kScryptN}, {"r", kScryptR}, {"p", kScryptP}};
+  }
+  document["key"] = recorded;
+  return WriteDocument(dir, document);
+}
+
 }  // namespace
+
+StatusOr<SecretKeySource> SecretKeySourceFromEnvironment() {
+  const char* file = std::getenv("AMLC_SECRET_KEY_FILE");
+  const char* passphrase = std::getenv("AMLC_SECRET_PASSPHRASE");
+  bool has_file = file && *file, has_passphrase = passphrase && *passphrase;
+  if (has_file && has_passphrase) {
+    return Status{StatusCode::kInvalidArgument,
+                  "both AMLC_SECRET_KEY_FILE and AMLC_SECRET_PASSPHRASE are set; set the one the store uses"};
+  }
+  SecretKeySource source;
+  if (has_file) {
+    source.kind = Kind::kFile;
+    source.key_file = file;
+  } else if (has_passphrase) {
+    source.kind = Kind::kPassphrase;
+    source.passphrase = passphrase;
+  }
+  return source;
+}
 
 bool IsValidSecretName(const std::string& name) {
   if (name.empty() || name.size() > 128) return false;
@@ -313,6 +443,12 @@ bool IsValidSecretName(const std::string& name) {
 SecretStore::~SecretStore() { OPENSSL_cleanse(key_.data(), key_.size()); }
 
 StatusOr<SecretStore> SecretStore::Open(const std::string& workspace_home) {
+  auto source = SecretKeySourceFromEnvironment();
+  if (!source.ok()) return source.status();
+  return Open(workspace_home, source.value());
+}
+
+StatusOr<SecretStore> SecretStore::Open(const std::string& workspace_home, const SecretKeySource& source) {
   std::error_code error;
   std::filesystem::create_directories(workspace_home, error);  // a reconciler's token may come before its first pass
   if (error) return Status{StatusCode::kUnavailable, "cannot create workspace home " + workspace_home + ": " + error.message()};
@@ -320,10 +456,18 @@ StatusOr<SecretStore> SecretStore::Open(const std::string& workspace_home) {
   if (Status made = EnsurePrivateDir(dir); !made.ok()) return made;
   auto lock = StoreLock::Acquire(dir);
   if (!lock.ok()) return lock.status();
-  auto created = CreateKeyIfMissing(KeyPath(dir));
-  if (!created.ok()) return created.status();
-  auto key = ReadKey(KeyPath(dir));
+  auto document = ReadDocument(dir);
+  if (!document.ok()) return document.status();
+  json recorded = document.value().contains("key") ? document.value()["key"] : json();
+  std::string salt;
+  auto key = LoadKey(dir, source, recorded, salt);
   if (!key.ok()) return key.status();
+  Status usable = CheckKey(document.value(), source, key.value());
+  if (usable.ok()) usable = RecordKey(dir, document.value(), source, key.value(), salt);
+  if (!usable.ok()) {
+    OPENSSL_cleanse(key.value().data(), key.value().size());
+    return usable;
+  }
   SecretStore store(dir, key.value());
   OPENSSL_cleanse(key.value().data(), key.value().size());
   return store;

@@ -18,6 +18,23 @@ struct SecretInfo {
   std::string updated_by;
 };
 
+/// Where the secret store's key comes from. By default a random key in the
+/// workspace (HOME/secrets/master.key): it protects the values from anyone
+/// who reads secrets.json alone (a backup, a copied file), not from someone
+/// who can read the whole workspace folder as its owner. A key file outside
+/// the workspace, or a key derived from a passphrase, keeps the values
+/// sealed even for a reader of the whole workspace.
+struct SecretKeySource {
+  enum class Kind { kWorkspace, kFile, kPassphrase };
+  Kind kind = Kind::kWorkspace;
+  std::string key_file;    // kFile: a 32-byte key, readable by its owner only
+  std::string passphrase;  // kPassphrase: scrypt (OpenSSL) with a salt kept in secrets.json
+};
+
+/// From the environment: AMLC_SECRET_KEY_FILE, else AMLC_SECRET_PASSPHRASE,
+/// else the workspace's key. kInvalidArgument when both are set.
+StatusOr<SecretKeySource> SecretKeySourceFromEnvironment();
+
 /// The workspace's encrypted secret store (Azure ML's key vault): named
 /// values kept in HOME/secrets/secrets.json, each sealed with AES-256-GCM
 /// under the 32-byte key in HOME/secrets/master.key, a fresh random nonce per
@@ -35,6 +52,10 @@ class SecretStore {
   /// Opens the store in `workspace_home`, creating its folder and key on
   /// first use. kFailedPrecondition when the key file is readable by others.
   static StatusOr<SecretStore> Open(const std::string& workspace_home);
+  /// Opens with the key from `source`. The store records which kind of key
+  /// sealed it and a check value: opening it with another kind, or a wrong
+  /// key or passphrase, is kFailedPrecondition saying which and what to do.
+  static StatusOr<SecretStore> Open(const std::string& workspace_home, const SecretKeySource& source);
 
   /// Sets (or replaces) a secret; `user` is recorded as who changed it.
   /// kInvalidArgument when the name is not [A-Za-z0-9_.-]{1,128}.

@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 namespace amlc::runtime {
 
@@ -21,17 +24,74 @@ std::string DefaultWorkspaceHome(const std::string& specs_dir, const std::string
   return (specs / ".amlc").lexically_normal().string();
 }
 
-StatusOr<std::unique_ptr<Workspace>> Workspace::Open(const std::string& home) {
+namespace {
+
+std::string ModeText(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// Narrows `path` to `mode` when its owner is this user and others may get
+// in; returns a note saying so, or "" when nothing changed.
+std::string Tighten(const std::string& path, mode_t mode) {
+  struct stat info {};
+  if (lstat(path.c_str(), &info) != 0 || info.st_uid != geteuid() || S_ISLNK(info.st_mode)) return "";
+  if ((info.st_mode & 0077) == 0) return "";
+  if (chmod(path.c_str(), mode) != 0) return "";
+  return path + " (was " + ModeText(info.st_mode) + ")";
+}
+
+// The home and the folders amlc keeps in it, created owner-only whatever
+// the umask (chmod after mkdir); an existing home of this user that others
+// could enter is narrowed, with a note.
+Status MakePrivateFolders(const std::string& home, std::vector<std::string>& tightened) {
   std::error_code error;
   for (const char* sub : {"", "/datastore", "/datastore/snapshots", "/runs"}) {
-    fs::create_directories(home + sub, error);
+    std::string folder = home + sub;
+    bool existed = fs::is_directory(folder, error);
+    fs::create_directories(folder, error);
     if (error) {
       return Status(StatusCode::kFailedPrecondition,
-                    "cannot create workspace folder '" + home + sub + "': " + error.message());
+                    "cannot create workspace folder '" + folder + "': " + error.message());
+    }
+    if (!existed) {
+      chmod(folder.c_str(), 0700);
+    } else if (std::string note = Tighten(folder, 0700); !note.empty()) {
+      tightened.push_back(note);
     }
   }
+  return Status::Ok();
+}
+
+// state.db holds environment values and request bodies: created 0600 before
+// SQLite opens it (its -wal and -shm files take the database's mode).
+void MakePrivateStateFile(const std::string& path, std::vector<std::string>& tightened) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    fchmod(fd, 0600);
+    close(fd);
+    return;
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (std::string note = Tighten(path + suffix, 0600); !note.empty()) tightened.push_back(note);
+  }
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Workspace>> Workspace::Open(const std::string& home) {
+  std::vector<std::string> tightened;
+  if (Status made = MakePrivateFolders(home, tightened); !made.ok()) return made;
   auto workspace = std::unique_ptr<Workspace>(new Workspace());
   workspace->home_ = fs::absolute(home).lexically_normal().string();
+  MakePrivateStateFile(workspace->home_ + "/state.db", tightened);
+  if (!tightened.empty()) {
+    std::string list;
+    for (const std::string& path : tightened) list += (list.empty() ? "" : ", ") + path;
+    workspace->notes_.push_back("made owner-only, as workspace files are by default: " + list +
+                                " (they hold environment values, request bodies and keys)");
+  }
   StatusOr<std::unique_ptr<StateStore>> state = OpenSqliteStore(workspace->home_ + "/state.db");
   if (!state.ok()) return state.status();
   workspace->state_ = std::move(state.value());
@@ -48,7 +108,7 @@ StatusOr<std::unique_ptr<ApplyLock>> ApplyLock::Acquire(const std::string& home,
                                                         double timeout_seconds,
                                                         void (*waiting)(long holder_pid)) {
   std::string path = home + "/apply.lock";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status(StatusCode::kFailedPrecondition, "cannot open " + path);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
   bool told = false;

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "runtime/artifacts/snapshot/snapshot_store.h"
@@ -16,7 +17,13 @@ namespace amlc::runtime {
 class Workspace {
  public:
   /// Opens (creating on first use) the home folder and its state store.
+  /// The home, its folders and state.db are owner-only (0700/0600) whatever
+  /// the umask; an existing one of this user that others could read is
+  /// narrowed to that, and notes() says so.
   static StatusOr<std::unique_ptr<Workspace>> Open(const std::string& home);
+
+  /// What opening changed that the user should hear of ("" lines none).
+  const std::vector<std::string>& notes() const { return notes_; }
 
   const std::string& home() const { return home_; }
   StateStore& state() { return *state_; }
@@ -34,6 +41,7 @@ class Workspace {
   std::string home_;
   std::unique_ptr<StateStore> state_;
   std::unique_ptr<SnapshotStore> snapshots_;
+  std::vector<std::string> notes_;
 };
 
 /// The home folder for specs in `specs_dir`: `override` when given, else

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "tests/test_support.h"
 
 using namespace amlc::compiler;
@@ -81,6 +85,33 @@ TEST_CASE("local paths are checked relative to the spec file", "[sema]") {
   auto ok = CompilePath(dir.str());
   REQUIRE_FALSE(ok->diagnostics.has_errors());
   CHECK(ResourceById(*ok, "job/j").spec.Find("code")->as_string() == "src");
+}
+
+TEST_CASE("local paths outside the spec folder are errors unless AMLC_ALLOWED_ROOTS names their root", "[sema]") {
+  SpecDir outside;
+  outside.Write("shared/train.py", "print(1)\n");
+  outside.Write("specs/src/train.py", "print(1)\n");
+  std::string specs = outside.str() + "/specs";
+  std::string job = std::string(kJobSchema) + "command: x\ncode: ";
+  std::ofstream(specs + "/up.yaml") << job << "../shared\n";
+  std::ofstream(specs + "/abs.yaml") << job << outside.str() << "/shared\n";
+  std::ofstream(specs + "/root.yaml") << job << "../../../../../..\n";
+  std::ofstream(specs + "/ok.yaml") << job << "src\n";
+  unsetenv("AMLC_ALLOWED_ROOTS");
+  auto c = CompilePath(specs);
+  CHECK(ErrorLocations(*c) == std::vector<std::string>{"abs.yaml:3:7: outside-root", "root.yaml:3:7: outside-root",
+                                                       "up.yaml:3:7: outside-root"});
+  std::string rendered = Rendered(*c);
+  CHECK(rendered.find("'code' names '../shared' (" + outside.str() + "/shared), which is outside the spec folder") !=
+        std::string::npos);
+  CHECK(rendered.find("AMLC_ALLOWED_ROOTS=" + outside.str() + "/shared (absolute folders separated by ':')") !=
+        std::string::npos);
+
+  setenv("AMLC_ALLOWED_ROOTS", (outside.str() + "/elsewhere:" + outside.str() + "/shared").c_str(), 1);
+  auto allowed = CompilePath(specs);
+  unsetenv("AMLC_ALLOWED_ROOTS");
+  CHECK(ErrorLocations(*allowed) == std::vector<std::string>{"root.yaml:3:7: outside-root"});
+  CHECK(Rendered(*allowed).find("and every root in AMLC_ALLOWED_ROOTS") != std::string::npos);
 }
 
 TEST_CASE("versioned references resolve; an unknown version is an error", "[sema]") {

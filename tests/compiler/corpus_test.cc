@@ -80,7 +80,9 @@ TEST_CASE("the Azure ML corpus compiles without crashes or unexplained errors", 
     for (const Diagnostic& d : c->diagnostics.diagnostics()) {
       if (d.code == DiagCode::kUnsupported || d.code == DiagCode::kNotASpec) ++unsupported;
       if (d.severity != Severity::kError) continue;
-      if (d.code == DiagCode::kMissingFile) {
+      // Compiled file by file, the examples' shared folders (../model-1) lie
+      // outside each file's folder: as good as missing here.
+      if (d.code == DiagCode::kMissingFile || d.code == DiagCode::kOutsideRoot) {
         ++missing;
       } else if (d.code == DiagCode::kSyntax) {
         syntax_only_placeholder = true;  // {{PLACEHOLDER}} templates are not YAML yet

@@ -17,6 +17,7 @@
 
 using amlc::Status;
 using amlc::StatusCode;
+using amlc::runtime::SecretKeySource;
 using amlc::runtime::SecretStore;
 using namespace amlc::testing;
 namespace fs = std::filesystem;
@@ -163,7 +164,10 @@ TEST_CASE("a tampered store or a replaced key is detected", "[secrets]") {
   }
   SECTION("the key replaced") {
     WriteBytes(Home(dir) + "/secrets/master.key", std::string(32, 'k'));
-    expect_tampered(OpenStore(Home(dir)));
+    auto reopened = SecretStore::Open(Home(dir));
+    REQUIRE_FALSE(reopened.ok());
+    CHECK(reopened.status().code() == StatusCode::kFailedPrecondition);
+    CHECK(reopened.status().message() == "the workspace's master.key is not the key the secret store was sealed with");
   }
   SECTION("the file is not JSON") {
     WriteBytes(file, "{ not json");
@@ -293,4 +297,91 @@ TEST_CASE("only owners set or delete secrets when the workspace declares roles",
   CHECK(out.find("forge-token") != std::string::npos);
   CHECK(out.find("alice@example.com") != std::string::npos);
   REQUIRE(Run("AMLC_USER=alice@example.com " + Secrets(dir, "delete forge-token"), &out) == 0);
+}
+
+namespace {
+
+SecretKeySource FromFile(const std::string& path) {
+  SecretKeySource source;
+  source.kind = SecretKeySource::Kind::kFile;
+  source.key_file = path;
+  return source;
+}
+
+SecretKeySource FromPassphrase(const std::string& passphrase) {
+  SecretKeySource source;
+  source.kind = SecretKeySource::Kind::kPassphrase;
+  source.passphrase = passphrase;
+  return source;
+}
+
+std::string OpenError(const std::string& home, const SecretKeySource& source) {
+  auto store = SecretStore::Open(home, source);
+  return store.ok() ? "(opened)" : store.status().message();
+}
+
+}  // namespace
+
+TEST_CASE("the key may live in a file outside the workspace", "[secrets]") {
+  SpecDir dir, keys;
+  std::string key_file = keys.str() + "/amlc.key";
+  WriteBytes(key_file, std::string(32, 'K'));
+  fs::permissions(key_file, fs::perms(0600));
+  {
+    auto store = SecretStore::Open(Home(dir), FromFile(key_file));
+    INFO(store.status().message());
+    REQUIRE(store.ok());
+    REQUIRE(store->Set("forge-token", kValue, "alice").ok());
+  }
+  CHECK_FALSE(fs::exists(Home(dir) + "/secrets/master.key"));  // nothing in the workspace opens it
+  CHECK(AllFiles(Home(dir)).find(kValue) == std::string::npos);
+  auto again = SecretStore::Open(Home(dir), FromFile(key_file));
+  REQUIRE(again.ok());
+  CHECK(again->Get("forge-token").value() == kValue);
+
+  CHECK(OpenError(Home(dir), SecretKeySource{}).find(
+            "the secret store's values are sealed with a key from AMLC_SECRET_KEY_FILE, but this run uses "
+            "the workspace's key") == 0);
+  CHECK(OpenError(Home(dir), FromFile(keys.str() + "/missing.key")) ==
+        "AMLC_SECRET_KEY_FILE names " + keys.str() + "/missing.key, which does not exist; make a key with: "
+        "umask 077 && openssl rand 32 > " + keys.str() + "/missing.key");
+  std::string wrong = keys.str() + "/wrong.key";
+  WriteBytes(wrong, std::string(32, 'W'));
+  fs::permissions(wrong, fs::perms(0600));
+  CHECK(OpenError(Home(dir), FromFile(wrong)) ==
+        "the key in " + wrong + " is not the key the secret store was sealed with");
+}
+
+TEST_CASE("the key may be derived from a passphrase", "[secrets]") {
+  SpecDir dir;
+  {
+    auto store = SecretStore::Open(Home(dir), FromPassphrase("correct horse battery staple"));
+    INFO(store.status().message());
+    REQUIRE(store.ok());
+    REQUIRE(store->Set("forge-token", kValue, "alice").ok());
+  }
+  CHECK_FALSE(fs::exists(Home(dir) + "/secrets/master.key"));
+  json document = json::parse(ReadFile(Home(dir) + "/secrets/secrets.json"));
+  CHECK(document["key"]["source"] == "passphrase");
+  CHECK(document["key"]["kdf"]["name"] == "scrypt");
+  auto again = SecretStore::Open(Home(dir), FromPassphrase("correct horse battery staple"));
+  REQUIRE(again.ok());
+  CHECK(again->Get("forge-token").value() == kValue);
+  CHECK(OpenError(Home(dir), FromPassphrase("wrong")) ==
+        "AMLC_SECRET_PASSPHRASE is not the passphrase the secret store was sealed with");
+  CHECK(OpenError(Home(dir), SecretKeySource{}).find("sealed with a key from AMLC_SECRET_PASSPHRASE") !=
+        std::string::npos);
+}
+
+TEST_CASE("amlc secrets reads the key's source from the environment", "[secrets]") {
+  SpecDir dir;
+  std::string out;
+  REQUIRE(Run("TOKEN=" + std::string(kValue) + " AMLC_SECRET_PASSPHRASE=pass " +
+                  Secrets(dir, "set forge-token --from-env TOKEN"), &out) == 0);
+  CHECK(Run("AMLC_SECRET_PASSPHRASE=pass " + Secrets(dir, "list"), &out) == 0);
+  CHECK(out.find("forge-token") != std::string::npos);
+  CHECK(Run("env -u AMLC_SECRET_PASSPHRASE -u AMLC_SECRET_KEY_FILE " + Secrets(dir, "list"), &out) != 0);
+  CHECK(out.find("sealed with a key from AMLC_SECRET_PASSPHRASE") != std::string::npos);
+  CHECK(Run("AMLC_SECRET_PASSPHRASE=pass AMLC_SECRET_KEY_FILE=/nonexistent " + Secrets(dir, "list"), &out) != 0);
+  CHECK(out.find("both AMLC_SECRET_KEY_FILE and AMLC_SECRET_PASSPHRASE are set") != std::string::npos);
 }

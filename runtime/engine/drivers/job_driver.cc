@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -55,6 +56,16 @@ std::string SweepPart(const Value& spec) {
   return Sha256Hex(sweep);
 }
 
+// The fields a run's result does not depend on but a reader may expect to
+// start one; the plan says why they do not (planner.cc, UnkeyedReason).
+std::map<std::string, std::string> UnkeyedParts(const Value& spec) {
+  std::map<std::string, std::string> parts;
+  for (const char* field : {"limits", "resources", "distribution", "compute"}) {
+    if (const Value* value = spec.Find(field)) parts[field] = Sha256Hex(value->ToJson());
+  }
+  return parts;
+}
+
 // Files added, changed or removed between two snapshots.
 int ChangedFiles(const Snapshot& before, const Snapshot& after) {
   std::map<std::string, std::string> old_files, new_files;
@@ -95,19 +106,16 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   }
   if (job.type == "sweep") seen.key_parts["sweep"] = SweepPart(spec);
   seen.key_parts["command"] = lowered.value()->command.source;
-  if (const Value* env = spec.Find("environment"); env && env->is_ref()) {
-    const Resource* target = context_.Find(env->as_ref().target);
-    seen.key_parts["environment"] = target ? target->digest : env->as_ref().target;
-  } else if (env) {
-    seen.key_parts["environment"] = Sha256Hex(env->ToJson());
-  }
+  AddEnvironmentParts(spec, seen);
   std::string compute = "local";
   if (const Value* ref = spec.Find("compute"); ref && ref->is_ref()) {
     if (const Resource* target = context_.Find(ref->as_ref().target)) compute = target->type;
   }
   seen.key_parts["compute"] = compute;
   if (Status status = AddInputParts(job, *lowered.value(), upstream_runs, seen); !status.ok()) return status;
+  AddOutputPart(spec, seen);
   seen.key = Sha256Hex(Join(seen.key_parts));
+  seen.unkeyed_parts = UnkeyedParts(spec);
   if (auto done = context_.state().FindCompletedRun(job.id(), seen.key); done.ok() && done.value()) {
     seen.current = done.value()->id;
   }
@@ -116,6 +124,49 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   }
   ReadLastRun(job, code, seen);
   return seen;
+}
+
+// The environment: its spec's digest, the contents of the files it names
+// (a requirements or conda file edited in place changes what is installed),
+// and the variables the job sets for its process. Parts that are empty are
+// left out, so jobs without them keep the keys of their earlier runs.
+void JobDriver::AddEnvironmentParts(const Value& spec, Observation& seen) {
+  const Value* env = spec.Find("environment");
+  const Value* definition = env && env->is_map() ? env : nullptr;
+  if (env && env->is_ref()) {
+    const Resource* target = context_.Find(env->as_ref().target);
+    seen.key_parts["environment"] = target ? target->digest : env->as_ref().target;
+    if (target) definition = &target->spec;
+  } else if (env) {
+    seen.key_parts["environment"] = Sha256Hex(env->ToJson());
+  }
+  std::string files;
+  for (const char* field : {"conda_file", "pip_requirements"}) {
+    const Value* file = definition ? definition->Find(field) : nullptr;
+    if (file && file->is_string()) {
+      files += std::string(field) + "=" + context_.PathDigest(context_.LocalPath(file->as_string())) + "\n";
+    }
+  }
+  if (!files.empty()) seen.key_parts["environment_files"] = Sha256Hex(files);
+  const Value* variables = spec.Find("environment_variables");
+  if (variables && variables->is_map() && !variables->entries().empty()) {
+    std::map<std::string, std::string> sorted;  // the order they are written in changes nothing
+    for (const auto& [name, value] : variables->entries()) sorted[name] = value.ToJson();
+    seen.key_parts["environment_variables"] = Sha256Hex(Join(sorted));
+  }
+}
+
+// The declared outputs decide which folders are collected and recorded, so
+// a run made before an output was declared does not have it.
+void JobDriver::AddOutputPart(const Value& spec, Observation& seen) {
+  const Value* outputs = spec.Find("outputs");
+  if (!outputs || !outputs->is_map() || outputs->entries().empty()) return;
+  std::vector<std::string> names;
+  for (const auto& [name, output] : outputs->entries()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  std::string joined;
+  for (const std::string& name : names) joined += name + "\n";
+  seen.key_parts["outputs"] = Sha256Hex(joined);
 }
 
 StatusOr<std::string> JobDriver::InputPart(const std::string& name, const Value& input,
@@ -174,6 +225,19 @@ void JobDriver::ReadLastRun(const Resource& job, const Snapshot& code, Observati
   nlohmann::json params = nlohmann::json::parse(last->front().params_json, nullptr, false);
   if (params.is_object() && params.contains("key_parts")) {
     for (auto& [key, value] : params["key_parts"].items()) seen.last_parts[key] = value.get<std::string>();
+  }
+  if (params.is_object() && params.contains("unkeyed_parts") && params["unkeyed_parts"].is_object()) {
+    std::map<std::string, std::string> last;  // runs recorded before amlc kept these have none
+    for (auto& [field, digest] : params["unkeyed_parts"].items()) {
+      if (digest.is_string()) last[field] = digest.get<std::string>();
+    }
+    for (const char* field : {"limits", "resources", "distribution", "compute"}) {
+      auto before = last.find(field);
+      auto now = seen.unkeyed_parts.find(field);
+      bool same = (before == last.end()) == (now == seen.unkeyed_parts.end()) &&
+                  (now == seen.unkeyed_parts.end() || before->second == now->second);
+      if (!same) seen.unkeyed_changes.push_back(field);
+    }
   }
   if (!seen.last_parts.count("code") || !seen.key_parts.count("code") ||
       seen.last_parts["code"] == seen.key_parts["code"]) {
@@ -316,6 +380,7 @@ StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& se
   run.spec_commit = context_.spec_commit();
   nlohmann::json params;
   params["key_parts"] = seen.key_parts;
+  params["unkeyed_parts"] = seen.unkeyed_parts;
   if (!lowered.value()->inputs.empty()) {
     Value inputs = Value::EmptyMap();
     for (const auto& [name, input] : lowered.value()->inputs) inputs.Set(name, input.AsWritten());

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,7 +34,9 @@ std::string Truncated(std::string_view body) {
 
 StatusOr<std::unique_ptr<TelemetryWriter>> TelemetryWriter::Open(const std::string& path,
                                                                  double sample_rate) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // Request bodies: owner-only, whatever the umask or an older file's mode.
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0) fchmod(fd, 0600);
   if (fd < 0) {
     return Status(StatusCode::kFailedPrecondition,
                   "cannot open the telemetry file " + path + ": " + std::strerror(errno));
