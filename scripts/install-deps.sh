@@ -9,6 +9,8 @@ packages=(
   # compiler: DSL parser generator + runtime, YAML, graph, JSON, CLI, hashing
   antlr4 libantlr4-runtime-dev libyaml-cpp-dev libboost-graph-dev nlohmann-json3-dev
   libcli11-dev libssl-dev
+  # serving fronts: Boost.Asio + Boost.Beast (headers only)
+  libboost-dev
   # state, git, HTTP
   libsqlite3-dev libgit2-dev libcpp-httplib-dev libarchive-dev
   # runs: the quickstart trains with Debian's scikit-learn

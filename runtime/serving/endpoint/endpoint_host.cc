@@ -24,7 +24,9 @@
 #include "runtime/serving/endpoint/deployment_controller.h"
 #include "runtime/serving/endpoint/desired_state.h"
 #include "runtime/serving/endpoint/host_files.h"
+#include "runtime/serving/endpoint/request_gate.h"
 #include "runtime/serving/endpoint/router.h"
+#include "runtime/serving/http_front.h"
 
 namespace amlc::runtime::endpoint {
 
@@ -92,6 +94,7 @@ class EndpointHost {
   PidLock lock_;
   sigset_t signals_{};
   std::unique_ptr<Router> router_;
+  RequestGates gates_;
   std::optional<DesiredState> desired_;
   std::string desired_error_;
   FileStamp stamp_;
@@ -132,6 +135,9 @@ int EndpointHost::Run() {
   for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals_, signal);
   pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
   ::signal(SIGPIPE, SIG_IGN);  // a client or replica that hangs up must not end the host
+  // Each client connection (slow ones too) holds a descriptor: the default
+  // soft limit (1024) would cap the router far below its connection limit.
+  serving::RaiseOpenFileLimit();
   log_.Write("endpoint host started (pid " + std::to_string(getpid()) + ") for " + paths_.dir);
   if (!WaitForDesired()) {
     Shutdown();
@@ -256,7 +262,7 @@ void EndpointHost::Tick(double now) {
   std::set<std::string> known;
   for (const auto& [name, spec] : desired_->deployments) {
     known.insert(name);
-    routes.push_back({name, desired_->TrafficOf(name), controllers_.at(name)->Routable()});
+    routes.push_back({name, desired_->TrafficOf(name), controllers_.at(name)->Routable(), gates_.For(spec)});
   }
   router_->SetRoutes(std::move(routes), std::move(known), desired_->pin_header);
   if (!converging) acked_generation_ = desired_->generation;

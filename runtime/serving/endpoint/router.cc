@@ -6,7 +6,6 @@
 // per backend (one connection per concurrent request, reused afterwards).
 #include "runtime/serving/endpoint/router.h"
 
-#include <httplib.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -17,9 +16,9 @@ namespace amlc::runtime::endpoint {
 
 namespace {
 
-// Threads serving the router's connections: each keep-alive client holds one
-// while connected, and a slow replica holds one per request in flight.
-constexpr size_t kServerThreads = 64;
+// Handler threads: each holds one request being forwarded (its body complete)
+// while the replica answers; connections waiting for a head or a body hold none.
+constexpr int kHandlerThreads = 64;
 constexpr size_t kMaxIdleConnections = 32;  // per backend
 constexpr int64_t kSuspectMs = 1000;         // avoid a backend this long after a failure
 // A pooled connection idle longer than this is closed rather than reused:
@@ -52,23 +51,41 @@ bool NotForwarded(const std::string& name) {
   return false;
 }
 
-void ErrorResponse(httplib::Response& response, int status, const std::string& code,
-                   const std::string& message) {
-  response.status = status;
+using serving::FrontRequest;
+using serving::FrontResponse;
+
+FrontResponse ErrorAnswer(int status, const std::string& code, const std::string& message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  response.set_content(body.dump() + "\n", "application/json");
+  return FrontResponse::Text(status, body.dump() + "\n", "application/json");
 }
 
-HttpRequest Outgoing(const httplib::Request& request) {
+// The error code of an answer the front makes itself.
+std::string FrontErrorCode(int status) {
+  switch (status) {
+    case 400: return "BadRequest";
+    case 404: return "NotFound";
+    case 408: return "RequestTimeout";
+    case 411: return "LengthRequired";
+    case 413: return "PayloadTooLarge";
+    case 431: return "RequestHeaderFieldsTooLarge";
+    default: return "InternalError";
+  }
+}
+
+bool Forwardable(const std::string& method) {
+  return method == "POST" || method == "GET" || method == "PUT" || method == "PATCH" ||
+         method == "DELETE";
+}
+
+HttpRequest Outgoing(const FrontRequest& request) {
   HttpRequest outgoing;
   outgoing.method = request.method;
-  outgoing.target = request.target.empty() ? request.path : request.target;
+  outgoing.target = request.target;
   outgoing.body = request.body;
   for (const auto& [key, value] : request.headers) {
     if (!NotForwarded(key)) outgoing.headers.emplace_back(key, value);
   }
-  std::string client = request.get_header_value("REMOTE_ADDR");
-  if (!client.empty()) outgoing.headers.emplace_back("X-Forwarded-For", client);
+  if (!request.remote_address.empty()) outgoing.headers.emplace_back("X-Forwarded-For", request.remote_address);
   return outgoing;
 }
 
@@ -156,49 +173,23 @@ void Backend::CloseConnections() {
   idle_.clear();
 }
 
-Router::Router(std::string endpoint)
-    : endpoint_(std::move(endpoint)), server_(std::make_unique<httplib::Server>()) {}
+Router::Router(std::string endpoint) : endpoint_(std::move(endpoint)) {}
 
 Router::~Router() { Stop(); }
 
 StatusOr<int> Router::Start(const std::string& host, int port) {
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
-  server_->set_tcp_nodelay(true);
-  // A client's keep-alive connection is never closed after N requests (that
-  // would race with its next request), only after 3 s idle, which also bounds
-  // how long Stop waits for idle connections.
-  server_->set_keep_alive_max_count(1000000);
-  server_->set_keep_alive_timeout(3);
-  server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("Healthy", "text/plain");
-  });
-  server_->Get("/health/ready",
-               [this](const httplib::Request&, httplib::Response& response) { Ready(response); });
-  server_->Get("/amlc/status", [this](const httplib::Request&, httplib::Response& response) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    response.set_content(status_document_, "application/json");
-  });
-  auto forward = [this](const httplib::Request& request, httplib::Response& response) {
-    Forward(request, response);
-  };
-  server_->Post(".*", forward);
-  server_->Get(".*", forward);
-  server_->Put(".*", forward);
-  server_->Patch(".*", forward);
-  server_->Delete(".*", forward);
-  int bound = port == 0 ? server_->bind_to_any_port(host)
-                        : (server_->bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) {
-    return Status(StatusCode::kUnavailable,
-                  "cannot listen on " + host + ":" + std::to_string(port) + ": " + strerror(errno));
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  serving::FrontLimits limits;
+  limits.handler_threads = kHandlerThreads;
+  front_ = std::make_unique<serving::HttpFront>(static_cast<serving::FrontHandler&>(*this), limits);
+  StatusOr<int> bound = front_->Bind(host == "localhost" ? "127.0.0.1" : host, port);
+  if (!bound.ok()) return bound.status();
+  thread_ = std::thread([this] { front_->Run(); });
   return bound;
 }
 
 void Router::Stop() {
   if (!thread_.joinable()) return;
-  server_->stop();
+  front_->Stop();
   thread_.join();
 }
 
@@ -221,63 +212,115 @@ void Router::SetStatusDocument(std::string json) {
   status_document_ = std::move(json);
 }
 
-Router::Pick Router::Choose(const std::string& pinned, const Backend* exclude,
-                            const std::string& deployment) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const std::string& wanted = !deployment.empty() ? deployment : pinned;
-  const Route* route = nullptr;
+Router::Pick Router::Failed(int status, std::string error) {
+  Pick pick;
+  pick.error_status = status;
+  pick.error = std::move(error);
+  return pick;
+}
+
+const Route* Router::FindRoute(const std::string& wanted, Pick& error) {
   if (!wanted.empty()) {
     if (!known_.count(wanted)) {
       std::string names;
       for (const std::string& name : known_) names += (names.empty() ? "" : ", ") + name;
-      return {nullptr, 404, "endpoint '" + endpoint_ + "' has no deployment '" + wanted +
-                                "' (deployments: " + (names.empty() ? "none" : names) + ")"};
+      error = Failed(404, "endpoint '" + endpoint_ + "' has no deployment '" + wanted +
+                                 "' (deployments: " + (names.empty() ? "none" : names) + ")");
+      return nullptr;
     }
     for (const Route& candidate : routes_) {
-      if (candidate.deployment == wanted) route = &candidate;
+      if (candidate.deployment == wanted) return &candidate;
     }
-  } else {
-    // Weighted by traffic among the deployments that can answer now.
-    int total = 0;
-    for (const Route& candidate : routes_) {
-      if (candidate.traffic > 0 && !candidate.backends.empty()) total += candidate.traffic;
-    }
-    if (total == 0) {
-      return {nullptr, 503, "endpoint '" + endpoint_ + "' has no deployment with traffic and a "
-                                                       "ready replica"};
-    }
-    int ticket = std::uniform_int_distribution<int>(0, total - 1)(Random());
-    for (const Route& candidate : routes_) {
-      if (candidate.traffic <= 0 || candidate.backends.empty()) continue;
-      if (ticket < candidate.traffic) {
-        route = &candidate;
-        break;
-      }
-      ticket -= candidate.traffic;
-    }
+    return nullptr;
   }
-  std::shared_ptr<Backend> backend = route ? LeastBusy(route->backends, exclude) : nullptr;
-  if (!backend) {
-    return {nullptr, 503, "deployment '" + wanted + "' of endpoint '" + endpoint_ +
-                              "' has no " + (exclude ? "other " : "") + "ready replica"};
+  // Weighted by traffic among the deployments that can answer now.
+  int total = 0;
+  for (const Route& candidate : routes_) {
+    if (candidate.traffic > 0 && !candidate.backends.empty()) total += candidate.traffic;
   }
-  backend->Enter();
-  return {backend, 0, ""};
+  if (total == 0) {
+    error = Failed(503, "endpoint '" + endpoint_ + "' has no deployment with traffic and a "
+                                                      "ready replica");
+    return nullptr;
+  }
+  int ticket = std::uniform_int_distribution<int>(0, total - 1)(Random());
+  for (const Route& candidate : routes_) {
+    if (candidate.traffic <= 0 || candidate.backends.empty()) continue;
+    if (ticket < candidate.traffic) return &candidate;
+    ticket -= candidate.traffic;
+  }
+  return nullptr;
 }
 
-void Router::Forward(const httplib::Request& request, httplib::Response& response) {
-  ++in_flight_;
+Router::Pick Router::ChooseDeployment(const std::string& pinned) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Pick pick;
+  const Route* route = FindRoute(pinned, pick);
+  if (pick.error_status != 0) return pick;
+  if (!route || route->backends.empty()) {
+    return Failed(503, "deployment '" + pinned + "' of endpoint '" + endpoint_ + "' has no ready replica");
+  }
+  pick.deployment = route->deployment;
+  pick.gate = route->gate;
+  return pick;
+}
+
+Router::Pick Router::Choose(const Backend* exclude, const std::string& deployment) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Pick pick;
+  const Route* route = FindRoute(deployment, pick);
+  if (pick.error_status != 0) return pick;
+  std::shared_ptr<Backend> backend = route ? LeastBusy(route->backends, exclude) : nullptr;
+  if (!backend) {
+    return Failed(503, "deployment '" + deployment + "' of endpoint '" + endpoint_ +
+                              "' has no " + (exclude ? "other " : "") + "ready replica");
+  }
+  backend->Enter();
+  pick.backend = std::move(backend);
+  pick.deployment = deployment;
+  return pick;
+}
+
+serving::HeadDecision Router::OnHead(FrontRequest& head) {
+  if (head.method == "GET" && head.path == "/") return {FrontResponse::Text(200, "Healthy", "text/plain")};
+  if (head.method == "GET" && head.path == "/health/ready") return {Ready()};
+  if (head.method == "GET" && head.path == "/amlc/status") {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {FrontResponse::Text(200, status_document_, "application/json")};
+  }
+  if (!Forwardable(head.method)) {
+    return {ErrorAnswer(405, "MethodNotAllowed", "the endpoint does not forward " + head.method + " requests")};
+  }
   std::string pin_header;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     pin_header = pin_header_;
   }
-  Pick pick = Choose(request.get_header_value(pin_header.c_str()), nullptr, "");
+  Pick pick = ChooseDeployment(head.Header(pin_header));
+  if (pick.error_status != 0) {
+    return {ErrorAnswer(pick.error_status, pick.error_status == 404 ? "DeploymentNotFound" : "NoReadyReplica",
+                        pick.error)};
+  }
+  head.note = pick.deployment;
+  // The replica's own answer, given here so that the body never crosses the host.
+  if (pick.gate.keys && head.method == "POST" && head.path == "/score" &&
+      !pick.gate.keys->Accepts(head.Header("Authorization"))) {
+    nlohmann::json body = {{"message", "a valid key is required: send the header 'Authorization: Bearer KEY' "
+                                       "with the endpoint's primary or secondary key"}};
+    FrontResponse refused = FrontResponse::Text(401, body.dump(), "application/json");
+    refused.Set("WWW-Authenticate", "Bearer");
+    return {std::move(refused)};
+  }
+  return {std::nullopt, pick.gate.max_body_bytes};
+}
+
+FrontResponse Router::OnRequest(FrontRequest& request) {
+  ++in_flight_;
+  Pick pick = Choose(nullptr, request.note);
   if (!pick.backend) {
-    ErrorResponse(response, pick.error_status,
-                  pick.error_status == 404 ? "DeploymentNotFound" : "NoReadyReplica", pick.error);
     --in_flight_;
-    return;
+    return ErrorAnswer(pick.error_status, pick.error_status == 404 ? "DeploymentNotFound" : "NoReadyReplica",
+                       pick.error);
   }
   HttpRequest outgoing = Outgoing(request);
   StatusOr<HttpResponse> answer = pick.backend->Send(outgoing);
@@ -285,28 +328,37 @@ void Router::Forward(const httplib::Request& request, httplib::Response& respons
   // Refused before anything was sent (the replica just died): one more try on
   // another replica of the same deployment cannot run the request twice.
   if (!answer.ok() && answer.status().code() == StatusCode::kUnavailable) {
-    Pick retry = Choose("", pick.backend.get(), pick.backend->deployment());
+    Pick retry = Choose(pick.backend.get(), pick.backend->deployment());
     if (retry.backend) {
       pick = retry;
       answer = pick.backend->Send(outgoing);
       pick.backend->Leave();
     }
   }
+  FrontResponse response;
   if (!answer.ok()) {
-    ErrorResponse(response, 502, "ReplicaUnavailable",
-                  "deployment '" + pick.backend->deployment() + "': " + answer.status().message());
+    response = ErrorAnswer(502, "ReplicaUnavailable",
+                           "deployment '" + pick.backend->deployment() + "': " + answer.status().message());
   } else {
     response.status = answer->status;
-    for (const auto& [key, value] : answer->headers) {
-      if (!NotForwarded(key)) response.headers.emplace(key, value);
+    for (auto& [key, value] : answer->headers) {
+      if (!NotForwarded(key)) response.headers.emplace_back(key, std::move(value));
     }
     response.body = std::move(answer->body);
   }
-  response.set_header("azureml-model-deployment", pick.backend->deployment());
   --in_flight_;
+  return response;
 }
 
-void Router::Ready(httplib::Response& response) {
+FrontResponse Router::ErrorResponse(int status, const std::string& message, const FrontRequest*) {
+  return ErrorAnswer(status, FrontErrorCode(status), message);
+}
+
+void Router::OnAnswered(const FrontRequest& request, FrontResponse& response) {
+  if (!request.note.empty()) response.Set("azureml-model-deployment", request.note);
+}
+
+FrontResponse Router::Ready() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string missing;
   bool any = false;
@@ -315,14 +367,11 @@ void Router::Ready(httplib::Response& response) {
     any = true;
     if (route.backends.empty()) missing += (missing.empty() ? "" : ", ") + route.deployment;
   }
-  if (any && missing.empty()) {
-    response.set_content("Ready", "text/plain");
-    return;
-  }
-  response.status = 503;
-  response.set_content(any ? "not ready: no ready replica in " + missing
-                           : "not ready: no deployment has traffic",
-                       "text/plain");
+  if (any && missing.empty()) return FrontResponse::Text(200, "Ready", "text/plain");
+  return FrontResponse::Text(503,
+                             any ? "not ready: no ready replica in " + missing
+                                 : "not ready: no deployment has traffic",
+                             "text/plain");
 }
 
 }  // namespace amlc::runtime::endpoint

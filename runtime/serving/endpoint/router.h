@@ -12,12 +12,8 @@
 
 #include "base/status.h"
 #include "runtime/serving/endpoint/http_client.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "runtime/serving/endpoint/request_gate.h"
+#include "runtime/serving/http_front.h"
 
 namespace amlc::runtime::endpoint {
 
@@ -99,13 +95,20 @@ struct Route {
   std::string deployment;
   int traffic = 0;                                // percent
   std::vector<std::shared_ptr<Backend>> backends;  // ready replicas of the serving revision
+  RequestGate gate;                                // checked on the head of its requests
 };
 
 /// The endpoint's HTTP front: scoring requests go to a deployment (pinned by a
 /// header, else weighted by traffic) and within it to the replica with the
 /// fewest requests in flight. GET / and /health/ready answer for the
 /// endpoint; GET /amlc/status returns the host's status document.
-class Router {
+///
+/// Served by the shared event-driven front (runtime/serving/http_front.h):
+/// the deployment is chosen on the head, whose key (POST /score) and
+/// Content-Length are checked against the deployment's gate before the body
+/// is read; the body, bounded by the gate's limit, is then forwarded from a
+/// handler thread.
+class Router : private serving::FrontHandler {
  public:
   explicit Router(std::string endpoint);
   ~Router();
@@ -128,13 +131,26 @@ class Router {
     std::shared_ptr<Backend> backend;
     int error_status = 0;  // when no backend: 404 or 503
     std::string error;
+    std::string deployment;
+    RequestGate gate;
   };
-  Pick Choose(const std::string& pinned, const Backend* exclude, const std::string& deployment);
-  void Forward(const httplib::Request& request, httplib::Response& response);
-  void Ready(httplib::Response& response);
+  static Pick Failed(int status, std::string error);
+  // Mutex held: the route `wanted` names (pinned), else one drawn by
+  // traffic; null with `error` filled when there is none.
+  const Route* FindRoute(const std::string& wanted, Pick& error);
+  // On the head: the deployment and its gate, without a backend.
+  Pick ChooseDeployment(const std::string& pinned);
+  // Once the body is read: a backend of `deployment`, counted in.
+  Pick Choose(const Backend* exclude, const std::string& deployment);
+  serving::HeadDecision OnHead(serving::FrontRequest& head) override;
+  serving::FrontResponse OnRequest(serving::FrontRequest& request) override;
+  serving::FrontResponse ErrorResponse(int status, const std::string& message,
+                                       const serving::FrontRequest* head) override;
+  void OnAnswered(const serving::FrontRequest& request, serving::FrontResponse& response) override;
+  serving::FrontResponse Ready();
 
   std::string endpoint_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<serving::HttpFront> front_;
   std::thread thread_;
   mutable std::mutex mutex_;  // guards the fields below
   std::vector<Route> routes_;

@@ -1,7 +1,8 @@
 #ifndef AMLC_RUNTIME_SERVING_SCORING_SCORING_SERVER_H_
 #define AMLC_RUNTIME_SERVING_SCORING_SCORING_SERVER_H_
 
-// The HTTP front of the scoring host (cpp-httplib stays behind this header):
+// The routes of the scoring host, served by the shared event-driven front
+// (runtime/serving/http_front.h, whose limits and deadlines apply):
 //
 //   POST /score                 -> a worker's run(); needs a key when keys are configured
 //   GET  /, /v2/health/live     -> 200 "Healthy" while the process runs
@@ -11,25 +12,22 @@
 //
 // Every answer carries x-request-id (the client's, or a new UUID) and, when
 // run() was called, x-ms-run-fn-exec-ms. Errors are JSON {"message": ...}.
+// The key is checked on the head: a request without a valid key is answered
+// 401 before its body is read, and a Content-Length over max_body_bytes 413.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
+#include "runtime/serving/http_front.h"
 #include "runtime/serving/scoring/keys.h"
 #include "runtime/serving/scoring/log_pump.h"
 #include "runtime/serving/scoring/serving_metrics.h"
 #include "runtime/serving/scoring/telemetry_writer.h"
 #include "runtime/serving/scoring/worker_pool.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-class ContentReader;
-}
 
 namespace amlc::runtime::serving {
 
@@ -37,9 +35,10 @@ struct ServerLimits {
   int64_t max_body_bytes = 10 * 1024 * 1024;
   std::chrono::milliseconds request_timeout{5000};
   std::chrono::milliseconds queue_wait{1000};
+  FrontLimits front;  // deadlines, connection cap, header limits (max_body_bytes is set from above)
 };
 
-class ScoringServer {
+class ScoringServer : private FrontHandler {
  public:
   /// `keys` and `telemetry` may be null (auth off, no telemetry).
   ScoringServer(WorkerPool& pool, ServingMetrics& metrics, KeyStore* keys,
@@ -56,12 +55,13 @@ class ScoringServer {
   void Stop();
 
  private:
-  void Routes();
-  // The handlers Routes() installs, one per job.
-  void StartRequest(const httplib::Request& req, httplib::Response& res);
-  void Score(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
-  void AnswerReady(httplib::Response& res);
-  void FinishRequest(const httplib::Response& res);
+  HeadDecision OnHead(FrontRequest& head) override;
+  FrontResponse OnRequest(FrontRequest& request) override;
+  FrontResponse ErrorResponse(int status, const std::string& message,
+                              const FrontRequest* head) override;
+  void OnAnswered(const FrontRequest& request, FrontResponse& response) override;
+  std::optional<FrontResponse> AnswerWithoutBody(const FrontRequest& head);
+  FrontResponse AnswerReady();
 
   WorkerPool& pool_;
   ServingMetrics& metrics_;
@@ -69,7 +69,7 @@ class ScoringServer {
   TelemetryWriter* telemetry_;
   LogSink& log_;
   ServerLimits limits_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<HttpFront> front_;
 };
 
 }  // namespace amlc::runtime::serving

@@ -1,6 +1,6 @@
 // Notes: SIGTERM and SIGINT are blocked before any thread starts (every
 // thread inherits the mask) and taken by one thread with sigtimedwait, so
-// shutdown runs as ordinary code: stop accepting, let cpp-httplib finish
+// shutdown runs as ordinary code: stop accepting, let the front finish
 // the requests in progress (each is bounded by the request timeout), then
 // stop the workers. Workers get the signals unblocked again before exec.
 #include "runtime/serving/scoring/serve.h"
@@ -15,6 +15,7 @@
 #include <memory>
 #include <thread>
 
+#include "runtime/serving/http_front.h"
 #include "runtime/serving/scoring/keys.h"
 #include "runtime/serving/scoring/log_pump.h"
 #include "runtime/serving/scoring/scoring_server.h"
@@ -208,6 +209,9 @@ Status Serve(const ServeOptions& options) {
   if (Status checked = CheckServeOptions(options); !checked.ok()) return checked;
   // Before any thread starts, so that every thread inherits the blocked mask.
   StopSignalScope stop_signals;
+  // Slow or idle clients each hold a descriptor: the default soft limit (1024)
+  // would cap the front's connections far below its own limit.
+  RaiseOpenFileLimit();
 
   auto files = OpenServeFiles(options);
   if (!files.ok()) return files.status();
