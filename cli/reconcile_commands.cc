@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -21,8 +23,8 @@
 #include "base/digest.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/reconciler.h"
+#include "reconciler/server/api_client.h"
 #include "reconciler/server/api_server.h"
-#include "runtime/serving/endpoint/http_client.h"
 #include "runtime/workspace/secret_store.h"
 
 namespace amlc::cli {
@@ -42,7 +44,12 @@ struct ReconcileFlags {
   bool once = false;
   std::string webhook_secret_env = "AMLC_WEBHOOK_SECRET";
   std::string forge_token_secret;
+  std::string api_token_file;  // else $AMLC_RECONCILER_TOKEN
+  std::string tls_cert;
+  std::string tls_key;
 };
+
+constexpr const char* kApiTokenEnv = "AMLC_RECONCILER_TOKEN";
 
 struct PreviewFlags {
   std::string repository;
@@ -79,6 +86,7 @@ bool ParseListen(const std::string& listen, std::string& host, int& port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
   host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   std::string digits = listen.substr(colon + 1);
   if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
   port = std::stoi(digits);
@@ -132,6 +140,58 @@ class StopOnSignal {
   std::thread watcher_;
 };
 
+// The API token: the file's first line, else $AMLC_RECONCILER_TOKEN, else none.
+StatusOr<std::string> ApiToken(const std::string& file) {
+  std::string token, source = "$" + std::string(kApiTokenEnv);
+  if (file.empty()) {
+    const char* from_env = std::getenv(kApiTokenEnv);
+    token = from_env ? from_env : "";
+  } else {
+    std::ifstream in(file);
+    if (!in || !std::getline(in, token)) {
+      return Status(StatusCode::kInvalidArgument, "cannot read the API token from " + file);
+    }
+    source = file;
+  }
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (!token.empty() && token.size() < 16) {
+    return Status(StatusCode::kInvalidArgument, "the API token in " + source +
+                                                    " is shorter than 16 characters (make one with: openssl rand -hex 32)");
+  }
+  if (token.empty() && !file.empty()) return Status(StatusCode::kInvalidArgument, file + " holds no API token");
+  return token;
+}
+
+// Says which flags a network address still needs, before anything is started.
+Status CheckListenAddress(const std::string& listen, const std::string& host,
+                          const reconciler::ApiServerOptions& server) {
+  if (listen.empty()) return Status::Ok();
+  std::vector<std::string> missing = reconciler::MissingForNetwork(host, server);
+  if (missing.empty()) return Status::Ok();
+  std::string flags;
+  for (const std::string& what : missing) {
+    if (!flags.empty()) flags += " and ";
+    flags += what == "TLS" ? "TLS (--tls-cert FILE --tls-key FILE)"
+                           : "an API token (--api-token-file FILE or $" + std::string(kApiTokenEnv) + ")";
+  }
+  return Status(StatusCode::kFailedPrecondition,
+                "--listen " + listen + " is not a loopback address: serving the reconciler's API to the network "
+                "needs " + flags + "; or listen on 127.0.0.1 behind a TLS proxy");
+}
+
+StatusOr<reconciler::ApiServerOptions> ServerOptions(const ReconcileFlags& flags, const std::string& host) {
+  reconciler::ApiServerOptions server;
+  const char* secret = std::getenv(flags.webhook_secret_env.c_str());
+  server.webhook_secret = secret ? secret : "";
+  StatusOr<std::string> token = ApiToken(flags.api_token_file);
+  if (!token.ok()) return token.status();
+  server.api_token = *token;
+  server.tls_cert_file = flags.tls_cert;
+  server.tls_key_file = flags.tls_key;
+  if (Status checked = CheckListenAddress(flags.listen, host, server); !checked.ok()) return checked;
+  return server;
+}
+
 void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   reconciler::ReconcileOptions& options = flags.options;
   if (!flags.interval.empty()) {
@@ -151,6 +211,9 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   if (!flags.listen.empty() && !ParseListen(flags.listen, host, port)) {
     return Fail(exit_code, kExitUsage, "--listen '" + flags.listen + "' is not HOST:PORT (e.g. 127.0.0.1:8787)");
   }
+  StatusOr<reconciler::ApiServerOptions> server_options = ServerOptions(flags, host);
+  if (!server_options.ok()) return Fail(exit_code, kExitUsage, server_options.status().message());
+  server_options->delivery_log_file = options.data_dir + "/webhook-deliveries";
   auto print_mutex = std::make_shared<std::mutex>();
   options.log = [print_mutex](const std::string& line) {
     std::lock_guard lock(*print_mutex);
@@ -176,15 +239,18 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
     exit_code = outcome.result == "Synced" ? kExitOk : kExitSpecErrors;
     return;
   }
-  const char* secret = std::getenv(flags.webhook_secret_env.c_str());
-  reconciler::ApiServer server(*loop.value(), secret ? secret : "");
+  reconciler::ApiServer server(*loop.value(), *server_options);
   server.set_log(log);
   if (!flags.listen.empty()) {
     if (Status started = server.Start(host, port); !started.ok()) {
       return Fail(exit_code, kExitSpecErrors, started.message());
     }
-    log("listening on http://" + host + ":" + std::to_string(server.port()) +
-        (secret && *secret ? "" : " (webhooks off: $" + flags.webhook_secret_env + " is not set)"));
+    bool tls = !server_options->tls_cert_file.empty();
+    std::string notes;
+    if (server_options->webhook_secret.empty()) notes += " (webhooks off: $" + flags.webhook_secret_env + " is not set)";
+    if (!server_options->api_token.empty()) notes += " (API token required)";
+    log(std::string("listening on ") + (tls ? "https" : "http") + "://" + host + ":" + std::to_string(server.port()) +
+        notes);
   }
   log("reconciling " + options.repository + " " + options.branch + ":" + options.path + " into workspace " +
       loop.value()->workspace().home());
@@ -222,29 +288,38 @@ void PrintStatusTable(const json& status) {
   }
 }
 
-void RunStatus(const std::string& server, bool as_json, int& exit_code) {
-  std::string address = server;
-  if (address.rfind("http://", 0) == 0) address = address.substr(7);
-  while (!address.empty() && address.back() == '/') address.pop_back();
-  std::string host;
-  int port = 0;
-  if (!ParseListen(address, host, port)) {
-    return Fail(exit_code, kExitUsage, "--server '" + server + "' is not http://HOST:PORT");
+struct StatusFlags {
+  std::string server = "http://127.0.0.1:8787";
+  std::string token_file;
+  std::string ca_cert;
+  bool as_json = false;
+};
+
+void RunStatus(const StatusFlags& flags, int& exit_code) {
+  std::string server = flags.server;
+  if (server.find("://") == std::string::npos) server = "http://" + server;
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  StatusOr<std::string> token = ApiToken(flags.token_file);
+  if (!token.ok()) return Fail(exit_code, kExitUsage, token.status().message());
+  auto response = reconciler::GetFromReconciler(server, "/api/status", {*token, flags.ca_cert});
+  if (!response.ok() && response.status().code() == StatusCode::kInvalidArgument) {
+    return Fail(exit_code, kExitUsage, "--server " + response.status().message());
   }
-  runtime::endpoint::HttpClient client(host, port, 2, 10);
-  auto response = client.Get("/api/status");
   if (!response.ok()) {
     return Fail(exit_code, kExitSpecErrors,
                 "no reconciler answers at " + server + " (" + response.status().message() +
-                    "); start one with: amlc reconcile --repo URL --listen " + address);
+                    "); start one with: amlc reconcile --repo URL --listen HOST:PORT");
   }
   if (response->status != 200) {
+    std::string hint = response->status == 401 ? " (give its API token: $" + std::string(kApiTokenEnv) +
+                                                     " or --token-file FILE)"
+                                               : "";
     return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " answered " +
-                                                std::to_string(response->status) + ": " + response->body);
+                                                std::to_string(response->status) + ": " + response->body + hint);
   }
   json status = json::parse(response->body, nullptr, false);
   if (!status.is_object()) return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " sent no status");
-  if (as_json) {
+  if (flags.as_json) {
     std::printf("%s\n", status.dump(2).c_str());
   } else {
     PrintStatusTable(status);
@@ -310,6 +385,11 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
                         "Serve webhooks and the status API on HOST:PORT (e.g. 127.0.0.1:8787; port 0 picks one)");
   reconcile->add_option("--webhook-secret-env", flags->webhook_secret_env,
                         "Environment variable holding the webhooks' HMAC secret")->capture_default_str();
+  reconcile->add_option("--api-token-file", flags->api_token_file,
+                        "File holding the bearer token the status API requires (default: $AMLC_RECONCILER_TOKEN; "
+                        "needed to listen beyond loopback)");
+  reconcile->add_option("--tls-cert", flags->tls_cert, "PEM certificate (chain) to serve HTTPS with");
+  reconcile->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
   reconcile->add_flag("--no-self-heal", flags->no_self_heal, "Report drift as OutOfSync instead of correcting it");
   reconcile->add_flag("--no-auto-sync", flags->no_auto_sync, "Plan and report only; apply nothing");
   reconcile->add_flag("--prune", flags->prune, "Destroy resources removed from git (default: report them)");
@@ -325,18 +405,23 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
       "Each pass fetches the branch, compiles its head from the commit's tree, plans against the live\n"
       "state and applies (auto-sync). A push webhook starts a pass at once; a pull_request webhook a\n"
       "preview. SIGTERM stops after the pass in flight. Settings not given here come from a\n"
-      "`reconciler` spec in the repository.");
+      "`reconciler` spec in the repository. --listen serves on loopback as given; any other address\n"
+      "needs an API token and TLS. A delivery seen before (same id or payload) is answered as a replay.");
   reconcile->callback([flags, &exit_code] { RunReconcile(*flags, exit_code); });
 
-  auto server = std::make_shared<std::string>("http://127.0.0.1:8787");
-  auto status_json = std::make_shared<bool>(false);
-  if (const char* url = std::getenv("AMLC_RECONCILER_URL")) *server = url;
+  auto status_flags = std::make_shared<StatusFlags>();
+  if (const char* url = std::getenv("AMLC_RECONCILER_URL")) status_flags->server = url;
   CLI::App* status = app.add_subcommand("status", "Show what a running reconciler reports: commit, last sync, "
                                                   "each resource's sync status and health");
-  status->add_option("--server", *server, "The reconciler's address (default: $AMLC_RECONCILER_URL)")
+  status->add_option("--server", status_flags->server,
+                     "The reconciler's address, http:// or https:// (default: $AMLC_RECONCILER_URL)")
       ->capture_default_str();
-  status->add_flag("--json", *status_json, "Print the status as JSON");
-  status->callback([server, status_json, &exit_code] { RunStatus(*server, *status_json, exit_code); });
+  status->add_option("--token-file", status_flags->token_file,
+                     "File holding the reconciler's API token (default: $AMLC_RECONCILER_TOKEN)");
+  status->add_option("--ca-cert", status_flags->ca_cert,
+                     "PEM certificate to check an https:// reconciler against (default: the system's CAs)");
+  status->add_flag("--json", status_flags->as_json, "Print the status as JSON");
+  status->callback([status_flags, &exit_code] { RunStatus(*status_flags, exit_code); });
 
   auto preview_flags = std::make_shared<PreviewFlags>();
   CLI::App* preview = app.add_subcommand(

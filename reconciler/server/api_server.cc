@@ -1,11 +1,16 @@
 // Notes: webhook handling is a plain function from a delivery (forge,
 // headers, body) to a reply, so the order of the checks reads top to bottom:
-// secret configured (403), signature (401, before the body is even parsed,
+// secret configured (403), signature (401, before the JSON is even parsed,
 // so an unsigned request can make the reconciler do nothing at all), payload
-// (400), then what the event asks for (202).
+// (400), replay (200, nothing done), then what the event asks for (202).
+// The API token is checked on the request head, before any route runs.
 #include "reconciler/server/api_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -16,6 +21,9 @@
 #include <optional>
 #include <thread>
 
+#include "base/clock.h"
+#include "base/digest.h"
+#include "reconciler/server/delivery_log.h"
 #include "reconciler/server/webhook.h"
 
 namespace amlc::reconciler {
@@ -25,7 +33,12 @@ namespace {
 using nlohmann::json;
 using LogLine = std::function<void(const std::string&)>;
 
-constexpr size_t kMaxBodyBytes = 25 * 1024 * 1024;  // GitHub caps payloads at 25 MB
+constexpr size_t kMaxBodyBytes = kMaxWebhookBodyBytes;
+// Forges send about twenty headers; cpp-httplib adds four of its own
+// (REMOTE_ADDR, ...). More is a client probing limits.
+constexpr size_t kMaxHeaders = 100;
+constexpr time_t kReadTimeoutSeconds = 5;  // for each read, not the whole request
+constexpr time_t kWriteTimeoutSeconds = 5;
 constexpr int kDefaultSyncLimit = 50;
 constexpr int kMaxSyncLimit = 1000;
 
@@ -50,7 +63,10 @@ void Send(httplib::Response& res, const Reply& reply) {
 struct Delivery {
   std::string forge;  // "github" or "gitea"
   std::string event;
+  std::string id;  // X-GitHub-Delivery, X-Gitea-Delivery, ...: "" when absent
   std::string signature;
+  SignatureForm signature_form = SignatureForm::kPrefixed;
+  std::string content_type;
   const std::string& body;
 };
 
@@ -63,14 +79,34 @@ std::string FirstHeader(const httplib::Request& req, std::initializer_list<const
   return "";
 }
 
-Delivery DeliveryOf(const std::string& forge, const httplib::Request& req) {
+// Each forge's signature header in the form it sends it: GitHub only
+// "sha256=<hex>"; Gitea and Forgejo bare hex in their own header, and
+// "sha256=<hex>" in GitHub's, which is read only when theirs is absent.
+Delivery DeliveryOf(const std::string& forge, const httplib::Request& req,
+                    const std::string& body) {
+  Delivery delivery{forge, "", "", "", SignatureForm::kPrefixed,
+                    req.get_header_value("Content-Type"), body};
   if (forge == "gitea") {
-    return {forge, FirstHeader(req, {"X-Gitea-Event", "X-Forgejo-Event", "X-GitHub-Event"}),
-            FirstHeader(req, {"X-Gitea-Signature", "X-Forgejo-Signature", "X-Hub-Signature-256"}),
-            req.body};
+    delivery.event = FirstHeader(req, {"X-Gitea-Event", "X-Forgejo-Event", "X-GitHub-Event"});
+    delivery.id = FirstHeader(req, {"X-Gitea-Delivery", "X-Forgejo-Delivery", "X-GitHub-Delivery"});
+    if (req.has_header("X-Gitea-Signature") || req.has_header("X-Forgejo-Signature")) {
+      delivery.signature = FirstHeader(req, {"X-Gitea-Signature", "X-Forgejo-Signature"});
+      delivery.signature_form = SignatureForm::kBareHex;
+    } else {
+      delivery.signature = FirstHeader(req, {"X-Hub-Signature-256"});
+    }
+    return delivery;
   }
-  return {forge, FirstHeader(req, {"X-GitHub-Event"}), FirstHeader(req, {"X-Hub-Signature-256"}),
-          req.body};
+  delivery.event = FirstHeader(req, {"X-GitHub-Event"});
+  delivery.id = FirstHeader(req, {"X-GitHub-Delivery"});
+  delivery.signature = FirstHeader(req, {"X-Hub-Signature-256"});
+  return delivery;
+}
+
+// What the signature covers: GitHub signs the body as sent (form-encoded or
+// not), Gitea and Forgejo the JSON payload even inside a form.
+const std::string& SignedBytes(const Delivery& delivery, const std::string& payload_text) {
+  return delivery.forge == "gitea" ? payload_text : delivery.body;
 }
 
 bool IsZeroSha(const std::string& sha) {
@@ -124,8 +160,41 @@ Reply AnswerPullRequest(const PullRequestEvent& pr, ReconcilerControl& control,
   return {202, {{"accepted", "preview"}, {"pull_request", pr.number}}};
 }
 
+Reply AnswerEvent(const std::string& from, const WebhookEvent& event, ReconcilerControl& control,
+                  const LogLine& log) {
+  switch (event.kind) {
+    case WebhookEvent::kPing:
+      log(from + ": ping");
+      return Message(200, "pong");
+    case WebhookEvent::kPush:
+      return AnswerPush(event, control, log);
+    case WebhookEvent::kPullRequest:
+      return AnswerPullRequest(event.pull_request, control, log);
+    case WebhookEvent::kOther:
+      break;
+  }
+  log(from + ": event " + event.event + " ignored");
+  return Ignored("event " + event.event + " starts nothing");
+}
+
+// A delivery is known by its id and by its payload: the signature covers
+// the payload but not the id, so a captured body resent under a new id is
+// a replay too.
+bool IsReplay(const Delivery& delivery, const std::string& payload_text, DeliveryLog& seen) {
+  std::vector<std::string> keys = {"payload:" + payload_text};
+  if (!delivery.id.empty()) keys.push_back("delivery:" + delivery.id);
+  int64_t now_seconds = NowMillis() / 1000;
+  return seen.SeenOrRecord(keys, now_seconds);
+}
+
+Reply Replay(const std::string& from, const Delivery& delivery, const LogLine& log) {
+  std::string what = delivery.id.empty() ? "this payload" : "delivery " + delivery.id;
+  log(from + " " + delivery.id + " is a replay: nothing started");
+  return {200, {{"replay", what + " was handled already; nothing is started again"}}};
+}
+
 Reply AnswerWebhook(const Delivery& delivery, const std::string& secret, ReconcilerControl& control,
-                    const LogLine& log) {
+                    DeliveryLog& seen, const LogLine& log) {
   std::string from = "webhook: " + delivery.forge + " delivery";
   if (secret.empty()) {
     log(from + " refused: no webhook secret is configured");
@@ -133,28 +202,23 @@ Reply AnswerWebhook(const Delivery& delivery, const std::string& secret, Reconci
                    "no webhook secret is configured; start amlc reconcile with "
                    "--webhook-secret-env VAR");
   }
-  if (!VerifySignature(secret, delivery.body, delivery.signature)) {
+  StatusOr<std::string> payload = WebhookPayloadText(delivery.content_type, delivery.body);
+  if (!payload.ok()) {
+    log(from + " rejected: " + payload.status().message());
+    return Message(400, payload.status().message());
+  }
+  if (!VerifySignature(secret, SignedBytes(delivery, *payload), delivery.signature,
+                       delivery.signature_form)) {
     log(from + " rejected: signature does not match (is the forge's secret the one amlc has?)");
     return Message(401, "signature does not match");
   }
-  StatusOr<WebhookEvent> event = ParseWebhook(delivery.forge, delivery.event, delivery.body);
+  StatusOr<WebhookEvent> event = ParseWebhook(delivery.forge, delivery.event, *payload);
   if (!event.ok()) {
     log(from + " rejected: " + event.status().message());
     return Message(400, event.status().message());
   }
-  switch (event->kind) {
-    case WebhookEvent::kPing:
-      log(from + ": ping");
-      return Message(200, "pong");
-    case WebhookEvent::kPush:
-      return AnswerPush(*event, control, log);
-    case WebhookEvent::kPullRequest:
-      return AnswerPullRequest(event->pull_request, control, log);
-    case WebhookEvent::kOther:
-      break;
-  }
-  log(from + ": event " + event->event + " ignored");
-  return Ignored("event " + event->event + " starts nothing");
+  if (IsReplay(delivery, *payload, seen)) return Replay(from, delivery, log);
+  return AnswerEvent(from, *event, control, log);
 }
 
 // A whole number in [min, max] and nothing else ("12abc" and "" are not).
@@ -220,79 +284,224 @@ std::string HostPort(const std::string& host, int port) {
   return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+// Whether the request carries "Authorization: Bearer <token>". The digests
+// are compared, in constant time, so neither the token's length nor its
+// prefix shows in how long a refusal takes.
+bool HasToken(const httplib::Request& req, const std::string& token) {
+  std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+  }
+  std::string given = Sha256Hex(std::string_view(header).substr(kScheme.size()));
+  std::string expected = Sha256Hex(token);
+  return CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
+bool IsWebhookPath(const std::string& path) {
+  return path == "/hooks/github" || path == "/hooks/gitea";
+}
+
+// The oldest error OpenSSL queued, as text.
+std::string OpensslError() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
+
+bool SetUpTls(SSL_CTX& context, const ApiServerOptions& options, std::string& error) {
+  SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
+  SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(&context, options.tls_cert_file.c_str()) != 1) {
+    error = "cannot load the TLS certificate " + options.tls_cert_file + " (" + OpensslError() + ")";
+    return false;
+  }
+  if (SSL_CTX_use_PrivateKey_file(&context, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    error = "cannot load the TLS key " + options.tls_key_file + " (" + OpensslError() + ")";
+    return false;
+  }
+  if (SSL_CTX_check_private_key(&context) != 1) {
+    error = "the TLS key " + options.tls_key_file + " does not belong to the certificate " +
+            options.tls_cert_file;
+    return false;
+  }
+  return true;
+}
+
+// A plain server, or HTTPS with the configured certificate.
+StatusOr<std::unique_ptr<httplib::Server>> MakeServer(const ApiServerOptions& options) {
+  bool has_cert = !options.tls_cert_file.empty(), has_key = !options.tls_key_file.empty();
+  if (!has_cert && !has_key) return std::make_unique<httplib::Server>();
+  if (has_cert != has_key) {
+    return Status(StatusCode::kInvalidArgument,
+                  "TLS needs both a certificate and its private key; only the " +
+                      std::string(has_cert ? "certificate" : "key") + " was given");
+  }
+  std::string error;
+  auto server = std::make_unique<httplib::SSLServer>(
+      [&](SSL_CTX& context) { return SetUpTls(context, options, error); });
+  if (!server->is_valid()) {
+    return Status(StatusCode::kInvalidArgument, error.empty() ? "cannot set up TLS" : error);
+  }
+  return std::unique_ptr<httplib::Server>(std::move(server));
+}
+
 }  // namespace
 
-struct ApiServer::Impl {
-  Impl(ReconcilerControl& control, std::string secret)
-      : control(control), secret(std::move(secret)) {}
+bool IsLoopbackAddress(const std::string& host) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
 
+std::vector<std::string> MissingForNetwork(const std::string& host,
+                                           const ApiServerOptions& options) {
+  std::vector<std::string> missing;
+  if (IsLoopbackAddress(host)) return missing;
+  if (options.api_token.empty()) missing.push_back("an API token");
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) missing.push_back("TLS");
+  return missing;
+}
+
+struct ApiServer::Impl {
+  Impl(ReconcilerControl& control, ApiServerOptions options)
+      : control(control), options(std::move(options)), deliveries(this->options.delivery_log_file) {}
+
+  void Limits();
   void Routes();
   void Log(const std::string& line) const {
     if (log) log(line);
   }
+  void AnswerHook(const std::string& forge, const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& read);
+  httplib::Server::HandlerResponse CheckHead(const httplib::Request& req, httplib::Response& res);
 
   ReconcilerControl& control;
-  const std::string secret;
+  const ApiServerOptions options;
+  DeliveryLog deliveries;
   LogLine log;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;
   std::thread listener;
   std::atomic<bool> listen_returned{false};
   int port = 0;
 };
+
+// This server faces forges over the network: bounded bodies, per-read
+// timeouts, few headers, short keep-alive.
+void ApiServer::Impl::Limits() {
+  server->set_payload_max_length(kMaxBodyBytes);
+  server->set_read_timeout(kReadTimeoutSeconds);
+  server->set_write_timeout(kWriteTimeoutSeconds);
+  // An idle kept-alive connection holds a server thread until this timeout,
+  // and Stop() waits for those threads: keep shutdown quick.
+  server->set_keep_alive_timeout(1);
+  // cpp-httplib's default options add SO_REUSEPORT, with which a second
+  // reconciler on the same port starts fine and takes half the webhooks.
+  // SO_REUSEADDR alone still allows a restart while old connections linger.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+}
+
+// Runs on the request head, before any body is read.
+httplib::Server::HandlerResponse ApiServer::Impl::CheckHead(const httplib::Request& req,
+                                                            httplib::Response& res) {
+  using Handled = httplib::Server::HandlerResponse;
+  if (req.headers.size() > kMaxHeaders + 4) {
+    res.set_header("Connection", "close");
+    Send(res, Message(431, "more than " + std::to_string(kMaxHeaders) + " request headers"));
+    return Handled::Handled;
+  }
+  if (options.api_token.empty() || IsWebhookPath(req.path) || HasToken(req, options.api_token)) {
+    return Handled::Unhandled;
+  }
+  Log("api: " + req.method + " " + req.path + " from " + req.remote_addr +
+      " refused: no valid bearer token");
+  res.set_header("WWW-Authenticate", R"(Bearer realm="amlc reconciler")");
+  Send(res, Message(401, "this reconciler's API needs \"Authorization: Bearer TOKEN\" with its "
+                         "API token (amlc status reads it from $AMLC_RECONCILER_TOKEN)"));
+  return Handled::Handled;
+}
+
+// The body goes through a content reader, bounded here: read into req.body,
+// a form-encoded one would be refused by cpp-httplib over 8 KiB.
+void ApiServer::Impl::AnswerHook(const std::string& forge, const httplib::Request& req,
+                                 httplib::Response& res, const httplib::ContentReader& read) {
+  std::string body;
+  bool too_large = false;
+  bool complete = read([&](const char* data, size_t length) {
+    too_large = body.size() + length > kMaxBodyBytes;
+    if (!too_large) body.append(data, length);
+    return !too_large;
+  });
+  if (too_large || res.status == 413) {
+    res.set_header("Connection", "close");
+    return Send(res, Message(413, ErrorMessage(req, 413)));
+  }
+  if (!complete) return Send(res, Message(400, "the request body could not be read"));
+  LogLine logger = [this](const std::string& line) { Log(line); };
+  Send(res, AnswerWebhook(DeliveryOf(forge, req, body), options.webhook_secret, control,
+                          deliveries, logger));
+}
 
 void ApiServer::Impl::Routes() {
   using httplib::Request;
   using httplib::Response;
   using Handled = httplib::Server::HandlerResponse;
 
-  server.set_payload_max_length(kMaxBodyBytes);
-  // An idle kept-alive connection holds a server thread until this timeout,
-  // and Stop() waits for those threads: keep shutdown quick.
-  server.set_keep_alive_timeout(1);
-  // cpp-httplib's default options add SO_REUSEPORT, with which a second
-  // reconciler on the same port starts fine and takes half the webhooks.
-  // SO_REUSEADDR alone still allows a restart while old connections linger.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-
-  LogLine logger = [this](const std::string& line) { Log(line); };
+  server->set_pre_routing_handler(
+      [this](const Request& req, Response& res) { return CheckHead(req, res); });
   for (std::string forge : {"github", "gitea"}) {
-    server.Post("/hooks/" + forge, [this, forge, logger](const Request& req, Response& res) {
-      Send(res, AnswerWebhook(DeliveryOf(forge, req), secret, control, logger));
-    });
-    server.Get("/hooks/" + forge, [forge](const Request&, Response& res) {
+    server->Post("/hooks/" + forge,
+                 [this, forge](const Request& req, Response& res,
+                               const httplib::ContentReader& read) { AnswerHook(forge, req, res, read); });
+    server->Get("/hooks/" + forge, [forge](const Request&, Response& res) {
       res.set_header("Allow", "POST");
       Send(res, Message(405, "the " + forge + " webhook is POSTed by the forge"));
     });
   }
 
-  server.Get("/api/status", [this](const Request&, Response& res) {
-    Send(res, {200, control.Status()});
-  });
-  server.Get("/api/syncs",
-             [this](const Request& req, Response& res) { Send(res, AnswerSyncs(req, control)); });
-  server.Get(R"(/api/syncs/([^/]+))", [this](const Request& req, Response& res) {
+  server->Get("/api/status",
+              [this](const Request&, Response& res) { Send(res, {200, control.Status()}); });
+  server->Get("/api/syncs",
+              [this](const Request& req, Response& res) { Send(res, AnswerSyncs(req, control)); });
+  server->Get(R"(/api/syncs/([^/]+))", [this](const Request& req, Response& res) {
     Send(res, AnswerSync(req.matches[1].str(), control));
   });
 
   // Answers cpp-httplib makes itself (404, 413, 400) get a JSON message too.
-  server.set_error_handler(
+  server->set_error_handler(
       httplib::Server::HandlerWithResponse([](const Request& req, Response& res) {
         if (!res.body.empty()) return Handled::Unhandled;
         Send(res, Message(res.status, ErrorMessage(req, res.status)));
         return Handled::Handled;
       }));
-  server.set_exception_handler([](const Request&, Response& res, std::exception_ptr error) {
+  server->set_exception_handler([](const Request&, Response& res, std::exception_ptr error) {
     Send(res, Message(500, "internal error: " + ExceptionText(error)));
   });
 }
 
-ApiServer::ApiServer(ReconcilerControl& control, std::string webhook_secret)
-    : impl_(std::make_unique<Impl>(control, std::move(webhook_secret))) {
-  impl_->Routes();
+namespace {
+
+ApiServerOptions WithSecret(std::string webhook_secret) {
+  ApiServerOptions options;
+  options.webhook_secret = std::move(webhook_secret);
+  return options;
 }
+
+}  // namespace
+
+ApiServer::ApiServer(ReconcilerControl& control, std::string webhook_secret)
+    : ApiServer(control, WithSecret(std::move(webhook_secret))) {}
+
+ApiServer::ApiServer(ReconcilerControl& control, ApiServerOptions options)
+    : impl_(std::make_unique<Impl>(control, std::move(options))) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -300,10 +509,9 @@ void ApiServer::set_log(std::function<void(const std::string&)> log) {
   impl_->log = std::move(log);
 }
 
-Status ApiServer::Start(const std::string& host, int port) {
-  if (impl_->listener.joinable() || impl_->port != 0) {
-    return Status(StatusCode::kFailedPrecondition, "the API server was started already");
-  }
+namespace {
+
+Status CheckAddress(const std::string& host, int port, const ApiServerOptions& options) {
   if (host.empty()) {
     return Status(StatusCode::kInvalidArgument,
                   "no address to listen on was given (127.0.0.1 keeps the API on this machine)");
@@ -312,10 +520,34 @@ Status ApiServer::Start(const std::string& host, int port) {
     return Status(StatusCode::kInvalidArgument,
                   "port " + std::to_string(port) + " is not a TCP port (0 to 65535)");
   }
+  std::vector<std::string> missing = MissingForNetwork(host, options);
+  if (missing.empty()) return Status::Ok();
+  std::string lacking = missing[0];
+  if (missing.size() > 1) lacking += " and " + missing[1];
+  return Status(StatusCode::kFailedPrecondition,
+                "refusing to listen on " + HostPort(host, port) +
+                    ": it is not a loopback address, and the reconciler's API (plans, apply "
+                    "logs, authors, scoring URLs) would be open to the network without " +
+                    lacking);
+}
+
+}  // namespace
+
+Status ApiServer::Start(const std::string& host, int port) {
+  if (impl_->listener.joinable() || impl_->port != 0) {
+    return Status(StatusCode::kFailedPrecondition, "the API server was started already");
+  }
+  if (Status address = CheckAddress(host, port, impl_->options); !address.ok()) return address;
+  if (Status loaded = impl_->deliveries.Load(NowMillis() / 1000); !loaded.ok()) return loaded;
+  StatusOr<std::unique_ptr<httplib::Server>> server = MakeServer(impl_->options);
+  if (!server.ok()) return server.status();
+  impl_->server = std::move(server.value());
+  impl_->Limits();
+  impl_->Routes();
   int bound = -1;
   if (port == 0) {
-    bound = impl_->server.bind_to_any_port(host);
-  } else if (impl_->server.bind_to_port(host, port)) {
+    bound = impl_->server->bind_to_any_port(host);
+  } else if (impl_->server->bind_to_port(host, port)) {
     bound = port;
   }
   if (bound <= 0) {
@@ -325,12 +557,12 @@ Status ApiServer::Start(const std::string& host, int port) {
   }
   impl_->port = bound;
   impl_->listener = std::thread([impl = impl_.get()] {
-    impl->server.listen_after_bind();
+    impl->server->listen_after_bind();
     impl->listen_returned = true;
   });
   // cpp-httplib's stop() only acts on a running server: wait until it runs,
   // so that a Stop() right after Start() is never lost.
-  while (!impl_->server.is_running() && !impl_->listen_returned) {
+  while (!impl_->server->is_running() && !impl_->listen_returned) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return Status::Ok();
@@ -340,7 +572,7 @@ int ApiServer::port() const { return impl_->port; }
 
 void ApiServer::Stop() {
   if (!impl_->listener.joinable()) return;
-  impl_->server.stop();
+  impl_->server->stop();
   impl_->listener.join();
 }
 

@@ -11,24 +11,59 @@
 //   GET  /api/syncs/ID                -> one sync with its plan and log, 404 when unknown
 //
 // Every answer is JSON; errors are {"message": ...}. Webhooks answer 403 when
-// no secret is configured, 401 when the signature does not match (and nothing
-// is queued), 400 for a payload that cannot be read, 413 over 25 MB, and 202
-// {"accepted": ...} or {"ignored": why} once the delivery is handled.
+// no secret is configured, 401 when the signature does not match or lacks the
+// form its forge sends (and nothing is queued), 400 for a payload that cannot
+// be read, 413 over 25 MiB (from the Content-Length, before the body is
+// kept), 200 {"replay": ...} for a delivery already handled (same delivery id
+// or same signed payload), and 202 {"accepted": ...} or {"ignored": why} once
+// the delivery is handled. Bodies are read through a content reader, so
+// form-encoded deliveries are not held to cpp-httplib's 8 KiB form limit.
+//
+// With an API token, every other route answers 401 (with WWW-Authenticate)
+// unless the request carries "Authorization: Bearer TOKEN"; webhooks stay
+// authenticated by their signature alone. A server on an address outside
+// 127.0.0.0/8 and ::1 does not start without both a token and TLS.
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "reconciler/server/reconciler_control.h"
 
 namespace amlc::reconciler {
 
+/// The largest webhook body read (GitHub caps its payloads at 25 MB).
+inline constexpr size_t kMaxWebhookBodyBytes = 25 * 1024 * 1024;
+
+struct ApiServerOptions {
+  /// The webhooks' HMAC secret; empty turns the webhook routes off (403).
+  std::string webhook_secret;
+  /// Bearer token every non-webhook route requires; empty: none (loopback only).
+  std::string api_token;
+  /// PEM certificate (chain) and private key: serve HTTPS. Both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// Where handled deliveries are remembered across restarts; empty: memory only.
+  std::string delivery_log_file;
+};
+
+/// Whether `host` is a numeric loopback address (127.0.0.0/8 or ::1). Names,
+/// "localhost" included, are not: what they resolve to can change.
+bool IsLoopbackAddress(const std::string& host);
+
+/// What serving on `host` still lacks, in words ("an API token", "TLS"):
+/// empty for a loopback address, or when both are configured.
+std::vector<std::string> MissingForNetwork(const std::string& host,
+                                           const ApiServerOptions& options);
+
 class ApiServer {
  public:
   /// `control` must outlive the server. An empty `webhook_secret` turns the
   /// webhook routes off (403); the status API works either way.
   ApiServer(ReconcilerControl& control, std::string webhook_secret);
+  ApiServer(ReconcilerControl& control, ApiServerOptions options);
   /// Stops the server if it runs.
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
@@ -41,8 +76,11 @@ class ApiServer {
 
   /// Binds host:port (port 0: any free port) and serves on a thread of its
   /// own; returns once the server accepts connections. `host` is an explicit
-  /// address: there is no default. kUnavailable naming host:port when the
-  /// address cannot be bound; a server starts once.
+  /// address: there is no default. kFailedPrecondition, before binding, when
+  /// the address is not loopback and a token or TLS is missing;
+  /// kInvalidArgument when the certificate or key cannot be loaded;
+  /// kUnavailable naming host:port when the address cannot be bound, or the
+  /// delivery log cannot be read. A server starts once.
   Status Start(const std::string& host, int port);
   /// The bound port, 0 before Start().
   int port() const;

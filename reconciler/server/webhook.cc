@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
@@ -19,7 +21,7 @@ namespace {
 using nlohmann::json;
 using Digest = std::array<unsigned char, 32>;  // SHA-256
 
-constexpr std::string_view kGitHubSignaturePrefix = "sha256=";
+constexpr std::string_view kSignaturePrefix = "sha256=";
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -50,14 +52,22 @@ std::optional<Digest> HmacSha256(std::string_view secret, std::string_view body)
   return digest;
 }
 
-// GitHub's "application/x-www-form-urlencoded" hooks send the JSON as the
-// form field `payload`; the signature still covers the encoded body.
+// The value of form field `name` in "a=1&payload=%7B...", still encoded.
+std::optional<std::string_view> FormField(std::string_view form, std::string_view name) {
+  while (!form.empty()) {
+    std::string_view field = form.substr(0, form.find('&'));
+    form.remove_prefix(std::min(form.size(), field.size() + 1));
+    if (field.size() > name.size() && field.starts_with(name) && field[name.size()] == '=') {
+      return field.substr(name.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+// ParseWebhook is also handed GitHub's form bodies as they came.
 std::string JsonText(std::string_view body) {
-  constexpr std::string_view kFormField = "payload=";
-  if (!body.starts_with(kFormField)) return std::string(body);
-  std::string_view value = body.substr(kFormField.size());
-  value = value.substr(0, value.find('&'));
-  return FormDecode(value);
+  if (!body.starts_with("payload=")) return std::string(body);
+  return FormDecode(FormField(body, "payload").value_or(""));
 }
 
 // Payload fields are read leniently (absent, null or of another type all
@@ -156,15 +166,33 @@ std::string EventHeaderName(std::string_view forge) {
 
 }  // namespace
 
-bool VerifySignature(std::string_view secret, std::string_view body,
-                     std::string_view signature_header) {
+bool VerifySignature(std::string_view secret, std::string_view signed_bytes,
+                     std::string_view signature_header, SignatureForm form) {
   if (secret.empty() || signature_header.empty()) return false;
   std::string_view hex = signature_header;
-  if (hex.starts_with(kGitHubSignaturePrefix)) hex.remove_prefix(kGitHubSignaturePrefix.size());
+  if (form == SignatureForm::kPrefixed) {
+    if (!hex.starts_with(kSignaturePrefix)) return false;
+    hex.remove_prefix(kSignaturePrefix.size());
+  }
   std::optional<Digest> given = DecodeDigest(hex);
-  std::optional<Digest> expected = HmacSha256(secret, body);
+  std::optional<Digest> expected = HmacSha256(secret, signed_bytes);
   if (!given || !expected) return false;
   return CRYPTO_memcmp(given->data(), expected->data(), expected->size()) == 0;
+}
+
+StatusOr<std::string> WebhookPayloadText(std::string_view content_type, std::string_view body) {
+  std::string media_type(content_type.substr(0, content_type.find(';')));
+  while (media_type.ends_with(' ')) media_type.pop_back();
+  std::transform(media_type.begin(), media_type.end(), media_type.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (media_type != "application/x-www-form-urlencoded") return std::string(body);
+  std::optional<std::string_view> payload = FormField(body, "payload");
+  if (!payload) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the form-encoded webhook body has no \"payload\" field (the forge sends "
+                  "payload=<JSON>)");
+  }
+  return FormDecode(*payload);
 }
 
 StatusOr<WebhookEvent> ParseWebhook(std::string_view forge, std::string_view event_header,

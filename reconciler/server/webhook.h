@@ -13,13 +13,27 @@
 
 namespace amlc::reconciler {
 
-/// Whether `signature_header` is the HMAC-SHA256 of `body` keyed with
-/// `secret`, as GitHub ("sha256=<hex>", X-Hub-Signature-256) and Gitea
-/// ("<hex>", X-Gitea-Signature) send it. Hex digits of either case. The
-/// digests are compared in constant time. An empty secret or header, or a
-/// value that is not 64 hex digits, is never accepted.
-bool VerifySignature(std::string_view secret, std::string_view body,
-                     std::string_view signature_header);
+/// How a forge writes its HMAC-SHA256 signature header. Each form is
+/// accepted only where that forge sends it, so that a header stripped of its
+/// prefix (or given one it never has) does not pass.
+enum class SignatureForm {
+  kPrefixed,  // "sha256=<hex>": GitHub's X-Hub-Signature-256 (Gitea sends it too)
+  kBareHex,   // "<hex>": Gitea's X-Gitea-Signature, Forgejo's X-Forgejo-Signature
+};
+
+/// Whether `signature_header`, written in `form`, is the HMAC-SHA256 of
+/// `signed_bytes` keyed with `secret`. Hex digits of either case. The digests
+/// are compared in constant time. An empty secret or header, a missing or
+/// unexpected "sha256=" prefix, or a value that is not 64 hex digits is
+/// never accepted.
+bool VerifySignature(std::string_view secret, std::string_view signed_bytes,
+                     std::string_view signature_header, SignatureForm form);
+
+/// The JSON text of a delivery: the body itself, or for a form-encoded one
+/// (`content_type` application/x-www-form-urlencoded, which GitHub and Gitea
+/// both offer) the decoded `payload` field. kInvalidArgument when a form has
+/// no `payload` field.
+StatusOr<std::string> WebhookPayloadText(std::string_view content_type, std::string_view body);
 
 /// One webhook delivery, reduced to what the reconciler needs.
 struct WebhookEvent {

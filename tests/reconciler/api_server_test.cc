@@ -132,7 +132,9 @@ struct Harness {
   }
   HttpResponse GitHub(const std::string& event, const std::string& body,
                       const std::string& signature) {
-    HeaderList headers = {{"X-GitHub-Event", event}, {"X-GitHub-Delivery", "d-1"}};
+    // A new delivery id each time: a repeated one is a replay.
+    HeaderList headers = {{"X-GitHub-Event", event},
+                          {"X-GitHub-Delivery", "d-" + std::to_string(++deliveries)}};
     if (!signature.empty()) headers.emplace_back("X-Hub-Signature-256", signature);
     return Post("/hooks/github", body, headers);
   }
@@ -144,6 +146,7 @@ struct Harness {
     return log;
   }
 
+  int deliveries = 0;
   RecordingControl control;
   rc::ApiServer server;
   std::mutex log_mutex;
@@ -170,38 +173,69 @@ bool Contains(const std::vector<std::string>& lines, const std::string& text) {
 TEST_CASE("VerifySignature accepts published HMAC-SHA256 vectors", "[reconciler][webhook]") {
   // RFC 4231, test case 2, in Gitea's bare-hex form.
   CHECK(rc::VerifySignature("Jefe", "what do ya want for nothing?",
-                            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+                            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+                            rc::SignatureForm::kBareHex));
   // GitHub's documentation example, in X-Hub-Signature-256 form.
   CHECK(rc::VerifySignature(
       "It's a Secret to Everybody", "Hello, World!",
-      "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+      "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+      rc::SignatureForm::kPrefixed));
   // Hex digits of either case.
   CHECK(rc::VerifySignature(
       "It's a Secret to Everybody", "Hello, World!",
-      "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4379C8B043E17"));
+      "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4379C8B043E17",
+      rc::SignatureForm::kPrefixed));
 }
 
 TEST_CASE("VerifySignature agrees with openssl dgst -hmac", "[reconciler][webhook]") {
   std::string body = PushBody("refs/heads/main");
   std::string hex = OpensslHmac(kSecret, body);
-  CHECK(rc::VerifySignature(kSecret, body, "sha256=" + hex));
-  CHECK(rc::VerifySignature(kSecret, body, hex));
+  CHECK(rc::VerifySignature(kSecret, body, "sha256=" + hex, rc::SignatureForm::kPrefixed));
+  CHECK(rc::VerifySignature(kSecret, body, hex, rc::SignatureForm::kBareHex));
+}
+
+TEST_CASE("VerifySignature accepts each form only where its forge sends it",
+          "[reconciler][webhook]") {
+  const std::string good = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+  const std::string secret = "It's a Secret to Everybody";
+  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World!", good, rc::SignatureForm::kPrefixed));
+  CHECK_FALSE(
+      rc::VerifySignature(secret, "Hello, World!", "sha256=" + good, rc::SignatureForm::kBareHex));
+  CHECK_FALSE(
+      rc::VerifySignature(secret, "Hello, World!", "SHA256=" + good, rc::SignatureForm::kPrefixed));
 }
 
 TEST_CASE("VerifySignature rejects anything else", "[reconciler][webhook]") {
   const std::string good = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
   const std::string secret = "It's a Secret to Everybody";
-  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World?", good));  // body changed
-  CHECK_FALSE(rc::VerifySignature("another secret", "Hello, World!", good));
-  CHECK_FALSE(rc::VerifySignature("", "Hello, World!", good));    // no secret
-  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World!", ""));  // no header
-  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World!", "sha256="));
-  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World!", "sha256=" + good.substr(0, 40)));
-  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World!", "sha1=" + good));
-  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World!", good + "00"));
+  auto bare = [&](std::string_view s, std::string_view body, std::string_view header) {
+    return rc::VerifySignature(s, body, header, rc::SignatureForm::kBareHex);
+  };
+  auto prefixed = [&](std::string_view s, std::string_view body, std::string_view header) {
+    return rc::VerifySignature(s, body, header, rc::SignatureForm::kPrefixed);
+  };
+  CHECK_FALSE(bare(secret, "Hello, World?", good));  // body changed
+  CHECK_FALSE(bare("another secret", "Hello, World!", good));
+  CHECK_FALSE(bare("", "Hello, World!", good));    // no secret
+  CHECK_FALSE(bare(secret, "Hello, World!", ""));  // no header
+  CHECK_FALSE(prefixed(secret, "Hello, World!", "sha256="));
+  CHECK_FALSE(prefixed(secret, "Hello, World!", "sha256=" + good.substr(0, 40)));
+  CHECK_FALSE(prefixed(secret, "Hello, World!", "sha1=" + good));
+  CHECK_FALSE(bare(secret, "Hello, World!", good + "00"));
   std::string not_hex = good;
   not_hex[0] = 'g';
-  CHECK_FALSE(rc::VerifySignature(secret, "Hello, World!", not_hex));
+  CHECK_FALSE(bare(secret, "Hello, World!", not_hex));
+}
+
+TEST_CASE("WebhookPayloadText decodes form-encoded deliveries", "[reconciler][webhook]") {
+  CHECK(*rc::WebhookPayloadText("application/json", R"({"a":1})") == R"({"a":1})");
+  CHECK(*rc::WebhookPayloadText("application/x-www-form-urlencoded",
+                                "payload=%7B%22a%22%3A+1%7D") == R"({"a": 1})");
+  CHECK(*rc::WebhookPayloadText("Application/X-WWW-Form-Urlencoded; charset=utf-8",
+                                "other=x&payload=%7B%7D") == "{}");
+  auto no_payload = rc::WebhookPayloadText("application/x-www-form-urlencoded", "payloads=x");
+  REQUIRE_FALSE(no_payload.ok());
+  CHECK_THAT(no_payload.status().message(), Catch::Contains("\"payload\""));
 }
 
 // ---- ParseWebhook -----------------------------------------------------------
