@@ -14,6 +14,8 @@
 
 namespace amlc::compiler::sema {
 
+struct ExpressionScope;  // expressions.cc
+
 /// A resource as analysis sees it: the IR resource being built plus where it
 /// came from, so later checks can point at source ranges.
 struct Declared {
@@ -66,6 +68,12 @@ class Analyzer {
   void ReportUnresolved(const PendingRef& ref);
   // expressions.cc
   void CheckExpressions(size_t index);
+  /// What the expressions of resource `index` may name (its inputs, outputs,
+  /// search space, and for a pipeline step its pipeline's and siblings').
+  ExpressionScope ScopeOf(size_t index) const;
+  void CheckPipelineComponentSteps(size_t index, const ExpressionScope& component_scope);
+  /// The component a job or step runs, when it is declared in these specs.
+  const ir::Value* ComponentOf(const Declared& step) const;
   // checks.cc
   void CheckValues(size_t index);
   void CheckEndpointTraffic(size_t index);

@@ -190,47 +190,49 @@ std::vector<std::string> StepOutputs(const ir::Value& step_spec, const ir::Value
 
 }  // namespace
 
-void Analyzer::CheckExpressions(size_t index) {
+const ir::Value* Analyzer::ComponentOf(const Declared& step) const {
+  for (const auto& [target, why] : step.edges) {
+    if (declared_[target].resource.kind == "component") return &declared_[target].resource.spec;
+  }
+  return nullptr;
+}
+
+ExpressionScope Analyzer::ScopeOf(size_t index) const {
   const Declared& declared = declared_[index];
   const ir::Value& spec = declared.resource.spec;
-  auto component_of = [&](const Declared& step) -> const ir::Value* {
-    for (const auto& [target, why] : step.edges) {
-      if (declared_[target].resource.kind == "component") return &declared_[target].resource.spec;
-    }
-    return nullptr;
-  };
-
   ExpressionScope scope;
   scope.inputs = Keys(spec.Find("inputs"));
   scope.outputs = Keys(spec.Find("outputs"));
   scope.search_space = Keys(spec.Find("search_space"));
-  if (const ir::Value* component = component_of(declared)) {
+  if (const ir::Value* component = ComponentOf(declared)) {
     for (const std::string& name : Keys(component->Find("inputs"))) {
       if (!Contains(scope.inputs, name)) scope.inputs.push_back(name);
     }
   }
-  // Pipeline steps (split into resources) and pipeline components (kept whole).
-  const Declared* parent = nullptr;
-  if (!declared.resource.parent.empty()) parent = &declared_[by_id_.at(declared.resource.parent)];
-  if (parent) {
-    scope.in_step = true;
-    scope.parent_inputs = Keys(parent->resource.spec.Find("inputs"));
-    scope.parent_outputs = Keys(parent->resource.spec.Find("outputs"));
-    for (const auto& [step_index, why] : parent->edges) {
-      const Declared& sibling = declared_[step_index];
-      // The pipeline's other edges (data, compute, experiment) are not steps.
-      if (sibling.resource.parent != parent->resource.id()) continue;
-      std::string step_name = sibling.resource.name.substr(parent->resource.name.size() + 1);
-      // A step running a component that lives only in the workspace has outputs
-      // we cannot see; leave its list empty so nothing is rejected for it.
-      const ir::Value* component = component_of(sibling);
-      bool unknown = sibling.resource.spec.Find("component") && !component;
-      scope.siblings[step_name] =
-          unknown ? std::vector<std::string>{} : StepOutputs(sibling.resource.spec, component);
-      scope.sibling_index[step_name] = step_index;
-    }
+  // Pipeline steps (split into resources) also see their pipeline and siblings.
+  if (declared.resource.parent.empty()) return scope;
+  const Declared& parent = declared_[by_id_.at(declared.resource.parent)];
+  scope.in_step = true;
+  scope.parent_inputs = Keys(parent.resource.spec.Find("inputs"));
+  scope.parent_outputs = Keys(parent.resource.spec.Find("outputs"));
+  for (const auto& [step_index, why] : parent.edges) {
+    const Declared& sibling = declared_[step_index];
+    // The pipeline's other edges (data, compute, experiment) are not steps.
+    if (sibling.resource.parent != parent.resource.id()) continue;
+    std::string step_name = sibling.resource.name.substr(parent.resource.name.size() + 1);
+    // A step running a component that lives only in the workspace has outputs
+    // we cannot see; leave its list empty so nothing is rejected for it.
+    const ir::Value* component = ComponentOf(sibling);
+    bool unknown = sibling.resource.spec.Find("component") && !component;
+    scope.siblings[step_name] = unknown ? std::vector<std::string>{} : StepOutputs(sibling.resource.spec, component);
+    scope.sibling_index[step_name] = step_index;
   }
+  return scope;
+}
 
+void Analyzer::CheckExpressions(size_t index) {
+  const Declared& declared = declared_[index];
+  ExpressionScope scope = ScopeOf(index);
   ExpressionChecker checker(scope, specs_.sources(), diagnostics_);
   std::vector<std::pair<std::string, SourceRange>> sibling_uses;
   bool split_pipeline = declared.resource.kind == "job" && declared.resource.type == "pipeline" &&
@@ -249,30 +251,34 @@ void Analyzer::CheckExpressions(size_t index) {
     why.range = range;
     declared_[index].edges.emplace_back(target, std::move(why));
   }
-
-  // A pipeline component's steps are checked in place: their scope is the component.
   if (declared.resource.kind == "component" && declared.resource.type == "pipeline") {
-    const ast::Node* jobs = declared.body->Find("jobs");
-    const ir::Value* jobs_spec = spec.Find("jobs");
-    if (!jobs || !jobs_spec) return;
-    ExpressionScope step_scope;
-    step_scope.in_step = true;
-    step_scope.parent_inputs = scope.inputs;
-    step_scope.parent_outputs = scope.outputs;
-    for (const auto& [name, step_spec] : jobs_spec->entries()) {
-      step_scope.siblings[name] = StepOutputs(step_spec, nullptr);
+    CheckPipelineComponentSteps(index, scope);
+  }
+}
+
+// A pipeline component's steps are checked in place: their scope is the component.
+void Analyzer::CheckPipelineComponentSteps(size_t index, const ExpressionScope& component_scope) {
+  const Declared& declared = declared_[index];
+  const ast::Node* jobs = declared.body->Find("jobs");
+  const ir::Value* jobs_spec = declared.resource.spec.Find("jobs");
+  if (!jobs || !jobs_spec) return;
+  ExpressionScope step_scope;
+  step_scope.in_step = true;
+  step_scope.parent_inputs = component_scope.inputs;
+  step_scope.parent_outputs = component_scope.outputs;
+  for (const auto& [name, step_spec] : jobs_spec->entries()) {
+    step_scope.siblings[name] = StepOutputs(step_spec, nullptr);
+  }
+  for (const ast::Entry& entry : jobs->entries) {
+    const ir::Value* step_spec = jobs_spec->Find(entry.key);
+    ExpressionScope own = step_scope;
+    if (step_spec) {
+      own.inputs = Keys(step_spec->Find("inputs"));
+      own.outputs = Keys(step_spec->Find("outputs"));
     }
-    for (const ast::Entry& entry : jobs->entries) {
-      const ir::Value* step_spec = jobs_spec->Find(entry.key);
-      ExpressionScope own = step_scope;
-      if (step_spec) {
-        own.inputs = Keys(step_spec->Find("inputs"));
-        own.outputs = Keys(step_spec->Find("outputs"));
-      }
-      ExpressionChecker step_checker(own, specs_.sources(), diagnostics_);
-      std::vector<std::pair<std::string, SourceRange>> ignored;
-      step_checker.Walk(entry.value, ignored);
-    }
+    ExpressionChecker step_checker(own, specs_.sources(), diagnostics_);
+    std::vector<std::pair<std::string, SourceRange>> ignored;
+    step_checker.Walk(entry.value, ignored);
   }
 }
 
