@@ -40,6 +40,12 @@ int RunCount(const std::string& dir, const std::string& status = "") {
   return static_cast<int>(RunIds(dir, status.empty() ? "" : "--status " + status).size());
 }
 
+// A `sleep` command no other process on the machine runs (other test trees may
+// run this same test at once), so pgrep finds only this test's children.
+std::string UniqueSleep(int seconds) {
+  return "sleep " + std::to_string(seconds) + "." + std::to_string(getpid());
+}
+
 // A spec folder with one local compute, a python environment and the given jobs.
 void WriteBase(SpecDir& dir) {
   dir.Write("compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
@@ -100,8 +106,9 @@ TEST_CASE("a run over its timeout is ended with its whole process group", "[appl
   SpecDir dir;
   WriteBase(dir);
   dir.Write("src/x.txt", "x\n");
+  const std::string sleep = UniqueSleep(31);
   dir.Write("slow.yaml", std::string(kJob) + "name: slow\ncode: src\n"
-                         "command: sh -c 'sleep 31.5 & sleep 31.5; echo never'\nlimits:\n  timeout: 1\n");
+                         "command: sh -c '" + sleep + " & " + sleep + "; echo never'\nlimits:\n  timeout: 1\n");
   auto start = std::chrono::steady_clock::now();
   std::string out;
   CHECK(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 1);
@@ -110,7 +117,7 @@ TEST_CASE("a run over its timeout is ended with its whole process group", "[appl
   CHECK(out.find("Canceled: timed out after 1 s") != std::string::npos);
   CHECK(RunCount(dir.str(), "Canceled") == 1);
   std::string processes;
-  Run("pgrep -f '^sleep 31.5' || true", &processes);
+  Run("pgrep -f '^" + sleep + "$' || true", &processes);
   CHECK(processes.empty());
 }
 
@@ -256,7 +263,8 @@ TEST_CASE("activities and snapshots as zip and cancel and destroy", "[apply]") {
   CHECK(listing.find("big.bin") == std::string::npos);  // left out by .amlignore
 
   // Cancel a running run: the whole process group ends, the run is Canceled.
-  dir.Write("slow.yaml", std::string(kJob) + "name: slow\ncommand: sleep 47.25\n");
+  const std::string sleep = UniqueSleep(47);
+  dir.Write("slow.yaml", std::string(kJob) + "name: slow\ncommand: " + sleep + "\n");
   std::thread apply([&] { Run(Amlc("apply --auto-approve " + dir.str() + " > /dev/null 2>&1")); });
   std::string slow;
   for (int i = 0; i < 100 && slow.empty(); ++i) {
@@ -270,7 +278,7 @@ TEST_CASE("activities and snapshots as zip and cancel and destroy", "[apply]") {
   apply.join();
   CHECK(RunCount(dir.str(), "Canceled") == 1);
   std::string processes;
-  Run("pgrep -f '^sleep 47.25' || true", &processes);
+  Run("pgrep -f '^" + sleep + "$' || true", &processes);
   CHECK(processes.empty());
   CHECK(Run(Amlc("runs cancel " + slow + ws + " 2>&1"), &out) == 1);
   CHECK(out.find("is Canceled, not running") != std::string::npos);
