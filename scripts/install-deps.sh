@@ -22,6 +22,8 @@ packages=(
   docker-registry skopeo umoci apache2-utils python3-jwt python3-cryptography openssl curl
   # scoring host benchmark (bench/scoring_bench.sh): the gunicorn + Flask baseline, and wrk
   python3-flask gunicorn wrk
+  # reliability: the test suite under CPU load (scripts/stress-test.sh)
+  stress-ng
 )
 # tests: `amlc render` output is read back by kubectl offline (kubectl kustomize, create
 # --dry-run=client). Any kubectl will do (e.g. google-cloud-cli's); Debian's only when none is found.

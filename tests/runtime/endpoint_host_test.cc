@@ -606,6 +606,30 @@ TEST_CASE("a replica killed from outside is restarted while requests go on", "[e
   CHECK(host.Events("replica_exited").size() >= 1);
 }
 
+TEST_CASE("requests wait for the replacement of a deployment's only replica", "[endpoint]") {
+  Host host({{"traffic", {{"blue", 100}}},
+             {"deployments", {{"blue", StubDeployment("blue", "r1", 1)}}}});
+  host.Start();
+  REQUIRE(host.WaitForStatus([](const json& s) { return Settled(s, "blue", "r1", 1); }, 20));
+  Load load(host.Port(), 2);
+  REQUIRE(WaitUntil([&] { return load.total() > 50; }, 10));
+  int victim = Replicas(host.Status(), "blue")[0]["pid"].get<int>();
+  REQUIRE(kill(victim, SIGKILL) == 0);
+  REQUIRE(host.WaitForStatus(
+      [&](const json& s) {
+        return Settled(s, "blue", "r1", 1) && Replicas(s, "blue")[0]["pid"] != victim;
+      },
+      20));
+  int before = load.total();
+  REQUIRE(WaitUntil([&] { return load.total() > before + 50; }, 10));
+  load.Stop();
+  INFO(load.failures());
+  // Before, every request between the kill and the replacement's readiness
+  // was answered 503 or 502; now they wait, and only those the killed
+  // replica held (one per load thread) may fail.
+  CHECK(load.failed() <= 2);
+}
+
 TEST_CASE("autoscale adds replicas under load and removes them when idle", "[endpoint]") {
   json deployment = StubDeployment("blue", "r1", 1, {"--delay-ms", "200"});
   deployment["autoscale"] = {{"enabled", true},          {"min", 1},

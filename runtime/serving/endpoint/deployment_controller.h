@@ -35,6 +35,9 @@ class DeploymentController {
 
   /// The ready replicas of the serving revision: what the router may use.
   std::vector<std::shared_ptr<Backend>> Routable() const;
+  /// Serving, with replicas wanted: a moment with none ready (its replica
+  /// died and is being restarted) is worth waiting out.
+  bool Recovering() const { return serving_.has_value() && !removing_ && target_ > 0; }
   /// Still acting on the latest spec (rolling out, scaling to a new
   /// instance_count, being removed).
   bool Converging(double now) const;

@@ -262,7 +262,9 @@ void EndpointHost::Tick(double now) {
   std::set<std::string> known;
   for (const auto& [name, spec] : desired_->deployments) {
     known.insert(name);
-    routes.push_back({name, desired_->TrafficOf(name), controllers_.at(name)->Routable(), gates_.For(spec)});
+    const DeploymentController& controller = *controllers_.at(name);
+    routes.push_back({name, desired_->TrafficOf(name), controller.Routable(), gates_.For(spec),
+                      controller.Recovering()});
   }
   router_->SetRoutes(std::move(routes), std::move(known), desired_->pin_header);
   if (!converging) acked_generation_ = desired_->generation;

@@ -189,6 +189,11 @@ StatusOr<int> Router::Start(const std::string& host, int port) {
 
 void Router::Stop() {
   if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  routes_changed_.notify_all();
   front_->Stop();
   thread_.join();
 }
@@ -205,6 +210,7 @@ void Router::SetRoutes(std::vector<Route> routes, std::set<std::string> known,
   routes_ = std::move(routes);
   known_ = std::move(known);
   pin_header_ = std::move(pin_header);
+  routes_changed_.notify_all();
 }
 
 void Router::SetStatusDocument(std::string json) {
@@ -233,22 +239,24 @@ const Route* Router::FindRoute(const std::string& wanted, Pick& error) {
     }
     return nullptr;
   }
-  // Weighted by traffic among the deployments that can answer now.
-  int total = 0;
-  for (const Route& candidate : routes_) {
-    if (candidate.traffic > 0 && !candidate.backends.empty()) total += candidate.traffic;
+  // Weighted by traffic among the deployments that can answer now; when none
+  // can, among those recovering (their only replica is restarting), whose
+  // requests then wait in OnRequest for a replica to become ready.
+  for (bool answer_now : {true, false}) {
+    auto eligible = [&](const Route& route) {
+      return route.traffic > 0 && (answer_now ? !route.backends.empty() : route.recovering);
+    };
+    int total = 0;
+    for (const Route& candidate : routes_) total += eligible(candidate) ? candidate.traffic : 0;
+    if (total == 0) continue;
+    int ticket = std::uniform_int_distribution<int>(0, total - 1)(Random());
+    for (const Route& candidate : routes_) {
+      if (!eligible(candidate)) continue;
+      if (ticket < candidate.traffic) return &candidate;
+      ticket -= candidate.traffic;
+    }
   }
-  if (total == 0) {
-    error = Failed(503, "endpoint '" + endpoint_ + "' has no deployment with traffic and a "
-                                                      "ready replica");
-    return nullptr;
-  }
-  int ticket = std::uniform_int_distribution<int>(0, total - 1)(Random());
-  for (const Route& candidate : routes_) {
-    if (candidate.traffic <= 0 || candidate.backends.empty()) continue;
-    if (ticket < candidate.traffic) return &candidate;
-    ticket -= candidate.traffic;
-  }
+  error = Failed(503, "endpoint '" + endpoint_ + "' has no deployment with traffic and a ready replica");
   return nullptr;
 }
 
@@ -257,7 +265,7 @@ Router::Pick Router::ChooseDeployment(const std::string& pinned) {
   Pick pick;
   const Route* route = FindRoute(pinned, pick);
   if (pick.error_status != 0) return pick;
-  if (!route || route->backends.empty()) {
+  if (!route || (route->backends.empty() && !route->recovering)) {
     return Failed(503, "deployment '" + pinned + "' of endpoint '" + endpoint_ + "' has no ready replica");
   }
   pick.deployment = route->deployment;
@@ -265,15 +273,29 @@ Router::Pick Router::ChooseDeployment(const std::string& pinned) {
   return pick;
 }
 
-Router::Pick Router::Choose(const Backend* exclude, const std::string& deployment) {
-  std::lock_guard<std::mutex> lock(mutex_);
+Router::Pick Router::ChooseWaiting(const Backend* exclude, const std::string& deployment) {
+  auto deadline = std::chrono::steady_clock::now() + kReplicaWait;
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    Pick pick = ChooseLocked(exclude, deployment);
+    if (pick.backend || !pick.worth_waiting || stopping_) return pick;
+    if (routes_changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      pick.error += " within " + std::to_string(kReplicaWait.count()) + " s";
+      return pick;
+    }
+  }
+}
+
+Router::Pick Router::ChooseLocked(const Backend* exclude, const std::string& deployment) {
   Pick pick;
   const Route* route = FindRoute(deployment, pick);
   if (pick.error_status != 0) return pick;
   std::shared_ptr<Backend> backend = route ? LeastBusy(route->backends, exclude) : nullptr;
   if (!backend) {
-    return Failed(503, "deployment '" + deployment + "' of endpoint '" + endpoint_ +
-                              "' has no " + (exclude ? "other " : "") + "ready replica");
+    Pick failed = Failed(503, "deployment '" + deployment + "' of endpoint '" + endpoint_ +
+                                  "' has no " + (exclude ? "other " : "") + "ready replica");
+    failed.worth_waiting = route && route->recovering;
+    return failed;
   }
   backend->Enter();
   pick.backend = std::move(backend);
@@ -316,7 +338,7 @@ serving::HeadDecision Router::OnHead(FrontRequest& head) {
 
 FrontResponse Router::OnRequest(FrontRequest& request) {
   ++in_flight_;
-  Pick pick = Choose(nullptr, request.note);
+  Pick pick = ChooseWaiting(nullptr, request.note);
   if (!pick.backend) {
     --in_flight_;
     return ErrorAnswer(pick.error_status, pick.error_status == 404 ? "DeploymentNotFound" : "NoReadyReplica",
@@ -326,9 +348,10 @@ FrontResponse Router::OnRequest(FrontRequest& request) {
   StatusOr<HttpResponse> answer = pick.backend->Send(outgoing);
   pick.backend->Leave();
   // Refused before anything was sent (the replica just died): one more try on
-  // another replica of the same deployment cannot run the request twice.
+  // another replica of the same deployment (or its replacement, once ready)
+  // cannot run the request twice.
   if (!answer.ok() && answer.status().code() == StatusCode::kUnavailable) {
-    Pick retry = Choose(pick.backend.get(), pick.backend->deployment());
+    Pick retry = ChooseWaiting(pick.backend.get(), pick.backend->deployment());
     if (retry.backend) {
       pick = retry;
       answer = pick.backend->Send(outgoing);

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -96,6 +97,7 @@ struct Route {
   int traffic = 0;                                // percent
   std::vector<std::shared_ptr<Backend>> backends;  // ready replicas of the serving revision
   RequestGate gate;                                // checked on the head of its requests
+  bool recovering = false;  // no backend may be ready now, but one is being (re)started: wait for it
 };
 
 /// The endpoint's HTTP front: scoring requests go to a deployment (pinned by a
@@ -110,6 +112,10 @@ struct Route {
 /// handler thread.
 class Router : private serving::FrontHandler {
  public:
+  /// How long a request waits for a ready replica of its deployment before
+  /// it is answered 503 (replica restarts take about a second here).
+  static constexpr std::chrono::seconds kReplicaWait{10};
+
   explicit Router(std::string endpoint);
   ~Router();
 
@@ -131,6 +137,7 @@ class Router : private serving::FrontHandler {
     std::shared_ptr<Backend> backend;
     int error_status = 0;  // when no backend: 404 or 503
     std::string error;
+    bool worth_waiting = false;  // 503 from a recovering deployment
     std::string deployment;
     RequestGate gate;
   };
@@ -140,8 +147,13 @@ class Router : private serving::FrontHandler {
   const Route* FindRoute(const std::string& wanted, Pick& error);
   // On the head: the deployment and its gate, without a backend.
   Pick ChooseDeployment(const std::string& pinned);
-  // Once the body is read: a backend of `deployment`, counted in.
-  Pick Choose(const Backend* exclude, const std::string& deployment);
+  // Mutex held, once the body is read: a backend of `deployment` other
+  // than `exclude`, counted in.
+  Pick ChooseLocked(const Backend* exclude, const std::string& deployment);
+  // Choose, waiting up to kReplicaWait while the deployment has no ready
+  // replica (its only one is restarting, or scaling up from a crash), as a
+  // load balancer queues requests rather than refusing them at once.
+  Pick ChooseWaiting(const Backend* exclude, const std::string& deployment);
   serving::HeadDecision OnHead(serving::FrontRequest& head) override;
   serving::FrontResponse OnRequest(serving::FrontRequest& request) override;
   serving::FrontResponse ErrorResponse(int status, const std::string& message,
@@ -157,6 +169,8 @@ class Router : private serving::FrontHandler {
   std::set<std::string> known_;
   std::string pin_header_ = "azureml-model-deployment";
   std::string status_document_ = "{}";
+  bool stopping_ = false;
+  std::condition_variable routes_changed_;  // SetRoutes and Stop notify
   std::atomic<int> in_flight_{0};
 };
 
