@@ -101,6 +101,12 @@ class ComputeTargets {
 /// Registers the compute types this build carries out.
 void RegisterBuiltinComputeTargets(ComputeTargets& targets);
 
+/// Records a Queued or Running run as Canceled with `reason` (its follower
+/// sees this and stops it); returns the record as it was. kNotFound for an
+/// unknown run, kFailedPrecondition when it is not running. Targets' Cancel
+/// call this first, then end the run where it runs.
+StatusOr<RunRecord> RecordCancel(Workspace& workspace, const std::string& run_id, const std::string& reason);
+
 /// Cancels a run on the compute target it runs on (`amlc runs cancel`).
 /// kNotFound for an unknown run; kFailedPrecondition when it is not running
 /// or no driver handles its compute type.

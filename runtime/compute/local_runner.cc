@@ -195,18 +195,9 @@ void LocalRunner::Collect(RunRecord& run, const RunRequest& request) {
 }
 
 Status CancelRun(Workspace& workspace, const std::string& run_id, const std::string& reason) {
-  auto found = workspace.state().GetRun(run_id);
-  if (!found.ok()) return found.status();
-  if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
-  RunRecord run = *found.value();
-  if (run.status != RunStatus::kRunning && run.status != RunStatus::kQueued) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "run '" + run_id + "' is " + RunStatusName(run.status) + ", not running");
-  }
-  run.status = RunStatus::kCanceled;
-  run.error = reason;
-  run.ended_at = NowMillis();
-  if (Status status = workspace.state().UpdateRun(run); !status.ok()) return status;
+  StatusOr<RunRecord> recorded = RecordCancel(workspace, run_id, reason);
+  if (!recorded.ok()) return recorded.status();
+  const RunRecord& run = recorded.value();
   if (run.pid <= 0) return Status::Ok();
   // Checked against the recorded identity: the run may have ended long ago
   // and its pid be another process's now.

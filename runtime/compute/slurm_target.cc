@@ -271,18 +271,7 @@ RunLiveness SlurmTarget::Observe(const RunRecord& run) {
 }
 
 Status SlurmTarget::Cancel(const std::string& run_id, const std::string& reason) {
-  auto found = workspace_.state().GetRun(run_id);
-  if (!found.ok()) return found.status();
-  if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
-  RunRecord run = *found.value();
-  if (run.status != RunStatus::kRunning && run.status != RunStatus::kQueued) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "run '" + run_id + "' is " + RunStatusName(run.status) + ", not running");
-  }
-  run.status = RunStatus::kCanceled;
-  run.error = reason;
-  run.ended_at = NowMillis();
-  if (Status status = workspace_.state().UpdateRun(run); !status.ok()) return status;
+  if (StatusOr<RunRecord> recorded = RecordCancel(workspace_, run_id, reason); !recorded.ok()) return recorded.status();
   // The run's follower (an apply) sees the cancel and collects; scancel here
   // as well, for a run no apply follows.
   if (std::optional<std::string> job = JobIdOf(run_id)) slurm::Cancel(*job);

@@ -98,6 +98,12 @@ json Runs(const SpecDir& dir) {
 
 json Show(const SpecDir& dir, const std::string& run) { return AmlcJson(dir.str(), "runs show " + run); }
 
+std::string Logs(const SpecDir& dir, const std::string& run) {
+  std::string logs;
+  Run(Amlc("runs logs " + run + " --workspace " + dir.str() + "/.amlc"), &logs);
+  return logs;
+}
+
 // The newest top-level run of the workspace, null when there is none.
 json TopRun(const SpecDir& dir) {
   for (const json& run : Runs(dir)) {
@@ -139,6 +145,17 @@ json WaitRunning(const SpecDir& dir) {
     return !Tag(shown, "slurm.job_id").empty();
   }, 120);
   return shown;
+}
+
+// The cluster, and job NAME running `sh job.sh` (SCRIPT), applied in the
+// background (`apply` gets its pid); returns `runs show` of the run once
+// it runs on Slurm.
+json StartSlurmJob(SpecDir& dir, const std::string& name, const std::string& script, pid_t& apply) {
+  WriteCluster(dir.str());
+  dir.Write("src/job.sh", script);
+  WriteJob(dir, name, "sh job.sh");
+  apply = StartApply(dir, dir.str() + "/apply.log");
+  return WaitRunning(dir);
 }
 
 }  // namespace
@@ -305,8 +322,7 @@ else:
   INFO(out);
   json run = TopRun(dir);
   REQUIRE_FALSE(run.is_null());
-  std::string logs;
-  Run(Amlc("runs logs " + run.value("id", "") + " --workspace " + dir.str() + "/.amlc"), &logs);
+  std::string logs = Logs(dir, run.value("id", ""));
   INFO(logs);
   REQUIRE(status == 0);
   json shown = Show(dir, run.value("id", ""));
@@ -318,13 +334,12 @@ else:
 TEST_CASE("a Slurm run canceled with amlc runs cancel ends Canceled and its job CANCELLED", "[slurm]") {
   REQUIRE_CLUSTER();
   SpecDir dir;
-  WriteCluster(dir.str());
-  dir.Write("src/wait.sh", "echo started; sleep 300\n");
-  WriteJob(dir, "long", "sh wait.sh");
-  pid_t apply = StartApply(dir, dir.str() + "/apply.log");
-  json shown = WaitRunning(dir);
+  pid_t apply = 0;
+  json shown = StartSlurmJob(dir, "long", "echo started; sleep 300\n", apply);
   std::string job = Tag(shown, "slurm.job_id");
   REQUIRE_FALSE(job.empty());
+  // The job's output is in the run's log while it runs.
+  CHECK(WaitFor([&] { return Logs(dir, shown.value("id", "")) == "started\n"; }, 60));
   REQUIRE(Run(Amlc("runs cancel " + shown.value("id", "") + " --workspace " + dir.str() + "/.amlc")) == 0);
   CHECK(WaitExit(apply) != 0);
   shown = Show(dir, shown.value("id", ""));
@@ -350,11 +365,8 @@ TEST_CASE("a Slurm run past limits.timeout is scancelled and ends Canceled", "[s
 TEST_CASE("a Slurm run whose node dies ends Failed with NODE_FAIL, not requeued", "[slurm]") {
   REQUIRE_CLUSTER();
   SpecDir dir;
-  WriteCluster(dir.str());
-  dir.Write("src/wait.sh", "sleep 300\n");
-  WriteJob(dir, "doomed", "sh wait.sh");
-  pid_t apply = StartApply(dir, dir.str() + "/apply.log");
-  json shown = WaitRunning(dir);
+  pid_t apply = 0;
+  json shown = StartSlurmJob(dir, "doomed", "sleep 300\n", apply);
   std::string node = Tag(shown, "slurm.nodes");
   REQUIRE(std::regex_match(node, std::regex("node[12]")));
   REQUIRE(Cluster("kill-node", node) == 0);
@@ -372,12 +384,9 @@ TEST_CASE("a Slurm run whose node dies ends Failed with NODE_FAIL, not requeued"
 TEST_CASE("a Slurm run goes on to Completed while slurmctld restarts", "[slurm]") {
   REQUIRE_CLUSTER();
   SpecDir dir;
-  WriteCluster(dir.str());
   std::string gate = dir.str() + "/gate";
-  dir.Write("src/gated.sh", "echo waiting; while [ ! -e " + gate + " ]; do sleep 0.2; done; echo done\n");
-  WriteJob(dir, "gated", "sh gated.sh");
-  pid_t apply = StartApply(dir, dir.str() + "/apply.log");
-  json shown = WaitRunning(dir);
+  pid_t apply = 0;
+  json shown = StartSlurmJob(dir, "gated", "echo waiting; while [ ! -e " + gate + " ]; do sleep 0.2; done; echo done\n", apply);
   REQUIRE_FALSE(Tag(shown, "slurm.job_id").empty());
   REQUIRE(Cluster("restart-ctld") == 0);
   dir.Write("gate", "");
@@ -385,9 +394,7 @@ TEST_CASE("a Slurm run goes on to Completed while slurmctld restarts", "[slurm]"
   shown = Show(dir, shown.value("id", ""));
   CHECK(shown.value("status", "") == "Completed");
   CHECK(WaitFor([&] { return SlurmJob(Tag(shown, "slurm.job_id")).state == "COMPLETED"; }, 60));
-  std::string logs;
-  Run(Amlc("runs logs " + shown.value("id", "") + " --workspace " + dir.str() + "/.amlc"), &logs);
-  CHECK(logs == "waiting\ndone\n");
+  CHECK(Logs(dir, shown.value("id", "")) == "waiting\ndone\n");
 }
 
 TEST_CASE("after kill -9 of amlc apply, the next apply adopts the same Slurm job", "[slurm]") {

@@ -12,6 +12,9 @@
 #   slurm.sh start-node DIR N starts node N's slurmd again and waits until it is back.
 #   slurm.sh wait-idle DIR    waits until both nodes are idle (no job left on them).
 #
+# The slurmd bind 127.0.0.1 (CommunicationParameters=NoInAddrAny); slurmctld listens on all
+# addresses whatever the configuration says (Slurm 22.05 has no setting for it), on a port the
+# kernel picked, and munge's key is new for each start, so nothing else can talk to it.
 # Nodes are declared down after SlurmdTimeout=6 s without an answer, jobs are not requeued
 # by default, and finished jobs stay visible to squeue/scontrol for MinJobAge=300 s.
 # Without Slurm installed, start writes the reason to DIR/unavailable and succeeds: the tests
@@ -20,11 +23,8 @@ set -euo pipefail
 
 die() { echo "slurm.sh: $*" >&2; exit 1; }
 
-running() {
-  local state
-  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
+# shellcheck source=process.sh
+. "$(dirname "${BASH_SOURCE[0]}")/process.sh"
 
 # Stops the process in PIDFILE if it still runs a program named PROGRAM; waits for it.
 stop_pidfile() {
