@@ -411,6 +411,30 @@ void SignalGroup(pid_t pgid, int signal) {
   if (kill(-pgid, signal) != 0 && errno == ESRCH) kill(pgid, signal);
 }
 
+StatusOr<std::string> RunCapture(const std::vector<std::string>& argv, int& exit_code) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Status(StatusCode::kInternal, "pipe failed: " + ErrnoText(errno));
+  ProcessSpec spec;
+  spec.argv = argv;
+  spec.new_session = false;
+  spec.stdout_fd = spec.stderr_fd = pipe_fds[1];
+  StatusOr<Process> process = Spawn(spec);
+  close(pipe_fds[1]);
+  std::string output;
+  char buffer[4096];
+  if (process.ok()) {
+    for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR);) {
+      if (n > 0) output.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  close(pipe_fds[0]);
+  if (!process.ok()) return process.status();
+  StatusOr<int> status = process->Wait();
+  if (!status.ok()) return status.status();
+  exit_code = WIFEXITED(status.value()) ? WEXITSTATUS(status.value()) : -1;
+  return output;
+}
+
 std::string DescribeWaitStatus(int wait_status) {
   if (WIFEXITED(wait_status)) return "exit code " + std::to_string(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) {

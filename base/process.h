@@ -166,6 +166,11 @@ int WaitForChild(pid_t pid);
 /// a reaped pid may be reused.
 void SignalGroup(pid_t pgid, int signal);
 
+/// Runs `argv` to its end with stdout and stderr on one pipe, in our process
+/// group (a step of ours that a Ctrl-C should end too). Its output, and its
+/// exit code in `exit_code` (-1 when a signal ended it). Fails as Spawn does.
+StatusOr<std::string> RunCapture(const std::vector<std::string>& argv, int& exit_code);
+
 /// "exit code 3", "killed by signal 9 (SIGKILL)": how a wait status ended.
 std::string DescribeWaitStatus(int wait_status);
 

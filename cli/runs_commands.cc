@@ -70,6 +70,11 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
       metrics[point.name] = point.text.empty() ? json(point.value) : json(point.text);
     }
   }
+  // Tags name where the run went (slurm.job_id, slurm.nodes) and why it started (amlc.trigger).
+  json tags = json::object();
+  if (auto found = workspace.state().RunTags(run.id); found.ok()) {
+    for (const auto& [key, value] : found.value()) tags[key] = value;
+  }
   return {{"id", run.id},           {"experiment", run.experiment},
           {"job", run.job_id},      {"status", runtime::RunStatusName(run.status)},
           {"run_key", run.run_key}, {"parent", run.parent_run_id},
@@ -81,7 +86,8 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
           {"spec_commit", run.spec_commit},
           {"params", json::parse(run.params_json, nullptr, false)},
           {"outputs", json::parse(run.outputs_json, nullptr, false)},
-          {"metrics", metrics}};
+          {"metrics", metrics},
+          {"tags", tags}};
 }
 
 // Reads --where and --order-by into the query; false (and a usage error)

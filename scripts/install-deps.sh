@@ -20,6 +20,9 @@ packages=(
   # tests: registry client against real registries (tests/servers/registry.sh): plain, basic
   # auth (htpasswd), TLS (openssl) and bearer token (python3-jwt) servers; skopeo/umoci check
   docker-registry skopeo umoci apache2-utils python3-jwt python3-cryptography openssl curl
+  # slurm compute target: the Slurm client commands (sbatch, scontrol, squeue, sacct, scancel,
+  # sinfo); its tests and bench run a two-node cluster of their own (tests/servers/slurm.sh)
+  slurm-client slurm-wlm munge
   # scoring host benchmark (bench/scoring_bench.sh): the gunicorn + Flask baseline, and wrk
   python3-flask gunicorn wrk
   # reliability: the test suite under CPU load (scripts/stress-test.sh)

@@ -128,6 +128,17 @@ class Lowering {
     return scope;
   }
 
+  // A step without a compute of its own runs on its pipeline's
+  // settings.default_compute, else on the pipeline's compute (as in Azure ML).
+  const Value* PipelineCompute(const Resource& step) const {
+    auto parent = graph_.Find(step.parent);
+    if (!parent) return nullptr;
+    const Value& pipeline = graph_.resource(*parent).spec;
+    const Value* settings = pipeline.Find("settings");
+    const Value* fallback = settings && settings->is_map() ? settings->Find("default_compute") : nullptr;
+    return fallback ? fallback : pipeline.Find("compute");
+  }
+
   JobSpec LowerCommand(size_t index);
   void LowerSweep(size_t index);
   std::map<std::string, JobInput> BindInputs(const Value* inputs, const ast::Node* nodes, const Scope& scope);
@@ -159,6 +170,9 @@ JobSpec Lowering::LowerCommand(size_t index) {
     Value plain = Value::EmptyMap();
     for (const auto& [name, output] : outputs->entries()) plain.Set(name, output.is_string() ? Value() : output);
     spec.Set("outputs", plain);
+  }
+  if (scope.in_step && !spec.Find("compute")) {
+    if (const Value* compute = PipelineCompute(job)) spec.Set("compute", *compute);
   }
   lowered.fields = FieldsOf(spec);
   CheckCommand(lowered, (scope.in_step ? "step '" : "job '") + job.name + "'", lowered.command.parts, false);

@@ -21,6 +21,17 @@ namespace amlc::runtime {
 
 class Workspace;
 
+/// Where a run goes on a cluster: the compute resource's settings and the
+/// shape of a distributed run. Targets of one machine ignore it.
+struct Placement {
+  std::string compute_name;                     // the compute resource ("cpu-cluster"); "" when the job names none
+  std::map<std::string, std::string> settings;  // its spec's scalar fields (partition, size, account, max_instances, ...)
+  int64_t instance_count = 1;                   // resources.instance_count: nodes
+  std::string distribution;                     // distribution.type: "pytorch", "mpi", "tensorflow"; "" = none
+  int64_t processes_per_node = 1;               // distribution.process_count_per_instance
+  int64_t worker_count = 0;                     // tensorflow: distribution.worker_count (0 = one per node)
+};
+
 /// What to run: the command already expanded, in a folder holding the snapshot.
 struct RunRequest {
   std::string command;                      // for /bin/sh -c, run in the work folder
@@ -29,6 +40,7 @@ struct RunRequest {
   std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
   int64_t timeout_seconds = 0;              // 0 = none
   std::string environment_error;            // why the environment could not be made ("" = fine)
+  Placement placement;
 };
 
 /// What a target can tell of a run recorded as Running.
@@ -88,6 +100,12 @@ class ComputeTargets {
 
 /// Registers the compute types this build carries out.
 void RegisterBuiltinComputeTargets(ComputeTargets& targets);
+
+/// Records a Queued or Running run as Canceled with `reason` (its follower
+/// sees this and stops it); returns the record as it was. kNotFound for an
+/// unknown run, kFailedPrecondition when it is not running. Targets' Cancel
+/// call this first, then end the run where it runs.
+StatusOr<RunRecord> RecordCancel(Workspace& workspace, const std::string& run_id, const std::string& reason);
 
 /// Cancels a run on the compute target it runs on (`amlc runs cancel`).
 /// kNotFound for an unknown run; kFailedPrecondition when it is not running

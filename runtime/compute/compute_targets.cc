@@ -1,5 +1,8 @@
 #include "runtime/compute/compute_target.h"
+
+#include "base/clock.h"
 #include "runtime/compute/local_target.h"
+#include "runtime/compute/slurm_target.h"
 
 namespace amlc::runtime {
 
@@ -13,6 +16,24 @@ ComputeTarget* ComputeTargets::For(const std::string& type) {
 
 void RegisterBuiltinComputeTargets(ComputeTargets& targets) {
   targets.Register("local", [](Workspace& workspace) { return std::make_unique<LocalTarget>(workspace); });
+  targets.Register("slurm", [](Workspace& workspace) { return std::make_unique<SlurmTarget>(workspace); });
+}
+
+StatusOr<RunRecord> RecordCancel(Workspace& workspace, const std::string& run_id, const std::string& reason) {
+  auto found = workspace.state().GetRun(run_id);
+  if (!found.ok()) return found.status();
+  if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
+  RunRecord run = *found.value();
+  if (run.status != RunStatus::kRunning && run.status != RunStatus::kQueued) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "run '" + run_id + "' is " + RunStatusName(run.status) + ", not running");
+  }
+  RunRecord canceled = run;
+  canceled.status = RunStatus::kCanceled;
+  canceled.error = reason;
+  canceled.ended_at = NowMillis();
+  if (Status status = workspace.state().UpdateRun(canceled); !status.ok()) return status;
+  return run;
 }
 
 Status CancelRunOnItsTarget(Workspace& workspace, const std::string& run_id, const std::string& reason) {

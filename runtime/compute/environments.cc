@@ -1,9 +1,5 @@
 #include "runtime/compute/environments.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
@@ -46,31 +42,6 @@ for line in sys.argv[1:]:
 if missing:
     print('\n'.join(missing)); sys.exit(1)
 )PY";
-
-// Runs `argv` with stdout and stderr on one pipe; its output, and its exit
-// code in `exit_code` (-1 when a signal ended it). It stays in our process
-// group, as a step of the apply that a Ctrl-C should end too.
-StatusOr<std::string> RunCapture(const std::vector<std::string>& argv, int& exit_code) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Status(StatusCode::kInternal, "pipe failed");
-  ProcessSpec spec;
-  spec.argv = argv;
-  spec.new_session = false;
-  spec.stdout_fd = spec.stderr_fd = pipe_fds[1];
-  StatusOr<Process> process = Spawn(spec);
-  close(pipe_fds[1]);
-  std::string output;
-  char buffer[4096];
-  if (process.ok()) {
-    for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, n);
-  }
-  close(pipe_fds[0]);
-  if (!process.ok()) return process.status();
-  StatusOr<int> status = process->Wait();
-  if (!status.ok()) return status.status();
-  exit_code = WIFEXITED(status.value()) ? WEXITSTATUS(status.value()) : -1;
-  return output;
-}
 
 }  // namespace
 

@@ -14,43 +14,22 @@
 #include <sys/wait.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <thread>
 
 #include "base/clock.h"
 #include "base/process.h"
+#include "runtime/compute/run_folder.h"
 #include "runtime/compute/tracking_reader.h"
-#include "runtime/workspace/python_module.h"
 
 namespace amlc::runtime {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string ShellQuote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string LastLines(const std::string& path, int count) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t pos = text.size();
-  while (pos > 0 && (text[pos - 1] == '\n')) --pos;
-  for (int lines = 0; pos > 0 && lines < count; --pos) {
-    if (text[pos - 1] == '\n' && ++lines == count) break;
-  }
-  std::string tail = text.substr(pos, 2000);
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  return tail;
-}
 
 bool ReadExitCode(const std::string& path, int& code) {
   std::ifstream in(path);
@@ -99,49 +78,19 @@ void LocalRunner::Fail(RunRecord& run, const std::string& error) {
 void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
                           const std::function<void(const std::string&)>& progress) {
   std::string work = work_dir(run.id);
-  std::error_code error;
-  fs::remove_all(work, error);
-  // A job without `code` runs in an empty folder.
-  Status prepared = run.snapshot_digest.empty()
-                        ? Status::Ok()
-                        : workspace_.snapshots().Materialize(run.snapshot_digest, work);
-  if (!prepared.ok()) {
-    Fail(run, "cannot prepare the work folder: " + prepared.message());
+  auto env = PrepareRunFolder(workspace_, run, request, work);
+  if (!env.ok()) {
+    Fail(run, env.status().message());
     return;
   }
-  for (const char* sub : {"/outputs", "/logs", "/.amlc-bin"}) fs::create_directories(work + sub, error);
-  for (const std::string& name : request.output_names) fs::create_directories(work + "/outputs/" + name, error);
-
-  std::map<std::string, std::string> env = request.env;
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
-  if (!request.python.empty()) {
-    // `python` in the command means the environment's interpreter. A wrapper
-    // rather than a symlink: a venv's interpreter must be run by its own path
-    // to find its pyvenv.cfg.
-    for (const char* name : {"/python", "/python3"}) {
-      std::string wrapper = work + "/.amlc-bin" + name;
-      std::ofstream(wrapper) << "#!/bin/sh\nexec " << ShellQuote(request.python) << " \"$@\"\n";
-      fs::permissions(wrapper, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                   fs::perms::others_read | fs::perms::others_exec, error);
-    }
-    path = work + "/.amlc-bin:" + path;
-  }
-  env["PATH"] = path;
-  std::string python_path = PythonModuleDir();
-  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += std::string(":") + existing;
-  env["PYTHONPATH"] = python_path;
-  env["AMLC_RUN_ID"] = run.id;
-  env["AMLC_EXPERIMENT"] = run.experiment;
-  env["AMLC_TRACKING_FILE"] = workspace_.run_dir(run.id) + "/tracking.jsonl";
-  env["AMLC_OUTPUTS_DIR"] = work + "/outputs";
-
+  std::error_code error;
   std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
   fs::remove(exit_file, error);
   std::string script = "( " + request.command + " ); code=$?; echo $code > " + ShellQuote(exit_file) +
                        "; exit $code";
   ProcessSpec spec;
   spec.argv = {"/bin/sh", "-c", script};
-  spec.env = EnvironmentWith(env);
+  spec.env = EnvironmentWith(env.value());
   spec.cwd = work;
   spec.output_file = log_path(run.id);
   StatusOr<Process> process = Spawn(spec);
@@ -242,45 +191,13 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
 }
 
 void LocalRunner::Collect(RunRecord& run, const RunRequest& request) {
-  std::string work = work_dir(run.id);
-  std::string stored = workspace_.run_outputs(run.id);
-  std::error_code error;
-  fs::create_directories(fs::path(stored).parent_path(), error);
-  fs::remove_all(stored, error);
-  fs::rename(work + "/outputs", stored, error);
-  if (error) fs::create_directories(stored, error);
-  fs::path logs = fs::path(stored).parent_path() / "logs";
-  fs::remove_all(logs, error);
-  fs::rename(work + "/logs", logs, error);
-  nlohmann::json outputs = nlohmann::json::object();
-  for (const std::string& name : request.output_names) {
-    std::string path = stored + "/" + name;
-    std::string digest;
-    if (fs::is_directory(path)) {
-      auto scanned = workspace_.snapshots().Scan(path);
-      digest = scanned.ok() ? scanned->tree_digest : "";
-    } else if (fs::is_regular_file(path)) {
-      auto file = DigestFile(path);
-      digest = file.ok() ? file.value() : "";
-    }
-    outputs[name] = {{"path", path}, {"digest", digest}};
-  }
-  run.outputs_json = outputs.dump();
+  CollectRunOutputs(workspace_, run, request, work_dir(run.id));
 }
 
 Status CancelRun(Workspace& workspace, const std::string& run_id, const std::string& reason) {
-  auto found = workspace.state().GetRun(run_id);
-  if (!found.ok()) return found.status();
-  if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
-  RunRecord run = *found.value();
-  if (run.status != RunStatus::kRunning && run.status != RunStatus::kQueued) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "run '" + run_id + "' is " + RunStatusName(run.status) + ", not running");
-  }
-  run.status = RunStatus::kCanceled;
-  run.error = reason;
-  run.ended_at = NowMillis();
-  if (Status status = workspace.state().UpdateRun(run); !status.ok()) return status;
+  StatusOr<RunRecord> recorded = RecordCancel(workspace, run_id, reason);
+  if (!recorded.ok()) return recorded.status();
+  const RunRecord& run = recorded.value();
   if (run.pid <= 0) return Status::Ok();
   // Checked against the recorded identity: the run may have ended long ago
   // and its pid be another process's now.

@@ -23,12 +23,8 @@ password=amlc-test-secret
 
 die() { echo "registry.sh: $*" >&2; exit 1; }
 
-# True while process PID runs (a zombie waiting for its reaper counts as gone).
-running() {
-  local state
-  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
+# shellcheck source=process.sh
+. "$(dirname "${BASH_SOURCE[0]}")/process.sh"
 
 # Stops the servers whose PIDs DIR/*.pid hold (only if that PID still runs one of ours).
 stop_servers() {

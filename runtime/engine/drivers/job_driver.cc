@@ -355,7 +355,30 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
       request.timeout_seconds = timeout->as_int();
     }
   }
+  request.placement = PlacementOf(spec);
   return request;
+}
+
+Placement JobDriver::PlacementOf(const Value& spec) {
+  Placement placement;
+  if (const Value* ref = spec.Find("compute"); ref && ref->is_ref()) {
+    if (const Resource* compute = context_.Find(ref->as_ref().target)) {
+      placement.compute_name = compute->name;
+      for (const auto& [field, value] : compute->spec.entries()) {
+        if (value.is_string()) placement.settings[field] = value.as_string();
+        else if (value.type() == Value::Type::kInt) placement.settings[field] = std::to_string(value.as_int());
+      }
+    }
+  }
+  if (const Value* resources = spec.Find("resources"); resources && resources->is_map()) {
+    placement.instance_count = resources->IntAt("instance_count", 1);
+  }
+  if (const Value* distribution = spec.Find("distribution"); distribution && distribution->is_map()) {
+    placement.distribution = distribution->StringAt("type");
+    placement.processes_per_node = distribution->IntAt("process_count_per_instance", 1);
+    placement.worker_count = distribution->IntAt("worker_count", 0);
+  }
+  return placement;
 }
 
 // Records a new run of `job` (Queued, with its snapshot taken) and fills

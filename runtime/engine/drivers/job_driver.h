@@ -44,6 +44,8 @@ class JobDriver : public Driver {
   /// without it, inputs a trial binds show as written (${{search_space.X}}).
   RunRequest MakeRequest(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec,
                          const std::string& run_id, const std::map<std::string, compiler::ir::Value>* trial = nullptr);
+  /// Where a spec's runs go on a cluster: its compute's settings, nodes and distribution.
+  Placement PlacementOf(const compiler::ir::Value& spec);
   /// The compute target of a spec's compute type; nullptr when none drives it.
   ComputeTarget* TargetOf(const std::string& compute_type) { return context_.compute_targets().For(compute_type); }
   /// The pool of the compute target a spec runs on ("compute/local" when it names none).

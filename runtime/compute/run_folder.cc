@@ -1,0 +1,115 @@
+#include "runtime/compute/run_folder.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/digest.h"
+#include "runtime/workspace/python_module.h"
+
+namespace amlc::runtime {
+
+namespace fs = std::filesystem;
+
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string LastLines(const std::string& path, int count) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t pos = text.size();
+  while (pos > 0 && (text[pos - 1] == '\n')) --pos;
+  for (int lines = 0; pos > 0 && lines < count; --pos) {
+    if (text[pos - 1] == '\n' && ++lines == count) break;
+  }
+  std::string tail = text.substr(pos, 2000);
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  return tail;
+}
+
+namespace {
+
+constexpr fs::perms kExecutable = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec;
+
+// `python` in the command means the environment's interpreter. A wrapper
+// rather than a symlink: a venv's interpreter must be run by its own path to
+// find its pyvenv.cfg.
+void WritePythonWrappers(const std::string& bin, const std::string& python) {
+  std::error_code error;
+  for (const char* name : {"/python", "/python3"}) {
+    std::string wrapper = bin + name;
+    std::ofstream(wrapper) << "#!/bin/sh\nexec " << ShellQuote(python) << " \"$@\"\n";
+    fs::permissions(wrapper, kExecutable, error);
+  }
+}
+
+}  // namespace
+
+StatusOr<std::map<std::string, std::string>> PrepareRunFolder(Workspace& workspace, const RunRecord& run,
+                                                              const RunRequest& request, const std::string& work,
+                                                              const RunFolderOptions& options) {
+  std::error_code error;
+  fs::remove_all(work, error);
+  // A job without `code` runs in an empty folder.
+  Status prepared = run.snapshot_digest.empty() ? Status::Ok()
+                                                : workspace.snapshots().Materialize(run.snapshot_digest, work);
+  if (!prepared.ok()) return Status(prepared.code(), "cannot prepare the work folder: " + prepared.message());
+  for (const char* sub : {"/outputs", "/logs", "/.amlc-bin"}) fs::create_directories(work + sub, error);
+  for (const std::string& name : request.output_names) fs::create_directories(work + "/outputs/" + name, error);
+
+  std::map<std::string, std::string> env = request.env;
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  if (!request.python.empty()) {
+    WritePythonWrappers(work + "/.amlc-bin", request.python);
+    path = work + "/.amlc-bin:" + path;
+  }
+  env["PATH"] = path;
+  std::string python_path = PythonModuleDir();
+  if (options.stage_python_module) {
+    python_path = work + "/.amlc-python";
+    fs::create_directories(python_path, error);
+    fs::copy(PythonModuleDir() + "/amlc", python_path + "/amlc",
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing, error);
+    if (error) return Status(StatusCode::kUnavailable, "cannot stage amlc's Python module: " + error.message());
+  }
+  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += std::string(":") + existing;
+  env["PYTHONPATH"] = python_path;
+  env["AMLC_RUN_ID"] = run.id;
+  env["AMLC_EXPERIMENT"] = run.experiment;
+  env["AMLC_TRACKING_FILE"] = workspace.run_dir(run.id) + "/tracking.jsonl";
+  env["AMLC_OUTPUTS_DIR"] = work + "/outputs";
+  return env;
+}
+
+void CollectRunOutputs(Workspace& workspace, RunRecord& run, const RunRequest& request, const std::string& work) {
+  std::string stored = workspace.run_outputs(run.id);
+  std::error_code error;
+  fs::create_directories(fs::path(stored).parent_path(), error);
+  fs::remove_all(stored, error);
+  fs::rename(work + "/outputs", stored, error);
+  if (error) fs::create_directories(stored, error);
+  fs::path logs = fs::path(stored).parent_path() / "logs";
+  fs::remove_all(logs, error);
+  fs::rename(work + "/logs", logs, error);
+  nlohmann::json outputs = nlohmann::json::object();
+  for (const std::string& name : request.output_names) {
+    std::string path = stored + "/" + name;
+    std::string digest;
+    if (fs::is_directory(path)) {
+      auto scanned = workspace.snapshots().Scan(path);
+      digest = scanned.ok() ? scanned->tree_digest : "";
+    } else if (fs::is_regular_file(path)) {
+      auto file = DigestFile(path);
+      digest = file.ok() ? file.value() : "";
+    }
+    outputs[name] = {{"path", path}, {"digest", digest}};
+  }
+  run.outputs_json = outputs.dump();
+}
+
+}  // namespace amlc::runtime

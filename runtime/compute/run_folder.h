@@ -1,0 +1,47 @@
+#ifndef AMLC_RUNTIME_COMPUTE_RUN_FOLDER_H_
+#define AMLC_RUNTIME_COMPUTE_RUN_FOLDER_H_
+
+// The folder a run works in, the same for every compute target that reaches
+// the workspace's files (local processes, and Slurm nodes sharing the
+// workspace folder): the snapshot, ./outputs and ./logs, the environment's
+// interpreter as `python`, amlc's Python module; and collecting what the run
+// left into the datastore afterwards.
+
+#include <map>
+#include <string>
+
+#include "base/status.h"
+#include "runtime/compute/compute_target.h"
+#include "runtime/workspace/workspace.h"
+
+namespace amlc::runtime {
+
+/// `text` quoted for /bin/sh ('it'\''s').
+std::string ShellQuote(const std::string& text);
+
+/// The last `count` lines of a file (at most 2000 bytes of them), for errors.
+std::string LastLines(const std::string& path, int count);
+
+/// How a run's folder is laid out.
+struct RunFolderOptions {
+  /// Copy amlc's Python module into the folder instead of pointing
+  /// PYTHONPATH at amlc's own copy: a cluster node may not have amlc.
+  bool stage_python_module = false;
+};
+
+/// Empties `work` and fills it: the run's snapshot, ./outputs with a folder
+/// per declared output, ./logs, and `python`/`python3` wrappers for the
+/// environment's interpreter. Returns the variables the command runs with:
+/// request.env plus PATH, PYTHONPATH and the AMLC_* ones the Python module
+/// reads.
+StatusOr<std::map<std::string, std::string>> PrepareRunFolder(Workspace& workspace, const RunRecord& run,
+                                                              const RunRequest& request, const std::string& work,
+                                                              const RunFolderOptions& options = {});
+
+/// Moves the run's ./outputs and ./logs from `work` into the datastore and
+/// records each declared output's path and digest in run.outputs_json.
+void CollectRunOutputs(Workspace& workspace, RunRecord& run, const RunRequest& request, const std::string& work);
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_COMPUTE_RUN_FOLDER_H_
