@@ -4,6 +4,8 @@
 // outputs that do not exist yet, and the executor plans it again once they do.
 #include "compiler/planner/planner.h"
 
+#include "compiler/planner/external_refs.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -108,7 +110,12 @@ class Planner {
  public:
   Planner(const ir::Graph& graph, PlanEnvironment& environment, const PlanOptions& options,
           std::vector<std::string>& errors)
-      : graph_(graph), environment_(environment), options_(options), errors_(errors), needs_(graph.size()) {
+      : graph_(graph),
+        environment_(environment),
+        options_(options),
+        errors_(errors),
+        needs_(graph.size()),
+        external_(graph, [&environment](const std::string& kind) { return environment.InWorkspace(kind); }) {
     for (RecordedResource& r : environment.Recorded()) recorded_.emplace(r.id, std::move(r));
     for (const ir::Dependency& d : graph.dependencies()) needs_[d.from].push_back(d.to);
   }
@@ -116,6 +123,7 @@ class Planner {
   Plan Make() {
     for (size_t index : options_.destroy ? std::vector<size_t>{} : graph_.TopologicalOrder()) {
       const ir::Resource& r = graph_.resource(index);
+      if (!ReferencesExist(r)) continue;
       if (Deferred(index)) continue;
       Action action;
       action.resource_id = r.id();
@@ -154,6 +162,13 @@ class Planner {
       deferred_.insert(index);
     }
     return blocked;
+  }
+
+  // An azureml: reference nothing satisfies is an error, and the resource gets no action.
+  bool ReferencesExist(const ir::Resource& r) {
+    std::vector<std::string> missing = external_.Missing(r);
+    errors_.insert(errors_.end(), missing.begin(), missing.end());
+    return missing.empty();
   }
 
   void Add(Action action, size_t resource) {
@@ -329,6 +344,7 @@ class Planner {
   std::map<std::string, std::string> run_of_;   // job id -> completed run it is up to date with
   std::set<size_t> deferred_;
   std::set<size_t> changing_;  // jobs that run and models/images that get a new version
+  ExternalReferences external_;
 };
 
 }  // namespace

@@ -58,6 +58,10 @@ class PlanEnvironment {
                                         const std::map<std::string, std::string>& upstream_runs) = 0;
   /// Whether the runtime can carry out resources of this kind yet; else the reason.
   virtual std::optional<std::string> Unsupported(const ir::Resource& resource) = 0;
+  /// What the workspace holds of `kind` ("compute", "environment", "data",
+  /// "model") outside these specs, for the `azureml:` references the specs
+  /// make without declaring: each as "NAME" and, when versioned, "NAME:VERSION".
+  virtual std::vector<std::string> InWorkspace(const std::string& kind) = 0;
 };
 
 struct PlanOptions {

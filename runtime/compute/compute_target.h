@@ -29,6 +29,8 @@ struct RunRequest {
   std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
   int64_t timeout_seconds = 0;              // 0 = none
   std::string environment_error;            // why the environment could not be made ("" = fine)
+  std::string compute_name = "local";       // the compute target's name
+  std::string compute_spec_json = "{}";     // its spec (host, port, ...) as canonical JSON
 };
 
 /// What a target can tell of a run recorded as Running.

@@ -107,11 +107,7 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   if (job.type == "sweep") seen.key_parts["sweep"] = SweepPart(spec);
   seen.key_parts["command"] = lowered.value()->command.source;
   AddEnvironmentParts(spec, seen);
-  std::string compute = "local";
-  if (const Value* ref = spec.Find("compute"); ref && ref->is_ref()) {
-    if (const Resource* target = context_.Find(ref->as_ref().target)) compute = target->type;
-  }
-  seen.key_parts["compute"] = compute;
+  seen.key_parts["compute"] = context_.ComputeOf(spec).type;
   if (Status status = AddInputParts(job, *lowered.value(), upstream_runs, seen); !status.ok()) return status;
   AddOutputPart(spec, seen);
   seen.key = Sha256Hex(Join(seen.key_parts));
@@ -336,6 +332,9 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
   RunRequest request;
   request.command = ExpandCommand(job, lowered, context_.workspace().run_dir(run_id) + "/work", trial);
   const Value& spec = lowered.fields;
+  ComputeChoice compute = context_.ComputeOf(spec);
+  request.compute_name = compute.name;
+  request.compute_spec_json = compute.spec_json;
   auto python = PythonOf(spec);
   if (python.ok()) {
     request.python = python.value();
