@@ -1,5 +1,6 @@
 #include "runtime/compute/compute_target.h"
 #include "runtime/compute/local_target.h"
+#include "runtime/compute/ssh_target.h"
 
 namespace amlc::runtime {
 
@@ -13,6 +14,7 @@ ComputeTarget* ComputeTargets::For(const std::string& type) {
 
 void RegisterBuiltinComputeTargets(ComputeTargets& targets) {
   targets.Register("local", [](Workspace& workspace) { return std::make_unique<LocalTarget>(workspace); });
+  targets.Register("ssh", [](Workspace& workspace) { return std::make_unique<SshTarget>(workspace); });
 }
 
 Status CancelRunOnItsTarget(Workspace& workspace, const std::string& run_id, const std::string& reason) {

@@ -39,7 +39,9 @@ std::string ShellQuote(const std::string& text) {
   return out + "'";
 }
 
-std::string LastLines(const std::string& path, int count) {
+}  // namespace
+
+std::string LastLinesOf(const std::string& path, int count) {
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   size_t pos = text.size();
@@ -51,6 +53,8 @@ std::string LastLines(const std::string& path, int count) {
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
   return tail;
 }
+
+namespace {
 
 bool ReadExitCode(const std::string& path, int& code) {
   std::ifstream in(path);
@@ -234,7 +238,7 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
   } else {
     run.status = RunStatus::kFailed;
     run.exit_code = code;
-    run.error = "exit code " + std::to_string(code) + "; last lines of the log:\n" + LastLines(log_path(run.id), 10);
+    run.error = "exit code " + std::to_string(code) + "; last lines of the log:\n" + LastLinesOf(log_path(run.id), 10);
   }
   tracking.FinishChildren(run.status);
   Collect(run, request);
@@ -242,8 +246,12 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
 }
 
 void LocalRunner::Collect(RunRecord& run, const RunRequest& request) {
-  std::string work = work_dir(run.id);
-  std::string stored = workspace_.run_outputs(run.id);
+  CollectRunOutputs(workspace_, run, request.output_names, work_dir(run.id));
+}
+
+void CollectRunOutputs(Workspace& workspace, RunRecord& run, const std::vector<std::string>& output_names,
+                       const std::string& work) {
+  std::string stored = workspace.run_outputs(run.id);
   std::error_code error;
   fs::create_directories(fs::path(stored).parent_path(), error);
   fs::remove_all(stored, error);
@@ -253,11 +261,11 @@ void LocalRunner::Collect(RunRecord& run, const RunRequest& request) {
   fs::remove_all(logs, error);
   fs::rename(work + "/logs", logs, error);
   nlohmann::json outputs = nlohmann::json::object();
-  for (const std::string& name : request.output_names) {
+  for (const std::string& name : output_names) {
     std::string path = stored + "/" + name;
     std::string digest;
     if (fs::is_directory(path)) {
-      auto scanned = workspace_.snapshots().Scan(path);
+      auto scanned = workspace.snapshots().Scan(path);
       digest = scanned.ok() ? scanned->tree_digest : "";
     } else if (fs::is_regular_file(path)) {
       auto file = DigestFile(path);

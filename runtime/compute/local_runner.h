@@ -49,6 +49,15 @@ class LocalRunner {
   Workspace& workspace_;
 };
 
+/// Moves a finished run's ./outputs and ./logs from its work folder `work`
+/// into the datastore and records each declared output's path and digest
+/// in `run.outputs_json` (every compute target finishes a run so).
+void CollectRunOutputs(Workspace& workspace, RunRecord& run, const std::vector<std::string>& output_names,
+                       const std::string& work);
+
+/// The last `count` lines of a log (at most 2000 bytes), for a failed run's error.
+std::string LastLinesOf(const std::string& path, int count);
+
 /// Ends a run's whole process group and marks it Canceled. kFailedPrecondition
 /// when the run is not running.
 Status CancelRun(Workspace& workspace, const std::string& run_id,
