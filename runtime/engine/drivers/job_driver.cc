@@ -460,6 +460,13 @@ Status JobDriver::Delete(const Action& action, bool purge) {
 }
 
 std::optional<std::string> CommandJobDriver::Unsupported(const Resource& job) {
+  if (job.type == "command" && job.effective) {
+    ComputeChoice compute = context_.ComputeOf(job.effective->fields);
+    if (compute.type == "kubernetes") {
+      return "runs on kubernetes compute '" + compute.name + "', and amlc reaches no cluster to run it on; "
+             "render it as a batch/v1 Job with `amlc render DIR --target kubernetes -o OUT` and apply that with kubectl";
+    }
+  }
   if (job.type == "command") return std::nullopt;
   return "no driver for " + job.type + (job.parent.empty() ? " jobs" : " steps") + " yet";
 }
