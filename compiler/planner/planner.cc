@@ -182,7 +182,14 @@ class Planner {
   // Observes `index`; a key that cannot be computed is an error and no action.
   std::optional<Observation> Observe(size_t index, const std::map<std::string, std::string>& upstream_runs) {
     StatusOr<Observation> seen = environment_.Observe(graph_, index, upstream_runs);
-    if (seen.ok()) return std::move(seen.value());
+    if (seen.ok()) {
+      for (const std::string& warning : seen->warnings) {
+        bool said = std::any_of(plan_.warnings.begin(), plan_.warnings.end(),
+                                [&](const auto& d) { return d.reason == warning; });
+        if (!said) plan_.warnings.push_back({graph_.resource(index).id(), warning});
+      }
+      return std::move(seen.value());
+    }
     errors_.push_back(graph_.resource(index).id() + ": " + seen.status().message());
     return std::nullopt;
   }

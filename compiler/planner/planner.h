@@ -43,6 +43,7 @@ struct Observation {
   std::string held_back;    // register_when is false, or an input is not there yet: why
   std::vector<std::string> reasons;  // why a new version is made ("run X is newer than version 2's")
   std::string drift;        // a record: why what was applied is no longer so ("" when it is)
+  std::vector<std::string> warnings;  // what will not be as the spec says (an environment's image ignored)
 };
 
 /// Everything outside the compiler the planner needs, supplied by the runtime.

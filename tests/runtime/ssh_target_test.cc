@@ -246,3 +246,30 @@ TEST_CASE("an ssh host whose key changed is refused, and one not in known_hosts 
   CHECK(out.find("amlc does not trust a host on first use") != std::string::npos);
   CHECK(!fs::exists(sshd.path("known_hosts")));
 }
+
+TEST_CASE("max_concurrent bounds the runs on an ssh target, and scale settings of one machine are warned",
+          "[ssh]") {
+  Sshd sshd;
+  SshSpecs specs(sshd);
+  specs.dir.Write("compute.yaml", ReadFile(specs.dir.path() / "compute.yaml") +
+                                      "max_concurrent: 1\nmax_instances: 4\nidle_time_before_scale_down: 120\n");
+  specs.dir.Write("src/stamp.sh", "date +%s%N\nsleep 2\ndate +%s%N\n");
+  specs.Job("first", "sh stamp.sh");
+  specs.Job("second", "sh stamp.sh");
+  std::string out;
+  Run(Amlc("validate " + specs.dir.str() + " 2>&1"), &out);
+  CHECK(out.find("ssh compute 'vm' is one machine that amlc neither starts nor stops: 'max_instances' is recorded "
+                 "and has no effect") != std::string::npos);
+  CHECK(out.find("'idle_time_before_scale_down' is recorded") != std::string::npos);
+  REQUIRE(specs.Apply(&out) == 0);
+  nlohmann::json runs = specs.Runs();
+  REQUIRE(runs.size() == 2);
+  auto span = [&](const nlohmann::json& run) {
+    std::string log = ReadFile(specs.dir.path() / ".amlc/runs" / run.value("id", "") / "output.log");
+    size_t newline = log.find('\n');
+    return std::make_pair(std::stoll(log.substr(0, newline)), std::stoll(log.substr(newline + 1)));
+  };
+  auto [a_start, a_end] = span(runs[0]);
+  auto [b_start, b_end] = span(runs[1]);
+  CHECK((a_end <= b_start || b_end <= a_start));  // one at a time
+}

@@ -107,6 +107,7 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   if (job.type == "sweep") seen.key_parts["sweep"] = SweepPart(spec);
   seen.key_parts["command"] = lowered.value()->command.source;
   AddEnvironmentParts(spec, seen);
+  if (Status image = CheckImage(spec, seen); !image.ok()) return image;
   seen.key_parts["compute"] = context_.ComputeOf(spec).type;
   if (Status status = AddInputParts(job, *lowered.value(), upstream_runs, seen); !status.ok()) return status;
   AddOutputPart(spec, seen);
@@ -150,6 +151,40 @@ void JobDriver::AddEnvironmentParts(const Value& spec, Observation& seen) {
     for (const auto& [name, value] : variables->entries()) sorted[name] = value.ToJson();
     seen.key_parts["environment_variables"] = Sha256Hex(Join(sorted));
   }
+}
+
+// Training runs on local and ssh targets use an interpreter, not a container
+// (amlc builds and renders images, but does not run runs in them yet), so an
+// environment's image there is said, never silently dropped.
+Status JobDriver::CheckImage(const Value& spec, Observation& seen) {
+  const Value* env = spec.Find("environment");
+  const Value* definition = env && env->is_map() ? env : nullptr;
+  std::string name = "inline";
+  if (env && env->is_ref()) {
+    if (const Resource* target = context_.Find(env->as_ref().target)) {
+      definition = &target->spec;
+      name = target->name;
+    }
+  }
+  std::string image = definition ? definition->StringAt("image") : "";
+  if (image.empty()) return Status::Ok();
+  ComputeChoice compute = context_.ComputeOf(spec);
+  if (compute.type != "local" && compute.type != "ssh") return Status::Ok();  // kubernetes runs it in the image
+  std::string instead = !definition->StringAt("python").empty() ? definition->StringAt("python")
+                        : definition->Find("pip_requirements") ? "a venv over this machine's python3"
+                        : compute.type == "ssh"                ? "the host's python3"
+                                                               : "the python3 on this machine's PATH";
+  std::string what = "environment '" + name + "' names image '" + image + "', but runs on " + compute.type +
+                     " compute '" + compute.name + "' do not run in images";
+  const Value* required = definition->Find("require_image");
+  if (required && required->type() == Value::Type::kBool && required->as_bool()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  what + ", and the environment sets require_image: true; run the job on a kubernetes compute "
+                         "(amlc render), or drop require_image to let it run with " + instead);
+  }
+  seen.warnings.push_back(what + ": the job runs with " + instead +
+                          " instead (set require_image: true in the environment to refuse)");
+  return Status::Ok();
 }
 
 // The declared outputs decide which folders are collected and recorded, so

@@ -73,6 +73,10 @@ class JobDriver : public Driver {
                                   const std::map<std::string, std::string>& upstream_runs);
   /// The pipeline's input `name`, for a step; nullptr when there is none.
   const compiler::ir::JobInput* ParentInput(const compiler::ir::Resource& step, const std::string& name);
+  /// An environment's image on a target that does not run images: a plan
+  /// warning naming the interpreter that runs instead, or an error when the
+  /// environment sets require_image.
+  Status CheckImage(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
   /// The parts of a run key the environment contributes: its spec, the files it names, the variables.
   void AddEnvironmentParts(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
   /// The part of a run key the declared outputs contribute.
