@@ -25,6 +25,10 @@ packages=(
   # the ssh compute target drives the OpenSSH client; its tests start sshd on 127.0.0.1
   # (tests/servers/sshd.sh), never the system's service
   openssh-client openssh-server
+  # runs in an environment's image on the local target: podman through scripts/podman.sh
+  # (its containers.conf holds this machine's two workarounds); the tests build a tiny
+  # image from busybox-static
+  podman busybox-static
 )
 # tests: `amlc render` output is read back by kubectl offline (kubectl kustomize, create
 # --dry-run=client). Any kubectl will do (e.g. google-cloud-cli's); Debian's only when none is found.

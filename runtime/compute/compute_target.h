@@ -31,6 +31,7 @@ struct RunRequest {
   std::string environment_error;            // why the environment could not be made ("" = fine)
   std::string compute_name = "local";       // the compute target's name
   std::string compute_spec_json = "{}";     // its spec (host, port, ...) as canonical JSON
+  std::string container_image;              // run in this image with podman ("" = on the host); local only
 };
 
 /// What a target can tell of a run recorded as Running.

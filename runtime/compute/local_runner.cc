@@ -24,6 +24,7 @@
 
 #include "base/clock.h"
 #include "base/process.h"
+#include "runtime/compute/containers.h"
 #include "runtime/compute/tracking_reader.h"
 #include "runtime/workspace/python_module.h"
 
@@ -118,7 +119,7 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
 
   std::map<std::string, std::string> env = request.env;
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
-  if (!request.python.empty()) {
+  if (!request.python.empty() && request.container_image.empty()) {
     // `python` in the command means the environment's interpreter. A wrapper
     // rather than a symlink: a venv's interpreter must be run by its own path
     // to find its pyvenv.cfg.
@@ -130,9 +131,10 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
     }
     path = work + "/.amlc-bin:" + path;
   }
-  env["PATH"] = path;
   std::string python_path = PythonModuleDir();
-  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += std::string(":") + existing;
+  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing && request.container_image.empty()) {
+    python_path += std::string(":") + existing;
+  }
   env["PYTHONPATH"] = python_path;
   env["AMLC_RUN_ID"] = run.id;
   env["AMLC_EXPERIMENT"] = run.experiment;
@@ -141,7 +143,19 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
 
   std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
   fs::remove(exit_file, error);
-  std::string script = "( " + request.command + " ); code=$?; echo $code > " + ShellQuote(exit_file) +
+  std::string command = request.command;
+  if (!request.container_image.empty()) {
+    // The run's folder and amlc's Python module appear at the same paths
+    // inside, so the command, the tracking file and outputs need no rewriting.
+    std::string argv;
+    for (const std::string& arg : ContainerRunArgv(run.id, request.container_image, request.command, work,
+                                                   {workspace_.run_dir(run.id), PythonModuleDir()}, env)) {
+      argv += (argv.empty() ? "" : " ") + ShellQuote(arg);
+    }
+    command = argv;
+  }
+  env["PATH"] = path;
+  std::string script = "( " + command + " ); code=$?; echo $code > " + ShellQuote(exit_file) +
                        "; exit $code";
   ProcessSpec spec;
   spec.argv = {"/bin/sh", "-c", script};
@@ -201,10 +215,14 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
       timed_out = true;
       signal_group(SIGTERM);
     }
-    if (timed_out && elapsed > request.timeout_seconds + 3) signal_group(SIGKILL);
+    if (timed_out && elapsed > request.timeout_seconds + 3) {
+      signal_group(SIGKILL);
+      if (!request.container_image.empty()) RemoveContainer(run.id);  // a killed podman client leaves it
+    }
     auto current = workspace_.state().GetRun(run.id);
     if (current.ok() && current.value() && current.value()->status == RunStatus::kCanceled) {
       signal_group(SIGKILL);
+      if (!request.container_image.empty()) RemoveContainer(run.id);
       if (own_child) WaitForChild(pid);
       run = *current.value();
       tracking.FinishChildren(RunStatus::kCanceled);
@@ -214,6 +232,9 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // A TERM ends the podman client's shell at once, but the container goes on
+  // (its PID 1 may ignore the TERM podman passes on): remove it.
+  if (timed_out && !request.container_image.empty()) RemoveContainer(run.id);
   tracking.Poll();
   run.ended_at = NowMillis();
   int code = 0;

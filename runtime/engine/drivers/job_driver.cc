@@ -8,6 +8,7 @@
 #include <random>
 
 #include "base/digest.h"
+#include "runtime/compute/containers.h"
 #include "runtime/compute/environments.h"
 #include "base/clock.h"
 
@@ -153,29 +154,43 @@ void JobDriver::AddEnvironmentParts(const Value& spec, Observation& seen) {
   }
 }
 
-// Training runs on local and ssh targets use an interpreter, not a container
-// (amlc builds and renders images, but does not run runs in them yet), so an
-// environment's image there is said, never silently dropped.
-Status JobDriver::CheckImage(const Value& spec, Observation& seen) {
+const Value* JobDriver::EnvironmentOf(const Value& spec, std::string& name) {
   const Value* env = spec.Find("environment");
-  const Value* definition = env && env->is_map() ? env : nullptr;
-  std::string name = "inline";
-  if (env && env->is_ref()) {
-    if (const Resource* target = context_.Find(env->as_ref().target)) {
-      definition = &target->spec;
-      name = target->name;
-    }
-  }
+  name = "inline";
+  if (env && env->is_map()) return env;
+  if (!env || !env->is_ref()) return nullptr;
+  const Resource* target = context_.Find(env->as_ref().target);
+  if (target) name = target->name;
+  return target ? &target->spec : nullptr;
+}
+
+std::string JobDriver::ContainerImageOf(const Value& spec) {
+  std::string name;
+  const Value* definition = EnvironmentOf(spec, name);
+  std::string image = definition ? definition->StringAt("image") : "";
+  if (image.empty() || context_.ComputeOf(spec).type != "local") return "";
+  return ImageUnusable(image) ? "" : image;
+}
+
+// A run on the local target runs in its environment's image with podman when
+// the image is in podman's store; an ssh host runs an interpreter. Where the
+// image cannot be used the plan says so, never silently dropping it.
+Status JobDriver::CheckImage(const Value& spec, Observation& seen) {
+  std::string name;
+  const Value* definition = EnvironmentOf(spec, name);
   std::string image = definition ? definition->StringAt("image") : "";
   if (image.empty()) return Status::Ok();
   ComputeChoice compute = context_.ComputeOf(spec);
   if (compute.type != "local" && compute.type != "ssh") return Status::Ok();  // kubernetes runs it in the image
+  std::optional<std::string> unusable =
+      compute.type == "local" ? ImageUnusable(image) : std::optional<std::string>("runs on ssh hosts do not run in images");
+  if (!unusable) return Status::Ok();  // the local target runs it with podman
   std::string instead = !definition->StringAt("python").empty() ? definition->StringAt("python")
                         : definition->Find("pip_requirements") ? "a venv over this machine's python3"
                         : compute.type == "ssh"                ? "the host's python3"
                                                                : "the python3 on this machine's PATH";
-  std::string what = "environment '" + name + "' names image '" + image + "', but runs on " + compute.type +
-                     " compute '" + compute.name + "' do not run in images";
+  std::string what = "environment '" + name + "' names image '" + image + "', which " + compute.type +
+                     " compute '" + compute.name + "' cannot run: " + *unusable;
   const Value* required = definition->Find("require_image");
   if (required && required->type() == Value::Type::kBool && required->as_bool()) {
     return Status(StatusCode::kFailedPrecondition,
@@ -370,6 +385,7 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
   ComputeChoice compute = context_.ComputeOf(spec);
   request.compute_name = compute.name;
   request.compute_spec_json = compute.spec_json;
+  request.container_image = ContainerImageOf(spec);
   auto python = PythonOf(spec);
   if (python.ok()) {
     request.python = python.value();

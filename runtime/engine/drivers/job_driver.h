@@ -77,6 +77,10 @@ class JobDriver : public Driver {
   /// warning naming the interpreter that runs instead, or an error when the
   /// environment sets require_image.
   Status CheckImage(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
+  /// A spec's environment definition (nullptr when it has none these specs hold) and its name.
+  const compiler::ir::Value* EnvironmentOf(const compiler::ir::Value& spec, std::string& name);
+  /// The image a run of `spec` runs in with podman ("" = on the host).
+  std::string ContainerImageOf(const compiler::ir::Value& spec);
   /// The parts of a run key the environment contributes: its spec, the files it names, the variables.
   void AddEnvironmentParts(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
   /// The part of a run key the declared outputs contribute.
