@@ -297,7 +297,7 @@ void CollectRunOutputs(Workspace& workspace, RunRecord& run, const std::vector<s
   run.outputs_json = outputs.dump();
 }
 
-Status CancelRun(Workspace& workspace, const std::string& run_id, const std::string& reason) {
+StatusOr<RunRecord> RecordCancel(Workspace& workspace, const std::string& run_id, const std::string& reason) {
   auto found = workspace.state().GetRun(run_id);
   if (!found.ok()) return found.status();
   if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
@@ -310,6 +310,13 @@ Status CancelRun(Workspace& workspace, const std::string& run_id, const std::str
   run.error = reason;
   run.ended_at = NowMillis();
   if (Status status = workspace.state().UpdateRun(run); !status.ok()) return status;
+  return run;
+}
+
+Status CancelRun(Workspace& workspace, const std::string& run_id, const std::string& reason) {
+  auto canceled = RecordCancel(workspace, run_id, reason);
+  if (!canceled.ok()) return canceled.status();
+  const RunRecord& run = canceled.value();
   if (run.pid <= 0) return Status::Ok();
   // Checked against the recorded identity: the run may have ended long ago
   // and its pid be another process's now.

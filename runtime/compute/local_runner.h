@@ -58,6 +58,12 @@ void CollectRunOutputs(Workspace& workspace, RunRecord& run, const std::vector<s
 /// The last `count` lines of a log (at most 2000 bytes), for a failed run's error.
 std::string LastLinesOf(const std::string& path, int count);
 
+/// Records a Queued or Running run as Canceled with `reason` (what every
+/// target's cancel does first: the process following the run sees it and
+/// stops it). kNotFound for an unknown run, kFailedPrecondition when it is
+/// not running.
+StatusOr<RunRecord> RecordCancel(Workspace& workspace, const std::string& run_id, const std::string& reason);
+
 /// Ends a run's whole process group and marks it Canceled. kFailedPrecondition
 /// when the run is not running.
 Status CancelRun(Workspace& workspace, const std::string& run_id,

@@ -350,18 +350,8 @@ RunLiveness SshTarget::Observe(const RunRecord& run) {
 }
 
 Status SshTarget::Cancel(const std::string& run_id, const std::string& reason) {
-  auto found = workspace_.state().GetRun(run_id);
-  if (!found.ok()) return found.status();
-  if (!found.value()) return Status(StatusCode::kNotFound, "no run '" + run_id + "'");
-  RunRecord run = *found.value();
-  if (run.status != RunStatus::kRunning && run.status != RunStatus::kQueued) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "run '" + run_id + "' is " + RunStatusName(run.status) + ", not running");
-  }
-  run.status = RunStatus::kCanceled;
-  run.error = reason;
-  run.ended_at = NowMillis();
-  if (Status status = workspace_.state().UpdateRun(run); !status.ok()) return status;
+  auto canceled = RecordCancel(workspace_, run_id, reason);
+  if (!canceled.ok()) return canceled.status();
   std::string remote_run;
   auto ssh = ClientOfRun(run_id, remote_run);
   if (!ssh.ok() || remote_run.empty()) return Status::Ok();  // never started there

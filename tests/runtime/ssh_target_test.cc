@@ -117,6 +117,17 @@ const char* kTrain =
     "open(sys.argv[1] + '/model.txt', 'w').write('weights')\n"
     "run.log('accuracy', 0.93)\n";
 
+// Writes the training job NAME (pausing `pause` s after its first step),
+// starts `amlc apply` in the background and waits until the run is past its
+// first step; the apply's pid, and the run's id in `id`.
+pid_t StartTraining(SshSpecs& specs, const std::string& name, const std::string& pause, std::string& id) {
+  specs.dir.Write("src/train.py", kTrain);
+  specs.Job(name, "python train.py ${{outputs.model}} " + pause, "outputs:\n  model:\n");
+  pid_t apply = ApplyInBackground(specs, specs.dir.str() + "/apply.log");
+  id = specs.WaitRunningWith("step 0");
+  return apply;
+}
+
 size_t BlobCount(const Sshd& sshd) {
   size_t count = 0;
   std::error_code error;
@@ -161,15 +172,12 @@ TEST_CASE("a job on an ssh target runs there, records its metrics and sends only
 TEST_CASE("cancel and timeout end the run's process group on the ssh host", "[ssh]") {
   Sshd sshd;
   SshSpecs specs(sshd);
-  specs.dir.Write("src/train.py", kTrain);
-  specs.Job("slow", "python train.py ${{outputs.model}} 120", "outputs:\n  model:\n");
-  pid_t apply = ApplyInBackground(specs, specs.dir.str() + "/apply.log");
-  std::string id = specs.WaitRunningWith("step 0");
-  nlohmann::json runs = specs.Runs();
+  std::string id;
+  pid_t apply = StartTraining(specs, "slow", "120", id);
   std::string out;
   CHECK(Run(Amlc("runs cancel " + id + " --workspace " + specs.workspace() + " 2>&1"), &out) == 0);
   CHECK(WaitExit(apply) != 0);
-  runs = specs.Runs();
+  nlohmann::json runs = specs.Runs();
   CHECK(runs[0].value("status", "") == "Canceled");
   // The host and this machine are one here, so the remote process group can be looked at directly.
   std::string pid_text;
@@ -189,10 +197,8 @@ TEST_CASE("cancel and timeout end the run's process group on the ssh host", "[ss
 TEST_CASE("an ssh run goes on through a restart of sshd and loses no metric", "[ssh]") {
   Sshd sshd;
   SshSpecs specs(sshd);
-  specs.dir.Write("src/train.py", kTrain);
-  specs.Job("train", "python train.py ${{outputs.model}} 6", "outputs:\n  model:\n");
-  pid_t apply = ApplyInBackground(specs, specs.dir.str() + "/apply.log");
-  specs.WaitRunningWith("step 0");
+  std::string id;
+  pid_t apply = StartTraining(specs, "train", "6", id);
   REQUIRE(sshd.Control("stop") == 0);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // down for a while: the follower must retry
   REQUIRE(sshd.Control("start") == 0);
@@ -210,10 +216,8 @@ TEST_CASE("an ssh run goes on through a restart of sshd and loses no metric", "[
 TEST_CASE("after kill -9 of apply mid-run on ssh the next apply adopts the same run", "[ssh]") {
   Sshd sshd;
   SshSpecs specs(sshd);
-  specs.dir.Write("src/train.py", kTrain);
-  specs.Job("train", "python train.py ${{outputs.model}} 5", "outputs:\n  model:\n");
-  pid_t apply = ApplyInBackground(specs, specs.dir.str() + "/apply.log");
-  std::string id = specs.WaitRunningWith("step 0");
+  std::string id;
+  pid_t apply = StartTraining(specs, "train", "5", id);
   kill(apply, SIGKILL);
   WaitExit(apply);
   std::string out;

@@ -18,11 +18,8 @@ set -euo pipefail
 
 die() { echo "sshd.sh: $*" >&2; exit 1; }
 
-running() {
-  local state
-  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
+# running PID, stop_pids PID...
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/processes.sh"
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -38,12 +35,7 @@ stop_server() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "sshd" || return 0
   for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do pids+=("$child"); done
   pids+=("$pid")
-  kill "${pids[@]}" 2>/dev/null || true
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do running "$pid" || break; sleep 0.05; done
-    running "$pid" && kill -9 "$pid" 2>/dev/null
-  done
-  return 0
+  stop_pids "${pids[@]}"
 }
 
 start_server() {
