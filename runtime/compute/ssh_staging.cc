@@ -62,8 +62,10 @@ std::string RunScript(const RunRequest& request, const std::string& remote_run, 
                       const std::string& experiment) {
   std::string script = "#!/bin/sh\n";
   // `python` means the environment's interpreter (an absolute path on the
-  // host), else the host's python3.
-  script += Export("AMLC_PYTHON", request.python.empty() ? "python3" : request.python);
+  // host), else the host's python3, found before .amlc-bin (whose wrappers
+  // run $AMLC_PYTHON) is put first on PATH.
+  script += request.python.empty() ? "export AMLC_PYTHON=\"$(command -v python3 || echo /usr/bin/python3)\"\n"
+                                   : Export("AMLC_PYTHON", request.python);
   script += "export PATH=\"" + remote_run + "/work/.amlc-bin:$PATH\"\n";
   script += "export PYTHONPATH=\"" + remote_run + "/python${PYTHONPATH:+:$PYTHONPATH}\"\n";
   script += Export("AMLC_RUN_ID", run_id);

@@ -259,7 +259,9 @@ TEST_CASE("max_concurrent bounds the runs on an ssh target, and scale settings o
                                       "max_concurrent: 1\nmax_instances: 4\nidle_time_before_scale_down: 120\n");
   specs.dir.Write("src/stamp.sh", "date +%s%N\nsleep 2\ndate +%s%N\n");
   specs.Job("first", "sh stamp.sh");
-  specs.Job("second", "sh stamp.sh");
+  // Without an environment, `python` is the host's python3.
+  specs.dir.Write("second.yaml", std::string(kJob) + "type: command\nname: second\ncode: src\ncompute: azureml:vm\n"
+                                                     "command: sh stamp.sh && python -c 'print(7)'\n");
   std::string out;
   Run(Amlc("validate " + specs.dir.str() + " 2>&1"), &out);
   CHECK(out.find("ssh compute 'vm' is one machine that amlc neither starts nor stops: 'max_instances' is recorded "
