@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "cli/output.h"
 #include "compiler/compile.h"
 #include "runtime/deploy/iot_manifest.h"
+#include "runtime/deploy/kubernetes_jobs.h"
 #include "runtime/deploy/kubernetes_manifests.h"
 #include "runtime/artifacts/snapshot/file_io.h"
 #include "runtime/workspace/workspace.h"
@@ -114,6 +116,57 @@ std::vector<Resolved> Deployments(const compiler::ir::Graph& graph, const std::s
   return found;
 }
 
+// The environment's image of a job ("" when it names none).
+std::string ImageOf(const compiler::ir::Graph& graph, const compiler::ir::Value& spec) {
+  const compiler::ir::Value* env = spec.Find("environment");
+  if (env && env->is_map()) return env->StringAt("image");
+  if (!env || !env->is_ref()) return "";
+  auto index = graph.Find(env->as_ref().target);
+  return index ? graph.resource(*index).spec.StringAt("image") : "";
+}
+
+// A code folder's files (hidden ones and __pycache__ left out), sorted by path.
+std::vector<std::pair<std::string, std::string>> CodeFiles(const std::string& folder) {
+  std::vector<std::pair<std::string, std::string>> files;
+  std::error_code error;
+  auto it = std::filesystem::recursive_directory_iterator(folder, error);
+  for (; !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || name == "__pycache__") {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file()) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    files.emplace_back(std::filesystem::relative(it->path(), folder).generic_string(),
+                       std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The command jobs whose compute is of type kubernetes, by name.
+std::vector<deploy::TrainingJobInput> KubernetesJobs(const compiler::ir::Graph& graph, const std::string& dir) {
+  std::vector<deploy::TrainingJobInput> jobs;
+  std::string root = std::filesystem::is_directory(dir) ? dir : std::filesystem::path(dir).parent_path().string();
+  for (const Resource& r : graph.resources()) {
+    if (r.kind != "job" || r.type != "command" || !r.parent.empty() || !r.effective) continue;
+    const compiler::ir::Value* ref = r.effective->fields.Find("compute");
+    auto index = ref && ref->is_ref() ? graph.Find(ref->as_ref().target) : std::nullopt;
+    if (!index || graph.resource(*index).type != "kubernetes") continue;
+    deploy::TrainingJobInput job;
+    job.job = &r;
+    job.namespace_name = graph.resource(*index).spec.StringAt("namespace");
+    job.image = ImageOf(graph, r.effective->fields);
+    if (std::string code = r.effective->fields.StringAt("code"); !code.empty()) {
+      job.code_files = CodeFiles((std::filesystem::path(root) / code).string());
+    }
+    jobs.push_back(std::move(job));
+  }
+  std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.job->name < b.job->name; });
+  return jobs;
+}
+
 // A web service's keys: the workspace's, else fresh ones with --with-secrets,
 // else none (and a note). Endpoints that take tokens need none.
 Status ResolveKeys(const RenderOptions& options, const std::string& home, Resolved& resolved,
@@ -157,7 +210,7 @@ json ImageJson(const deploy::PinnedImage& image) {
 }
 
 void PrintResult(const RenderOptions& options, const std::vector<Resolved>& deployments,
-                 const deploy::RenderResult& result) {
+                 const std::vector<deploy::TrainingJobInput>& jobs, const deploy::RenderResult& result) {
   bool kubernetes = options.target == "kubernetes";
   if (options.json) {
     json items = json::array();
@@ -177,15 +230,19 @@ void PrintResult(const RenderOptions& options, const std::vector<Resolved>& depl
     for (const deploy::RenderedFile& f : result.files) {
       files.push_back({{"path", f.path}, {"kind", f.kind}, {"deployment", f.deployment}});
     }
+    json job_names = json::array();
+    for (const deploy::TrainingJobInput& job : jobs) job_names.push_back(job.job->name);
     json out = {{"ok", true},          {"target", options.target}, {"output", options.out},
-                {"deployments", items}, {"files", files},           {"notes", result.notes}};
+                {"deployments", items}, {"jobs", job_names},        {"files", files},
+                {"notes", result.notes}};
     std::printf("%s\n", out.dump().c_str());
     return;
   }
   size_t width = 0;
   for (const deploy::RenderedFile& f : result.files) width = std::max(width, f.path.size());
-  std::printf("Rendered %zu deployment%s for %s into %s:\n", deployments.size(), deployments.size() == 1 ? "" : "s",
-              options.target.c_str(), options.out.c_str());
+  std::printf("Rendered %zu deployment%s and %zu job%s for %s into %s:\n", deployments.size(),
+              deployments.size() == 1 ? "" : "s", jobs.size(), jobs.size() == 1 ? "" : "s", options.target.c_str(),
+              options.out.c_str());
   for (const deploy::RenderedFile& f : result.files) {
     std::printf("  %-*s  %s%s\n", static_cast<int>(width), f.path.c_str(), f.kind.c_str(),
                 f.deployment.empty() ? "" : (" (" + f.deployment + ")").c_str());
@@ -234,8 +291,12 @@ void RunRender(const RenderOptions& options, int& exit_code) {
   bool kubernetes = options.target == "kubernetes";
   std::string type = kubernetes ? "web_service" : "iot_module";
   std::vector<Resolved> deployments = Deployments(compilation->graph, type);
-  if (deployments.empty()) {
-    return Fail(options, {options.dir + " declares no deployment of type " + type + " to render for " + options.target}, exit_code);
+  std::vector<deploy::TrainingJobInput> jobs;
+  if (kubernetes) jobs = KubernetesJobs(compilation->graph, options.dir);
+  if (deployments.empty() && jobs.empty()) {
+    return Fail(options, {options.dir + " declares no deployment of type " + type +
+                          (kubernetes ? " and no job on a kubernetes compute" : "") + " to render for " + options.target},
+                exit_code);
   }
   std::string home = runtime::DefaultWorkspaceHome(options.dir, options.workspace);
   std::unique_ptr<runtime::Workspace> workspace;
@@ -263,7 +324,7 @@ void RunRender(const RenderOptions& options, int& exit_code) {
   if (kubernetes) {
     std::vector<deploy::WebServiceInput> inputs;
     for (const Resolved& r : deployments) inputs.push_back({r.deployment, r.endpoint, r.image, r.keys});
-    result = deploy::RenderKubernetes(inputs);
+    result = deploy::RenderKubernetes(inputs, jobs);
   } else {
     std::vector<deploy::IotModuleInput> inputs;
     for (const Resolved& r : deployments) inputs.push_back({r.deployment, r.image});
@@ -273,7 +334,7 @@ void RunRender(const RenderOptions& options, int& exit_code) {
   result->notes.insert(result->notes.begin(), notes.begin(), notes.end());
   if (Status s = WriteFiles(options.out, result->files); !s.ok()) return Fail(options, {s.message()}, exit_code);
   exit_code = kExitOk;
-  PrintResult(options, deployments, result.value());
+  PrintResult(options, deployments, jobs, result.value());
 }
 
 }  // namespace

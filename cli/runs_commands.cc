@@ -78,7 +78,7 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
   return {{"id", run.id},           {"experiment", run.experiment},
           {"job", run.job_id},      {"status", runtime::RunStatusName(run.status)},
           {"run_key", run.run_key}, {"parent", run.parent_run_id},
-          {"compute", run.compute}, {"command", run.command},
+          {"compute", run.compute}, {"work_dir", run.work_dir}, {"command", run.command},
           {"snapshot", run.snapshot_digest},
           {"created_at", Time(run.created_at)}, {"started_at", Time(run.started_at)},
           {"ended_at", Time(run.ended_at)},     {"duration", Duration(run)},

@@ -702,8 +702,15 @@ class Generator:
             lines.append("- A reference to a job these specs do not declare is an error.")
         else:
             noun = {"data": "data asset"}.get(kind, kind)
-            lines.append(f"- A YAML reference to a {noun} these specs do not declare is a warning "
-                         "(it may exist in the workspace); a DSL reference to one is an error.")
+            if kind in ("compute", "environment", "data", "model"):
+                lines.append(f"- A YAML reference to a {noun} these specs do not declare is a warning from "
+                             "`amlc validate` (it may exist in the workspace); `amlc plan` and `apply` refuse it "
+                             "unless the workspace holds it (applied from another specs folder"
+                             + (", or registered" if kind == "model" else "") + "), with a did-you-mean. "
+                             "A DSL reference to one is an error.")
+            else:
+                lines.append(f"- A YAML reference to a {noun} these specs do not declare is a warning "
+                             "(it may exist in the workspace); a DSL reference to one is an error.")
         lines.append("")
         lines.append("Fields that take it:")
         lines.append("")

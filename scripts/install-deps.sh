@@ -27,6 +27,13 @@ packages=(
   python3-flask gunicorn wrk
   # reliability: the test suite under CPU load (scripts/stress-test.sh)
   stress-ng
+  # the ssh compute target drives the OpenSSH client; its tests start sshd on 127.0.0.1
+  # (tests/servers/sshd.sh), never the system's service
+  openssh-client openssh-server
+  # runs in an environment's image on the local target: podman through scripts/podman.sh
+  # (its containers.conf holds this machine's two workarounds); the tests build a tiny
+  # image from busybox-static
+  podman busybox-static
 )
 # tests: `amlc render` output is read back by kubectl offline (kubectl kustomize, create
 # --dry-run=client). Any kubectl will do (e.g. google-cloud-cli's); Debian's only when none is found.
@@ -52,5 +59,11 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages with services (openssh-server) must not start them: the tests start their own
+# servers on loopback. policy-rc.d answering 101 tells Debian's maintainer scripts so.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -83,6 +83,10 @@ std::string PlanToText(const Plan& plan, bool color) {
     out += "\nNot carried out yet (listed, not applied):\n";
     for (const Deferred& d : plan.deferred) out += "  " + d.resource_id + ": " + d.reason + "\n";
   }
+  if (!plan.warnings.empty()) {
+    out += "\nWarnings:\n";
+    for (const Deferred& d : plan.warnings) out += "  " + d.resource_id + ": " + d.reason + "\n";
+  }
   if (!plan.held_back.empty()) {
     out += "\nHeld back (register_when does not hold):\n";
     for (const Deferred& d : plan.held_back) out += "  " + d.resource_id + ": " + d.reason + "\n";
@@ -138,6 +142,10 @@ std::string PlanToJson(const Plan& plan) {
   for (const Deferred& d : plan.deferred) {
     json["deferred"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
   }
+  if (!plan.warnings.empty()) {  // only when there are some, so plans without them read as before
+    json["warnings"] = Json::array();
+    for (const Deferred& d : plan.warnings) json["warnings"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
+  }
   json["held_back"] = Json::array();
   for (const Deferred& d : plan.held_back) {
     json["held_back"].push_back({{"resource", d.resource_id}, {"reason", d.reason}});
@@ -189,6 +197,9 @@ bool PlanFromJson(const std::string& text, Plan& plan, std::string& error) {
     plan.completed_runs = json.value("completed_runs", std::map<std::string, std::string>{});
     for (const Json& d : json.at("deferred")) {
       plan.deferred.push_back({d.at("resource"), d.at("reason")});
+    }
+    for (const Json& d : json.value("warnings", Json::array())) {
+      plan.warnings.push_back({d.at("resource"), d.at("reason")});
     }
     for (const Json& d : json.value("held_back", Json::array())) {
       plan.held_back.push_back({d.at("resource"), d.at("reason")});

@@ -46,6 +46,7 @@ struct Plan {
   std::vector<Deferred> deferred;
   std::vector<Deferred> held_back;  // models whose register_when is false
   std::vector<Deferred> unkeyed;    // up-to-date jobs whose changed fields cannot change a result
+  std::vector<Deferred> warnings;   // what will run otherwise than the spec says, and how
   int up_to_date = 0;
   int64_t state_serial = 0;  // the state it was made against
   std::string specs_digest;  // digest of the compiled graph it was made from

@@ -4,6 +4,8 @@
 // outputs that do not exist yet, and the executor plans it again once they do.
 #include "compiler/planner/planner.h"
 
+#include "compiler/planner/external_refs.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -108,7 +110,12 @@ class Planner {
  public:
   Planner(const ir::Graph& graph, PlanEnvironment& environment, const PlanOptions& options,
           std::vector<std::string>& errors)
-      : graph_(graph), environment_(environment), options_(options), errors_(errors), needs_(graph.size()) {
+      : graph_(graph),
+        environment_(environment),
+        options_(options),
+        errors_(errors),
+        needs_(graph.size()),
+        external_(graph, [&environment](const std::string& kind) { return environment.InWorkspace(kind); }) {
     for (RecordedResource& r : environment.Recorded()) recorded_.emplace(r.id, std::move(r));
     for (const ir::Dependency& d : graph.dependencies()) needs_[d.from].push_back(d.to);
   }
@@ -116,6 +123,7 @@ class Planner {
   Plan Make() {
     for (size_t index : options_.destroy ? std::vector<size_t>{} : graph_.TopologicalOrder()) {
       const ir::Resource& r = graph_.resource(index);
+      if (!ReferencesExist(r)) continue;
       if (Deferred(index)) continue;
       Action action;
       action.resource_id = r.id();
@@ -156,6 +164,13 @@ class Planner {
     return blocked;
   }
 
+  // An azureml: reference nothing satisfies is an error, and the resource gets no action.
+  bool ReferencesExist(const ir::Resource& r) {
+    std::vector<std::string> missing = external_.Missing(r);
+    errors_.insert(errors_.end(), missing.begin(), missing.end());
+    return missing.empty();
+  }
+
   void Add(Action action, size_t resource) {
     for (size_t to : needs_[resource]) {
       if (auto it = action_of_.find(to); it != action_of_.end()) action.after.push_back(it->second);
@@ -167,7 +182,14 @@ class Planner {
   // Observes `index`; a key that cannot be computed is an error and no action.
   std::optional<Observation> Observe(size_t index, const std::map<std::string, std::string>& upstream_runs) {
     StatusOr<Observation> seen = environment_.Observe(graph_, index, upstream_runs);
-    if (seen.ok()) return std::move(seen.value());
+    if (seen.ok()) {
+      for (const std::string& warning : seen->warnings) {
+        bool said = std::any_of(plan_.warnings.begin(), plan_.warnings.end(),
+                                [&](const auto& d) { return d.reason == warning; });
+        if (!said) plan_.warnings.push_back({graph_.resource(index).id(), warning});
+      }
+      return std::move(seen.value());
+    }
     errors_.push_back(graph_.resource(index).id() + ": " + seen.status().message());
     return std::nullopt;
   }
@@ -329,6 +351,7 @@ class Planner {
   std::map<std::string, std::string> run_of_;   // job id -> completed run it is up to date with
   std::set<size_t> deferred_;
   std::set<size_t> changing_;  // jobs that run and models/images that get a new version
+  ExternalReferences external_;
 };
 
 }  // namespace

@@ -43,6 +43,7 @@ struct Observation {
   std::string held_back;    // register_when is false, or an input is not there yet: why
   std::vector<std::string> reasons;  // why a new version is made ("run X is newer than version 2's")
   std::string drift;        // a record: why what was applied is no longer so ("" when it is)
+  std::vector<std::string> warnings;  // what will not be as the spec says (an environment's image ignored)
 };
 
 /// Everything outside the compiler the planner needs, supplied by the runtime.
@@ -58,6 +59,10 @@ class PlanEnvironment {
                                         const std::map<std::string, std::string>& upstream_runs) = 0;
   /// Whether the runtime can carry out resources of this kind yet; else the reason.
   virtual std::optional<std::string> Unsupported(const ir::Resource& resource) = 0;
+  /// What the workspace holds of `kind` ("compute", "environment", "data",
+  /// "model") outside these specs, for the `azureml:` references the specs
+  /// make without declaring: each as "NAME" and, when versioned, "NAME:VERSION".
+  virtual std::vector<std::string> InWorkspace(const std::string& kind) = 0;
 };
 
 struct PlanOptions {

@@ -86,6 +86,21 @@ void Analyzer::CheckCompute(size_t index) {
                        "min_instances (" + std::to_string(min_instances) +
                            ") is larger than max_instances (" + std::to_string(max_instances) + ")");
   }
+  // local and ssh are one machine that is always there: no node to add, keep
+  // or release. What bounds their runs is max_concurrent.
+  if (compute.type == "local" || compute.type == "ssh") {
+    for (const char* field : {"min_instances", "max_instances", "idle_time_before_scale_down"}) {
+      const ir::Value* value = spec.Find(field);
+      bool meaningful = value && (std::string(field) == "idle_time_before_scale_down" ||
+                                  (value->type() == ir::Value::Type::kInt && value->as_int() > 1));
+      if (!meaningful) continue;
+      diagnostics_
+          .Warning(DiagCode::kUnsupported, FieldRange(index, {field}),
+                   compute.type + " compute '" + compute.name + "' is one machine that amlc neither starts nor stops: '" +
+                       field + "' is recorded and has no effect")
+          .Hint("runs on it at once are bounded by max_concurrent");
+    }
+  }
 }
 
 void Analyzer::CheckDeployment(size_t index) {

@@ -24,7 +24,8 @@ class Workspace;
 /// Where a run goes on a cluster: the compute resource's settings and the
 /// shape of a distributed run. Targets of one machine ignore it.
 struct Placement {
-  std::string compute_name;                     // the compute resource ("cpu-cluster"); "" when the job names none
+  std::string compute_name = "local";           // the compute resource ("cpu-cluster")
+  std::string spec_json = "{}";                 // its spec (host, port, ...) as canonical JSON
   std::map<std::string, std::string> settings;  // its spec's scalar fields (partition, size, account, max_instances, ...)
   int64_t instance_count = 1;                   // resources.instance_count: nodes
   std::string distribution;                     // distribution.type: "pytorch", "mpi", "tensorflow"; "" = none
@@ -40,6 +41,7 @@ struct RunRequest {
   std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
   int64_t timeout_seconds = 0;              // 0 = none
   std::string environment_error;            // why the environment could not be made ("" = fine)
+  std::string container_image;              // run in this image with podman ("" = on the host); local only
   Placement placement;
 };
 

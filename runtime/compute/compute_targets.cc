@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "runtime/compute/local_target.h"
 #include "runtime/compute/slurm_target.h"
+#include "runtime/compute/ssh_target.h"
 
 namespace amlc::runtime {
 
@@ -17,6 +18,7 @@ ComputeTarget* ComputeTargets::For(const std::string& type) {
 void RegisterBuiltinComputeTargets(ComputeTargets& targets) {
   targets.Register("local", [](Workspace& workspace) { return std::make_unique<LocalTarget>(workspace); });
   targets.Register("slurm", [](Workspace& workspace) { return std::make_unique<SlurmTarget>(workspace); });
+  targets.Register("ssh", [](Workspace& workspace) { return std::make_unique<SshTarget>(workspace); });
 }
 
 StatusOr<RunRecord> RecordCancel(Workspace& workspace, const std::string& run_id, const std::string& reason) {

@@ -22,8 +22,10 @@
 
 #include "base/clock.h"
 #include "base/process.h"
+#include "runtime/compute/containers.h"
 #include "runtime/compute/run_folder.h"
 #include "runtime/compute/tracking_reader.h"
+#include "runtime/workspace/python_module.h"
 
 namespace amlc::runtime {
 
@@ -86,7 +88,18 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
   std::error_code error;
   std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
   fs::remove(exit_file, error);
-  std::string script = "( " + request.command + " ); code=$?; echo $code > " + ShellQuote(exit_file) +
+  std::string command = request.command;
+  if (!request.container_image.empty()) {
+    // The run's folder and amlc's Python module appear at the same paths
+    // inside, so the command, the tracking file and outputs need no rewriting.
+    std::string argv;
+    for (const std::string& arg : ContainerRunArgv(run.id, request.container_image, request.command, work,
+                                                   {workspace_.run_dir(run.id), PythonModuleDir()}, env.value())) {
+      argv += (argv.empty() ? "" : " ") + ShellQuote(arg);
+    }
+    command = argv;
+  }
+  std::string script = "( " + command + " ); code=$?; echo $code > " + ShellQuote(exit_file) +
                        "; exit $code";
   ProcessSpec spec;
   spec.argv = {"/bin/sh", "-c", script};
@@ -146,10 +159,14 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
       timed_out = true;
       signal_group(SIGTERM);
     }
-    if (timed_out && elapsed > request.timeout_seconds + 3) signal_group(SIGKILL);
+    if (timed_out && elapsed > request.timeout_seconds + 3) {
+      signal_group(SIGKILL);
+      if (!request.container_image.empty()) RemoveContainer(run.id);  // a killed podman client leaves it
+    }
     auto current = workspace_.state().GetRun(run.id);
     if (current.ok() && current.value() && current.value()->status == RunStatus::kCanceled) {
       signal_group(SIGKILL);
+      if (!request.container_image.empty()) RemoveContainer(run.id);
       if (own_child) WaitForChild(pid);
       run = *current.value();
       tracking.FinishChildren(RunStatus::kCanceled);
@@ -159,6 +176,9 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // A TERM ends the podman client's shell at once, but the container goes on
+  // (its PID 1 may ignore the TERM podman passes on): remove it.
+  if (timed_out && !request.container_image.empty()) RemoveContainer(run.id);
   tracking.Poll();
   run.ended_at = NowMillis();
   int code = 0;

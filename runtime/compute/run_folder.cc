@@ -64,7 +64,8 @@ StatusOr<std::map<std::string, std::string>> PrepareRunFolder(Workspace& workspa
 
   std::map<std::string, std::string> env = request.env;
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
-  if (!request.python.empty()) {
+  // In a container the image's own interpreter and PYTHONPATH apply.
+  if (!request.python.empty() && request.container_image.empty()) {
     WritePythonWrappers(work + "/.amlc-bin", request.python);
     path = work + "/.amlc-bin:" + path;
   }
@@ -77,7 +78,8 @@ StatusOr<std::map<std::string, std::string>> PrepareRunFolder(Workspace& workspa
              fs::copy_options::recursive | fs::copy_options::overwrite_existing, error);
     if (error) return Status(StatusCode::kUnavailable, "cannot stage amlc's Python module: " + error.message());
   }
-  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += std::string(":") + existing;
+  const char* existing = std::getenv("PYTHONPATH");
+  if (existing && *existing && request.container_image.empty()) python_path += std::string(":") + existing;
   env["PYTHONPATH"] = python_path;
   env["AMLC_RUN_ID"] = run.id;
   env["AMLC_EXPERIMENT"] = run.experiment;

@@ -13,6 +13,8 @@
 //   README says how to carry it out.
 #include "runtime/deploy/kubernetes_manifests.h"
 
+#include "runtime/deploy/kubernetes_jobs.h"
+
 #include <openssl/rand.h>
 #include <yaml-cpp/yaml.h>
 
@@ -553,7 +555,8 @@ std::string Readme(const std::vector<WebServiceInput>& services, const std::vect
 
 }  // namespace
 
-StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& services) {
+StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& services,
+                                        const std::vector<TrainingJobInput>& jobs) {
   RenderResult result;
   std::vector<Names> names;
   std::vector<DeploymentSettings> scaling;
@@ -602,6 +605,7 @@ StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& serv
     names.push_back(n);
     scaling.push_back(s);
   }
+  if (Status status = RenderTrainingJobs(jobs, result, resources); !status.ok()) return status;
   json kustomization = {{"apiVersion", "kustomize.config.k8s.io/v1beta1"},
                         {"kind", "Kustomization"},
                         {"resources", resources}};

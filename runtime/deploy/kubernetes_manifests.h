@@ -104,14 +104,18 @@ std::vector<std::pair<std::string, std::string>> ScoringEnvironment(const compil
 /// [a-z0-9-], at most 63 characters (longer names keep a hash suffix).
 std::string KubernetesName(std::string_view text);
 
+struct TrainingJobInput;  // kubernetes_jobs.h
+
 /// Per deployment D of endpoint E: a Deployment "E-D" (pinned image, port
 /// 5001, env, probes, resources, zero-downtime rolling updates), a ClusterIP
 /// Service (80 -> 5001), a HorizontalPodAutoscaler (autoscaling/v2) when
 /// autoscaling is on, a Secret "E-D-keys" when there are keys (primary-key,
 /// secondary-key, and keys.json mounted for the scoring host); then a
-/// kustomization.yaml listing them all and a README.md. kInvalidArgument when
-/// two deployments get the same Kubernetes name.
-StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& services);
+/// kustomization.yaml listing them all (and the `jobs`' objects,
+/// kubernetes_jobs.h) and a README.md. kInvalidArgument when two
+/// deployments get the same Kubernetes name.
+StatusOr<RenderResult> RenderKubernetes(const std::vector<WebServiceInput>& services,
+                                        const std::vector<TrainingJobInput>& jobs);
 
 /// `document` (JSON text) as a YAML document: maps and lists in block style,
 /// keys in the JSON's order, strings quoted only where YAML would read them

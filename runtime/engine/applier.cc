@@ -31,6 +31,26 @@ std::optional<std::string> Applier::Unsupported(const Resource& r) {
   return driver->Unsupported(r);
 }
 
+std::vector<std::string> Applier::InWorkspace(const std::string& kind) {
+  std::vector<std::string> held;
+  if (auto records = context_.state().ListResources(); records.ok()) {
+    for (const ResourceRecord& r : records.value()) {
+      if (r.kind != kind) continue;
+      held.push_back(r.name);
+      if (!r.version.empty()) held.push_back(r.name + ":" + r.version);
+    }
+  }
+  if (kind == "model") {
+    if (auto versions = context_.state().ListModelVersions({}); versions.ok()) {
+      for (const ModelVersionRecord& v : versions.value()) {
+        held.push_back(v.name);
+        held.push_back(v.name + ":" + std::to_string(v.version));
+      }
+    }
+  }
+  return held;
+}
+
 StatusOr<Observation> Applier::Observe(const compiler::ir::Graph& graph, size_t index,
                                        const std::map<std::string, std::string>& upstream_runs) {
   const Resource& r = graph.resource(index);

@@ -41,6 +41,9 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
       const std::map<std::string, std::string>& upstream_runs) override;
   /// "no driver for this kind" when none is registered; else the driver's answer.
   std::optional<std::string> Unsupported(const compiler::ir::Resource& resource) override;
+  /// The records of `kind` applied to this workspace (from any specs folder),
+  /// and for models every registered version.
+  std::vector<std::string> InWorkspace(const std::string& kind) override;
 
   // ActionRunner
   ActionResult Run(const compiler::planner::Action& action,

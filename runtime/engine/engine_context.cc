@@ -1,6 +1,7 @@
 #include "runtime/engine/engine_context.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "runtime/artifacts/snapshot/snapshot_store.h"
 #include "base/clock.h"
@@ -49,6 +50,29 @@ std::string EngineContext::PathDigest(const std::string& path) {
   }
   auto digest = DigestFile(path);
   return digest.ok() ? digest.value() : "";
+}
+
+ComputeChoice EngineContext::ComputeOf(const compiler::ir::Value& job_spec) {
+  ComputeChoice choice;
+  const compiler::ir::Value* ref = job_spec.Find("compute");
+  if (!ref || !ref->is_ref()) return choice;
+  const std::string& id = ref->as_ref().target;
+  choice.name = id.substr(id.find('/') + 1);
+  if (const compiler::ir::Resource* declared = Find(id)) {
+    choice.type = declared->type;
+    choice.spec_json = declared->spec.ToJson();
+    return choice;
+  }
+  // Planning refuses a compute neither declared nor recorded, so a record is there.
+  auto recorded = workspace_.state().GetResource(id);
+  if (recorded.ok() && recorded.value()) {
+    nlohmann::json spec = nlohmann::json::parse(recorded.value()->spec_json, nullptr, false);
+    if (spec.is_object() && spec.contains("type") && spec["type"].is_string()) {
+      choice.type = spec["type"].get<std::string>();
+    }
+    choice.spec_json = recorded.value()->spec_json;
+  }
+  return choice;
 }
 
 const compiler::ir::Resource* EngineContext::Find(const std::string& id) const {

@@ -18,6 +18,14 @@
 
 namespace amlc::runtime {
 
+/// The compute target a job runs on, from these specs or, for one only the
+/// workspace holds, from its record; `local` when the job names none.
+struct ComputeChoice {
+  std::string name = "local";
+  std::string type = "local";
+  std::string spec_json = "{}";  // the compute's spec as canonical JSON
+};
+
 class EngineContext {
  public:
   /// `specs_root` is the folder the graph's relative paths start from.
@@ -47,6 +55,8 @@ class EngineContext {
   std::string LocalPath(const std::string& relative) const;
   /// A folder's tree digest or a file's digest; "" when it cannot be read.
   std::string PathDigest(const std::string& path);
+  /// The compute target a job's (effective) spec names.
+  ComputeChoice ComputeOf(const compiler::ir::Value& job_spec);
   /// The resource with this id in the graph, or nullptr.
   const compiler::ir::Resource* Find(const std::string& id) const;
   /// Records `resource` as applied, with what applying it produced (JSON).

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runtime/deploy/deployment_settings.h"
+#include "runtime/deploy/kubernetes_jobs.h"
 #include "runtime/deploy/kubernetes_manifests.h"
 #include "runtime/deploy/local_endpoints.h"
 #include "tests/test_support.h"
@@ -52,7 +53,7 @@ K8sObjects RenderOne(const amlc::compiler::ir::Resource& deployment) {
   input.deployment = &deployment;
   input.image = {"iris-image", 1, "sha256:" + std::string(64, 'a'),
                  "127.0.0.1:5000/iris-image@sha256:" + std::string(64, 'a'), "127.0.0.1:5000", true};
-  auto result = deploy::RenderKubernetes({input});
+  auto result = deploy::RenderKubernetes({input}, {});
   REQUIRE(result.ok());
   K8sObjects out;
   for (const deploy::RenderedFile& file : result->files) {

@@ -372,3 +372,65 @@ TEST_CASE("manifests quote only the strings YAML would read as something else", 
   INFO(yaml);
   CHECK(YamlFile(dir.path() / "values.yaml") == values);
 }
+
+TEST_CASE("render --target kubernetes writes jobs on kubernetes compute as batch/v1 Jobs kubectl reads",
+          "[render]") {
+  SpecDir dir;
+  fs::path specs = dir.path() / "specs";
+  auto write = [&](const std::string& name, const std::string& text) {
+    fs::create_directories((specs / name).parent_path());
+    std::ofstream(specs / name) << text;
+  };
+  write("compute.yaml", "$schema: compute.schema.json\nname: k8s\ntype: kubernetes\nnamespace: training\n");
+  write("env.yaml", "$schema: environment.schema.json\nname: torch\nversion: 1\nimage: python:3.11-slim\n");
+  write("src/train.py", "import os\nprint(os.environ['RANK'], os.environ['WORLD_SIZE'])\n");
+  std::string job = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+                    "type: command\ncode: src\ncompute: azureml:k8s\nenvironment: azureml:torch:1\n";
+  write("single.yaml", job + "name: single\ncommand: python train.py --lr ${{inputs.lr}} --out ${{outputs.model}}\n"
+                              "inputs:\n  lr: 0.1\noutputs:\n  model:\nlimits:\n  timeout: 600\n");
+  write("ddp.yaml", job + "name: ddp\ncommand: python train.py\nresources:\n  instance_count: 2\n"
+                           "distribution:\n  type: pytorch\n  process_count_per_instance: 1\n");
+  fs::path out_dir = dir.path() / "out";
+  std::string out;
+  REQUIRE(Run(Amlc("render " + specs.string() + " --target kubernetes -o " + out_dir.string() + " 2>&1"), &out) == 0);
+  CHECK(Contains(out, "Rendered 0 deployments and 2 jobs for kubernetes"));
+
+  json single = YamlFile(out_dir / "single-job.yaml");
+  CHECK(single.value("apiVersion", "") == "batch/v1");
+  CHECK(single["metadata"].value("namespace", "") == "training");
+  CHECK(single["spec"].value("activeDeadlineSeconds", 0) == 600);
+  CHECK(!single["spec"].contains("completionMode"));
+  json container = single["spec"]["template"]["spec"]["containers"][0];
+  CHECK(container.value("image", "") == "python:3.11-slim");
+  CHECK(Contains(container["command"][2].get<std::string>(), "python train.py --lr 0.1 --out /amlc/outputs/model"));
+  json code = YamlFile(out_dir / "single-code.yaml");
+  CHECK(code["data"].value("f0", "") == "import os\nprint(os.environ['RANK'], os.environ['WORLD_SIZE'])\n");
+
+  // Two instances: an Indexed Job whose pods find rank 0 through a headless Service.
+  json ddp = YamlFile(out_dir / "ddp-job.yaml");
+  CHECK(ddp["spec"].value("completionMode", "") == "Indexed");
+  CHECK(ddp["spec"].value("completions", 0) == 2);
+  CHECK(ddp["spec"].value("parallelism", 0) == 2);
+  CHECK(ddp["spec"]["template"]["spec"].value("subdomain", "") == "ddp");
+  std::string env = ddp["spec"]["template"]["spec"]["containers"][0]["env"].dump();
+  CHECK(Contains(env, "\"MASTER_ADDR\",\"value\":\"ddp-0.ddp\""));
+  CHECK(Contains(env, "batch.kubernetes.io/job-completion-index"));
+  CHECK(Contains(ddp["spec"]["template"]["spec"]["containers"][0]["command"][2].get<std::string>(), "WORLD_SIZE=2"));
+  CHECK(YamlFile(out_dir / "ddp-service.yaml")["spec"].value("clusterIP", "") == "None");
+
+  if (!HaveKubectl()) return;
+  json built = YamlDocuments("kubectl kustomize " + out_dir.string());
+  REQUIRE(built.is_array());
+  std::multiset<std::string> kinds;
+  for (const json& object : built) kinds.insert(object.value("kind", ""));
+  CHECK(kinds == std::multiset<std::string>{"ConfigMap", "ConfigMap", "Job", "Job", "Service"});
+  // The Job has the shape kubectl's own generator gives one.
+  json reference = YamlDocuments("kubectl create job single --image=python:3.11-slim --dry-run=client -o yaml -- true");
+  REQUIRE(reference.is_array());
+  CHECK(reference[0]["spec"]["template"]["spec"].value("restartPolicy", "") ==
+        single["spec"]["template"]["spec"].value("restartPolicy", ""));
+
+  // Plan and apply say the jobs are not run, and how to run them.
+  Run(Amlc("plan " + specs.string() + " 2>&1"), &out);
+  CHECK(Contains(out, "job/ddp: runs on kubernetes compute 'k8s', and amlc reaches no cluster"));
+}

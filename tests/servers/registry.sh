@@ -23,8 +23,8 @@ password=amlc-test-secret
 
 die() { echo "registry.sh: $*" >&2; exit 1; }
 
-# shellcheck source=process.sh
-. "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+# running PID, stop_pids PID...
+. "$here/processes.sh"
 
 # Stops the servers whose PIDs DIR/*.pid hold (only if that PID still runs one of ours).
 stop_servers() {
@@ -36,13 +36,9 @@ stop_servers() {
     rm -f "$pidfile"
     [ -n "$pid" ] && running "$pid" || continue
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE 'docker-registry|token_server\.py' || continue
-    kill "$pid" 2>/dev/null && pids+=("$pid")
+    pids+=("$pid")
   done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do running "$pid" || break; sleep 0.05; done
-    running "$pid" && kill -9 "$pid" 2>/dev/null
-  done
-  return 0
+  stop_pids "${pids[@]}"
 }
 
 # Starts `docker-registry serve DIR/NAME.yml` in the background; its PID goes to DIR/NAME.pid.

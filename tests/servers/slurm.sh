@@ -23,8 +23,8 @@ set -euo pipefail
 
 die() { echo "slurm.sh: $*" >&2; exit 1; }
 
-# shellcheck source=process.sh
-. "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+# shellcheck source=processes.sh
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 # Stops the process in PIDFILE if it still runs a program named PROGRAM; waits for it.
 stop_pidfile() {

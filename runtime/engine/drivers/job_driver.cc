@@ -8,6 +8,7 @@
 #include <random>
 
 #include "base/digest.h"
+#include "runtime/compute/containers.h"
 #include "runtime/compute/environments.h"
 #include "base/clock.h"
 
@@ -107,11 +108,8 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   if (job.type == "sweep") seen.key_parts["sweep"] = SweepPart(spec);
   seen.key_parts["command"] = lowered.value()->command.source;
   AddEnvironmentParts(spec, seen);
-  std::string compute = "local";
-  if (const Value* ref = spec.Find("compute"); ref && ref->is_ref()) {
-    if (const Resource* target = context_.Find(ref->as_ref().target)) compute = target->type;
-  }
-  seen.key_parts["compute"] = compute;
+  if (Status image = CheckImage(spec, seen); !image.ok()) return image;
+  seen.key_parts["compute"] = context_.ComputeOf(spec).type;
   if (Status status = AddInputParts(job, *lowered.value(), upstream_runs, seen); !status.ok()) return status;
   AddOutputPart(spec, seen);
   seen.key = Sha256Hex(Join(seen.key_parts));
@@ -154,6 +152,54 @@ void JobDriver::AddEnvironmentParts(const Value& spec, Observation& seen) {
     for (const auto& [name, value] : variables->entries()) sorted[name] = value.ToJson();
     seen.key_parts["environment_variables"] = Sha256Hex(Join(sorted));
   }
+}
+
+const Value* JobDriver::EnvironmentOf(const Value& spec, std::string& name) {
+  const Value* env = spec.Find("environment");
+  name = "inline";
+  if (env && env->is_map()) return env;
+  if (!env || !env->is_ref()) return nullptr;
+  const Resource* target = context_.Find(env->as_ref().target);
+  if (target) name = target->name;
+  return target ? &target->spec : nullptr;
+}
+
+std::string JobDriver::ContainerImageOf(const Value& spec) {
+  std::string name;
+  const Value* definition = EnvironmentOf(spec, name);
+  std::string image = definition ? definition->StringAt("image") : "";
+  if (image.empty() || context_.ComputeOf(spec).type != "local") return "";
+  return ImageUnusable(image) ? "" : image;
+}
+
+// A run on the local target runs in its environment's image with podman when
+// the image is in podman's store; an ssh host runs an interpreter. Where the
+// image cannot be used the plan says so, never silently dropping it.
+Status JobDriver::CheckImage(const Value& spec, Observation& seen) {
+  std::string name;
+  const Value* definition = EnvironmentOf(spec, name);
+  std::string image = definition ? definition->StringAt("image") : "";
+  if (image.empty()) return Status::Ok();
+  ComputeChoice compute = context_.ComputeOf(spec);
+  if (compute.type != "local" && compute.type != "ssh") return Status::Ok();  // kubernetes runs it in the image
+  std::optional<std::string> unusable =
+      compute.type == "local" ? ImageUnusable(image) : std::optional<std::string>("runs on ssh hosts do not run in images");
+  if (!unusable) return Status::Ok();  // the local target runs it with podman
+  std::string instead = !definition->StringAt("python").empty() ? definition->StringAt("python")
+                        : definition->Find("pip_requirements") ? "a venv over this machine's python3"
+                        : compute.type == "ssh"                ? "the host's python3"
+                                                               : "the python3 on this machine's PATH";
+  std::string what = "environment '" + name + "' names image '" + image + "', which " + compute.type +
+                     " compute '" + compute.name + "' cannot run: " + *unusable;
+  const Value* required = definition->Find("require_image");
+  if (required && required->type() == Value::Type::kBool && required->as_bool()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  what + ", and the environment sets require_image: true; run the job on a kubernetes compute "
+                         "(amlc render), or drop require_image to let it run with " + instead);
+  }
+  seen.warnings.push_back(what + ": the job runs with " + instead +
+                          " instead (set require_image: true in the environment to refuse)");
+  return Status::Ok();
 }
 
 // The declared outputs decide which folders are collected and recorded, so
@@ -336,6 +382,7 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
   RunRequest request;
   request.command = ExpandCommand(job, lowered, context_.workspace().run_dir(run_id) + "/work", trial);
   const Value& spec = lowered.fields;
+  request.container_image = ContainerImageOf(spec);
   auto python = PythonOf(spec);
   if (python.ok()) {
     request.python = python.value();
@@ -355,19 +402,20 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
       request.timeout_seconds = timeout->as_int();
     }
   }
-  request.placement = PlacementOf(spec);
+  request.placement = PlacementOf(spec, context_.ComputeOf(spec));
   return request;
 }
 
-Placement JobDriver::PlacementOf(const Value& spec) {
+Placement JobDriver::PlacementOf(const Value& spec, const ComputeChoice& compute) {
   Placement placement;
-  if (const Value* ref = spec.Find("compute"); ref && ref->is_ref()) {
-    if (const Resource* compute = context_.Find(ref->as_ref().target)) {
-      placement.compute_name = compute->name;
-      for (const auto& [field, value] : compute->spec.entries()) {
-        if (value.is_string()) placement.settings[field] = value.as_string();
-        else if (value.type() == Value::Type::kInt) placement.settings[field] = std::to_string(value.as_int());
-      }
+  placement.compute_name = compute.name;
+  placement.spec_json = compute.spec_json;
+  // The compute may be declared in these specs or only recorded in the workspace.
+  nlohmann::json fields = nlohmann::json::parse(compute.spec_json, nullptr, false);
+  if (fields.is_object()) {
+    for (const auto& [field, value] : fields.items()) {
+      if (value.is_string()) placement.settings[field] = value.get<std::string>();
+      else if (value.is_number_integer()) placement.settings[field] = std::to_string(value.get<int64_t>());
     }
   }
   if (const Value* resources = spec.Find("resources"); resources && resources->is_map()) {
@@ -484,6 +532,13 @@ Status JobDriver::Delete(const Action& action, bool purge) {
 }
 
 std::optional<std::string> CommandJobDriver::Unsupported(const Resource& job) {
+  if (job.type == "command" && job.effective) {
+    ComputeChoice compute = context_.ComputeOf(job.effective->fields);
+    if (compute.type == "kubernetes") {
+      return "runs on kubernetes compute '" + compute.name + "', and amlc reaches no cluster to run it on; "
+             "render it as a batch/v1 Job with `amlc render DIR --target kubernetes -o OUT` and apply that with kubectl";
+    }
+  }
   if (job.type == "command") return std::nullopt;
   return "no driver for " + job.type + (job.parent.empty() ? " jobs" : " steps") + " yet";
 }

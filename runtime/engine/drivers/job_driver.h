@@ -45,7 +45,7 @@ class JobDriver : public Driver {
   RunRequest MakeRequest(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec,
                          const std::string& run_id, const std::map<std::string, compiler::ir::Value>* trial = nullptr);
   /// Where a spec's runs go on a cluster: its compute's settings, nodes and distribution.
-  Placement PlacementOf(const compiler::ir::Value& spec);
+  Placement PlacementOf(const compiler::ir::Value& spec, const ComputeChoice& compute);
   /// The compute target of a spec's compute type; nullptr when none drives it.
   ComputeTarget* TargetOf(const std::string& compute_type) { return context_.compute_targets().For(compute_type); }
   /// The pool of the compute target a spec runs on ("compute/local" when it names none).
@@ -75,6 +75,14 @@ class JobDriver : public Driver {
                                   const std::map<std::string, std::string>& upstream_runs);
   /// The pipeline's input `name`, for a step; nullptr when there is none.
   const compiler::ir::JobInput* ParentInput(const compiler::ir::Resource& step, const std::string& name);
+  /// An environment's image on a target that does not run images: a plan
+  /// warning naming the interpreter that runs instead, or an error when the
+  /// environment sets require_image.
+  Status CheckImage(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
+  /// A spec's environment definition (nullptr when it has none these specs hold) and its name.
+  const compiler::ir::Value* EnvironmentOf(const compiler::ir::Value& spec, std::string& name);
+  /// The image a run of `spec` runs in with podman ("" = on the host).
+  std::string ContainerImageOf(const compiler::ir::Value& spec);
   /// The parts of a run key the environment contributes: its spec, the files it names, the variables.
   void AddEnvironmentParts(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
   /// The part of a run key the declared outputs contribute.

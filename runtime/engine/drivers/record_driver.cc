@@ -23,6 +23,10 @@ class RecordDriver : public Driver {
   explicit RecordDriver(EngineContext& context) : context_(context) {}
 
   std::optional<std::string> Unsupported(const Resource& r) override {
+    if (r.kind == "compute" && r.type == "kubernetes") {
+      return "amlc reaches no Kubernetes cluster; the jobs on it are rendered as batch/v1 Jobs by "
+             "`amlc render DIR --target kubernetes -o OUT`, for kubectl apply -k OUT";
+    }
     if (r.kind == "compute" && !context_.compute_targets().Has(r.type)) {
       return "no driver for " + r.type + " compute targets yet";
     }

@@ -1,0 +1,60 @@
+#ifndef AMLC_RUNTIME_COMPUTE_SSH_STAGING_H_
+#define AMLC_RUNTIME_COMPUTE_SSH_STAGING_H_
+
+// What the ssh target sends to its host and the shell it runs there: only
+// POSIX sh and coreutils (stat, tail, head, setsid, tar) are needed on the
+// host, besides the run's own interpreter.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "runtime/artifacts/snapshot/snapshot_store.h"
+#include "runtime/compute/compute_target.h"
+#include "runtime/compute/ssh_client.h"
+
+namespace amlc::runtime {
+
+/// A file to lay out in the run's folder on the host.
+struct StagedFile {
+  std::string digest;
+  bool executable = false;
+  std::string dest;  // relative to the run's folder ("work/train.py", "python/amlc/run.py")
+};
+
+/// The host's absolute root folder (made if missing) and which of `digests`
+/// its blob store lacks.
+StatusOr<std::string> MissingBlobs(SshClient& ssh, const std::vector<std::string>& digests,
+                                   std::vector<std::string>& missing, const std::string& scratch_dir);
+
+/// Writes the tar `tar_path` the host unpacks into its run folder: the
+/// missing blobs, the manifest of `files`, run.sh (the command with its
+/// environment, in `remote_run`/work) and start.sh (lays the files out and
+/// starts run.sh detached in its own process group, printing its pid).
+Status WriteStagingTar(const SnapshotStore& store, const std::vector<std::string>& missing,
+                       const std::vector<StagedFile>& files, const RunRequest& request,
+                       const std::string& run_script, const std::string& scratch_dir, const std::string& tar_path);
+
+/// The body of run.sh: exports, `cd work`, the command, its exit code to exit_code.
+std::string RunScript(const RunRequest& request, const std::string& remote_run, const std::string& run_id,
+                      const std::string& experiment);
+
+/// The script the host runs (stdin: the staging tar) to unpack and start a run.
+std::string UnpackAndStartScript(const std::string& remote_root, const std::string& remote_run);
+
+/// The script that streams a run's progress from the given offsets as frames:
+/// "L n\n" + n bytes of log, "T n\n" + n bytes of tracking records, "H\n"
+/// (heartbeat), then "X code\n" (ended) or "D\n" (its process died without
+/// an exit code) or "E message\n".
+std::string StreamScript(const std::string& remote_run, uint64_t log_offset, uint64_t tracking_offset);
+
+/// Prints "finished", "alive" or "lost" for a run.
+std::string ObserveScript(const std::string& remote_run);
+
+/// Signals a run's process group (TERM, or KILL).
+std::string SignalScript(const std::string& remote_run, const std::string& signal);
+
+}  // namespace amlc::runtime
+
+#endif  // AMLC_RUNTIME_COMPUTE_SSH_STAGING_H_
