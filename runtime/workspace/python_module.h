@@ -9,6 +9,16 @@ namespace amlc::runtime {
 /// images put on PYTHONPATH: $AMLC_PYTHON_DIR, else the source tree's python/.
 std::string PythonModuleDir();
 
+/// The folder of stand-ins for packages a run's interpreter may lack
+/// (`mlflow`): PythonModuleDir()/fallback.
+std::string PythonFallbackDir();
+
+/// What a run's PYTHONPATH starts with: PythonModuleDir(), then
+/// PythonFallbackDir() when `interpreter` ("" = python3 on PATH) cannot
+/// import the real `mlflow`, so an installed MLflow always wins. The answer
+/// is asked of the interpreter once per process and interpreter.
+std::string RunPythonPath(const std::string& interpreter);
+
 }  // namespace amlc::runtime
 
 #endif  // AMLC_RUNTIME_WORKSPACE_PYTHON_MODULE_H_
