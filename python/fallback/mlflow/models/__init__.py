@@ -82,6 +82,19 @@ class Model:
                                   "RESOURCE_DOES_NOT_EXIST") from None
 
 
+def load_flavor(model_uri, flavor_name):
+    """(local folder, Model, the flavor's settings) of a model URI; an
+    MlflowException naming the flavors it has when it lacks ``flavor_name``."""
+    path = local_model_path(model_uri)
+    model = Model.load(path)
+    flavor = model.flavors.get(flavor_name)
+    if flavor is None:
+        raise MlflowException("the model at %s has no %s flavor (it has: %s)"
+                              % (path, flavor_name, ", ".join(sorted(model.flavors)) or "none"),
+                              "RESOURCE_DOES_NOT_EXIST")
+    return path, model, flavor
+
+
 class ModelInfo:
     """What ``log_model`` returns."""
 

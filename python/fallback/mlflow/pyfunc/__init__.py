@@ -9,7 +9,7 @@ import importlib
 import os
 
 from mlflow.exceptions import MlflowException
-from mlflow.models import Model, local_model_path
+from mlflow.models import load_flavor, local_model_path
 
 FLAVOR_NAME = "python_function"
 
@@ -48,13 +48,7 @@ def _as_input(data, meta):
 
 
 def load_model(model_uri, suppress_warnings=False, dst_path=None, model_config=None):
-    path = local_model_path(model_uri)
-    meta = Model.load(path)
-    flavor = meta.flavors.get(FLAVOR_NAME)
-    if flavor is None:
-        raise MlflowException("the model at %s has no python_function flavor (it has: %s)"
-                              % (path, ", ".join(sorted(meta.flavors)) or "none"),
-                              "RESOURCE_DOES_NOT_EXIST")
+    path, meta, flavor = load_flavor(model_uri, FLAVOR_NAME)
     loader = flavor.get("loader_module")
     data = os.path.join(path, flavor.get("model_path") or flavor.get("data") or "")
     try:

@@ -13,7 +13,7 @@ import platform
 import shutil
 
 from mlflow.exceptions import MlflowException
-from mlflow.models import MLMODEL_FILE_NAME, Model, ModelInfo, local_model_path
+from mlflow.models import MLMODEL_FILE_NAME, Model, ModelInfo, load_flavor, local_model_path
 from mlflow.models.environment import default_requirements, write_environment
 from mlflow.models.signature import ModelSignature, infer_signature
 
@@ -125,13 +125,7 @@ def _load_pickled(path, serialization_format):
 
 def load_model(model_uri, dst_path=None):
     """The scikit-learn object of an MLflow model folder (or ``runs:/``/``file://`` URI)."""
-    path = local_model_path(model_uri)
-    model = Model.load(path)
-    flavor = model.flavors.get(FLAVOR_NAME)
-    if flavor is None:
-        raise MlflowException("the model at %s has no sklearn flavor (it has: %s)"
-                              % (path, ", ".join(sorted(model.flavors)) or "none"),
-                              "RESOURCE_DOES_NOT_EXIST")
+    path, _, flavor = load_flavor(model_uri, FLAVOR_NAME)
     return _load_pickled(os.path.join(path, flavor.get("pickled_model", _MODEL_FILE)),
                          flavor.get("serialization_format", SERIALIZATION_FORMAT_CLOUDPICKLE))
 
