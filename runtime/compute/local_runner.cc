@@ -127,7 +127,7 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
     path = work + "/.amlc-bin:" + path;
   }
   env["PATH"] = path;
-  std::string python_path = RunPythonPath(request.python);
+  std::string python_path = RunPythonPath();
   if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += std::string(":") + existing;
   env["PYTHONPATH"] = python_path;
   env["AMLC_RUN_ID"] = run.id;

@@ -10,14 +10,12 @@ namespace amlc::runtime {
 std::string PythonModuleDir();
 
 /// The folder of stand-ins for packages a run's interpreter may lack
-/// (`mlflow`): PythonModuleDir()/fallback.
+/// (`mlflow`): PythonModuleDir()/fallback. Each stand-in hands over to the
+/// real package when the interpreter has one further along its path.
 std::string PythonFallbackDir();
 
-/// What a run's PYTHONPATH starts with: PythonModuleDir(), then
-/// PythonFallbackDir() when `interpreter` ("" = python3 on PATH) cannot
-/// import the real `mlflow`, so an installed MLflow always wins. The answer
-/// is asked of the interpreter once per process and interpreter.
-std::string RunPythonPath(const std::string& interpreter);
+/// What a run's PYTHONPATH starts with: PythonModuleDir(), then PythonFallbackDir().
+std::string RunPythonPath();
 
 }  // namespace amlc::runtime
 

@@ -242,6 +242,25 @@ class TrackingApiTest(unittest.TestCase):
         self.assertIn("[amlc] loss = 0.1 (step 2)", done.stdout)
 
 
+class RealMlflowTest(unittest.TestCase):
+    def test_an_installed_mlflow_further_along_the_path_is_imported_instead(self):
+        run = ScriptRun(self, """
+            import mlflow, mlflow.sklearn
+            print(mlflow.REAL, mlflow.sklearn.REAL_SKLEARN, mlflow.__file__.endswith("site/mlflow/__init__.py"))
+        """)
+        site = os.path.join(run.dir, "site", "mlflow")
+        os.makedirs(site)
+        with open(os.path.join(site, "__init__.py"), "w") as f:
+            f.write("REAL = True\n")
+        with open(os.path.join(site, "sklearn.py"), "w") as f:
+            f.write("REAL_SKLEARN = True\n")
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([PYTHON_DIR, FALLBACK_DIR, os.path.join(run.dir, "site")]))
+        done = subprocess.run([sys.executable, "script.py"], cwd=run.dir, env=env, capture_output=True, text=True,
+                              timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.split(), ["True", "True", "True"])
+
+
 @unittest.skipUnless(HAS_SKLEARN and HAS_PANDAS, "scikit-learn and pandas are not installed")
 class ModelFormatTest(unittest.TestCase):
     def run_ok(self, script):
