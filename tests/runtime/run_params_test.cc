@@ -16,9 +16,14 @@ using nlohmann::json;
 
 namespace {
 
-void WriteJobs(SpecDir& dir) {
+// A local compute target and Debian's interpreter as environment py:1.
+void WriteLocalTarget(SpecDir& dir) {
   dir.Write("compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
   dir.Write("env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npython: /usr/bin/python3\n");
+}
+
+void WriteJobs(SpecDir& dir) {
+  WriteLocalTarget(dir);
   dir.Write("src/train.py",
             "import sys, mlflow\nfrom amlc import run\n"
             "alpha = float(sys.argv[1])\n"
@@ -90,8 +95,7 @@ TEST_CASE("params and tags of runs are shown and queried like metrics", "[apply]
 
 TEST_CASE("a sweep trial's search-space values are its params", "[apply][sweep][tracking]") {
   SpecDir dir;
-  dir.Write("compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
-  dir.Write("env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npython: /usr/bin/python3\n");
+  WriteLocalTarget(dir);
   dir.Write("src/fit.py", "import sys\nfrom amlc import run\nrun.log('loss', float(sys.argv[1]))\n");
   dir.Write("sweep.yaml",
             "$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json\n"
