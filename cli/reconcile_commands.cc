@@ -239,6 +239,7 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
     exit_code = outcome.result == "Synced" ? kExitOk : kExitSpecErrors;
     return;
   }
+  server_options->tracking_store = &loop.value()->workspace().state();
   reconciler::ApiServer server(*loop.value(), *server_options);
   server.set_log(log);
   if (!flags.listen.empty()) {

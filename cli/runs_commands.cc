@@ -1,5 +1,6 @@
 #include "cli/runs_commands.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -15,7 +16,8 @@
 #include "cli/output.h"
 #include "cli/workspace_access.h"
 #include "runtime/compute/compute_target.h"
-#include "compiler/support/metric_condition.h"
+#include "runtime/state/run_filter.h"
+#include "runtime/tracking/mlruns_import.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::cli {
@@ -40,6 +42,8 @@ struct RunsOptions {
   std::string order_by;
   std::string where;
   std::vector<std::string> compare;
+  bool only_diff = false;
+  std::string import_dir;
 };
 
 std::unique_ptr<runtime::Workspace> OpenWorkspace(const RunsOptions& options, int& exit_code) {
@@ -63,6 +67,29 @@ std::string MetricText(const runtime::MetricPoint& point) {
   return text;
 }
 
+// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The shortest text that reads back as the same double (0.28802605849240936).
+std::string FullPrecision(double value) {
+  char text[32];
+  auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  return error == std::errc() ? std::string(text, end) : std::to_string(value);
+}
+
+json PairsJson(const StatusOr<std::vector<std::pair<std::string, std::string>>>& pairs) {
+  json out = json::object();
+  if (pairs.ok()) {
+    for (const auto& [key, value] : pairs.value()) out[key] = value;
+  }
+  return out;
+}
+
 json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
   json metrics = json::object();
   if (auto latest = workspace.state().LatestMetrics(run.id); latest.ok()) {
@@ -70,11 +97,9 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
       metrics[point.name] = point.text.empty() ? json(point.value) : json(point.text);
     }
   }
-  // Tags name where the run went (slurm.job_id, slurm.nodes) and why it started (amlc.trigger).
-  json tags = json::object();
-  if (auto found = workspace.state().RunTags(run.id); found.ok()) {
-    for (const auto& [key, value] : found.value()) tags[key] = value;
-  }
+  json recorded = json::parse(run.params_json, nullptr, false);
+  json inputs = recorded.is_object() && recorded.contains("inputs") ? recorded["inputs"] : json::object();
+  json key_parts = recorded.is_object() && recorded.contains("key_parts") ? recorded["key_parts"] : json::object();
   return {{"id", run.id},           {"experiment", run.experiment},
           {"job", run.job_id},      {"status", runtime::RunStatusName(run.status)},
           {"run_key", run.run_key}, {"parent", run.parent_run_id},
@@ -84,36 +109,35 @@ json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
           {"ended_at", Time(run.ended_at)},     {"duration", Duration(run)},
           {"exit_code", run.exit_code},         {"error", run.error},
           {"spec_commit", run.spec_commit},
-          {"params", json::parse(run.params_json, nullptr, false)},
+          {"inputs", inputs},
+          {"key_parts", key_parts},
+          {"search_space", recorded.is_object() && recorded.contains("search_space") ? recorded["search_space"] : json::object()},
+          {"params", PairsJson(workspace.state().RunParams(run.id))},
+          {"tags", PairsJson(workspace.state().RunTags(run.id))},
           {"outputs", json::parse(run.outputs_json, nullptr, false)},
-          {"metrics", metrics},
-          {"tags", tags}};
+          {"metrics", metrics}};
 }
 
 // Reads --where and --order-by into the query; false (and a usage error)
 // when they do not parse.
 bool FilterAndOrder(const RunsOptions& options, runtime::RunQuery& query, int& exit_code) {
   if (!options.where.empty()) {
-    auto condition = ParseMetricCondition(options.where);
-    if (!condition.ok()) {
-      std::fprintf(stderr, "amlc: error: --where: %s\n", condition.status().message().c_str());
+    auto conditions = runtime::ParseRunFilter(options.where);
+    if (!conditions.ok()) {
+      std::fprintf(stderr, "amlc: error: --where: %s\n", conditions.status().message().c_str());
       exit_code = kExitUsage;
       return false;
     }
-    query.where = condition->all;
+    query.conditions = *conditions;
   }
   if (!options.order_by.empty()) {
-    std::istringstream in(options.order_by);
-    std::string field, direction = "asc";
-    in >> field >> direction;
-    if (field.rfind("metrics.", 0) != 0 || (direction != "asc" && direction != "desc")) {
-      std::fprintf(stderr, "amlc: error: cannot read --order-by '%s'; write e.g. \"metrics.accuracy desc\"\n",
-                   options.order_by.c_str());
+    auto order = runtime::ParseRunOrder(options.order_by);
+    if (!order.ok()) {
+      std::fprintf(stderr, "amlc: error: --order-by: %s\n", order.status().message().c_str());
       exit_code = kExitUsage;
       return false;
     }
-    query.order_by_metric = field.substr(8);
-    query.descending = direction == "desc";
+    query.order = *order;
   }
   return true;
 }
@@ -189,6 +213,13 @@ void RunsShow(const RunsOptions& options, int& exit_code) {
     return;
   }
   for (auto& [key, value] : out.items()) {
+    if (value.is_object()) {  // params, tags, metrics, inputs, outputs: one line each
+      std::printf("%s%s\n", (key + ":").c_str(), value.empty() ? " -" : "");
+      for (auto& [name, item] : value.items()) {
+        std::printf("  %-28s %s\n", name.c_str(), item.is_string() ? item.get<std::string>().c_str() : item.dump().c_str());
+      }
+      continue;
+    }
     std::printf("%-11s %s\n", (key + ":").c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
   }
 }
@@ -252,7 +283,8 @@ void Metrics(const RunsOptions& options, int& exit_code) {
   std::printf(options.csv ? "name,step,value,timestamp\n" : "%-24s %8s  %-14s %s\n", "NAME", "STEP", "VALUE", "TIME");
   for (const auto& p : points.value()) {
     if (options.csv) {
-      std::printf("%s,%lld,%s,%lld\n", p.name.c_str(), static_cast<long long>(p.step), MetricText(p).c_str(),
+      std::string value = p.text.empty() ? FullPrecision(p.value) : CsvField(p.text);
+      std::printf("%s,%lld,%s,%lld\n", CsvField(p.name).c_str(), static_cast<long long>(p.step), value.c_str(),
                   static_cast<long long>(p.timestamp));
     } else {
       std::printf("%-24s %8lld  %-14s %s\n", p.name.c_str(), static_cast<long long>(p.step), MetricText(p).c_str(),
@@ -275,30 +307,30 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
     std::printf("%s\n", json(runs).dump(2).c_str());
     return;
   }
-  // Rows: status, duration, every input and every metric any of the runs has.
+  // Rows: status, duration, snapshot, then every param, tag and metric any
+  // of the runs has ("-" where a run lacks it).
   std::vector<std::pair<std::string, std::function<json(const json&)>>> rows = {
       {"status", [](const json& r) { return r["status"]; }},
       {"duration", [](const json& r) { return r["duration"]; }},
       {"snapshot", [](const json& r) { return json(r["snapshot"].get<std::string>().substr(0, 12)); }}};
-  std::set<std::string> inputs, metrics;
-  for (const json& r : runs) {
-    if (r["params"].is_object() && r["params"].contains("inputs")) {
-      for (auto& [name, value] : r["params"]["inputs"].items()) inputs.insert(name);
+  for (const char* section : {"params", "tags", "metrics"}) {
+    std::set<std::string> names;
+    for (const json& r : runs) {
+      for (auto& [name, value] : r[section].items()) names.insert(name);
     }
-    for (auto& [name, value] : r["metrics"].items()) metrics.insert(name);
+    for (const std::string& name : names) {
+      rows.push_back({std::string(section) + "." + name, [section, name](const json& r) {
+                        return r[section].contains(name) ? r[section][name] : json("-");
+                      }});
+    }
   }
-  for (const std::string& name : inputs) {
-    rows.push_back({"inputs." + name, [name](const json& r) {
-                      return r["params"].is_object() && r["params"].contains("inputs") &&
-                                     r["params"]["inputs"].contains(name)
-                                 ? r["params"]["inputs"][name]
-                                 : json("-");
-                    }});
-  }
-  for (const std::string& name : metrics) {
-    rows.push_back({"metrics." + name, [name](const json& r) {
-                      return r["metrics"].contains(name) ? r["metrics"][name] : json("-");
-                    }});
+  if (options.only_diff) {
+    std::erase_if(rows, [&](const auto& row) {
+      for (const json& r : runs) {
+        if (row.second(r) != row.second(runs.front())) return false;
+      }
+      return true;
+    });
   }
   std::printf("%-24s", "");
   for (const json& r : runs) std::printf(" %-34s", r["id"].get<std::string>().c_str());
@@ -308,6 +340,7 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
     for (const json& r : runs) {
       json value = cell(r);
       std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+      if (text.size() > 34) text = text.substr(0, 31) + "...";
       std::printf(" %-34s", text.c_str());
     }
     std::printf("\n");
@@ -356,6 +389,38 @@ void RunsSnapshot(const RunsOptions& options, int& exit_code) {
   exit_code = kExitOk;
 }
 
+void RunsImport(const RunsOptions& options, int& exit_code) {
+  std::string home = runtime::DefaultWorkspaceHome(".", options.workspace);
+  auto workspace = runtime::Workspace::Open(home);
+  if (!workspace.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", workspace.status().message().c_str());
+    exit_code = kExitSpecErrors;
+    return;
+  }
+  PrintWorkspaceNotes(*workspace.value());
+  if (!RequireRole(*workspace.value(), WorkspaceRole::kContributor, "importing runs", exit_code)) return;
+  auto imported = runtime::ImportMlruns(*workspace.value(), options.import_dir);
+  if (!imported.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", imported.status().message().c_str());
+    exit_code = imported.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitSpecErrors;
+    return;
+  }
+  const runtime::MlrunsImport& done = imported.value();
+  for (const std::string& warning : done.warnings) std::fprintf(stderr, "amlc: warning: %s\n", warning.c_str());
+  exit_code = kExitOk;
+  if (options.json_output) {
+    json out = {{"experiments", done.experiments}, {"runs", done.runs}, {"already_there", done.already_there},
+                {"metric_points", done.metric_points}, {"params", done.params}, {"tags", done.tags},
+                {"artifact_files", done.artifact_files}, {"warnings", done.warnings}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("Imported %d runs of %d experiments from %s: %d metric points, %d params, %d tags, %d artifact files",
+              done.runs, done.experiments, options.import_dir.c_str(), done.metric_points, done.params, done.tags,
+              done.artifact_files);
+  std::printf(done.already_there ? " (%d runs were already in the workspace)\n" : "\n", done.already_there);
+}
+
 void Activities(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);
   if (!workspace) return;
@@ -400,8 +465,11 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   common(list);
   list->add_option("--experiment", options->experiment, "Only this experiment's runs");
   list->add_option("--status", options->status, "Only runs with this status");
-  list->add_option("--where", options->where, "Only runs whose latest metric holds: \"metrics.accuracy > 0.9\"");
-  list->add_option("--order-by", options->order_by, "Order by a metric: \"metrics.accuracy desc\"");
+  list->add_option("--where", options->where,
+                   "Only runs matching every condition (MLflow's search syntax): \"metrics.accuracy > 0.9 and "
+                   "params.alpha = 0.5 and tags.dataset = diabetes and attributes.status = Completed\"");
+  list->add_option("--order-by", options->order_by,
+                   "Order by a metric, param, tag or attribute: \"metrics.accuracy desc\", \"params.alpha\"");
   list->callback([options, &exit_code] { RunsList(*options, exit_code); });
   CLI::App* show = runs->add_subcommand("show", "A run's metadata, parameters, metrics and outputs");
   common(show);
@@ -417,10 +485,17 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   cancel->add_option("run", options->run_id, "Run id")->required();
   cancel->callback([options, &exit_code] { RunsCancel(*options, exit_code); });
 
-  CLI::App* compare = runs->add_subcommand("compare", "Runs side by side: status, inputs, metrics");
+  CLI::App* compare = runs->add_subcommand("compare", "Runs side by side: status, params, tags, metrics");
   common(compare);
   compare->add_option("runs", options->compare, "Run ids")->required()->expected(2, 64);
+  compare->add_flag("--only-diff", options->only_diff, "Only the rows where the runs differ");
   compare->callback([options, &exit_code] { RunsCompare(*options, exit_code); });
+
+  CLI::App* import = runs->add_subcommand("import", "Import an MLflow file store (an mlruns/ folder): runs, "
+                                                   "metrics, params, tags and artifacts");
+  common(import);
+  import->add_option("dir", options->import_dir, "The mlruns/ folder")->required()->check(CLI::ExistingDirectory);
+  import->callback([options, &exit_code] { RunsImport(*options, exit_code); });
 
   CLI::App* snapshot = runs->add_subcommand("snapshot", "A run's code snapshot as a zip file");
   common(snapshot);

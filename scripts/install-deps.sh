@@ -15,6 +15,8 @@ packages=(
   libsqlite3-dev libgit2-dev libcpp-httplib-dev libarchive-dev
   # runs: the quickstart trains with Debian's scikit-learn
   python3-sklearn python3-numpy
+  # runs: the Azure ML example scripts in tests read CSVs with pandas and plot with matplotlib
+  python3-pandas python3-matplotlib
   # tests: Catch2, schema cross-check, graph rendering, fuzzing (clang + libFuzzer runtime)
   catch2 python3 python3-jsonschema python3-yaml graphviz unzip clang libclang-rt-14-dev
   # tests: registry client against real registries (tests/servers/registry.sh): plain, basic

@@ -322,12 +322,13 @@ class Run:
 
     # -- metrics --------------------------------------------------------------
 
-    def log(self, name, value, description="", step=None):
+    def log(self, name, value, description="", step=None, timestamp=None):
         """Logs one point of metric ``name``: a number, or a string (kept as text).
 
         ``step`` defaults to the next step of ``name`` (0, 1, 2, ...); an
-        explicit step moves that counter past it. ``description`` is accepted
-        for SDK compatibility and not recorded.
+        explicit step moves that counter past it. ``timestamp`` (unix ms)
+        defaults to now; MLflow's ``log_metric`` passes its own.
+        ``description`` is accepted for SDK compatibility and not recorded.
         """
         t = type(value)
         if t is float:
@@ -357,7 +358,8 @@ class Run:
             if prefix is None:
                 prefix = self._metric_prefix(name)
             buf = sink.buf
-            buf.append(f'{prefix}{step},{key}{v},"ts":{_time_ns() // 1000000}}}\n')
+            ts = _time_ns() // 1000000 if timestamp is None else int(timestamp)
+            buf.append(f'{prefix}{step},{key}{v},"ts":{ts}}}\n')
             if len(buf) >= BATCH_RECORDS or _monotonic() - sink.last >= BATCH_SECONDS:
                 sink.flush_locked()
 
@@ -420,6 +422,23 @@ class Run:
         items = tags.items() if hasattr(tags, "items") else ((key, None) for key in tags)
         for key, value in items:
             self.tag(key, value)
+
+    # -- params ---------------------------------------------------------------
+
+    def log_param(self, key, value):
+        """Records parameter ``key`` = ``str(value)`` (a later one for the key replaces it)."""
+        key = str(key)
+        value = str(value)
+        if not self._online:
+            _print("%sparam %s = %s" % (self._label, key, value))
+            return
+        self._sink.emit('{"t":"param","run":%s,"key":%s,"value":%s,"ts":%d}\n' % (
+            self._run_json, _escape(key), _escape(value), _time_ns() // 1000000))
+
+    def log_params(self, params):
+        """Records every ``key: value`` of a dict as a parameter."""
+        for key, value in dict(params).items():
+            self.log_param(key, value)
 
     # -- files ----------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 // (400), replay (200, nothing done), then what the event asks for (202).
 // The API token is checked on the request head, before any route runs.
 #include "reconciler/server/api_server.h"
+#include "runtime/tracking/mlflow_rest.h"
 
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -474,6 +475,18 @@ void ApiServer::Impl::Routes() {
   server->Get(R"(/api/syncs/([^/]+))", [this](const Request& req, Response& res) {
     Send(res, AnswerSync(req.matches[1].str(), control));
   });
+
+  if (options.tracking_store != nullptr) {
+    auto mlflow = [this](const Request& req, Response& res) {
+      std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+      runtime::MlflowRestAnswer answer =
+          runtime::HandleMlflowRest(*options.tracking_store, req.method, req.matches[1].str(), query, req.body);
+      res.status = answer.status;
+      res.set_content(answer.body, "application/json");
+    };
+    server->Get(R"(/api/2\.0/mlflow/(.+))", mlflow);
+    server->Post(R"(/api/2\.0/mlflow/(.+))", mlflow);
+  }
 
   // Answers cpp-httplib makes itself (404, 413, 400) get a JSON message too.
   server->set_error_handler(

@@ -9,6 +9,9 @@
 //   GET  /api/status                  -> ReconcilerControl::Status()
 //   GET  /api/syncs?limit=N           -> the newest N syncs (default 50, 1..1000)
 //   GET  /api/syncs/ID                -> one sync with its plan and log, 404 when unknown
+//   GET|POST /api/2.0/mlflow/...      -> MLflow's tracking REST API over the workspace
+//                                       (runtime/tracking/mlflow_rest.h), when a
+//                                       tracking store is given
 //
 // Every answer is JSON; errors are {"message": ...}. Webhooks answer 403 when
 // no secret is configured, 401 when the signature does not match or lacks the
@@ -31,6 +34,7 @@
 
 #include "base/status.h"
 #include "reconciler/server/reconciler_control.h"
+#include "runtime/state/state_store.h"
 
 namespace amlc::reconciler {
 
@@ -47,6 +51,9 @@ struct ApiServerOptions {
   std::string tls_key_file;
   /// Where handled deliveries are remembered across restarts; empty: memory only.
   std::string delivery_log_file;
+  /// The state store MLflow clients log to (MLFLOW_TRACKING_URI=http://HOST:PORT);
+  /// null: no /api/2.0/mlflow routes. Must outlive the server.
+  runtime::StateStore* tracking_store = nullptr;
 };
 
 /// Whether `host` is a numeric loopback address (127.0.0.0/8 or ::1). Names,

@@ -70,13 +70,18 @@ StatusOr<std::map<std::string, std::string>> PrepareRunFolder(Workspace& workspa
     path = work + "/.amlc-bin:" + path;
   }
   env["PATH"] = path;
-  std::string python_path = PythonModuleDir();
+  // amlc's module, then the stand-ins (mlflow, ...) that a real install later
+  // on the path takes precedence over.
+  std::string python_path = RunPythonPath();
   if (options.stage_python_module) {
-    python_path = work + "/.amlc-python";
-    fs::create_directories(python_path, error);
-    fs::copy(PythonModuleDir() + "/amlc", python_path + "/amlc",
-             fs::copy_options::recursive | fs::copy_options::overwrite_existing, error);
-    if (error) return Status(StatusCode::kUnavailable, "cannot stage amlc's Python module: " + error.message());
+    std::string staged = work + "/.amlc-python";
+    for (const std::string& from : {PythonModuleDir(), PythonFallbackDir()}) {
+      std::string to = staged + (from == PythonModuleDir() ? "/module" : "/fallback");
+      fs::create_directories(to, error);
+      fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing, error);
+      if (error) return Status(StatusCode::kUnavailable, "cannot stage amlc's Python modules: " + error.message());
+    }
+    python_path = staged + "/module:" + staged + "/fallback";
   }
   const char* existing = std::getenv("PYTHONPATH");
   if (existing && *existing && request.container_image.empty()) python_path += std::string(":") + existing;

@@ -90,6 +90,8 @@ void TrackingReader::Parse(std::string_view line, std::vector<MetricPoint>& poin
     points.push_back(std::move(point));
   } else if (type == "tag") {
     state_.SetRunTag(run, record.value("key", ""), record.value("value", ""));
+  } else if (type == "param") {
+    pending_params_[run].emplace_back(record.value("key", ""), record.value("value", ""));
   }
 }
 
@@ -107,6 +109,10 @@ StatusOr<int> TrackingReader::Poll() {
     if (end == complete) break;
   }
   offset_ += complete + 1;
+  for (auto& [run, params] : pending_params_) {
+    if (Status status = state_.SetRunParams(run, params); !status.ok()) return status;
+  }
+  pending_params_.clear();
   if (points.empty()) return 0;
   if (Status status = state_.AppendMetrics(points); !status.ok()) return status;
   return static_cast<int>(points.size());

@@ -38,6 +38,8 @@ class TrackingReader {
   StateStore& state_;
   RunRecord run_;
   std::map<std::string, bool> children_;  // child id -> ended
+  // Params read in this Poll, per run, stored together at its end.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> pending_params_;
   uint64_t offset_ = 0;
   std::string latest_;
 };

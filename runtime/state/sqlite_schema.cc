@@ -306,10 +306,27 @@ CREATE TABLE reconciler_values (
 ) WITHOUT ROWID;
 )sql";
 
+// Step 4: run parameters. A run's params are text, one row per key, like
+// its tags (MLflow's model: logged once, compared as strings, queried as
+// `params.x`); they come from the job's literal inputs, a sweep trial's
+// values and the script's log_param. Writing them does not move the state
+// serial: they describe a run, they do not change what the workspace holds.
+constexpr const char* kRunParamsSchema = R"sql(
+CREATE TABLE run_params (
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX run_params_by_key ON run_params (key, value);
+CREATE INDEX run_tags_by_key ON run_tags (key, value);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {"initial schema", kInitialSchema},
     {"model and image registries", kRegistrySchema},
     {"reconciler syncs and values", kReconcilerSchema},
+    {"run parameters", kRunParamsSchema},
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

@@ -11,6 +11,8 @@
 
 #include "runtime/state/sqlite_store.h"
 
+#include <variant>
+
 #include "runtime/state/sqlite_connection.h"
 #include "runtime/state/sqlite_schema.h"
 #include "runtime/state/sqlite_store_internal.h"
@@ -275,25 +277,77 @@ std::string_view SqlOperator(const std::string& op) {
   return op == "==" ? "=" : "";
 }
 
+// The SQL value a condition or ordering looks at, reading its key from
+// parameter ?`parameter`.
+std::string FieldValueOf(RunField field, const std::string& key, int parameter) {
+  std::string p = "?" + std::to_string(parameter);
+  switch (field) {
+    case RunField::kMetric: return LatestValueOf(parameter);
+    case RunField::kParam: return "(SELECT value FROM run_params WHERE run_id = runs.id AND key = " + p + ")";
+    case RunField::kTag: return "(SELECT value FROM run_tags WHERE run_id = runs.id AND key = " + p + ")";
+    case RunField::kAttribute: return RunAttributeColumn(key);
+  }
+  return "NULL";
+}
+
+// One condition as SQL, with the values it binds appended to `binds`.
+StatusOr<std::string> ConditionSql(const RunCondition& c, std::vector<std::variant<std::string, double>>& binds) {
+  int parameter = 6 + static_cast<int>(binds.size());
+  std::string value = FieldValueOf(c.field, c.key, parameter);
+  if (c.field != RunField::kAttribute) binds.emplace_back(c.key);
+  std::string next = "?" + std::to_string(6 + binds.size());
+  bool ordering = c.op == "<" || c.op == "<=" || c.op == ">" || c.op == ">=";
+  if (c.op == "LIKE") {
+    binds.emplace_back(c.text);
+    return value + " LIKE " + next;
+  }
+  if (c.op == "ILIKE") {
+    binds.emplace_back(c.text);
+    return "lower(" + value + ") LIKE lower(" + next + ")";
+  }
+  std::string_view op = SqlOperator(c.op == "=" ? "==" : c.op);
+  if (op.empty()) return Status(StatusCode::kInvalidArgument, "unknown comparison '" + c.op + "'");
+  bool numeric = c.field == RunField::kMetric ||
+                 (c.number && (ordering || (c.field == RunField::kAttribute && c.key != "status")));
+  if (numeric && c.number) {
+    binds.emplace_back(*c.number);
+    return (c.field == RunField::kMetric || c.field == RunField::kAttribute ? value : "CAST(" + value + " AS REAL)") +
+           " " + std::string(op) + " " + next;
+  }
+  binds.emplace_back(c.text);
+  return value + " " + std::string(op) + " " + next;
+}
+
 StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const RunQuery& query) {
   // One statement shape per combination of filters (each cached), so every
-  // shape gets the index that fits it. Metric conditions and ordering bind
-  // their names and numbers from ?6 on.
+  // shape gets the index that fits it. Conditions and ordering bind their
+  // names and values from ?6 on.
   std::string where = "WHERE 1";
   if (!query.experiment.empty()) where += " AND experiment = ?1";
   if (!query.job_id.empty()) where += " AND job_id = ?2";
   if (query.status) where += " AND status = ?3";
   if (!query.parent_run_id.empty()) where += " AND parent_run_id = ?4";
-  int next = 6;
+  std::vector<RunCondition> conditions = query.conditions;
   for (const MetricComparison& comparison : query.where) {
-    std::string_view op = SqlOperator(comparison.op);
-    if (op.empty()) return Status(StatusCode::kInvalidArgument, "unknown comparison '" + comparison.op + "'");
-    where += " AND " + LatestValueOf(next) + " " + std::string(op) + " ?" + std::to_string(next + 1);
-    next += 2;
+    conditions.push_back({RunField::kMetric, comparison.metric, comparison.op, "", comparison.value});
   }
-  if (!query.order_by_metric.empty()) {
-    std::string value = LatestValueOf(next);
-    where += " ORDER BY " + value + " IS NULL, " + value + (query.descending ? " DESC" : " ASC") + ",";
+  std::vector<std::variant<std::string, double>> binds;
+  for (const RunCondition& condition : conditions) {
+    auto sql = ConditionSql(condition, binds);
+    if (!sql.ok()) return sql.status();
+    where += " AND " + *sql;
+  }
+  std::optional<RunOrder> order = query.order;
+  if (!order && !query.order_by_metric.empty()) order = RunOrder{RunField::kMetric, query.order_by_metric, query.descending};
+  if (order) {
+    std::string value = FieldValueOf(order->field, order->key, 6 + static_cast<int>(binds.size()));
+    if (order->field != RunField::kAttribute) binds.emplace_back(order->key);
+    if (order->field == RunField::kParam || order->field == RunField::kTag) {
+      // Numbers in numeric order, then text: "10" after "9".
+      value = "CASE WHEN CAST(" + value + " AS REAL) || '' = " + value + " OR CAST(" + value +
+              " AS INTEGER) || '' = " + value + " THEN CAST(" + value + " AS REAL) ELSE " + value + " END";
+    }
+    where += " ORDER BY " + value + " IS NULL, " + value + (order->descending ? " DESC" : " ASC") + ",";
   } else {
     where += " ORDER BY";
   }
@@ -307,11 +361,10 @@ StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const RunQuery& query) {
         s.Bind(4, query.parent_run_id);
         s.Bind(5, static_cast<int64_t>(query.limit > 0 ? query.limit : -1));
         int parameter = 6;
-        for (const MetricComparison& comparison : query.where) {
-          s.Bind(parameter++, comparison.metric);
-          s.Bind(parameter++, comparison.value);
+        for (const auto& bind : binds) {
+          if (const std::string* text = std::get_if<std::string>(&bind)) s.Bind(parameter++, std::string_view(*text));
+          else s.Bind(parameter++, std::get<double>(bind));
         }
-        if (!query.order_by_metric.empty()) s.Bind(parameter, query.order_by_metric);
       },
       ReadRun);
 }
@@ -356,6 +409,39 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> SqliteStore::RunTags(
       *connection_, "SELECT key, value FROM run_tags WHERE run_id = ?1 ORDER BY key",
       "reading the tags of run " + run_id, [&](Statement& s) { s.Bind(1, run_id); },
       [](const Statement& row) { return Tag(row.Text(0), row.Text(1)); });
+}
+
+Status SqliteStore::DeleteRunTag(const std::string& run_id, const std::string& key) {
+  std::lock_guard lock(mutex_);
+  return Execute(*connection_, "DELETE FROM run_tags WHERE run_id = ?1 AND key = ?2",
+                 "removing tag " + key + " of run " + run_id,
+                 [&](Statement& s) { s.Bind(1, run_id).Bind(2, key); });
+}
+
+Status SqliteStore::SetRunParams(const std::string& run_id,
+                                 const std::vector<std::pair<std::string, std::string>>& params) {
+  std::lock_guard lock(mutex_);
+  std::string doing = "recording the params of run " + run_id;
+  Transaction transaction(connection_.get());
+  if (Status status = transaction.Begin(doing); !status.ok()) return status;
+  for (const auto& [key, value] : params) {
+    Status status = Execute(*connection_,
+                            "INSERT INTO run_params (run_id, key, value) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                            doing, [&](Statement& s) { s.Bind(1, run_id).Bind(2, key).Bind(3, value); });
+    if (!status.ok()) return status;
+  }
+  return transaction.Commit(doing);
+}
+
+StatusOr<std::vector<std::pair<std::string, std::string>>> SqliteStore::RunParams(
+    const std::string& run_id) {
+  using Param = std::pair<std::string, std::string>;
+  std::lock_guard lock(mutex_);
+  return Query<Param>(
+      *connection_, "SELECT key, value FROM run_params WHERE run_id = ?1 ORDER BY key",
+      "reading the params of run " + run_id, [&](Statement& s) { s.Bind(1, run_id); },
+      [](const Statement& row) { return Param(row.Text(0), row.Text(1)); });
 }
 
 // --- State serial ------------------------------------------------------------

@@ -72,6 +72,11 @@ class SqliteStore : public StateStore {
                    const std::string& value) override;
   StatusOr<std::vector<std::pair<std::string, std::string>>> RunTags(
       const std::string& run_id) override;
+  Status DeleteRunTag(const std::string& run_id, const std::string& key) override;
+  Status SetRunParams(const std::string& run_id,
+                      const std::vector<std::pair<std::string, std::string>>& params) override;
+  StatusOr<std::vector<std::pair<std::string, std::string>>> RunParams(
+      const std::string& run_id) override;
 
   Status AppendMetrics(const std::vector<MetricPoint>& points) override;
   StatusOr<std::vector<MetricPoint>> Metrics(const std::string& run_id,

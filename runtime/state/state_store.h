@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "compiler/support/metric_condition.h"
+#include "runtime/state/run_filter.h"
 
 namespace amlc::runtime {
 
@@ -127,6 +128,11 @@ struct RunQuery {
   /// newest first.
   std::string order_by_metric;
   bool descending = false;
+  /// Conditions on metrics, params, tags and attributes, all of which must
+  /// hold (`runs list --where`, the MLflow search API); added to `where`.
+  std::vector<RunCondition> conditions;
+  /// Ordering by any field; takes precedence over order_by_metric.
+  std::optional<RunOrder> order;
 };
 
 /// A long action (create a compute target, run a script, build, deploy).
@@ -208,6 +214,13 @@ class StateStore {
   virtual Status SetRunTag(const std::string& run_id, const std::string& key,
                            const std::string& value) = 0;
   virtual StatusOr<std::vector<std::pair<std::string, std::string>>> RunTags(
+      const std::string& run_id) = 0;
+  virtual Status DeleteRunTag(const std::string& run_id, const std::string& key) = 0;
+  /// Sets params of a run in one transaction (a key already set is replaced).
+  virtual Status SetRunParams(const std::string& run_id,
+                              const std::vector<std::pair<std::string, std::string>>& params) = 0;
+  /// A run's params, ordered by key.
+  virtual StatusOr<std::vector<std::pair<std::string, std::string>>> RunParams(
       const std::string& run_id) = 0;
 
   // Metrics: batches go in one transaction with a prepared statement.

@@ -13,4 +13,8 @@ std::string PythonModuleDir() {
   return AMLC_SOURCE_PYTHON_DIR;
 }
 
+std::string PythonFallbackDir() { return PythonModuleDir() + "/fallback"; }
+
+std::string RunPythonPath() { return PythonModuleDir() + ":" + PythonFallbackDir(); }
+
 }  // namespace amlc::runtime

@@ -1,4 +1,5 @@
 #include "runtime/engine/drivers/job_driver.h"
+#include "runtime/engine/drivers/run_params.h"
 
 #include <time.h>
 
@@ -468,6 +469,7 @@ StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& se
   if (!request.environment_error.empty()) return Status(StatusCode::kFailedPrecondition, request.environment_error);
   run.command = request.command;
   if (Status s = context_.state().InsertRun(run); !s.ok()) return s;
+  if (Status s = context_.state().SetRunParams(run.id, ParamsOfInputs(lowered.value()->inputs)); !s.ok()) return s;
   if (!context_.trigger().empty()) context_.state().SetRunTag(run.id, "amlc.trigger", context_.trigger());
   return run;
 }

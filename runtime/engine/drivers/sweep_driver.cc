@@ -5,6 +5,7 @@
 // best trial by the objective is recorded on the parent: a tag, its metric,
 // and its outputs.
 #include "runtime/engine/drivers/sweep_driver.h"
+#include "runtime/engine/drivers/run_params.h"
 
 #include <atomic>
 #include <chrono>
@@ -105,6 +106,9 @@ void SweepDriver::RunTrial(Sweep& sweep, size_t i) {
   RunRequest request = MakeRequest(sweep.job, sweep.trial, run.id, &sweep.trials[i]);
   run.command = request.command;
   context_.state().InsertRun(run);
+  RunParamList trial_params = ParamsOfInputs(sweep.trial.inputs);
+  for (auto& param : ParamsOfTrial(sweep.trials[i])) trial_params.push_back(std::move(param));
+  context_.state().SetRunParams(run.id, trial_params);
   {
     std::lock_guard<std::mutex> lock(sweep.mutex);
     sweep.started[i] = run.id;

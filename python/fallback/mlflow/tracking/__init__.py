@@ -1,0 +1,3 @@
+"""``mlflow.tracking``: the client class scripts sometimes use for the current run."""
+
+from mlflow.tracking.client import MlflowClient  # noqa: F401
