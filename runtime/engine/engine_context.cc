@@ -1,6 +1,7 @@
 #include "runtime/engine/engine_context.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "runtime/artifacts/snapshot/snapshot_store.h"
 #include "base/clock.h"
@@ -35,6 +36,15 @@ std::map<std::string, std::string> EngineContext::UpstreamRuns(size_t index) {
     if (it != completed_runs_.end()) runs[it->first] = it->second;
   }
   return runs;
+}
+
+std::string EngineContext::OutputPath(const RunRecord& run, const std::string& output) {
+  nlohmann::json outputs = nlohmann::json::parse(run.outputs_json, nullptr, false);
+  if (outputs.is_object() && outputs.contains(output) && outputs[output].is_object()) {
+    std::string path = outputs[output].value("path", "");
+    if (!path.empty()) return path;
+  }
+  return workspace_.run_outputs(run.id) + "/" + output;
 }
 
 std::string EngineContext::LocalPath(const std::string& relative) const {
