@@ -149,6 +149,7 @@ void ScoringServer::OnAnswered(const FrontRequest& request, FrontResponse& respo
     response.Set("x-request-id", request.note);
     response.Set("x-ms-request-id", request.note);
   }
+  for (const auto& [name, value] : answer_headers_) response.Set(name, value);
   if (!IsScoring(request)) return;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - request.started).count();
   metrics_.RequestFinished(response.status, seconds);
