@@ -141,6 +141,28 @@ bool Confirm() {
   return answer == "yes";
 }
 
+// What the specs' jobs, models and images left in the workspace outside the
+// plan (an earlier destroy kept their runs and versions; runs that never
+// completed were never recorded as applied): destroy --purge deletes it too.
+// Images come first, since a model version an image packages cannot go.
+std::vector<const compiler::ir::Resource*> ListLeftovers(runtime::Session& session) {
+  std::vector<const compiler::ir::Resource*> leftovers;
+  std::string listed;
+  for (const char* kind : {"image", "model", "job"}) {
+    for (const compiler::ir::Resource& r : session.compilation().graph.resources()) {
+      if (r.kind != kind || !r.parent.empty()) continue;
+      std::string history = session.applier().History(r);
+      if (history.empty()) continue;
+      bool planned = false;  // its delete action purges it and says so
+      for (const compiler::planner::Action& action : session.plan().actions) planned |= action.resource_id == r.id();
+      if (!planned) listed += "  - " + r.id() + ": " + history + "\n";
+      leftovers.push_back(&r);
+    }
+  }
+  if (!listed.empty()) std::printf("\nKept by an earlier destroy, deleted now (--purge):\n%s", listed.c_str());
+  return leftovers;
+}
+
 void RunApply(ApplyOptions options, int& exit_code) {
   Plan saved;
   bool from_file = ReadPlanFile(options.dir, saved);
@@ -163,7 +185,9 @@ void RunApply(ApplyOptions options, int& exit_code) {
   }
   bool color = isatty(STDOUT_FILENO);
   std::fputs(compiler::planner::PlanToText(plan, color).c_str(), stdout);
-  if (plan.empty()) {
+  std::vector<const compiler::ir::Resource*> leftovers;
+  if (options.destroy && options.purge) leftovers = ListLeftovers(*session);
+  if (plan.empty() && leftovers.empty()) {
     exit_code = kExitOk;
     return;
   }
@@ -182,14 +206,12 @@ void RunApply(ApplyOptions options, int& exit_code) {
   std::printf("\n");
   TerminalProgress progress(color);
   std::string apply_id = "apply-" + std::to_string(NowMillis());
+  exit_code = kExitOk;
   std::vector<runtime::ActionResult> results = session->Apply(plan, progress, options.parallelism, apply_id);
-  if (options.destroy && options.purge) {
-    // Jobs whose runs never completed were never recorded; their history goes too.
-    for (const compiler::ir::Resource& r : session->compilation().graph.resources()) {
-      if (r.kind != "job") continue;
-      if (Status status = session->applier().PurgeHistory(r.id()); !status.ok()) {
-        std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
-      }
+  for (const compiler::ir::Resource* r : leftovers) {
+    if (Status status = session->applier().PurgeHistory(*r); !status.ok()) {
+      std::fprintf(stderr, "amlc: error: purging %s: %s\n", r->id().c_str(), status.message().c_str());
+      exit_code = kExitSpecErrors;
     }
   }
   int succeeded = 0, failed = 0, skipped = 0;
@@ -205,7 +227,7 @@ void RunApply(ApplyOptions options, int& exit_code) {
     std::printf("  %s %s: %s\n", results[i].outcome == runtime::Outcome::kFailed ? "failed " : "skipped",
                 plan.actions[i].resource_id.c_str(), results[i].message.c_str());
   }
-  exit_code = failed + skipped ? kExitSpecErrors : kExitOk;
+  if (failed + skipped) exit_code = kExitSpecErrors;
 }
 
 void AddCommonOptions(CLI::App* command, ApplyOptions& options) {

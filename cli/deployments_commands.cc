@@ -78,6 +78,7 @@ json ViewJson(const DeploymentView& view) {
           {"image", view.outputs.value("image", "")},
           {"state", view.host_running ? view.status.value("state", std::string("Unknown")) : std::string("Stopped")},
           {"message", view.status.value("message", "")},
+          {"revision", view.status.value("revision", "")},  // KEY@GENERATION: each rollout has its own
           {"replicas", replicas},
           {"ready_replicas", ready},
           {"desired_replicas", view.status.value("desired_replicas", 0)},

@@ -10,6 +10,7 @@
 #include "cli/compile_commands.h"
 #include "cli/deployments_commands.h"
 #include "cli/endpoint_host_command.h"
+#include "cli/lineage_command.h"
 #include "cli/output.h"
 #include "cli/reconcile_commands.h"
 #include "cli/registry_commands.h"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddRunsCommands(app, exit_code);
   amlc::cli::AddRegistryCommands(app, exit_code);
   amlc::cli::AddDeploymentsCommands(app, exit_code);
+  amlc::cli::AddLineageCommand(app, exit_code);
   amlc::cli::AddServeCommand(app, exit_code);
   amlc::cli::AddEndpointHostCommand(app, exit_code);
   amlc::cli::AddRenderCommand(app, exit_code);

@@ -17,6 +17,7 @@ namespace {
 struct ServeFlags {
   runtime::serving::ServeOptions options;
   std::vector<std::string> env;
+  std::vector<std::string> headers;  // --answer-header 'NAME: VALUE'
 };
 
 void Serve(ServeFlags& flags, int& exit_code) {
@@ -28,6 +29,17 @@ void Serve(ServeFlags& flags, int& exit_code) {
       return;
     }
     flags.options.env[pair.substr(0, equals)] = pair.substr(equals + 1);
+  }
+  for (const std::string& pair : flags.headers) {
+    size_t colon = pair.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      std::fprintf(stderr, "amlc: error: --answer-header needs 'NAME: VALUE', got '%s'\n", pair.c_str());
+      exit_code = kExitUsage;
+      return;
+    }
+    std::string value = pair.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    flags.options.answer_headers[pair.substr(0, colon)] = value;
   }
   if (Status checked = runtime::serving::CheckServeOptions(flags.options); !checked.ok()) {
     std::fprintf(stderr, "amlc: error: %s\n", checked.message().c_str());
@@ -82,6 +94,8 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                    "Share of requests whose bodies are recorded in the telemetry file (0.0 to 1.0)")
       ->capture_default_str();
   serve->add_option("--env", flags->env, "KEY=VALUE for the workers' environment (repeatable)");
+  serve->add_option("--answer-header", flags->headers,
+                    "'NAME: VALUE' sent with every answer, e.g. the deployment's lineage (repeatable)");
   serve->add_option("--log-file", o.log_file,
                     "Append the host's and the workers' log here (default: stderr)");
   serve->callback([flags, &exit_code] { Serve(*flags, exit_code); });

@@ -31,9 +31,25 @@ std::string Plural(int n, const std::string& word) {
 }
 
 // Why a job must run, from the parts of its key that differ from its last run.
+std::string InputChange(const Observation& seen, const std::string& name) {
+  auto now = seen.inputs.find(name);
+  auto before = seen.last_inputs.find(name);
+  if (now == seen.inputs.end() || before == seen.last_inputs.end()) return "input '" + name + "' changed";
+  if (now->second == before->second) return "input '" + name + "' changed: the contents of " + now->second;
+  return "input '" + name + "' changed: " + before->second + " -> " + now->second;
+}
+
 std::vector<std::string> RunReasons(const Observation& seen) {
-  if (seen.last_parts.empty()) return {"no run of this job yet"};
+  if (seen.last_parts.empty()) {
+    if (seen.last_run.empty()) return {"no run of this job yet"};
+    return {"its last run, " + seen.last_run + ", " + seen.last_outcome};
+  }
   std::vector<std::string> reasons;
+  // A run that did not complete with this very key: that is the whole reason.
+  bool failed_here = !seen.last_outcome.empty() && seen.last_outcome.rfind("Completed", 0) != 0;
+  if (failed_here && seen.last_parts == seen.key_parts) {
+    return {"its last run with this key, " + seen.last_run + ", " + seen.last_outcome};
+  }
   for (const auto& [part, value] : seen.key_parts) {
     auto last = seen.last_parts.find(part);
     if (last != seen.last_parts.end() && last->second == value) continue;
@@ -42,7 +58,7 @@ std::vector<std::string> RunReasons(const Observation& seen) {
                             ? "code snapshot changed: " + Plural(seen.changed_files, "file")
                             : "code snapshot changed");
     } else if (part.rfind("input:", 0) == 0) {
-      reasons.push_back("input '" + part.substr(6) + "' changed");
+      reasons.push_back(InputChange(seen, part.substr(6)));
     } else {
       reasons.push_back(part + " changed");
     }
@@ -52,6 +68,7 @@ std::vector<std::string> RunReasons(const Observation& seen) {
     reasons.push_back(part.rfind("input:", 0) == 0 ? "input '" + part.substr(6) + "' removed" : part + " removed");
   }
   if (reasons.empty()) reasons.push_back("no completed run with this key");
+  if (failed_here) reasons.push_back("its last run, " + seen.last_run + ", " + seen.last_outcome);
   return reasons;
 }
 

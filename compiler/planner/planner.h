@@ -36,6 +36,10 @@ struct Observation {
   std::string current;      // a job's Completed run with this key; "iris:3" for an artifact; "" if none
   std::string in_progress;  // a job's Queued/Running run with this key, or ""
   std::map<std::string, std::string> last_parts;  // key parts of the job's newest run, if any
+  std::string last_run;     // that run's id, and how it ended ("Failed: exit code 1"), for reasons
+  std::string last_outcome;
+  std::map<std::string, std::string> inputs;       // jobs: each input as written (JSON), now
+  std::map<std::string, std::string> last_inputs;  // and for the newest run
   int changed_files = -1;   // files changed since that run's snapshot (-1: unknown)
   std::map<std::string, std::string> unkeyed_parts;  // jobs: fields outside the key ("limits", ...)
   std::vector<std::string> unkeyed_changes;  // those that differ from the newest run's

@@ -141,8 +141,10 @@ void Analyzer::Resolve(size_t from, PendingRef& ref) {
     target = Lookup(ref, resolved_id);
     if (target == SIZE_MAX) return;  // reported (unknown version)
     if (!target) {
-      // An experiment named but not declared is created by the first run.
-      if (ref.kind != "experiment") ReportUnresolved(ref);
+      // An experiment named but not declared is created by the first run;
+      // Azure's curated environments resolve through amlc's catalog at plan time.
+      bool curated = ref.kind == "environment" && ref.name.rfind("AzureML-", 0) == 0;
+      if (ref.kind != "experiment" && !curated) ReportUnresolved(ref);
       if (ir::Value* value = WalkTo(declared_[from].resource.spec, ref.location)) {
         if (value->is_ref()) {
           ir::Ref external = value->as_ref();
@@ -157,6 +159,11 @@ void Analyzer::Resolve(size_t from, PendingRef& ref) {
   if (!ref.member.empty()) {
     std::string output = ref.member.substr(ref.member.find('.') + 1);
     const ir::Value* outputs = resource.spec.Find("outputs");
+    // A sweep hands on its best trial's outputs: those its trial declares count too.
+    const ir::Value* trial = resource.type == "sweep" ? resource.spec.Find("trial") : nullptr;
+    if ((!outputs || !outputs->Find(output)) && trial && trial->is_map() && trial->Find("outputs")) {
+      outputs = trial->Find("outputs");
+    }
     if (!outputs || !outputs->Find(output)) {
       std::vector<std::string> names;
       if (outputs && outputs->is_map()) {

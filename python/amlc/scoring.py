@@ -34,10 +34,17 @@ folder, ``AZUREML_ENTRY_SCRIPT`` the script; ``run`` gets the request body as a
 Worker protocol (little-endian; fd 3 = requests in, fd 4 = responses out; the
 script's stdout/stderr go to the host's log):
 
-* request:  ``<III`` kind (1 = score), id_len, body_len; then the request id
-  and the body bytes, untouched.
+* request:  ``<III`` kind (1 = score: the body of POST /score; 2 = http: an
+  envelope), id_len, body_len; then the request id and the body bytes,
+  untouched.
+* envelope (a kind 2 request's body, and a content type 3 response's body):
+  ``<I`` meta_len, then a JSON object of that length, then the body bytes.
+  Requests: ``{"method", "path", "query", "headers"}``; responses:
+  ``{"content_type", "headers"}``. Routes beyond POST /score (GET /score,
+  /swagger.json, KServe v2) and answers with headers (``AMLResponse``) use it;
+  see amlc/inference.py.
 * response: ``<HHBxxxIII`` kind (1 = ready, 2 = init failed, 3 = result),
-  HTTP status, content type (0 JSON, 1 text, 2 octet-stream), run() time in
+  HTTP status, content type (0 JSON, 1 text, 2 octet-stream, 3 envelope), run() time in
   microseconds, id_len, body_len; then the request id and the body bytes.
 
 The worker sends one ``ready`` (or ``init failed`` with the exception's last
@@ -56,10 +63,14 @@ import time
 import traceback
 import uuid
 
+from amlc import inference
+
 REQUEST = struct.Struct("<III")
+ENVELOPE = struct.Struct("<I")
 RESPONSE = struct.Struct("<HHBxxxIII")
 
 KIND_SCORE = 1
+KIND_HTTP = 2
 KIND_READY = 1
 KIND_INIT_FAILED = 2
 KIND_RESULT = 3
@@ -67,6 +78,7 @@ KIND_RESULT = 3
 CT_JSON = 0
 CT_TEXT = 1
 CT_OCTET = 2
+CT_ENVELOPE = 3
 CONTENT_TYPES = ("application/json", "text/plain; charset=utf-8", "application/octet-stream")
 
 MAX_MESSAGE = 2000  # characters of an error message sent to the host or a client
@@ -200,6 +212,31 @@ def _send(fd, kind, status, content_type, exec_us, request_id, body):
     _write_all(fd, [header, request_id, body])
 
 
+def _send_answer(fd, request_id, answer):
+    """Sends inference.handle's answer: plainly when it has no headers, else as an envelope."""
+    status, content_type, headers, body, exec_us = answer
+    if not headers and content_type in CONTENT_TYPES:
+        return _send(fd, KIND_RESULT, status, CONTENT_TYPES.index(content_type), exec_us, request_id, body)
+    meta = json.dumps({"content_type": content_type, "headers": headers}).encode("utf-8")
+    _send(fd, KIND_RESULT, status, CT_ENVELOPE, exec_us, request_id, ENVELOPE.pack(len(meta)) + meta + body)
+
+
+def _open_envelope(body):
+    """(meta dict, body bytes) of an envelope; raises ValueError when it is not one."""
+    if len(body) < ENVELOPE.size:
+        raise ValueError("short envelope")
+    (length,) = ENVELOPE.unpack_from(body)
+    meta = json.loads(body[ENVELOPE.size:ENVELOPE.size + length].decode("utf-8"))
+    return meta, body[ENVELOPE.size + length:]
+
+
+def _is_plain(script):
+    """True when run(raw_data) takes the body as it is (no @rawhttp, no schema decorators)."""
+    run = script.run_fn
+    return not (getattr(run, "__amlc_rawhttp__", False) or getattr(run, "_rawhttp", False) or
+                hasattr(run, "__wrapped__"))
+
+
 def worker_main():
     # Private copies of the pipes (os.dup gives non-inheritable descriptors),
     # so processes the script starts cannot hold them open.
@@ -209,6 +246,7 @@ def worker_main():
     reader = os.fdopen(in_fd, "rb", buffering=1 << 16)
     path = _entry_script_path("AZUREML_ENTRY_SCRIPT", "AMLC_SCORING_SCRIPT")
     script = Script(path or "score.py")
+    inference.install_shims()
     try:
         script.load_and_init()
     except BaseException as error:  # noqa: BLE001 - includes SystemExit from init()
@@ -218,6 +256,7 @@ def worker_main():
         _send(out_fd, KIND_INIT_FAILED, 503, CT_TEXT, 0, b"", _last_line(error).encode("utf-8", "replace"))
         return 3
     _send(out_fd, KIND_READY, 200, CT_TEXT, 0, b"", b"")
+    plain = _is_plain(script)
     read = reader.read
     unpack = REQUEST.unpack
     size = REQUEST.size
@@ -225,13 +264,26 @@ def worker_main():
         header = read(size)
         if len(header) < size:
             return 0  # the host closed the pipe: it is shutting down
-        _kind, id_len, body_len = unpack(header)
+        kind, id_len, body_len = unpack(header)
         request_id = read(id_len) if id_len else b""
         body = read(body_len) if body_len else b""
         if len(request_id) < id_len or len(body) < body_len:
             return 0
-        status, content_type, out, exec_us = script.score(body)
-        _send(out_fd, KIND_RESULT, status, content_type, exec_us, request_id, out)
+        if kind == KIND_SCORE and plain:
+            status, content_type, out, exec_us = script.score(body)
+            _send(out_fd, KIND_RESULT, status, content_type, exec_us, request_id, out)
+            continue
+        if kind == KIND_HTTP:
+            try:
+                meta, body = _open_envelope(body)
+            except ValueError as error:
+                _send(out_fd, KIND_RESULT, 400, CT_JSON, 0, request_id, _error_body("bad envelope: %s" % error))
+                continue
+        else:
+            meta = {"method": "POST", "path": "/score", "query": "", "headers": {}}
+        answer = inference.handle(script, meta.get("method", "GET"), meta.get("path", "/"), meta.get("query", ""),
+                                  meta.get("headers") or {}, body, request_id.decode("utf-8", "replace"))
+        _send_answer(out_fd, request_id, answer)
 
 
 # ---------------------------------------------------------------------------
@@ -302,13 +354,26 @@ def make_server(script, host, port, max_body_bytes=10 << 20, keys_file=None):
                     reason = state["error"] or "init() has not finished"
                     self._answer(503, json.dumps({"status": "not ready", "reason": reason}).encode())
             else:
-                self._answer(404, _error_body("no route GET %s" % path))
+                self._handle("GET", b"")
+
+        def _handle(self, method, body):
+            """Every route inference.handle answers (GET /score, /swagger.json, KServe v2, ...)."""
+            path, _, query = self.path.partition("?")
+            if not valid_key(self.headers.get("Authorization")):
+                return self._answer(401, _error_body("a valid key is required: Authorization: Bearer KEY"))
+            if script.run_fn is None:
+                return self._answer(503, _error_body("not ready: %s" % (state["error"] or "init() has not finished")))
+            with lock:
+                status, content_type, headers, out, exec_us = inference.handle(
+                    script, method, path, query, dict(self.headers.items()), body, self._request_id)
+            self._answer(status, out, content_type,
+                         list(headers.items()) + [("x-ms-run-fn-exec-ms", "%.3f" % (exec_us / 1000.0))])
 
         def do_POST(self):  # noqa: N802
             self._setup()
             path = self.path.split("?", 1)[0]
             length = int(self.headers.get("Content-Length") or 0)
-            if path != "/score":
+            if path != "/score" and not path.startswith("/v2/models/"):
                 self.close_connection = True
                 return self._answer(404, _error_body("no route POST %s" % path))
             if not valid_key(self.headers.get("Authorization")):
@@ -318,6 +383,8 @@ def make_server(script, host, port, max_body_bytes=10 << 20, keys_file=None):
                 self.close_connection = True
                 return self._answer(413, _error_body("the request body is larger than %d bytes" % max_body_bytes))
             body = self.rfile.read(length) if length else b""
+            if path != "/score" or "?" in self.path or (script.run_fn is not None and not _is_plain(script)):
+                return self._handle("POST", body)
             if script.run_fn is None:
                 return self._answer(503, _error_body("not ready: %s" % (state["error"] or "init() has not finished")))
             with lock:
@@ -338,6 +405,7 @@ def standalone_main():
         return 2
     script = Script(path)
     sys.path.insert(0, os.path.dirname(script.path))
+    inference.install_shims()
     port = int(os.environ.get("AMLC_PORT") or 5001)
     host = os.environ.get("AMLC_HOST") or "0.0.0.0"
     max_body = int(os.environ.get("AMLC_MAX_BODY_BYTES") or (10 << 20))

@@ -58,6 +58,22 @@ StatusOr<std::vector<std::string>> ReadRequirements(const std::string& path) {
   return lines;
 }
 
+Status CheckImports(const std::string& python, const std::vector<std::string>& modules) {
+  if (modules.empty()) return Status::Ok();
+  std::vector<std::string> argv = {python, "-c",
+                                   "import importlib.util, sys\n"
+                                   "missing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]\n"
+                                   "print(' '.join(missing)); sys.exit(1 if missing else 0)\n"};
+  argv.insert(argv.end(), modules.begin(), modules.end());
+  int code = 0;
+  auto checked = RunCapture(argv, code);
+  if (!checked.ok()) return Status(StatusCode::kFailedPrecondition, python + ": " + checked.status().message());
+  if (code == 0) return Status::Ok();
+  std::string missing = checked.value();
+  while (!missing.empty() && (missing.back() == '\n' || missing.back() == ' ')) missing.pop_back();
+  return Status(StatusCode::kFailedPrecondition, python + " cannot import " + missing);
+}
+
 StatusOr<std::string> PrepareVenv(const std::string& home, const std::string& digest,
                                   const std::vector<std::string>& requirements) {
   std::string venv = home + "/envs/" + digest;

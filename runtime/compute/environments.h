@@ -17,6 +17,10 @@ namespace amlc::runtime {
 StatusOr<std::string> PrepareVenv(const std::string& home, const std::string& digest,
                                   const std::vector<std::string>& requirements);
 
+/// Ok when `python` can import every module in `modules`; else
+/// kFailedPrecondition naming the ones it cannot import.
+Status CheckImports(const std::string& python, const std::vector<std::string>& modules);
+
 /// The requirement lines of a requirements.txt (comments, blanks and pip
 /// options dropped).
 StatusOr<std::vector<std::string>> ReadRequirements(const std::string& path);

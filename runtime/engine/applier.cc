@@ -93,11 +93,14 @@ ActionResult Applier::Carry(const Action& action, const std::function<void(const
 
 // The driver takes down what the resource made; then its record goes.
 ActionResult Applier::Delete(const Action& action) {
+  std::string kept;  // said, so "removed" never hides versions that stay
   if (Driver* driver = DriverOf(action.kind, "")) {
     if (Status status = driver->Delete(action, purge_); !status.ok()) return {Outcome::kFailed, status.message()};
+    kept = driver->History(action.resource_id);
   }
   Status status = context_.state().DeleteResource(action.resource_id);
-  return status.ok() ? ActionResult{Outcome::kSucceeded, "removed"} : ActionResult{Outcome::kFailed, status.message()};
+  if (!status.ok()) return {Outcome::kFailed, status.message()};
+  return {Outcome::kSucceeded, kept.empty() ? "removed" : "removed; kept " + kept + " (destroy --purge deletes them)"};
 }
 
 std::vector<ActionResult> Applier::Execute(const compiler::planner::Plan& plan, ProgressReporter& reporter,
@@ -112,12 +115,17 @@ std::vector<ActionResult> Applier::Execute(const compiler::planner::Plan& plan, 
   return ExecutePlan(plan, *this, reporter, options);
 }
 
-Status Applier::PurgeHistory(const std::string& job_id) {
+std::string Applier::History(const Resource& resource) {
+  Driver* driver = DriverOf(resource.kind, "");
+  return driver ? driver->History(resource.id()) : "";
+}
+
+Status Applier::PurgeHistory(const Resource& resource) {
   Action action;
   action.type = ActionType::kDelete;
-  action.resource_id = job_id;
-  action.kind = "job";
-  Driver* driver = DriverOf("job", "");
+  action.resource_id = resource.id();
+  action.kind = resource.kind;
+  Driver* driver = DriverOf(resource.kind, "");
   return driver ? driver->Delete(action, true) : Status::Ok();
 }
 

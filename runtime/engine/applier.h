@@ -65,9 +65,13 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
   /// Why the runs this applier starts were started; see EngineContext::set_trigger.
   void set_trigger(std::string trigger) { context_.set_trigger(std::move(trigger)); }
 
-  /// Deletes a job's runs (and their children) with their folders. Fails
-  /// when the state store cannot be written.
-  Status PurgeHistory(const std::string& job_id);
+  /// What deleting `resource` without purge leaves behind (its driver's
+  /// History: a job's runs, a model's or image's versions); "" when nothing.
+  std::string History(const compiler::ir::Resource& resource);
+  /// Deletes what `resource` left behind: a job's runs (and their children)
+  /// with their folders, a model's or image's versions. Fails when the
+  /// state store cannot be written or a version is still in use.
+  Status PurgeHistory(const compiler::ir::Resource& resource);
   /// Puts right what an apply that died left (call with the apply lock
   /// held): Running runs whose compute target lost them become Failed, and
   /// activities still Running become Interrupted. Returns how many of each.

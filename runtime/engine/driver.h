@@ -47,6 +47,10 @@ class Driver {
   /// specs, or destroyed) created; with purge, its history too. The state
   /// record itself is removed by the caller.
   virtual Status Delete(const compiler::planner::Action& action, bool purge) { return Status::Ok(); }
+
+  /// What deleting `resource_id` without purge leaves in the workspace
+  /// ("versions iris:1, iris:2"), which Delete with purge removes; "" when nothing.
+  virtual std::string History(const std::string& resource_id) { return ""; }
 };
 
 /// The drivers of one plan and apply, keyed by kind ("model"), or by kind

@@ -38,6 +38,15 @@ std::map<std::string, std::string> EngineContext::UpstreamRuns(size_t index) {
   return runs;
 }
 
+std::string EngineContext::OutputPath(const RunRecord& run, const std::string& output) {
+  nlohmann::json outputs = nlohmann::json::parse(run.outputs_json, nullptr, false);
+  if (outputs.is_object() && outputs.contains(output) && outputs[output].is_object()) {
+    std::string path = outputs[output].value("path", "");
+    if (!path.empty()) return path;
+  }
+  return workspace_.run_outputs(run.id) + "/" + output;
+}
+
 std::string EngineContext::LocalPath(const std::string& relative) const {
   if (!relative.empty() && relative[0] == '/') return relative;
   return (fs::path(specs_root_) / relative).lexically_normal().string();

@@ -51,6 +51,10 @@ class EngineContext {
   /// The runs of the jobs resource `index` reads outputs from, as far as known.
   std::map<std::string, std::string> UpstreamRuns(size_t index);
 
+  /// Where run `run` keeps its output `output`: the path the run recorded
+  /// (a sweep records its best trial's), else the run's outputs folder.
+  std::string OutputPath(const RunRecord& run, const std::string& output);
+
   /// A spec path made absolute against the specs' folder.
   std::string LocalPath(const std::string& relative) const;
   /// A folder's tree digest or a file's digest; "" when it cannot be read.

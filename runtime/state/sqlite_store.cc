@@ -327,6 +327,7 @@ StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const RunQuery& query) {
   if (!query.job_id.empty()) where += " AND job_id = ?2";
   if (query.status) where += " AND status = ?3";
   if (!query.parent_run_id.empty()) where += " AND parent_run_id = ?4";
+  if (query.keyed_only) where += " AND run_key != ''";
   std::vector<RunCondition> conditions = query.conditions;
   for (const MetricComparison& comparison : query.where) {
     conditions.push_back({RunField::kMetric, comparison.metric, comparison.op, "", comparison.value});

@@ -119,6 +119,7 @@ struct RunQuery {
   std::string job_id;      // "" = all
   std::optional<RunStatus> status;
   std::string parent_run_id;  // "" = top-level and children alike
+  bool keyed_only = false;    // only runs started for a run key (not a sweep's trials)
   int limit = 0;              // 0 = no limit
   /// Only runs whose latest value of each metric holds every comparison
   /// (`runs list --where`); a run that never logged the metric, or logged

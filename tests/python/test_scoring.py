@@ -103,32 +103,43 @@ class ScriptTest(unittest.TestCase):
         self.assertEqual(status, 400)
 
 
+def start_worker(folder, script_text):
+    """A worker (python3 -m amlc.scoring --worker) on `script_text`, its pipes as amlc serve sets them up.
+
+    Returns (process, the request pipe's write end, frame), frame() reading one
+    response: (kind, status, content, request id, body).
+    """
+    path = os.path.join(folder, "score.py")
+    with open(path, "w") as f:
+        f.write(script_text)
+    request_read, request_write = os.pipe()
+    response_read, response_write = os.pipe()
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, AZUREML_ENTRY_SCRIPT=path)
+
+    def child_fds():  # the worker's fds 3 and 4
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (request_read, response_write)]
+        os.dup2(high[0], 3)
+        os.dup2(high[1], 4)
+
+    process = subprocess.Popen([sys.executable, "-m", "amlc.scoring", "--worker"], env=env,
+                               pass_fds=(3, 4), preexec_fn=child_fds,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(request_read)
+    os.close(response_write)
+    reader = os.fdopen(response_read, "rb")
+
+    def frame():
+        kind, status, content, _, id_len, body_len = scoring.RESPONSE.unpack(reader.read(scoring.RESPONSE.size))
+        return kind, status, content, reader.read(id_len), reader.read(body_len)
+
+    frame.reader = reader
+    return process, request_write, frame
+
+
 class WorkerProtocolTest(unittest.TestCase):
     def test_ready_then_one_result_per_request_then_exit_on_eof(self):
         with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "score.py")
-            with open(path, "w") as f:
-                f.write(SCRIPT)
-            request_read, request_write = os.pipe()
-            response_read, response_write = os.pipe()
-            env = dict(os.environ, PYTHONPATH=PYTHON_DIR, AZUREML_ENTRY_SCRIPT=path)
-
-            def child_fds():  # the worker's fds 3 and 4, as amlc serve sets them up
-                high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (request_read, response_write)]
-                os.dup2(high[0], 3)
-                os.dup2(high[1], 4)
-
-            process = subprocess.Popen([sys.executable, "-m", "amlc.scoring", "--worker"], env=env,
-                                       pass_fds=(3, 4), preexec_fn=child_fds,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            os.close(request_read)
-            os.close(response_write)
-            reader = os.fdopen(response_read, "rb")
-
-            def frame():
-                kind, status, content, exec_us, id_len, body_len = scoring.RESPONSE.unpack(
-                    reader.read(scoring.RESPONSE.size))
-                return kind, status, content, reader.read(id_len), reader.read(body_len)
+            process, request_write, frame = start_worker(folder, SCRIPT)
 
             self.assertEqual(frame()[:2], (scoring.KIND_READY, 200))
             for body in (b'{"n": 1}', b"nope"):
@@ -138,7 +149,7 @@ class WorkerProtocolTest(unittest.TestCase):
                 self.assertEqual(status, 200 if body.startswith(b"{") else 400)
             os.close(request_write)
             self.assertEqual(process.wait(timeout=10), 0)
-            reader.close()
+            frame.reader.close()
 
 
 class StandaloneServerTest(unittest.TestCase):

@@ -155,3 +155,71 @@ TEST_CASE("a deployment of a model and scoring code builds its image implicitly"
   REQUIRE(quickstart.Apply(&out) == 0);
   CHECK(quickstart.Score(quickstart.Key()) == 200);
 }
+
+TEST_CASE("a held-back model leaves the deployment alone and a rollout counts the deployment's replicas",
+          "[deploy]") {
+  QuickstartFolder quickstart;
+  std::string out;
+  REQUIRE(quickstart.Apply(&out) == 0);
+  std::string revision = AmlcJson(quickstart.str(), "deployments show blue").value("revision", "");
+  // A new training run whose model register_when holds back: the image stays iris-image:1.
+  std::string model = ReadFile(quickstart.dir().path() / "model.yaml");
+  model.replace(model.find("metrics.accuracy >= 0.9"), 23, "metrics.accuracy >= 1.5");
+  std::ofstream(quickstart.dir().path() / "model.yaml") << model;
+  std::ofstream(quickstart.dir().path() / "src/train.py", std::ios::app) << "# a changed line\n";
+  REQUIRE(quickstart.Apply(&out) == 0);
+  INFO(out);
+  CHECK(out.find("held back: metrics.accuracy is ") != std::string::npos);
+  CHECK(out.find("rolled out") == std::string::npos);
+  CHECK(out.find("up to date after all: iris-image:1 serving at http://127.0.0.1:") != std::string::npos);
+  CHECK(AmlcJson(quickstart.str(), "deployments show blue").value("revision", "") == revision);
+  // A real rollout: one replica (instance_count 1), not the old one draining beside it.
+  std::ofstream(quickstart.dir().path() / "score/score.py", std::ios::app) << "# a changed line\n";
+  REQUIRE(quickstart.Apply(&out) == 0);
+  CHECK(out.find("rolled out iris-image:2 on 1 replica at http://127.0.0.1:") != std::string::npos);
+  REQUIRE(quickstart.Apply(&out) == 0);
+  CHECK(out.find("No changes.") != std::string::npos);
+}
+
+TEST_CASE("every answer names its deployment, image and models and amlc lineage traces them to the commit",
+          "[deploy][lineage]") {
+  QuickstartFolder quickstart;
+  std::string dir = quickstart.str();
+  REQUIRE(Run("cd " + dir + " && git init -q && git add -A && git -c user.name=t -c user.email=t@example.com "
+              "commit -q -m specs") == 0);
+  std::string commit;
+  REQUIRE(Run("git -C " + dir + " rev-parse HEAD", &commit) == 0);
+  commit = commit.substr(0, 40);
+  std::string out;
+  REQUIRE(quickstart.Apply(&out) == 0);
+
+  std::string headers;
+  REQUIRE(Run("curl -s -o /dev/null -D - -H 'Content-Type: application/json' -H 'Authorization: Bearer " +
+                  quickstart.Key() + "' --data @" + SourcePath("examples/quickstart/sample-request.json") + " " +
+                  quickstart.ScoringUri(),
+              &headers) == 0);
+  INFO(headers);
+  json image = AmlcJson(dir, "images show iris-image:1");
+  std::string digest = image.value("digest", "");
+  REQUIRE(digest.rfind("sha256:", 0) == 0);
+  CHECK(headers.find("x-amlc-deployment: iris/blue\r\n") != std::string::npos);
+  CHECK(headers.find("x-amlc-image: iris-image:1@" + digest + "\r\n") != std::string::npos);
+  CHECK(headers.find("x-amlc-models: iris-classifier:1\r\n") != std::string::npos);
+
+  json chain = AmlcJson(dir, "lineage blue");
+  INFO(chain.dump(2));
+  CHECK(chain["deployment"]["endpoint"] == "iris");
+  CHECK(chain["image"]["digest"] == digest);
+  REQUIRE(chain["models"].size() == 1);
+  const json& run = chain["models"][0]["run"];
+  CHECK(run["job"] == "job/train-iris");
+  CHECK(run["spec_commit"] == commit);
+  CHECK(run["snapshot_digest"].get<std::string>().size() >= 64);
+  std::string text;
+  REQUIRE(Run(Amlc("lineage iris-classifier:1 --workspace " + dir + "/.amlc"), &text) == 0);
+  CHECK(text.find("commit    " + commit) != std::string::npos);
+  REQUIRE(Run(Amlc("lineage " + run["id"].get<std::string>() + " --workspace " + dir + "/.amlc"), &text) == 0);
+  CHECK(text.find("snapshot  " + run["snapshot_digest"].get<std::string>()) != std::string::npos);
+  CHECK(Run(Amlc("lineage nothing-here --workspace " + dir + "/.amlc 2>&1"), &text) != 0);
+  CHECK(text.find("is no deployment, image or model version") != std::string::npos);
+}

@@ -289,3 +289,29 @@ TEST_CASE("apply pushes new images to the workspace's registry, once", "[registr
   CHECK(pushed["bytes_uploaded"] == 0);
   CHECK(pushed["digest"] == image["digest"]);
 }
+
+TEST_CASE("destroy says which versions it keeps and a later destroy --purge deletes them",
+          "[apply][registry-apply]") {
+  SpecDir dir;
+  CopyQuickstart(dir);
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  REQUIRE(Run(Amlc("destroy --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  INFO(out);
+  CHECK(out.find("removed; kept model version iris-classifier:1 (destroy --purge deletes them)") !=
+        std::string::npos);
+  CHECK(out.find("removed; kept image version iris-image:1 (destroy --purge deletes them)") != std::string::npos);
+  CHECK(AmlcJson(dir.str(), "models list").size() == 1);
+  CHECK(AmlcJson(dir.str(), "images list").size() == 1);
+  REQUIRE(Run(Amlc("destroy --purge --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  INFO(out);
+  CHECK(out.find("Kept by an earlier destroy, deleted now (--purge):\n"
+                 "  - image/iris-image: image version iris-image:1\n"
+                 "  - model/iris-classifier: model version iris-classifier:1\n"
+                 "  - job/train-iris: 1 run\n") != std::string::npos);
+  CHECK(AmlcJson(dir.str(), "models list").empty());
+  CHECK(AmlcJson(dir.str(), "images list").empty());
+  CHECK(AmlcJson(dir.str(), "runs list").empty());
+  REQUIRE(Run(Amlc("destroy --purge --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("Kept by an earlier destroy") == std::string::npos);
+}

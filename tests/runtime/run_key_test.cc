@@ -96,3 +96,31 @@ TEST_CASE("a change outside the run key leaves the run current and the plan says
   Run(Amlc("plan --json " + dir.str()), &json);
   CHECK(json.find("\"unkeyed\"") != std::string::npos);
 }
+
+TEST_CASE("the plan names a failed last run and shows an input's old and new value", "[apply][run-key]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("src/fit.sh", "test \"$1\" != fail || { echo broken >&2; exit 3; }\n");
+  auto job = [](const std::string& alpha) {
+    return std::string(kJob) + "command: sh fit.sh ${{inputs.alpha}} ${{inputs.data}}\n"
+           "inputs:\n  alpha: " + alpha + "\n  data:\n    type: uri_file\n    path: ./data.csv\n";
+  };
+  dir.Write("data.csv", "x\n1\n");
+  dir.Write("job.yaml", job("fail"));
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) != 0);
+  std::string failed = Plan(dir);
+  INFO(failed);
+  CHECK(failed.find("no run of this job yet") == std::string::npos);
+  CHECK(failed.find("its last run with this key, greet-") != std::string::npos);
+  CHECK(failed.find(", Failed: exit code 3") != std::string::npos);
+
+  dir.Write("job.yaml", job("0.5"));
+  std::string changed = Plan(dir);
+  INFO(changed);
+  CHECK(changed.find("input 'alpha' changed: fail -> 0.5") != std::string::npos);
+  CHECK(changed.find("its last run, greet-") != std::string::npos);
+  Apply(dir);
+  dir.Write("data.csv", "x\n2\n");
+  CHECK(Plan(dir).find("input 'data' changed: the contents of data.csv") != std::string::npos);
+}

@@ -612,3 +612,68 @@ TEST_CASE("amlc serve refuses bad options with exit code 2", "[serving]") {
                 " --telemetry-sample-rate 2 2>&1",
             &out) == 2);
 }
+
+TEST_CASE("amlc serve answers GET /score, swagger.json, @rawhttp and KServe v2 as Azure ML's server does",
+          "[serving]") {
+  SpecDir dir;
+  dir.Write("score.py", R"(import json
+from azureml.contrib.services.aml_request import AMLRequest, rawhttp
+from azureml.contrib.services.aml_response import AMLResponse
+from inference_schema.schema_decorators import input_schema, output_schema
+from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType
+
+def init():
+    pass
+
+@rawhttp
+def run(request):
+    if request.method == "GET":
+        return AMLResponse(json.dumps({"name": request.args.get("name")}), 200, {"x-from-script": "yes"}, json_str=True)
+    rows = request.get_json()["input_data"]
+    return [sum(row) for row in rows]
+)");
+  dir.Write("schema/score.py", R"(from inference_schema.schema_decorators import input_schema, output_schema
+from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType
+
+def init():
+    pass
+
+@input_schema("x", StandardPythonParameterType([1.5]))
+@output_schema(StandardPythonParameterType(3.0))
+def run(x):
+    return sum(x)
+)");
+  fs::create_directories(dir.path() / "models/diabetes/2");
+  ServeProcess serve(dir, {"--entry-script", (dir.path() / "score.py").string(), "--model-dir",
+                           (dir.path() / "models/diabetes/2").string(), "--answer-header",
+                           "x-amlc-models: diabetes:2"});
+  REQUIRE(serve.WaitReady());
+  Reply get = Get(serve.port(), "/score?name=ada");
+  CHECK(get.status == 200);
+  CHECK(get.Json() == json::parse(R"({"name": "ada"})"));
+  CHECK(get.header("x-from-script") == "yes");
+  CHECK(get.header("x-amlc-models") == "diabetes:2");
+  Reply posted = Score(serve.port(), R"({"input_data": [[1, 2], [3, 4]]})");
+  CHECK(posted.status == 200);
+  CHECK(posted.Json() == json::parse("[3, 7]"));
+  CHECK(Get(serve.port(), "/swagger.json").status == 404);  // this script declares no schema
+  CHECK(Get(serve.port(), "/v2").Json()["name"] == "amlc");
+  CHECK(Get(serve.port(), "/v2/models/diabetes").Json()["versions"] == json::parse(R"(["2"])"));
+  CHECK(Get(serve.port(), "/v2/models/diabetes/versions/2/ready").status == 200);
+  Request infer;
+  infer.method = "POST";
+  infer.path = "/v2/models/diabetes/infer";
+  infer.body = R"({"inputs": [{"name": "x", "shape": [2, 2], "datatype": "INT64", "data": [1, 2, 3, 4]}]})";
+  Reply inferred = Http(serve.port(), infer);
+  CHECK(inferred.status == 200);
+  CHECK(inferred.Json()["outputs"][0]["data"] == json::parse("[3, 7]"));
+  CHECK(serve.Terminate() == 0);
+
+  ServeProcess schema(dir, {"--entry-script", (dir.path() / "schema/score.py").string()}, "schema");
+  REQUIRE(schema.WaitReady());
+  Reply swagger = Get(schema.port(), "/swagger.json");
+  CHECK(swagger.status == 200);
+  CHECK(swagger.Json()["definitions"]["ServiceInput"]["properties"]["x"]["type"] == "array");
+  CHECK(Score(schema.port(), R"({"x": [1, 2.5]})").Json() == json::parse("3.5"));
+  CHECK(schema.Terminate() == 0);
+}

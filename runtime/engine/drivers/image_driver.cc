@@ -7,6 +7,7 @@
 #include "runtime/artifacts/oci/registry_client.h"
 #include "runtime/artifacts/registry/model_registry.h"
 #include "runtime/engine/drivers/drivers.h"
+#include "runtime/workspace/python_module.h"
 
 namespace amlc::runtime {
 
@@ -31,6 +32,7 @@ class ImageDriver : public Driver {
   StatusOr<std::string> Apply(const Action& action, const Resource& image, const Progress& progress) override;
   /// With purge: deletes the images the removed resource built, and their blobs.
   Status Delete(const Action& action, bool purge) override;
+  std::string History(const std::string& resource_id) override;
 
  private:
   Status PushIfWanted(const Resource& image, const ImageRecord& built, const Progress& progress);
@@ -130,6 +132,20 @@ Status ImageDriver::Delete(const Action& action, bool purge) {
   return Status::Ok();
 }
 
+std::string ImageDriver::History(const std::string& resource_id) {
+  auto images = context_.state().ListImages(NameOf(resource_id), {});
+  if (!images.ok()) return "";
+  std::string listed;
+  int count = 0;
+  for (const ImageRecord& image : images.value()) {
+    if (image.resource_id != resource_id) continue;
+    listed += (listed.empty() ? "" : ", ") + image.name + ":" + std::to_string(image.version);
+    ++count;
+  }
+  if (count == 0) return "";
+  return (count == 1 ? "image version " : "image versions ") + listed;
+}
+
 }  // namespace
 
 std::unique_ptr<Driver> MakeImageDriver(EngineContext& context) { return std::make_unique<ImageDriver>(context); }
@@ -155,6 +171,11 @@ StatusOr<ImageInputs> ImageInputsOf(EngineContext& context, const Resource& imag
   const Value* code = image.spec.Find("code_configuration");
   inputs.code_dir = context.LocalPath(code ? code->StringAt("code") : ".");
   inputs.scoring_script = code ? code->StringAt("scoring_script") : "";
+  if (!code && inputs.models.size() == 1 && inputs.models[0].type == "mlflow_model") {
+    // No-code deployment, as Azure ML does it: amlc's scoring script loads the MLflow model format.
+    inputs.code_dir = PythonModuleDir() + "/amlc/nocode";
+    inputs.scoring_script = "mlflow_score.py";
+  }
   if (const Value* env = image.spec.Find("environment"); env && env->is_ref()) {
     inputs.environment_id = env->as_ref().target;
     if (const Resource* target = context.Find(inputs.environment_id)) {

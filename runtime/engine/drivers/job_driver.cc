@@ -9,7 +9,9 @@
 #include <random>
 
 #include "base/digest.h"
+#include "runtime/artifacts/remote/url_cache.h"
 #include "runtime/compute/containers.h"
+#include "runtime/compute/curated_environments.h"
 #include "runtime/compute/environments.h"
 #include "base/clock.h"
 
@@ -79,6 +81,24 @@ int ChangedFiles(const Snapshot& before, const Snapshot& after) {
   return changed;
 }
 
+// An input as the plan shows it: a path input by its path, a literal by its value.
+std::string ShownInput(const nlohmann::json& input) {
+  if (input.is_object()) {
+    if (input.contains("$ref") && input["$ref"].is_string()) return input["$ref"].get<std::string>();  // a URL
+    for (const char* field : {"path", "value", "default"}) {
+      if (input.contains(field)) return ShownInput(input[field]);
+    }
+  }
+  return input.is_string() ? input.get<std::string>() : input.dump();
+}
+
+// "Failed: exit code 1": how a run ended, on one line.
+std::string OutcomeOf(const RunRecord& run) {
+  std::string outcome = RunStatusName(run.status);
+  if (!run.error.empty()) outcome += ": " + run.error.substr(0, run.error.find_first_of(";\n"));
+  return outcome;
+}
+
 }  // namespace
 
 std::string JobDriver::PoolOf(const Value& fields) {
@@ -106,12 +126,22 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   if (job.type == "pipeline") {
     for (const auto& [step, run] : upstream_runs) seen.key_parts["step:" + step] = run;
   }
-  if (job.type == "sweep") seen.key_parts["sweep"] = SweepPart(spec);
+  if (job.type == "sweep") {
+    seen.key_parts["sweep"] = SweepPart(spec);
+    // The trial's outputs are what a sweep hands on (its best trial's).
+    if (job.trial) AddOutputPart(job.trial->fields, seen, "trial_outputs");
+  }
   seen.key_parts["command"] = lowered.value()->command.source;
+  auto curated = CuratedOf(spec);
+  if (!curated.ok()) return curated.status();
   AddEnvironmentParts(spec, seen);
+  if (curated.value()) seen.key_parts["environment"] = "curated:" + curated.value()->Digest();
   if (Status image = CheckImage(spec, seen); !image.ok()) return image;
   seen.key_parts["compute"] = context_.ComputeOf(spec).type;
   if (Status status = AddInputParts(job, *lowered.value(), upstream_runs, seen); !status.ok()) return status;
+  for (const auto& [name, input] : lowered.value()->inputs) {
+    seen.inputs[name] = ShownInput(nlohmann::json::parse(input.AsWritten().ToJson(), nullptr, false));
+  }
   AddOutputPart(spec, seen);
   seen.key = Sha256Hex(Join(seen.key_parts));
   seen.unkeyed_parts = UnkeyedParts(spec);
@@ -205,7 +235,7 @@ Status JobDriver::CheckImage(const Value& spec, Observation& seen) {
 
 // The declared outputs decide which folders are collected and recorded, so
 // a run made before an output was declared does not have it.
-void JobDriver::AddOutputPart(const Value& spec, Observation& seen) {
+void JobDriver::AddOutputPart(const Value& spec, Observation& seen, const std::string& part) {
   const Value* outputs = spec.Find("outputs");
   if (!outputs || !outputs->is_map() || outputs->entries().empty()) return;
   std::vector<std::string> names;
@@ -213,7 +243,7 @@ void JobDriver::AddOutputPart(const Value& spec, Observation& seen) {
   std::sort(names.begin(), names.end());
   std::string joined;
   for (const std::string& name : names) joined += name + "\n";
-  seen.key_parts["outputs"] = Sha256Hex(joined);
+  seen.key_parts[part] = Sha256Hex(joined);
 }
 
 StatusOr<std::string> JobDriver::InputPart(const std::string& name, const Value& input,
@@ -233,8 +263,15 @@ StatusOr<std::string> JobDriver::InputPart(const std::string& name, const Value&
     return outputs.is_object() && outputs.contains(output) ? outputs[output].value("digest", "") : "";
   }
   if (path && path->is_string()) return context_.PathDigest(context_.LocalPath(path->as_string()));
+  if (path && path->is_ref() && IsFetchableUrl(path->as_ref().target)) {
+    auto fetched = FetchUrl(UrlCacheDir(), path->as_ref().target);
+    if (!fetched.ok()) return Status(fetched.status().code(), "input '" + name + "': " + fetched.status().message());
+    return "url:" + fetched->digest;
+  }
   return input.ToJson();
 }
+
+std::string JobDriver::UrlCacheDir() { return context_.workspace().home() + "/url-cache"; }
 
 const JobInput* JobDriver::ParentInput(const Resource& step, const std::string& name) {
   const Resource* parent = context_.Find(step.parent);
@@ -266,12 +303,18 @@ Status JobDriver::AddInputParts(const Resource& job, const JobSpec& spec,
 void JobDriver::ReadLastRun(const Resource& job, const Snapshot& code, Observation& seen) {
   RunQuery query;
   query.job_id = job.id();
+  query.keyed_only = true;  // a sweep's trials are newer than its run and have no key of their own
   query.limit = 1;
   auto last = context_.state().ListRuns(query);
   if (!last.ok() || last->empty()) return;
+  seen.last_run = last->front().id;
+  seen.last_outcome = OutcomeOf(last->front());
   nlohmann::json params = nlohmann::json::parse(last->front().params_json, nullptr, false);
   if (params.is_object() && params.contains("key_parts")) {
     for (auto& [key, value] : params["key_parts"].items()) seen.last_parts[key] = value.get<std::string>();
+  }
+  if (params.is_object() && params.contains("inputs") && params["inputs"].is_object()) {
+    for (auto& [name, value] : params["inputs"].items()) seen.last_inputs[name] = ShownInput(value);
   }
   if (params.is_object() && params.contains("unkeyed_parts") && params["unkeyed_parts"].is_object()) {
     std::map<std::string, std::string> last;  // runs recorded before amlc kept these have none
@@ -301,10 +344,20 @@ std::optional<std::string> JobDriver::InputValue(const Value& input) {
   const Value* path = input.Find("path");
   if (path && path->is_string()) return context_.LocalPath(path->as_string());
   if (path && path->is_ref() && !path->as_ref().external) {
-    if (auto run = context_.CompletedRun(path->as_ref().target)) {
-      return context_.workspace().run_outputs(*run) + "/" +
-             path->as_ref().member.substr(path->as_ref().member.find('.') + 1);
+    if (auto run_id = context_.CompletedRun(path->as_ref().target)) {
+      std::string output = path->as_ref().member.substr(path->as_ref().member.find('.') + 1);
+      auto run = context_.state().GetRun(*run_id);
+      if (run.ok() && run.value()) return context_.OutputPath(*run.value(), output);
+      return context_.workspace().run_outputs(*run_id) + "/" + output;
     }
+  }
+  if (path && path->is_ref() && IsFetchableUrl(path->as_ref().target)) {
+    // Fetched when the run was planned: the cache answers from its copy.
+    auto fetched = FetchUrl(UrlCacheDir(), path->as_ref().target);
+    if (!fetched.ok()) return std::nullopt;
+    if (input.StringAt("type") != "uri_folder") return fetched->file;
+    auto folder = FolderOf(UrlCacheDir(), path->as_ref().target, fetched.value());
+    return folder.ok() ? std::optional<std::string>(folder.value()) : std::nullopt;
   }
   for (const char* literal : {"value", "default"}) {
     if (const Value* v = input.Find(literal)) return v->is_string() ? v->as_string() : v->ToJson();
@@ -346,7 +399,40 @@ std::string JobDriver::ExpandCommand(const Resource& job, const JobSpec& spec, c
   });
 }
 
+StatusOr<std::optional<CuratedEnvironment>> JobDriver::CuratedOf(const Value& fields) {
+  const Value* env = fields.Find("environment");
+  if (!env || !env->is_ref() || context_.Find(env->as_ref().target)) return std::optional<CuratedEnvironment>();
+  std::optional<std::string> name = CuratedName(env->as_ref().target);
+  if (!name) return std::optional<CuratedEnvironment>();
+  auto found = LookupCurated(*name);
+  if (!found.ok()) return found.status();
+  return std::optional<CuratedEnvironment>(found.value());
+}
+
+// A curated environment runs with the interpreter its catalog entry names,
+// once that interpreter is seen to import the entry's modules.
+StatusOr<std::string> JobDriver::CuratedPython(const CuratedEnvironment& curated) {
+  std::string where = "curated environment '" + curated.name + "' (" + curated.source + " catalog)";
+  if (curated.python.empty()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  where + " maps to the image " + curated.image +
+                      "; jobs on this compute target run with an interpreter: map the name to one in the JSON "
+                      "file $AMLC_CURATED_ENVIRONMENTS names");
+  }
+  std::lock_guard<std::mutex> lock(venv_mutex_);
+  if (Status imports = CheckImports(curated.python, curated.modules); !imports.ok()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  where + ": " + imports.message() +
+                      "; install what it lacks as Debian packages (python3-NAME), or map the name to an "
+                      "interpreter that has it in the JSON file $AMLC_CURATED_ENVIRONMENTS names");
+  }
+  return curated.python;
+}
+
 StatusOr<std::string> JobDriver::PythonOf(const Value& fields) {
+  auto curated = CuratedOf(fields);
+  if (!curated.ok()) return curated.status();
+  if (curated.value()) return CuratedPython(*curated.value());
   const Value* env = fields.Find("environment");
   const Value* definition = nullptr;
   std::string digest;
@@ -531,6 +617,14 @@ Status JobDriver::Delete(const Action& action, bool purge) {
     fs::remove_all(fs::path(context_.workspace().run_outputs(run)).parent_path(), error);
   }
   return Status::Ok();
+}
+
+std::string JobDriver::History(const std::string& resource_id) {
+  RunQuery query;
+  query.job_id = resource_id;
+  auto runs = context_.state().ListRuns(query);
+  if (!runs.ok() || runs->empty()) return "";
+  return std::to_string(runs->size()) + (runs->size() == 1 ? " run" : " runs");
 }
 
 std::optional<std::string> CommandJobDriver::Unsupported(const Resource& job) {

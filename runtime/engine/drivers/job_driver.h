@@ -12,6 +12,7 @@
 
 #include <mutex>
 
+#include "runtime/compute/curated_environments.h"
 #include "runtime/engine/driver.h"
 #include "runtime/engine/engine_context.h"
 
@@ -29,6 +30,8 @@ class JobDriver : public Driver {
                               const Progress& progress) override;
   /// With purge, deletes the job's runs with their folders; else history stays.
   Status Delete(const compiler::planner::Action& action, bool purge) override;
+  /// "N runs": the job's run history, which Delete with purge removes.
+  std::string History(const std::string& resource_id) override;
 
  protected:
   /// Carries a new run of `job` out (recorded Queued, its snapshot taken)
@@ -63,8 +66,16 @@ class JobDriver : public Driver {
                             const std::string& work, const std::map<std::string, compiler::ir::Value>* trial);
   /// What an input puts in a command; nullopt when it has nothing.
   std::optional<std::string> InputValue(const compiler::ir::Value& input);
+  /// Where inputs given by URL are cached (runtime/artifacts/remote/url_cache.h).
+  std::string UrlCacheDir();
   /// The interpreter `python` means for a spec's environment ("" = the system's).
   StatusOr<std::string> PythonOf(const compiler::ir::Value& fields);
+  /// The catalog entry of the Azure curated environment the spec names
+  /// (AzureML-sklearn-1.5@latest, azureml://registries/azureml/...); nullopt
+  /// for any other environment; an error when the catalog lacks the name.
+  StatusOr<std::optional<CuratedEnvironment>> CuratedOf(const compiler::ir::Value& fields);
+  /// The entry's interpreter, once it imports the entry's modules; else what to do.
+  StatusOr<std::string> CuratedPython(const CuratedEnvironment& curated);
   /// The parts of a run key that inputs contribute (a step's own, and the
   /// pipeline's its command reads).
   Status AddInputParts(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec,
@@ -85,8 +96,9 @@ class JobDriver : public Driver {
   std::string ContainerImageOf(const compiler::ir::Value& spec);
   /// The parts of a run key the environment contributes: its spec, the files it names, the variables.
   void AddEnvironmentParts(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
-  /// The part of a run key the declared outputs contribute.
-  void AddOutputPart(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
+  /// The part of a run key the outputs `spec` declares contribute, under `part`.
+  void AddOutputPart(const compiler::ir::Value& spec, compiler::planner::Observation& seen,
+                     const std::string& part = "outputs");
   void ReadLastRun(const compiler::ir::Resource& job, const Snapshot& code,
                    compiler::planner::Observation& seen);
 

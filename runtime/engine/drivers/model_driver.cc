@@ -34,8 +34,11 @@ class ModelDriver : public Driver {
   StatusOr<std::string> Apply(const Action& action, const Resource& model, const Progress& progress) override;
   /// With purge: deletes the versions the removed resource registered.
   Status Delete(const Action& action, bool purge) override;
+  std::string History(const std::string& resource_id) override;
 
  private:
+  /// The versions the resource `resource_id` registered.
+  StatusOr<std::vector<ModelVersionRecord>> VersionsOf(const std::string& resource_id);
   StatusOr<ModelSource> SourceOf(const Resource& model, const std::map<std::string, std::string>& upstream_runs);
   /// Why register_when holds the version back ("" when it does not).
   StatusOr<std::string> HeldBack(const Resource& model, const ModelSource& source);
@@ -60,7 +63,7 @@ StatusOr<ModelSource> ModelDriver::SourceOf(const Resource& model,
     if (!run.value()) return Status(StatusCode::kNotFound, "run " + upstream->second + " is not recorded");
     source.run = *run.value();
     std::string output = ref.member.substr(ref.member.find('.') + 1);
-    source.files = context_.workspace().run_outputs(source.run->id) + "/" + output;
+    source.files = context_.OutputPath(*source.run, output);
     source.key = "run:" + source.run->id + "/" + output;
     return source;
   }
@@ -179,18 +182,36 @@ StatusOr<std::string> ModelDriver::Register(const Resource& model, const ModelSo
   return "registered " + model.name + ":" + std::to_string(registered->version);
 }
 
-Status ModelDriver::Delete(const Action& action, bool purge) {
-  if (!purge) return Status::Ok();
-  std::string name = NameOf(action.resource_id);
+StatusOr<std::vector<ModelVersionRecord>> ModelDriver::VersionsOf(const std::string& resource_id) {
   ModelQuery query;
-  query.name = name;
+  query.name = NameOf(resource_id);
   auto versions = context_.state().ListModelVersions(query);
   if (!versions.ok()) return versions.status();
+  std::vector<ModelVersionRecord> mine;
   for (const ModelVersionRecord& version : versions.value()) {
-    if (version.resource_id != action.resource_id) continue;
-    if (Status s = context_.state().DeleteModelVersion(name, version.version); !s.ok()) return s;
+    if (version.resource_id == resource_id) mine.push_back(version);
+  }
+  return mine;
+}
+
+Status ModelDriver::Delete(const Action& action, bool purge) {
+  if (!purge) return Status::Ok();
+  auto versions = VersionsOf(action.resource_id);
+  if (!versions.ok()) return versions.status();
+  for (const ModelVersionRecord& version : versions.value()) {
+    if (Status s = context_.state().DeleteModelVersion(version.name, version.version); !s.ok()) return s;
   }
   return Status::Ok();
+}
+
+std::string ModelDriver::History(const std::string& resource_id) {
+  auto versions = VersionsOf(resource_id);
+  if (!versions.ok() || versions->empty()) return "";
+  std::string listed;
+  for (const ModelVersionRecord& version : versions.value()) {
+    listed += (listed.empty() ? "" : ", ") + version.name + ":" + std::to_string(version.version);
+  }
+  return (versions->size() == 1 ? "model version " : "model versions ") + listed;
 }
 
 }  // namespace

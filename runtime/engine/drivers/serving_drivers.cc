@@ -71,6 +71,21 @@ json ServingSettings(const Value& spec) {
 // A revision as written to the host is "KEY@GENERATION"; the key is what plans compare.
 std::string RevisionKey(const std::string& revision) { return revision.substr(0, revision.find('@')); }
 
+// What every answer of a deployment names, so a client can trace it back
+// (`amlc lineage`): the deployment, its image with its digest, the models in it.
+std::vector<std::string> LineageHeaders(const std::string& endpoint, const std::string& deployment,
+                                        const ImageRecord& image) {
+  std::string models;
+  for (const auto& [name, version] : image.models) {
+    models += (models.empty() ? "" : ", ") + name + ":" + std::to_string(version);
+  }
+  std::vector<std::string> headers = {
+      "x-amlc-deployment: " + endpoint + "/" + deployment,
+      "x-amlc-image: " + image.name + ":" + std::to_string(image.version) + "@" + image.digest};
+  if (!models.empty()) headers.push_back("x-amlc-models: " + models);
+  return headers;
+}
+
 std::string HostUrl(const json& status) {
   return "http://" + status.value("host", std::string("127.0.0.1")) + ":" + std::to_string(status.value("port", 0));
 }
@@ -128,6 +143,10 @@ class DeploymentDriver : public Driver, LocalServing {
   StatusOr<ImageRecord> DeploymentImage(const Resource& deployment, bool build, const Progress& progress);
   /// Digest of the image and every setting the replicas start with.
   std::string DeploymentRevision(const Resource& deployment, const ImageRecord& image);
+  /// True when the endpoint host already serves `entry` at `revision` on
+  /// ready replicas (then `url` is its address): nothing to roll out.
+  bool AlreadyServed(const Resource& deployment, const std::string& dir, const endpoint::DeploymentSpec& entry,
+                     const std::string& revision, std::string& url);
   StatusOr<std::vector<std::string>> ReplicaCommand(const Resource& deployment, const std::string& endpoint,
                                                     const ImageRecord& image, const std::string& rootfs);
 };
@@ -325,6 +344,9 @@ StatusOr<std::vector<std::string>> DeploymentDriver::ReplicaCommand(const Resour
   for (auto& [name, value] : settings["env"].items()) {
     command.insert(command.end(), {"--env", name + "=" + value.get<std::string>()});
   }
+  for (const std::string& header : LineageHeaders(endpoint, deployment.name, image)) {
+    command.insert(command.end(), {"--answer-header", header});
+  }
   command.insert(command.begin(), AmlcExecutable());
   return command;
 }
@@ -353,6 +375,14 @@ StatusOr<std::string> DeploymentDriver::Apply(const Action& action, const Resour
   endpoint::DeploymentSpec entry = ScaledDeploymentSpec(settings);
   entry.image = label;
   entry.command = command.value();
+  std::string url_now;
+  if (AlreadyServed(deployment, dir, entry, revision, url_now)) {
+    // Planned because something upstream might change (a model register_when
+    // then held back): the same image and settings are not rolled out again.
+    json outputs{{"endpoint", endpoint}, {"image", label}, {"revision", revision}, {"scoring_uri", url_now + "/score"}};
+    if (Status s = context_.RecordApplied(deployment, outputs.dump()); !s.ok()) return s;
+    return "up to date after all: " + label + " serving at " + url_now + "/score";
+  }
   auto generation = UpdateDesiredState(dir, [&](endpoint::DesiredState& desired) {
     // The generation in the revision makes every apply of it a rollout the
     // host carries out, also a retry of one that failed with the same key.
@@ -374,9 +404,30 @@ StatusOr<std::string> DeploymentDriver::Apply(const Action& action, const Resour
   std::string url = HostUrl(ReadHostStatus(dir));
   json outputs{{"endpoint", endpoint}, {"image", label}, {"revision", revision}, {"scoring_uri", url + "/score"}};
   if (Status s = context_.RecordApplied(deployment, outputs.dump()); !s.ok()) return s;
-  size_t replicas = served->value("replicas", json::array()).size();
+  // Replicas of the old revision may still be draining: only the new ones count.
+  size_t replicas = 0;
+  for (const json& replica : served->value("replicas", json::array())) {
+    replicas += replica.value("ready", false) && RevisionKey(replica.value("revision", "")) == revision;
+  }
   return "rolled out " + label + " on " + std::to_string(replicas) +
          (replicas == 1 ? " replica at " : " replicas at ") + url + "/score";
+}
+
+bool DeploymentDriver::AlreadyServed(const Resource& deployment, const std::string& dir,
+                                     const endpoint::DeploymentSpec& entry, const std::string& revision,
+                                     std::string& url) {
+  auto desired = endpoint::ReadDesiredState(DesiredStateFile(dir));
+  if (!desired.ok()) return false;
+  auto found = desired->deployments.find(deployment.name);
+  if (found == desired->deployments.end() || RevisionKey(found->second.revision) != revision) return false;
+  endpoint::DeploymentSpec same = entry;  // all but the generation the host was given
+  same.revision = found->second.revision;
+  same.name = found->second.name;
+  if (!(same == found->second)) return false;
+  auto seen = Observe(deployment, {});
+  if (!seen.ok() || seen->current.empty()) return false;
+  url = HostUrl(ReadHostStatus(dir));
+  return true;
 }
 
 Status EndpointDriver::Delete(const Action& action, bool purge) {

@@ -7,6 +7,7 @@
 #include "runtime/engine/drivers/sweep_driver.h"
 #include "runtime/engine/drivers/run_params.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -104,6 +105,13 @@ void SweepDriver::RunTrial(Sweep& sweep, size_t i) {
   for (const auto& [name, value] : sweep.trials[i]) params["search_space"][name] = nlohmann::json::parse(value.ToJson());
   run.params_json = params.dump();
   RunRequest request = MakeRequest(sweep.job, sweep.trial, run.id, &sweep.trials[i]);
+  // Outputs Azure ML declares on the sweep are written by its trials.
+  if (const Value* outputs = sweep.job.spec.Find("outputs"); outputs && outputs->is_map()) {
+    for (const auto& [name, output] : outputs->entries()) {
+      auto& names = request.output_names;
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
   run.command = request.command;
   context_.state().InsertRun(run);
   RunParamList trial_params = ParamsOfInputs(sweep.trial.inputs);
@@ -185,7 +193,15 @@ void SweepDriver::FinishParent(Sweep& sweep) {
     context_.state().AppendMetrics({point});
     outputs["best_trial"] = best;
     for (const RunRecord& run : sweep.runs) {
-      if (run.id == best) outputs["best_trial_outputs"] = nlohmann::json::parse(run.outputs_json, nullptr, false);
+      if (run.id != best) continue;
+      nlohmann::json trial_outputs = nlohmann::json::parse(run.outputs_json, nullptr, false);
+      outputs["best_trial_outputs"] = trial_outputs;
+      // The sweep's outputs are its best trial's: a model registered from
+      // azureml://jobs/SWEEP/outputs/X, and a step reading them, find them here.
+      if (!trial_outputs.is_object()) continue;
+      for (auto& [name, output] : trial_outputs.items()) {
+        if (!outputs.contains(name)) outputs[name] = output;
+      }
     }
   }
   parent.outputs_json = outputs.dump();

@@ -73,16 +73,17 @@ const char* ContentTypeOf(ContentKind kind) {
     case ContentKind::kText:
       return "text/plain; charset=utf-8";
     case ContentKind::kOctetStream:
+    case ContentKind::kEnvelope:  // its own content type is inside it
       return "application/octet-stream";
   }
   return "application/octet-stream";
 }
 
 IoOutcome WriteRequestFrame(int fd, std::string_view request_id, std::string_view body,
-                            Clock::time_point deadline) {
+                            Clock::time_point deadline, uint32_t kind) {
   if (request_id.size() > kMaxFrameBody || body.size() > kMaxFrameBody) return IoOutcome::kProtocol;
   char header[kRequestHeaderSize];
-  PutU32(header, kRequestScore);
+  PutU32(header, kind);
   PutU32(header + 4, static_cast<uint32_t>(request_id.size()));
   PutU32(header + 8, static_cast<uint32_t>(body.size()));
   iovec parts[3] = {{header, sizeof header},
@@ -129,7 +130,7 @@ IoOutcome ReadResponseFrame(int fd, ResponseFrame& frame, Clock::time_point dead
   frame.kind = static_cast<FrameKind>(kind);
   frame.status = GetU16(buffer + 2);
   auto content = static_cast<unsigned char>(buffer[4]);
-  frame.content = content <= 2 ? static_cast<ContentKind>(content) : ContentKind::kOctetStream;
+  frame.content = content <= 3 ? static_cast<ContentKind>(content) : ContentKind::kOctetStream;
   frame.exec_us = GetU32(buffer + 8);
   uint32_t id_size = GetU32(buffer + 12);
   uint32_t body_size = GetU32(buffer + 16);

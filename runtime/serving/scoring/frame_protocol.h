@@ -23,14 +23,18 @@ namespace amlc::runtime::serving {
 
 using Clock = std::chrono::steady_clock;
 
-inline constexpr uint32_t kRequestScore = 1;
+inline constexpr uint32_t kRequestScore = 1;  // the body of POST /score, as is
+/// Any other routed request: an envelope (u32 meta_len, JSON {"method", "path",
+/// "query", "headers"}, then the body), answered by amlc/inference.py.
+inline constexpr uint32_t kRequestHttp = 2;
 inline constexpr size_t kRequestHeaderSize = 12;
 inline constexpr size_t kResponseHeaderSize = 20;
 /// Frames larger than this are a protocol error (the worker is recycled).
 inline constexpr uint32_t kMaxFrameBody = 1u << 30;
 
 enum class FrameKind : uint16_t { kReady = 1, kInitFailed = 2, kResult = 3 };
-enum class ContentKind : uint8_t { kJson = 0, kText = 1, kOctetStream = 2 };
+/// kEnvelope: the body is u32 meta_len, JSON {"content_type", "headers"}, then the body.
+enum class ContentKind : uint8_t { kJson = 0, kText = 1, kOctetStream = 2, kEnvelope = 3 };
 
 /// The Content-Type header for a content kind.
 const char* ContentTypeOf(ContentKind kind);
@@ -53,7 +57,7 @@ enum class IoOutcome {
 
 /// Writes one request frame to a non-blocking pipe.
 IoOutcome WriteRequestFrame(int fd, std::string_view request_id, std::string_view body,
-                            Clock::time_point deadline);
+                            Clock::time_point deadline, uint32_t kind = kRequestScore);
 
 /// Reads one response frame from a non-blocking pipe.
 IoOutcome ReadResponseFrame(int fd, ResponseFrame& frame, Clock::time_point deadline);

@@ -27,6 +27,31 @@ bool IsScoring(const FrontRequest& request) {
   return request.method == "POST" && request.path == "/score";
 }
 
+// The routes of Azure ML's inference server and KServe v2 beyond POST /score,
+// answered by the worker (python/amlc/inference.py); keyed like /score.
+bool IsOtherWorkerRoute(const FrontRequest& request) {
+  const std::string& path = request.path;
+  bool v2_model = path.rfind("/v2/models/", 0) == 0;
+  if (request.method == "GET") return path == "/score" || path == "/swagger.json" || path == "/v2" || v2_model;
+  return request.method == "POST" && v2_model && path.size() > 6 && path.ends_with("/infer");
+}
+
+// A request the worker answers whole: u32 meta_len, JSON {method, path, query, headers}, body.
+std::string HttpEnvelope(const FrontRequest& request) {
+  nlohmann::json headers = nlohmann::json::object();
+  for (const auto& [name, value] : request.headers) headers[name] = value;
+  size_t question = request.target.find('?');
+  nlohmann::json meta = {{"method", request.method},
+                         {"path", request.path},
+                         {"query", question == std::string::npos ? "" : request.target.substr(question + 1)},
+                         {"headers", headers}};
+  std::string text = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string envelope(4, '\0');
+  auto size = static_cast<uint32_t>(text.size());
+  for (int i = 0; i < 4; ++i) envelope[i] = static_cast<char>((size >> (8 * i)) & 0xff);
+  return envelope + text + request.body;
+}
+
 std::string NewRequestId() {
   thread_local std::mt19937_64 random{std::random_device{}()};
   uint64_t high = random(), low = random();
@@ -75,8 +100,31 @@ ScoringServer::~ScoringServer() = default;
 
 namespace {
 
+// A worker's envelope answer: its content type and headers, then the body.
+FrontResponse OpenEnvelope(int status, const std::string& envelope) {
+  uint32_t size = 0;
+  for (int i = 0; i < 4 && i < static_cast<int>(envelope.size()); ++i) {
+    size |= static_cast<uint32_t>(static_cast<unsigned char>(envelope[i])) << (8 * i);
+  }
+  if (envelope.size() < 4 || envelope.size() - 4 < size) {
+    return FrontResponse::Text(502, MessageBody("the scoring worker sent a malformed answer"), "application/json");
+  }
+  nlohmann::json meta = nlohmann::json::parse(envelope.substr(4, size), nullptr, false);
+  if (!meta.is_object()) meta = nlohmann::json::object();
+  FrontResponse res = FrontResponse::Text(status, envelope.substr(4 + size),
+                                          meta.value("content_type", std::string("application/octet-stream")));
+  if (meta.contains("headers") && meta["headers"].is_object()) {
+    for (auto& [name, value] : meta["headers"].items()) {
+      if (value.is_string()) res.Set(name, value.get<std::string>());
+    }
+  }
+  return res;
+}
+
 FrontResponse AnswerScore(ScoreResult result) {
-  FrontResponse res = FrontResponse::Text(result.status, std::move(result.body), ContentTypeOf(result.content));
+  FrontResponse res = result.content == ContentKind::kEnvelope
+                          ? OpenEnvelope(result.status, result.body)
+                          : FrontResponse::Text(result.status, std::move(result.body), ContentTypeOf(result.content));
   if (result.ran) {
     char exec_ms[32];
     std::snprintf(exec_ms, sizeof exec_ms, "%.3f", result.exec_us / 1000.0);
@@ -92,8 +140,8 @@ FrontResponse AnswerLive() { return FrontResponse::Text(200, "Healthy", "text/pl
 HeadDecision ScoringServer::OnHead(FrontRequest& head) {
   std::string id = head.Header("x-request-id");
   head.note = UsableRequestId(id) ? id : NewRequestId();
-  if (!IsScoring(head)) return {AnswerWithoutBody(head)};
-  metrics_.RequestStarted();
+  if (!IsScoring(head) && !IsOtherWorkerRoute(head)) return {AnswerWithoutBody(head)};
+  if (IsScoring(head)) metrics_.RequestStarted();
   if (keys_ != nullptr && !keys_->Accepts(head.Header("Authorization"))) {
     FrontResponse refused = Answer(401,
                                    "a valid key is required: send the header 'Authorization: Bearer KEY' "
@@ -114,17 +162,17 @@ std::optional<FrontResponse> ScoringServer::AnswerWithoutBody(const FrontRequest
       return FrontResponse::Text(200, metrics_.Render(pool_.restarts(), pool_.ready_workers(), pool_.size()),
                                  "text/plain; version=0.0.4; charset=utf-8");
     }
-    if (path == "/score") {
-      FrontResponse res = Answer(405, "send scoring requests with POST /score");
-      res.Set("Allow", "POST");
-      return res;
-    }
   }
   return Answer(404, "no route " + head.method + " " + head.path);
 }
 
 FrontResponse ScoringServer::OnRequest(FrontRequest& request) {
-  return AnswerScore(pool_.Score(request.note, request.body, limits_.queue_wait, limits_.request_timeout));
+  // POST /score without a query goes as it is (the fast path); the rest whole, in an envelope.
+  if (IsScoring(request) && request.target == request.path) {
+    return AnswerScore(pool_.Score(request.note, request.body, limits_.queue_wait, limits_.request_timeout));
+  }
+  return AnswerScore(pool_.Score(request.note, HttpEnvelope(request), limits_.queue_wait, limits_.request_timeout,
+                                 kRequestHttp));
 }
 
 FrontResponse ScoringServer::ErrorResponse(int status, const std::string& message, const FrontRequest*) {
@@ -149,6 +197,7 @@ void ScoringServer::OnAnswered(const FrontRequest& request, FrontResponse& respo
     response.Set("x-request-id", request.note);
     response.Set("x-ms-request-id", request.note);
   }
+  for (const auto& [name, value] : answer_headers_) response.Set(name, value);
   if (!IsScoring(request)) return;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - request.started).count();
   metrics_.RequestFinished(response.status, seconds);

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,8 @@ class ScoringServer : private FrontHandler {
   void Listen();
   /// Stops accepting connections (safe from any thread).
   void Stop();
+  /// Headers sent with every answer (the deployment's lineage); set before Listen.
+  void set_answer_headers(std::map<std::string, std::string> headers) { answer_headers_ = std::move(headers); }
 
  private:
   HeadDecision OnHead(FrontRequest& head) override;
@@ -69,6 +72,7 @@ class ScoringServer : private FrontHandler {
   TelemetryWriter* telemetry_;
   LogSink& log_;
   ServerLimits limits_;
+  std::map<std::string, std::string> answer_headers_;
   std::unique_ptr<HttpFront> front_;
 };
 

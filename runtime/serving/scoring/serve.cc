@@ -222,6 +222,7 @@ Status Serve(const ServeOptions& options) {
   ServingMetrics metrics;
   ScoringServer server(pool, metrics, files->keys.get(), files->telemetry.get(), sink,
                        ServerLimitsFor(options));
+  server.set_answer_headers(options.answer_headers);
 
   auto port = server.Bind(options.host, options.port);
   if (!port.ok()) return port.status();

@@ -29,6 +29,7 @@ struct ServeOptions {
   std::string telemetry_file;
   double telemetry_sample_rate = 0.0;
   std::map<std::string, std::string> env;
+  std::map<std::string, std::string> answer_headers;  // sent with every answer (lineage)
   std::string log_file;  // "" = stderr
 };
 

@@ -291,7 +291,7 @@ void WorkerPool::MarkDead(size_t index, const std::string& why) {
 
 ScoreResult WorkerPool::Score(std::string_view request_id, std::string_view body,
                               std::chrono::milliseconds queue_wait,
-                              std::chrono::milliseconds timeout) {
+                              std::chrono::milliseconds timeout, uint32_t kind) {
   std::string why_not;
   int acquired = Acquire(queue_wait, why_not);
   if (acquired < 0) return Failure(503, why_not);
@@ -299,7 +299,7 @@ ScoreResult WorkerPool::Score(std::string_view request_id, std::string_view body
   // The slot is ours until Release/MarkDead: the supervisor leaves busy workers alone.
   Slot& slot = *slots_[index];
   auto deadline = Clock::now() + timeout;
-  IoOutcome outcome = WriteRequestFrame(slot.process.request_fd, request_id, body, deadline);
+  IoOutcome outcome = WriteRequestFrame(slot.process.request_fd, request_id, body, deadline, kind);
   ResponseFrame frame;
   if (outcome == IoOutcome::kOk)
     outcome = ReadResponseFrame(slot.process.response_fd, frame, deadline);

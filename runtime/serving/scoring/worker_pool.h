@@ -65,7 +65,8 @@ class WorkerPool {
   /// longer than `timeout` (the worker is killed and replaced), 502 when the
   /// worker dies with the request (it is replaced).
   ScoreResult Score(std::string_view request_id, std::string_view body,
-                    std::chrono::milliseconds queue_wait, std::chrono::milliseconds timeout);
+                    std::chrono::milliseconds queue_wait, std::chrono::milliseconds timeout,
+                    uint32_t kind = kRequestScore);
   PoolReadiness Readiness() const;
   uint64_t restarts() const;
   int ready_workers() const;

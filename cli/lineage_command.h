@@ -1,0 +1,15 @@
+#ifndef AMLC_CLI_LINEAGE_COMMAND_H_
+#define AMLC_CLI_LINEAGE_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+
+namespace amlc::cli {
+
+/// `amlc lineage DEPLOYMENT|IMAGE:V|MODEL:V|RUN [--json]`: the chain from
+/// what serves back to the code: deployment -> image digest -> model
+/// versions -> run -> snapshot digest -> spec commit.
+void AddLineageCommand(CLI::App& app, int& exit_code);
+
+}  // namespace amlc::cli
+
+#endif  // AMLC_CLI_LINEAGE_COMMAND_H_

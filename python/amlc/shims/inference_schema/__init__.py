@@ -1,0 +1,1 @@
+"""A stand-in for the inference-schema package (used when it is not installed)."""

@@ -1,0 +1,110 @@
+// The newcomer's flow of issue 14, end to end through the amlc binary: a
+// ridge regression on scikit-learn's diabetes data, trained in an Azure
+// curated environment, saved in the MLflow model format, registered only
+// when its metric passes, served by a no-code mlflow_model deployment whose
+// answers name their lineage, and traced back to the spec commit.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_support.h"
+
+using namespace amlc::testing;
+using json = nlohmann::json;
+
+namespace {
+
+// Writes the model as MLflow's storage format lays it out (MLmodel + model.pkl).
+const char* kTrain = R"PY(import argparse, os, pickle
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import train_test_split
+from amlc import run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--alpha", type=float)
+parser.add_argument("--model", type=str)
+args = parser.parse_args()
+X, y = load_diabetes(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+model = Ridge(alpha=args.alpha).fit(X_train, y_train)
+run.log("r2", model.score(X_test, y_test))
+os.makedirs(args.model, exist_ok=True)
+with open(os.path.join(args.model, "model.pkl"), "wb") as f:
+    pickle.dump(model, f)
+with open(os.path.join(args.model, "MLmodel"), "w") as f:
+    f.write("flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n"
+            "  sklearn:\n    pickled_model: model.pkl\n    serialization_format: pickle\n")
+)PY";
+
+class DiabetesFolder {
+ public:
+  DiabetesFolder() {
+    dir_.Write("compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
+    dir_.Write("src/train.py", kTrain);
+    dir_.Write("train.yaml",
+               "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+               "type: command\nname: train-diabetes\nexperiment_name: diabetes\ncompute: azureml:local\n"
+               "environment: azureml:AzureML-sklearn-1.5@latest\ncode: ./src\n"
+               "command: python train.py --alpha ${{inputs.alpha}} --model ${{outputs.model}}\n"
+               "inputs:\n  alpha: 0.1\noutputs:\n  model:\n    type: mlflow_model\n");
+    dir_.Write("model.yaml",
+               "$schema: https://azuremlschemas.azureedge.net/latest/model.schema.json\n"
+               "name: diabetes-model\npath: azureml://jobs/train-diabetes/outputs/model\ntype: mlflow_model\n"
+               "register_when: metrics.r2 >= 0.3\n");
+    dir_.Write("endpoint.yaml",
+               "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineEndpoint.schema.json\n"
+               "name: diabetes\nauth_mode: key\ntraffic:\n  blue: 100\n");
+    dir_.Write("deployment.yaml",
+               "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+               "name: blue\nendpoint_name: diabetes\nmodel: azureml:diabetes-model@latest\ninstance_count: 1\n");
+  }
+  ~DiabetesFolder() { Run(Amlc("destroy --auto-approve " + dir_.str() + " > /dev/null 2>&1")); }
+  std::string str() const { return dir_.str(); }
+
+ private:
+  SpecDir dir_;
+};
+
+}  // namespace
+
+TEST_CASE("diabetes: train, register when the metric passes, serve without code, trace back to the commit",
+          "[deploy][lineage][curated]") {
+  DiabetesFolder folder;
+  std::string dir = folder.str();
+  REQUIRE(Run("cd " + dir + " && git init -q && git add -A && git -c user.name=t -c user.email=t@example.com "
+              "commit -q -m 'ridge on diabetes'") == 0);
+  std::string commit;
+  REQUIRE(Run("git -C " + dir + " rev-parse HEAD", &commit) == 0);
+  commit = commit.substr(0, 40);
+  std::string out;
+  int applied = Run(Amlc("apply --auto-approve " + dir + " 2>&1"), &out);
+  INFO(out);
+  REQUIRE(applied == 0);
+  CHECK(out.find("registered diabetes-model:1") != std::string::npos);
+
+  json deployments = AmlcJson(dir, "deployments list");
+  REQUIRE(deployments.size() == 1);
+  std::string key = AmlcJson(dir, "deployments keys blue").value("primary", "");
+  std::string answer;
+  REQUIRE(Run("curl -s -D - -H 'Content-Type: application/json' -H 'Authorization: Bearer " + key +
+                  "' --data '{\"input_data\": [[0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, 0.0, 0.02, -0.02]]}' " +
+                  deployments[0].value("scoring_uri", ""),
+              &answer) == 0);
+  INFO(answer);
+  CHECK(answer.find("HTTP/1.1 200") == 0);
+  CHECK(answer.find("x-amlc-models: diabetes-model:1\r\n") != std::string::npos);
+  json predictions = json::parse(answer.substr(answer.find("\r\n\r\n") + 4), nullptr, false);
+  REQUIRE(predictions.is_array());
+  REQUIRE(predictions.size() == 1);
+  CHECK(predictions[0].get<double>() > 25);  // the target is a disease progression score, 25 to 346
+  CHECK(predictions[0].get<double>() < 346);
+
+  json chain = AmlcJson(dir, "lineage blue");
+  INFO(chain.dump(2));
+  REQUIRE(chain["models"].size() == 1);
+  CHECK(chain["models"][0]["run"]["spec_commit"] == commit);
+  CHECK(chain["models"][0]["run"]["job"] == "job/train-diabetes");
+}
