@@ -10,11 +10,13 @@ namespace amlc::cli {
 
 using compiler::Diagnostic;
 
-bool UseColor() {
+bool ColorFor(int fd, bool no_color_flag) {
   const char* no_color = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
-  return isatty(STDERR_FILENO) && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
+  return !no_color_flag && isatty(fd) && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
 }
+
+bool UseColor() { return ColorFor(STDERR_FILENO); }
 
 namespace {
 

@@ -331,7 +331,7 @@ void RunStatus(const StatusFlags& flags, int& exit_code) {
 
 void RunPreview(PreviewFlags& flags, int& exit_code) {
   if (flags.format != "markdown" && flags.format != "json") {
-    return Fail(exit_code, kExitUsage, "--format must be markdown or json");
+    return Fail(exit_code, kExitSpecErrors, "--format must be markdown or json");
   }
   if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir(flags.repository, flags.base, flags.path);
   std::string home = flags.workspace.empty() ? flags.data_dir + "/workspace" : flags.workspace;
@@ -356,7 +356,7 @@ void RunPreview(PreviewFlags& flags, int& exit_code) {
   } else {
     std::fputs(preview->markdown.c_str(), stdout);
   }
-  exit_code = preview->compiles ? kExitOk : kExitSpecErrors;
+  exit_code = !preview->compiles ? kExitSpecErrors : preview->changes ? kExitChanges : kExitOk;
 }
 
 void AddSourceOptions(CLI::App* command, std::string& repository, std::string& path, std::string& data_dir,
@@ -434,8 +434,11 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
   preview->add_option("--pr", preview_flags->pull_request, "Pull request number shown in the comment");
   preview->add_option("--name", preview_flags->name, "Repository name shown in the comment (owner/name)");
   preview->footer("The workspace is the reconciler's for the same repository and base (same --data-dir), so\n"
-                  "the plan is against what `amlc reconcile` keeps live. Exit status: 0 when the head\n"
-                  "compiles, 1 when it does not.");
+                  "the plan is against what `amlc reconcile` keeps live.\n"
+                  "Exit status (as `argocd app diff` and `terraform plan --detailed-exitcode`):\n"
+                  "  0  the head compiles and changes nothing\n"
+                  "  1  any error: the head does not compile, git or the workspace failed, usage errors\n"
+                  "  2  the head compiles and its plan changes something");
   preview->callback([preview_flags, &exit_code] { RunPreview(*preview_flags, exit_code); });
 }
 

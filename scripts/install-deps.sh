@@ -20,6 +20,9 @@ packages=(
   # tests: registry client against real registries (tests/servers/registry.sh): plain, basic
   # auth (htpasswd), TLS (openssl) and bearer token (python3-jwt) servers; skopeo/umoci check
   docker-registry skopeo umoci apache2-utils python3-jwt python3-cryptography openssl curl
+  # man pages generated at build time (help2man), rendered by the golden test (man-db);
+  # the .deb's shared library dependencies (dpkg-shlibdeps); completion tests load the scripts
+  help2man man-db dpkg-dev zsh fish
   # scoring host benchmark (bench/scoring_bench.sh): the gunicorn + Flask baseline, and wrk
   python3-flask gunicorn wrk
 )
