@@ -11,6 +11,7 @@
 #include "cli/completion_command.h"
 #include "cli/deployments_commands.h"
 #include "cli/endpoint_host_command.h"
+#include "cli/endpoints_commands.h"
 #include "cli/output.h"
 #include "cli/reconcile_commands.h"
 #include "cli/registry_commands.h"
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddApplyCommands(app, exit_code);
   amlc::cli::AddRunsCommands(app, exit_code);
   amlc::cli::AddRegistryCommands(app, exit_code);
+  amlc::cli::AddEndpointsCommands(app, exit_code);
   amlc::cli::AddDeploymentsCommands(app, exit_code);
   amlc::cli::AddServeCommand(app, exit_code);
   amlc::cli::AddEndpointHostCommand(app, exit_code);

@@ -19,6 +19,9 @@ bool ColorFor(int fd, bool no_color_flag = false);
 /// Whether stderr takes colour (ColorFor(stderr)).
 bool UseColor();
 
+/// "amlc: error: MESSAGE" on stderr.
+void PrintError(const std::string& message);
+
 /// A compilation's diagnostics as a JSON array of objects (severity, code, file, line, column,
 /// end_line, end_column, message, hint, notes).
 std::string DiagnosticsJson(const compiler::Compilation& compilation);

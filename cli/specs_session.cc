@@ -58,8 +58,6 @@ bool KeepOnly(Plan& plan, const std::vector<std::string>& only) {
 
 }  // namespace
 
-void PrintError(const std::string& message) { std::fprintf(stderr, "amlc: error: %s\n", message.c_str()); }
-
 bool ReadPlanFile(const std::string& path, Plan& plan) {
   if (!std::filesystem::is_regular_file(path)) return false;
   std::ifstream in(path);

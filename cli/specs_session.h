@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/output.h"
 #include "compiler/planner/plan.h"
 #include "runtime/engine/session.h"
 
@@ -34,7 +35,6 @@ struct ApplyOptions {
 
 /// Where Prepare's errors go (besides the exit code): stderr by default.
 using ErrorSink = std::function<void(const std::string& message)>;
-void PrintError(const std::string& message);
 
 /// Reads `path` when it is a plan saved by `amlc plan -out FILE`; false when
 /// it is not one (a spec folder or file).
