@@ -19,6 +19,7 @@
 #include "cli/runs_commands.h"
 #include "cli/secrets_commands.h"
 #include "cli/serve_command.h"
+#include "cli/sync_commands.h"
 #include "cli/version_command.h"
 
 namespace {
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddRenderCommand(app, exit_code);
   amlc::cli::AddSecretsCommands(app, exit_code);
   amlc::cli::AddReconcileCommands(app, exit_code);
+  amlc::cli::AddSyncCommands(app, exit_code);
   amlc::cli::AddVersionCommand(app, exit_code);
   amlc::cli::AddCompletionCommand(app, exit_code);  // last: it reads the commands above
   // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.

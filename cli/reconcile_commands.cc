@@ -20,10 +20,10 @@
 #include "base/duration.h"
 #include "base/time.h"
 #include "cli/output.h"
+#include "cli/reconciler_client.h"
 #include "base/digest.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/reconciler.h"
-#include "reconciler/server/api_client.h"
 #include "reconciler/server/api_server.h"
 #include "runtime/workspace/secret_store.h"
 
@@ -49,7 +49,6 @@ struct ReconcileFlags {
   std::string tls_key;
 };
 
-constexpr const char* kApiTokenEnv = "AMLC_RECONCILER_TOKEN";
 
 struct PreviewFlags {
   std::string repository;
@@ -139,28 +138,6 @@ class StopOnSignal {
  private:
   std::thread watcher_;
 };
-
-// The API token: the file's first line, else $AMLC_RECONCILER_TOKEN, else none.
-StatusOr<std::string> ApiToken(const std::string& file) {
-  std::string token, source = "$" + std::string(kApiTokenEnv);
-  if (file.empty()) {
-    const char* from_env = std::getenv(kApiTokenEnv);
-    token = from_env ? from_env : "";
-  } else {
-    std::ifstream in(file);
-    if (!in || !std::getline(in, token)) {
-      return Status(StatusCode::kInvalidArgument, "cannot read the API token from " + file);
-    }
-    source = file;
-  }
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (!token.empty() && token.size() < 16) {
-    return Status(StatusCode::kInvalidArgument, "the API token in " + source +
-                                                    " is shorter than 16 characters (make one with: openssl rand -hex 32)");
-  }
-  if (token.empty() && !file.empty()) return Status(StatusCode::kInvalidArgument, file + " holds no API token");
-  return token;
-}
 
 // Says which flags a network address still needs, before anything is started.
 Status CheckListenAddress(const std::string& listen, const std::string& host,
@@ -288,41 +265,18 @@ void PrintStatusTable(const json& status) {
   }
 }
 
-struct StatusFlags {
-  std::string server = "http://127.0.0.1:8787";
-  std::string token_file;
-  std::string ca_cert;
-  bool as_json = false;
-};
-
-void RunStatus(const StatusFlags& flags, int& exit_code) {
-  std::string server = flags.server;
-  if (server.find("://") == std::string::npos) server = "http://" + server;
-  while (!server.empty() && server.back() == '/') server.pop_back();
-  StatusOr<std::string> token = ApiToken(flags.token_file);
-  if (!token.ok()) return Fail(exit_code, kExitUsage, token.status().message());
-  auto response = reconciler::GetFromReconciler(server, "/api/status", {*token, flags.ca_cert});
-  if (!response.ok() && response.status().code() == StatusCode::kInvalidArgument) {
-    return Fail(exit_code, kExitUsage, "--server " + response.status().message());
+void RunStatus(const ServerFlags& flags, int& exit_code) {
+  std::optional<json> status = CallReconciler(flags, "/api/status", exit_code);
+  if (!status) return;
+  if (!status->is_object()) {
+    PrintError("the reconciler at " + flags.server + " sent no status");
+    exit_code = kExitSpecErrors;
+    return;
   }
-  if (!response.ok()) {
-    return Fail(exit_code, kExitSpecErrors,
-                "no reconciler answers at " + server + " (" + response.status().message() +
-                    "); start one with: amlc reconcile --repo URL --listen HOST:PORT");
-  }
-  if (response->status != 200) {
-    std::string hint = response->status == 401 ? " (give its API token: $" + std::string(kApiTokenEnv) +
-                                                     " or --token-file FILE)"
-                                               : "";
-    return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " answered " +
-                                                std::to_string(response->status) + ": " + response->body + hint);
-  }
-  json status = json::parse(response->body, nullptr, false);
-  if (!status.is_object()) return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " sent no status");
   if (flags.as_json) {
-    std::printf("%s\n", status.dump(2).c_str());
+    std::printf("%s\n", status->dump(2).c_str());
   } else {
-    PrintStatusTable(status);
+    PrintStatusTable(*status);
   }
   exit_code = kExitOk;
 }
@@ -409,18 +363,10 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
       "needs an API token and TLS. A delivery seen before (same id or payload) is answered as a replay.");
   reconcile->callback([flags, &exit_code] { RunReconcile(*flags, exit_code); });
 
-  auto status_flags = std::make_shared<StatusFlags>();
-  if (const char* url = std::getenv("AMLC_RECONCILER_URL")) status_flags->server = url;
+  auto status_flags = std::make_shared<ServerFlags>();
   CLI::App* status = app.add_subcommand("status", "Show what a running reconciler reports: commit, last sync, "
                                                   "each resource's sync status and health");
-  status->add_option("--server", status_flags->server,
-                     "The reconciler's address, http:// or https:// (default: $AMLC_RECONCILER_URL)")
-      ->capture_default_str();
-  status->add_option("--token-file", status_flags->token_file,
-                     "File holding the reconciler's API token (default: $AMLC_RECONCILER_TOKEN)");
-  status->add_option("--ca-cert", status_flags->ca_cert,
-                     "PEM certificate to check an https:// reconciler against (default: the system's CAs)");
-  status->add_flag("--json", status_flags->as_json, "Print the status as JSON");
+  AddServerOptions(status, *status_flags);
   status->callback([status_flags, &exit_code] { RunStatus(*status_flags, exit_code); });
 
   auto preview_flags = std::make_shared<PreviewFlags>();
