@@ -42,6 +42,7 @@ struct ReconcileFlags {
   bool no_auto_sync = false;
   bool prune = false;
   bool once = false;
+  bool json = false;  // --once --json: the pass's outcome as JSON on stdout, the log on stderr
   std::string webhook_secret_env = "AMLC_WEBHOOK_SECRET";
   std::string forge_token_secret;
   std::string api_token_file;  // else $AMLC_RECONCILER_TOKEN
@@ -179,6 +180,7 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
     }
     options.interval_seconds = static_cast<double>(seconds);
   }
+  if (flags.json && !flags.once) return Fail(exit_code, kExitUsage, "--json goes with --once");
   if (flags.no_self_heal) options.self_heal = false;
   if (flags.no_auto_sync) options.auto_sync = false;
   if (flags.prune) options.prune = true;
@@ -192,10 +194,11 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   if (!server_options.ok()) return Fail(exit_code, kExitUsage, server_options.status().message());
   server_options->delivery_log_file = options.data_dir + "/webhook-deliveries";
   auto print_mutex = std::make_shared<std::mutex>();
-  options.log = [print_mutex](const std::string& line) {
+  std::FILE* log_stream = flags.json ? stderr : stdout;
+  options.log = [print_mutex, log_stream](const std::string& line) {
     std::lock_guard lock(*print_mutex);
-    std::printf("%s %s\n", Timestamp().c_str(), line.c_str());
-    std::fflush(stdout);
+    std::fprintf(log_stream, "%s %s\n", Timestamp().c_str(), line.c_str());
+    std::fflush(log_stream);
   };
   auto log = options.log;
   if (!flags.forge_token_secret.empty()) {
@@ -214,6 +217,12 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   if (flags.once) {
     reconciler::PassOutcome outcome = loop.value()->RunPass("once");
     exit_code = outcome.result == "Synced" ? kExitOk : kExitSpecErrors;
+    if (flags.json) {
+      json pass = {{"result", outcome.result}, {"commit", outcome.commit}, {"applied", outcome.applied},
+                   {"seconds", outcome.seconds}, {"exit_code", exit_code}};
+      if (outcome.sync_id) pass["sync_id"] = outcome.sync_id;
+      std::printf("%s\n", pass.dump().c_str());
+    }
     return;
   }
   reconciler::ApiServer server(*loop.value(), *server_options);
@@ -354,6 +363,9 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
   reconcile->add_option("--forge-token-secret", flags->forge_token_secret,
                         "Name of the workspace secret holding the forge token (amlc secrets set NAME)");
   reconcile->add_flag("--once", flags->once, "One pass, then exit: 0 when Synced");
+  reconcile->add_flag("--json", flags->json,
+                      "With --once: print the pass's result, commit, sync id and duration as JSON (the log goes "
+                      "to stderr)");
   reconcile->add_option("-j,--parallelism", options.parallelism, "Actions at once")->capture_default_str();
   reconcile->footer(
       "Each pass fetches the branch, compiles its head from the commit's tree, plans against the live\n"
