@@ -31,6 +31,18 @@ std::string PathPatterns(const std::vector<CommandInfo>& tree, const char* separ
   return out;
 }
 
+// The sh-style loop (bash and zsh) that walks the words typed before the
+// cursor and leaves the command they name in $cmdpath, then opens `case "$cmdpath"`.
+std::string PathWalk(const std::vector<CommandInfo>& tree, const std::string& loop, const std::string& word) {
+  return "  for ((" + loop + "; i++)); do\n"
+         "    word=" + word + "\n"
+         "    case \"$cmdpath $word\" in\n"
+         "      " + PathPatterns(tree, "|") + ") cmdpath=\"$cmdpath $word\" ;;\n"
+         "    esac\n"
+         "  done\n"
+         "  case \"$cmdpath\" in\n";
+}
+
 std::string Words(const CommandInfo& command, bool values_only) {
   std::string out;
   auto add = [&out](const std::string& word) { out += (out.empty() ? "" : " ") + word; };
@@ -52,14 +64,8 @@ std::string BashCompletion(const std::vector<CommandInfo>& tree) {
       "# Load it with: source <(amlc completion bash)\n"
       "_amlc() {\n"
       "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-      "  local cmdpath=amlc word i words='' values=''\n"
-      "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
-      "    word=\"${COMP_WORDS[i]}\"\n"
-      "    case \"$cmdpath $word\" in\n"
-      "      " + PathPatterns(tree, "|") + ") cmdpath=\"$cmdpath $word\" ;;\n"
-      "    esac\n"
-      "  done\n"
-      "  case \"$cmdpath\" in\n";
+      "  local cmdpath=amlc word i words='' values=''\n" +
+      PathWalk(tree, "i = 1; i < COMP_CWORD", "\"${COMP_WORDS[i]}\"");
   for (const CommandInfo& command : tree) {
     out += "    " + Quoted(command.path) + ") words=" + Quoted(Words(command, false)) +
            "; values=" + Quoted(Words(command, true)) + " ;;\n";
@@ -81,14 +87,8 @@ std::string ZshCompletion(const std::vector<CommandInfo>& tree) {
       "# Put it on $fpath as _amlc, or load it with: source <(amlc completion zsh)\n"
       "_amlc() {\n"
       "  local cmdpath=amlc word i\n"
-      "  local -a entries values\n"
-      "  for ((i = 2; i < CURRENT; i++)); do\n"
-      "    word=${words[i]}\n"
-      "    case \"$cmdpath $word\" in\n"
-      "      " + PathPatterns(tree, "|") + ") cmdpath=\"$cmdpath $word\" ;;\n"
-      "    esac\n"
-      "  done\n"
-      "  case \"$cmdpath\" in\n";
+      "  local -a entries values\n" +
+      PathWalk(tree, "i = 2; i < CURRENT", "${words[i]}");
   for (const CommandInfo& command : tree) {
     std::string entries;
     for (size_t i = 0; i < command.subcommands.size(); ++i) {
