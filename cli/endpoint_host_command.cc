@@ -15,6 +15,7 @@ void AddEndpointHostCommand(CLI::App& app, int& exit_code) {
   command->add_option("--state-dir", options->state_dir,
                       "The endpoint's folder: desired.json in; status.json, events.jsonl, logs out")
       ->required();
+  command->group("");  // internal: started by apply, hidden from `amlc --help` and completion
   command->callback(
       [options, &exit_code] { exit_code = runtime::endpoint::RunEndpointHost(*options); });
 }

@@ -8,9 +8,11 @@
 
 #include "cli/apply_commands.h"
 #include "cli/compile_commands.h"
+#include "cli/completion_command.h"
 #include "cli/deployments_commands.h"
 #include "cli/endpoint_host_command.h"
 #include "cli/lineage_command.h"
+#include "cli/endpoints_commands.h"
 #include "cli/output.h"
 #include "cli/reconcile_commands.h"
 #include "cli/registry_commands.h"
@@ -18,13 +20,26 @@
 #include "cli/runs_commands.h"
 #include "cli/secrets_commands.h"
 #include "cli/serve_command.h"
+#include "cli/sync_commands.h"
+#include "cli/version_command.h"
+
+namespace {
+
+// Where exit status 2 means "changes present" (plan --detailed-exitcode,
+// preview), a usage error is 1 like every other error.
+bool TwoMeansChanges(const std::vector<std::string>& args) {
+  return std::find(args.begin(), args.end(), "--detailed-exitcode") != args.end() ||
+         (!args.empty() && args.front() == "preview");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
       "amlc compiles ML workspace specs (Azure ML CLI v2 YAML or the amlc DSL) into a typed\n"
       "dependency graph, plans and applies them.",
       "amlc"};
-  app.set_version_flag("--version", "amlc 0.1.0");
+  app.set_version_flag("--version", amlc::cli::VersionLine());
   app.require_subcommand(1);
   app.footer("Run 'amlc COMMAND --help' for a command's options.");
   int exit_code = amlc::cli::kExitOk;
@@ -32,6 +47,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddApplyCommands(app, exit_code);
   amlc::cli::AddRunsCommands(app, exit_code);
   amlc::cli::AddRegistryCommands(app, exit_code);
+  amlc::cli::AddEndpointsCommands(app, exit_code);
   amlc::cli::AddDeploymentsCommands(app, exit_code);
   amlc::cli::AddLineageCommand(app, exit_code);
   amlc::cli::AddServeCommand(app, exit_code);
@@ -39,17 +55,22 @@ int main(int argc, char** argv) {
   amlc::cli::AddRenderCommand(app, exit_code);
   amlc::cli::AddSecretsCommands(app, exit_code);
   amlc::cli::AddReconcileCommands(app, exit_code);
+  amlc::cli::AddSyncCommands(app, exit_code);
+  amlc::cli::AddVersionCommand(app, exit_code);
+  amlc::cli::AddCompletionCommand(app, exit_code);  // last: it reads the commands above
   // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.
   std::vector<std::string> args(argv + 1, argv + argc);
   for (std::string& arg : args) {
     if (arg == "-out" || arg.rfind("-out=", 0) == 0) arg.insert(0, "-");
   }
+  bool two_means_changes = TwoMeansChanges(args);
   std::reverse(args.begin(), args.end());  // CLI11 takes them last to first
   try {
     app.parse(args);
   } catch (const CLI::ParseError& error) {
     int code = app.exit(error);
-    return code == 0 ? amlc::cli::kExitOk : amlc::cli::kExitUsage;
+    if (code == 0) return amlc::cli::kExitOk;
+    return two_means_changes ? amlc::cli::kExitSpecErrors : amlc::cli::kExitUsage;
   }
   return exit_code;
 }

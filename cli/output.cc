@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "compiler/ir/value.h"
@@ -10,11 +11,15 @@ namespace amlc::cli {
 
 using compiler::Diagnostic;
 
-bool UseColor() {
+bool ColorFor(int fd, bool no_color_flag) {
   const char* no_color = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
-  return isatty(STDERR_FILENO) && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
+  return !no_color_flag && isatty(fd) && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
 }
+
+void PrintError(const std::string& message) { std::fprintf(stderr, "amlc: error: %s\n", message.c_str()); }
+
+bool UseColor() { return ColorFor(STDERR_FILENO); }
 
 namespace {
 

@@ -7,11 +7,20 @@
 
 namespace amlc::cli {
 
-/// Process exit codes, the same for every command.
-enum ExitCode { kExitOk = 0, kExitSpecErrors = 1, kExitUsage = 2 };
+/// Process exit codes, the same for every command. `plan --detailed-exitcode`
+/// and `preview` use 2 for "changes present", as Terraform and Argo CD do; for
+/// them every error, usage errors too, is 1.
+enum ExitCode { kExitOk = 0, kExitSpecErrors = 1, kExitUsage = 2, kExitChanges = 2 };
 
-/// Whether stderr is a terminal that takes colour (and NO_COLOR is unset).
+/// Whether output to `fd` may be coloured: it is a terminal, TERM is not
+/// "dumb", NO_COLOR (https://no-color.org) is unset or empty, and the command
+/// was not given --no-color (`no_color_flag`).
+bool ColorFor(int fd, bool no_color_flag = false);
+/// Whether stderr takes colour (ColorFor(stderr)).
 bool UseColor();
+
+/// "amlc: error: MESSAGE" on stderr.
+void PrintError(const std::string& message);
 
 /// A compilation's diagnostics as a JSON array of objects (severity, code, file, line, column,
 /// end_line, end_column, message, hint, notes).

@@ -7,7 +7,21 @@ namespace amlc::cli {
 using compiler::planner::Action;
 using compiler::planner::ActionSymbol;
 
-TerminalProgress::TerminalProgress(bool interactive) : interactive_(interactive) {
+namespace {
+
+// "[########------------]  3/9 actions  12.3s"
+std::string OverallBar(size_t done, size_t total, double seconds) {
+  constexpr size_t kWidth = 24;
+  size_t filled = total ? done * kWidth / total : kWidth;
+  char counts[64];
+  std::snprintf(counts, sizeof counts, "] %zu/%zu actions  %.1fs", done, total, seconds);
+  return "[" + std::string(filled, '#') + std::string(kWidth - filled, '-') + counts;
+}
+
+}  // namespace
+
+TerminalProgress::TerminalProgress(bool interactive, bool color, size_t total_actions)
+    : interactive_(interactive), color_(color), total_(total_actions), started_(std::chrono::steady_clock::now()) {
   if (!interactive_) return;
   ticker_ = std::thread([this] {
     while (true) {
@@ -30,11 +44,13 @@ TerminalProgress::~TerminalProgress() {
 void TerminalProgress::Redraw() {
   for (size_t i = 0; i < drawn_lines_; ++i) std::fputs("\033[1A\033[2K", stdout);
   auto now = std::chrono::steady_clock::now();
+  std::printf("%s\n", OverallBar(finished_, total_, std::chrono::duration<double>(now - started_).count()).c_str());
+  const char* mark = color_ ? "\033[36m…\033[0m" : "…";
   for (const auto& [index, flight] : in_flight_) {
     double seconds = std::chrono::duration<double>(now - flight.started).count();
-    std::printf("  \033[36m…\033[0m %-40s %6.1fs  %s\n", flight.label.c_str(), seconds, flight.status.c_str());
+    std::printf("  %s %-40s %6.1fs  %s\n", mark, flight.label.c_str(), seconds, flight.status.c_str());
   }
-  drawn_lines_ = in_flight_.size();
+  drawn_lines_ = in_flight_.size() + 1;
   std::fflush(stdout);
 }
 
@@ -61,12 +77,16 @@ void TerminalProgress::Finished(size_t index, const Action& action, const runtim
   static const char* kWords[] = {"done   ", "FAILED ", "skipped"};
   const char* word = kWords[static_cast<int>(result.outcome)];
   std::string label = std::string(ActionSymbol(action.type)) + " " + action.resource_id;
+  ++finished_;
   if (interactive_) {
     for (size_t i = 0; i < drawn_lines_; ++i) std::fputs("\033[1A\033[2K", stdout);
     drawn_lines_ = 0;
     in_flight_.erase(index);
   }
-  std::printf("%s  %s (%.1fs): %s\n", word, label.c_str(), seconds, result.message.c_str());
+  static const char* kColors[] = {"\033[32m", "\033[31m", "\033[33m"};
+  const char* on = color_ ? kColors[static_cast<int>(result.outcome)] : "";
+  const char* off = color_ ? "\033[0m" : "";
+  std::printf("%s%s%s  %s (%.1fs): %s\n", on, word, off, label.c_str(), seconds, result.message.c_str());
   if (interactive_) Redraw();
   std::fflush(stdout);
 }

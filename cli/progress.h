@@ -11,13 +11,14 @@
 
 namespace amlc::cli {
 
-/// Shows an apply as it goes. On a terminal: one line per action in flight
-/// with its elapsed time and latest status (a run's last metric), redrawn in
-/// place; finished actions scroll above. Elsewhere: one plain line per start
-/// and finish.
+/// Shows an apply as it goes. On a terminal: an overall bar (actions done of
+/// all, elapsed time) and one line per action in flight with its elapsed time
+/// and latest status (a run's last metric, bytes sent), redrawn in place;
+/// finished actions scroll above. Elsewhere: one plain line per start and
+/// finish. `color` (see ColorFor) is separate: NO_COLOR keeps the live display.
 class TerminalProgress : public runtime::ProgressReporter {
  public:
-  explicit TerminalProgress(bool interactive);
+  TerminalProgress(bool interactive, bool color, size_t total_actions);
   ~TerminalProgress() override;
 
   void Started(size_t index, const compiler::planner::Action& action) override;
@@ -34,6 +35,10 @@ class TerminalProgress : public runtime::ProgressReporter {
   void Redraw();  // with mutex_ held
 
   bool interactive_;
+  bool color_;
+  size_t total_;
+  size_t finished_ = 0;
+  std::chrono::steady_clock::time_point started_;
   std::mutex mutex_;
   std::map<size_t, InFlight> in_flight_;
   size_t drawn_lines_ = 0;

@@ -20,10 +20,10 @@
 #include "base/duration.h"
 #include "base/time.h"
 #include "cli/output.h"
+#include "cli/reconciler_client.h"
 #include "base/digest.h"
 #include "reconciler/loop/preview_commit.h"
 #include "reconciler/loop/reconciler.h"
-#include "reconciler/server/api_client.h"
 #include "reconciler/server/api_server.h"
 #include "runtime/workspace/secret_store.h"
 
@@ -42,6 +42,7 @@ struct ReconcileFlags {
   bool no_auto_sync = false;
   bool prune = false;
   bool once = false;
+  bool json = false;  // --once --json: the pass's outcome as JSON on stdout, the log on stderr
   std::string webhook_secret_env = "AMLC_WEBHOOK_SECRET";
   std::string forge_token_secret;
   std::string api_token_file;  // else $AMLC_RECONCILER_TOKEN
@@ -49,7 +50,6 @@ struct ReconcileFlags {
   std::string tls_key;
 };
 
-constexpr const char* kApiTokenEnv = "AMLC_RECONCILER_TOKEN";
 
 struct PreviewFlags {
   std::string repository;
@@ -140,28 +140,6 @@ class StopOnSignal {
   std::thread watcher_;
 };
 
-// The API token: the file's first line, else $AMLC_RECONCILER_TOKEN, else none.
-StatusOr<std::string> ApiToken(const std::string& file) {
-  std::string token, source = "$" + std::string(kApiTokenEnv);
-  if (file.empty()) {
-    const char* from_env = std::getenv(kApiTokenEnv);
-    token = from_env ? from_env : "";
-  } else {
-    std::ifstream in(file);
-    if (!in || !std::getline(in, token)) {
-      return Status(StatusCode::kInvalidArgument, "cannot read the API token from " + file);
-    }
-    source = file;
-  }
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (!token.empty() && token.size() < 16) {
-    return Status(StatusCode::kInvalidArgument, "the API token in " + source +
-                                                    " is shorter than 16 characters (make one with: openssl rand -hex 32)");
-  }
-  if (token.empty() && !file.empty()) return Status(StatusCode::kInvalidArgument, file + " holds no API token");
-  return token;
-}
-
 // Says which flags a network address still needs, before anything is started.
 Status CheckListenAddress(const std::string& listen, const std::string& host,
                           const reconciler::ApiServerOptions& server) {
@@ -202,6 +180,7 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
     }
     options.interval_seconds = static_cast<double>(seconds);
   }
+  if (flags.json && !flags.once) return Fail(exit_code, kExitUsage, "--json goes with --once");
   if (flags.no_self_heal) options.self_heal = false;
   if (flags.no_auto_sync) options.auto_sync = false;
   if (flags.prune) options.prune = true;
@@ -215,10 +194,11 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   if (!server_options.ok()) return Fail(exit_code, kExitUsage, server_options.status().message());
   server_options->delivery_log_file = options.data_dir + "/webhook-deliveries";
   auto print_mutex = std::make_shared<std::mutex>();
-  options.log = [print_mutex](const std::string& line) {
+  std::FILE* log_stream = flags.json ? stderr : stdout;
+  options.log = [print_mutex, log_stream](const std::string& line) {
     std::lock_guard lock(*print_mutex);
-    std::printf("%s %s\n", Timestamp().c_str(), line.c_str());
-    std::fflush(stdout);
+    std::fprintf(log_stream, "%s %s\n", Timestamp().c_str(), line.c_str());
+    std::fflush(log_stream);
   };
   auto log = options.log;
   if (!flags.forge_token_secret.empty()) {
@@ -237,6 +217,12 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
   if (flags.once) {
     reconciler::PassOutcome outcome = loop.value()->RunPass("once");
     exit_code = outcome.result == "Synced" ? kExitOk : kExitSpecErrors;
+    if (flags.json) {
+      json pass = {{"result", outcome.result}, {"commit", outcome.commit}, {"applied", outcome.applied},
+                   {"seconds", outcome.seconds}, {"exit_code", exit_code}};
+      if (outcome.sync_id) pass["sync_id"] = outcome.sync_id;
+      std::printf("%s\n", pass.dump().c_str());
+    }
     return;
   }
   server_options->tracking_store = &loop.value()->workspace().state();
@@ -289,41 +275,18 @@ void PrintStatusTable(const json& status) {
   }
 }
 
-struct StatusFlags {
-  std::string server = "http://127.0.0.1:8787";
-  std::string token_file;
-  std::string ca_cert;
-  bool as_json = false;
-};
-
-void RunStatus(const StatusFlags& flags, int& exit_code) {
-  std::string server = flags.server;
-  if (server.find("://") == std::string::npos) server = "http://" + server;
-  while (!server.empty() && server.back() == '/') server.pop_back();
-  StatusOr<std::string> token = ApiToken(flags.token_file);
-  if (!token.ok()) return Fail(exit_code, kExitUsage, token.status().message());
-  auto response = reconciler::GetFromReconciler(server, "/api/status", {*token, flags.ca_cert});
-  if (!response.ok() && response.status().code() == StatusCode::kInvalidArgument) {
-    return Fail(exit_code, kExitUsage, "--server " + response.status().message());
+void RunStatus(const ServerFlags& flags, int& exit_code) {
+  std::optional<json> status = CallReconciler(flags, "/api/status", exit_code);
+  if (!status) return;
+  if (!status->is_object()) {
+    PrintError("the reconciler at " + flags.server + " sent no status");
+    exit_code = kExitSpecErrors;
+    return;
   }
-  if (!response.ok()) {
-    return Fail(exit_code, kExitSpecErrors,
-                "no reconciler answers at " + server + " (" + response.status().message() +
-                    "); start one with: amlc reconcile --repo URL --listen HOST:PORT");
-  }
-  if (response->status != 200) {
-    std::string hint = response->status == 401 ? " (give its API token: $" + std::string(kApiTokenEnv) +
-                                                     " or --token-file FILE)"
-                                               : "";
-    return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " answered " +
-                                                std::to_string(response->status) + ": " + response->body + hint);
-  }
-  json status = json::parse(response->body, nullptr, false);
-  if (!status.is_object()) return Fail(exit_code, kExitSpecErrors, "the reconciler at " + server + " sent no status");
   if (flags.as_json) {
-    std::printf("%s\n", status.dump(2).c_str());
+    std::printf("%s\n", status->dump(2).c_str());
   } else {
-    PrintStatusTable(status);
+    PrintStatusTable(*status);
   }
   exit_code = kExitOk;
 }
@@ -332,7 +295,7 @@ void RunStatus(const StatusFlags& flags, int& exit_code) {
 
 void RunPreview(PreviewFlags& flags, int& exit_code) {
   if (flags.format != "markdown" && flags.format != "json") {
-    return Fail(exit_code, kExitUsage, "--format must be markdown or json");
+    return Fail(exit_code, kExitSpecErrors, "--format must be markdown or json");
   }
   if (flags.data_dir.empty()) flags.data_dir = DefaultDataDir(flags.repository, flags.base, flags.path);
   std::string home = flags.workspace.empty() ? flags.data_dir + "/workspace" : flags.workspace;
@@ -357,7 +320,7 @@ void RunPreview(PreviewFlags& flags, int& exit_code) {
   } else {
     std::fputs(preview->markdown.c_str(), stdout);
   }
-  exit_code = preview->compiles ? kExitOk : kExitSpecErrors;
+  exit_code = !preview->compiles ? kExitSpecErrors : preview->changes ? kExitChanges : kExitOk;
 }
 
 void AddSourceOptions(CLI::App* command, std::string& repository, std::string& path, std::string& data_dir,
@@ -401,6 +364,9 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
   reconcile->add_option("--forge-token-secret", flags->forge_token_secret,
                         "Name of the workspace secret holding the forge token (amlc secrets set NAME)");
   reconcile->add_flag("--once", flags->once, "One pass, then exit: 0 when Synced");
+  reconcile->add_flag("--json", flags->json,
+                      "With --once: print the pass's result, commit, sync id and duration as JSON (the log goes "
+                      "to stderr)");
   reconcile->add_option("-j,--parallelism", options.parallelism, "Actions at once")->capture_default_str();
   reconcile->footer(
       "Each pass fetches the branch, compiles its head from the commit's tree, plans against the live\n"
@@ -410,18 +376,10 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
       "needs an API token and TLS. A delivery seen before (same id or payload) is answered as a replay.");
   reconcile->callback([flags, &exit_code] { RunReconcile(*flags, exit_code); });
 
-  auto status_flags = std::make_shared<StatusFlags>();
-  if (const char* url = std::getenv("AMLC_RECONCILER_URL")) status_flags->server = url;
+  auto status_flags = std::make_shared<ServerFlags>();
   CLI::App* status = app.add_subcommand("status", "Show what a running reconciler reports: commit, last sync, "
                                                   "each resource's sync status and health");
-  status->add_option("--server", status_flags->server,
-                     "The reconciler's address, http:// or https:// (default: $AMLC_RECONCILER_URL)")
-      ->capture_default_str();
-  status->add_option("--token-file", status_flags->token_file,
-                     "File holding the reconciler's API token (default: $AMLC_RECONCILER_TOKEN)");
-  status->add_option("--ca-cert", status_flags->ca_cert,
-                     "PEM certificate to check an https:// reconciler against (default: the system's CAs)");
-  status->add_flag("--json", status_flags->as_json, "Print the status as JSON");
+  AddServerOptions(status, *status_flags);
   status->callback([status_flags, &exit_code] { RunStatus(*status_flags, exit_code); });
 
   auto preview_flags = std::make_shared<PreviewFlags>();
@@ -435,8 +393,11 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
   preview->add_option("--pr", preview_flags->pull_request, "Pull request number shown in the comment");
   preview->add_option("--name", preview_flags->name, "Repository name shown in the comment (owner/name)");
   preview->footer("The workspace is the reconciler's for the same repository and base (same --data-dir), so\n"
-                  "the plan is against what `amlc reconcile` keeps live. Exit status: 0 when the head\n"
-                  "compiles, 1 when it does not.");
+                  "the plan is against what `amlc reconcile` keeps live.\n"
+                  "Exit status (as `argocd app diff` and `terraform plan --detailed-exitcode`):\n"
+                  "  0  the head compiles and changes nothing\n"
+                  "  1  any error: the head does not compile, git or the workspace failed, usage errors\n"
+                  "  2  the head compiles and its plan changes something");
   preview->callback([preview_flags, &exit_code] { RunPreview(*preview_flags, exit_code); });
 }
 

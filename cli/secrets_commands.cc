@@ -146,7 +146,11 @@ void Set(const SecretsOptions& options, int& exit_code) {
   Status set = store->Set(options.name, value.value(), CurrentUser());
   if (!set.ok()) return Fail(set, exit_code);
   exit_code = kExitOk;
-  std::printf("Secret '%s' set in workspace %s.\n", options.name.c_str(), home.c_str());
+  if (options.json_output) {
+    std::printf("%s\n", json({{"name", options.name}, {"action", "set"}, {"workspace", home}}).dump().c_str());
+  } else {
+    std::printf("Secret '%s' set in workspace %s.\n", options.name.c_str(), home.c_str());
+  }
 }
 
 void PrintList(const std::vector<runtime::SecretInfo>& secrets, bool json_output) {
@@ -196,7 +200,11 @@ void Delete(const SecretsOptions& options, int& exit_code) {
   Status deleted = store->Delete(options.name);
   if (!deleted.ok()) return Fail(deleted, exit_code);
   exit_code = kExitOk;
-  std::printf("Secret '%s' deleted.\n", options.name.c_str());
+  if (options.json_output) {
+    std::printf("%s\n", json({{"name", options.name}, {"action", "deleted"}, {"workspace", home}}).dump().c_str());
+  } else {
+    std::printf("Secret '%s' deleted.\n", options.name.c_str());
+  }
 }
 
 }  // namespace
@@ -207,6 +215,7 @@ void AddSecretsCommands(CLI::App& app, int& exit_code) {
   secrets->require_subcommand(1);
   auto common = [&](CLI::App* command) {
     command->add_option("--workspace", options->workspace, "Workspace home (default: $AMLC_WORKSPACE, else ./.amlc)");
+    command->add_flag("--json", options->json_output, "Print JSON");
   };
   CLI::App* set = secrets->add_subcommand("set", "Set a secret from stdin (one line, not echoed) or --from-env VAR (owners)");
   common(set);
@@ -215,7 +224,6 @@ void AddSecretsCommands(CLI::App& app, int& exit_code) {
   set->callback([options, &exit_code] { Set(*options, exit_code); });
   CLI::App* list = secrets->add_subcommand("list", "Secrets' names and who set them when (never values)");
   common(list);
-  list->add_flag("--json", options->json_output, "Print JSON");
   list->callback([options, &exit_code] { List(*options, exit_code); });
   CLI::App* del = secrets->add_subcommand("delete", "Delete a secret (owners)");
   common(del);

@@ -27,14 +27,9 @@ image_ref=$(./build/cli/amlc images show iris-image --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["oci_reference"])')
 skopeo inspect "$image_ref" > build/quickstart-image.json
 head -n 20 build/quickstart-image.json
-echo "== the endpoint answers: POST /score with the deployment's key"
+echo "== the endpoint answers: amlc endpoints invoke (its address and key looked up in the workspace)"
 ./build/cli/amlc deployments list
-key=$(./build/cli/amlc deployments keys blue --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["primary"])')
-uri=$(./build/cli/amlc deployments list --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["scoring_uri"])')
-echo "curl -H 'Authorization: Bearer ***' --data @examples/quickstart/sample-request.json $uri"
-curl -sS --fail-with-body -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-  --data @examples/quickstart/sample-request.json "$uri"
-echo
+./build/cli/amlc endpoints invoke iris --request-file examples/quickstart/sample-request.json
 echo "== applying again changes nothing"
 ./build/cli/amlc apply examples/quickstart --auto-approve
 echo "== the endpoint keeps serving; stop it (and its replicas) with:"

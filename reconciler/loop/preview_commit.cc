@@ -33,6 +33,7 @@ StatusOr<PreviewResult> PreviewCommit(const GitMirror& mirror, runtime::Workspac
   }
   PreviewResult result;
   result.compiles = input.plan != nullptr;
+  result.changes = input.plan != nullptr && !input.plan->empty();
   result.markdown = RenderPreviewMarkdown(input);
   result.json = PreviewJson(input);
   return result;

@@ -22,6 +22,7 @@ struct PreviewResult {
   std::string markdown;  // the comment
   nlohmann::json json;   // the same as JSON (PreviewJson)
   bool compiles = false;
+  bool changes = false;  // it compiles and its plan changes something
 };
 
 /// Compiles the head of `request` from its git tree and plans it against the

@@ -13,8 +13,11 @@ constexpr time_t kReadTimeoutSeconds = 10;
 
 }  // namespace
 
-StatusOr<ApiReply> GetFromReconciler(const std::string& base_url, const std::string& path,
-                                     const ApiClientOptions& options) {
+namespace {
+
+// One request: GET when `json_body` is null, else a POST of it.
+StatusOr<ApiReply> Request(const std::string& base_url, const std::string& path, const std::string* json_body,
+                           const ApiClientOptions& options) {
   StatusOr<Url> url = ParseUrl(base_url);
   if (!url.ok() || (url->scheme != "http" && url->scheme != "https") || url->host.empty() ||
       url->userinfo) {
@@ -30,7 +33,8 @@ StatusOr<ApiReply> GetFromReconciler(const std::string& base_url, const std::str
   }
   httplib::Headers headers;
   if (!options.token.empty()) headers.emplace("Authorization", "Bearer " + options.token);
-  httplib::Result result = client.Get(path.c_str(), headers);
+  httplib::Result result = json_body ? client.Post(path.c_str(), headers, *json_body, "application/json")
+                                     : client.Get(path.c_str(), headers);
   if (!result) {
     std::string why = httplib::to_string(result.error());
     if (result.error() == httplib::Error::SSLServerVerification) {
@@ -39,6 +43,18 @@ StatusOr<ApiReply> GetFromReconciler(const std::string& base_url, const std::str
     return Status(StatusCode::kUnavailable, why);
   }
   return ApiReply{result->status, result->body};
+}
+
+}  // namespace
+
+StatusOr<ApiReply> GetFromReconciler(const std::string& base_url, const std::string& path,
+                                     const ApiClientOptions& options) {
+  return Request(base_url, path, nullptr, options);
+}
+
+StatusOr<ApiReply> PostToReconciler(const std::string& base_url, const std::string& path,
+                                    const std::string& json_body, const ApiClientOptions& options) {
+  return Request(base_url, path, &json_body, options);
 }
 
 }  // namespace amlc::reconciler

@@ -1,7 +1,7 @@
 #ifndef AMLC_RECONCILER_SERVER_API_CLIENT_H_
 #define AMLC_RECONCILER_SERVER_API_CLIENT_H_
 
-// A client of a running reconciler's API, for `amlc status`: plain HTTP or
+// A client of a running reconciler's API, for `amlc status`, `sync` and `syncs`: plain HTTP or
 // HTTPS (the server's certificate checked against the system's CAs or a
 // given one), with the API token as a bearer token when there is one.
 // cpp-httplib stays in api_client.cc.
@@ -27,6 +27,9 @@ struct ApiReply {
 /// kUnavailable naming the cause when no answer came (refused, TLS failed).
 StatusOr<ApiReply> GetFromReconciler(const std::string& base_url, const std::string& path,
                                      const ApiClientOptions& options);
+/// POSTs `json_body` to `path` ("/api/sync") as application/json; errors as GetFromReconciler's.
+StatusOr<ApiReply> PostToReconciler(const std::string& base_url, const std::string& path,
+                                    const std::string& json_body, const ApiClientOptions& options);
 
 }  // namespace amlc::reconciler
 

@@ -234,6 +234,19 @@ std::optional<Int> ParseWhole(const std::string& text, Int min, Int max) {
   return value;
 }
 
+// POST /api/sync (amlc sync): a pass as soon as the loop is free. Only a JSON
+// body is taken, so a web page cannot start one with a plain form post.
+Reply AnswerSyncNow(const httplib::Request& req, ReconcilerControl& control) {
+  if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    return Message(415, "POST /api/sync takes Content-Type: application/json");
+  }
+  json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  std::string by = body.is_object() && body.contains("by") && body["by"].is_string() ? body["by"].get<std::string>()
+                                                                                     : "the API";
+  control.RequestPass("requested by " + by);
+  return {202, {{"requested", true}, {"message", "a pass starts as soon as the reconciler is free"}}};
+}
+
 Reply AnswerSyncs(const httplib::Request& req, ReconcilerControl& control) {
   int limit = kDefaultSyncLimit;
   if (req.has_param("limit")) {
@@ -470,6 +483,8 @@ void ApiServer::Impl::Routes() {
 
   server->Get("/api/status",
               [this](const Request&, Response& res) { Send(res, {200, control.Status()}); });
+  server->Post("/api/sync",
+               [this](const Request& req, Response& res) { Send(res, AnswerSyncNow(req, control)); });
   server->Get("/api/syncs",
               [this](const Request& req, Response& res) { Send(res, AnswerSyncs(req, control)); });
   server->Get(R"(/api/syncs/([^/]+))", [this](const Request& req, Response& res) {

@@ -6,7 +6,8 @@
 namespace amlc::runtime {
 
 /// The folder holding amlc's Python module, which runs, scoring workers and
-/// images put on PYTHONPATH: $AMLC_PYTHON_DIR, else the source tree's python/.
+/// images put on PYTHONPATH: $AMLC_PYTHON_DIR, else PREFIX/share/amlc/python
+/// beside an installed binary (PREFIX/bin/amlc), else the source tree's python/.
 std::string PythonModuleDir();
 
 /// The folder of stand-ins for packages a run's interpreter may lack

@@ -214,9 +214,13 @@ TEST_CASE("the reconciler converges commit after commit, rejects a bad one and h
   origin.Write("ml/train.yaml", std::regex_replace(train, std::regex("C: 1.0"), "C: 2.0"));
   std::string head = origin.CommitAndPush("train with C=2", "feature");
   std::string preview;
+  // Exit 2: the head compiles and changes something (as `argocd app diff`).
   REQUIRE(Run(Amlc("preview --repo " + origin.bare() + " --base main --head feature --path ml --data-dir " +
                    data.str() + "/rec --pr 7 --name team/iris"),
-              &preview) == 0);
+              &preview) == 2);
+  // Exit 0: the synced head changes nothing.
+  CHECK(Run(Amlc("preview --repo " + origin.bare() + " --base main --head main --path ml --data-dir " + data.str() +
+                 "/rec >/dev/null")) == 0);
   std::string expected = ReadFile(SourcePath("tests/reconciler/golden/quickstart_preview.md"));
   expected = std::regex_replace(expected, std::regex("HEAD7"), head.substr(0, 7));
   expected = std::regex_replace(expected, std::regex("BASE7"), c4.substr(0, 7));

@@ -1,0 +1,102 @@
+#include "cli/apply_events.h"
+
+#include "base/clock.h"
+#include "base/time.h"
+
+namespace amlc::cli {
+
+using compiler::planner::Action;
+using compiler::planner::ActionName;
+using compiler::planner::ActionType;
+using nlohmann::json;
+
+namespace {
+
+const char* OutcomeName(runtime::Outcome outcome) {
+  switch (outcome) {
+    case runtime::Outcome::kSucceeded: return "succeeded";
+    case runtime::Outcome::kFailed: return "failed";
+    case runtime::Outcome::kSkipped: return "skipped";
+  }
+  return "failed";
+}
+
+json ActionJson(size_t index, const Action& action) {
+  return {{"index", index}, {"action", ActionName(action.type)}, {"resource", action.resource_id},
+          {"kind", action.kind}};
+}
+
+}  // namespace
+
+ApplyEvents::ApplyEvents(std::FILE* out) : out_(out), started_(std::chrono::steady_clock::now()) {}
+
+void ApplyEvents::Emit(json event) {
+  event["time"] = IsoUtcMillis(NowMillis());
+  std::string line = event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::lock_guard lock(mutex_);
+  std::fputs(line.c_str(), out_);
+  std::fflush(out_);
+}
+
+void ApplyEvents::Planned(const compiler::planner::Plan& plan, const std::string& workspace) {
+  json actions = json::array();
+  for (size_t i = 0; i < plan.actions.size(); ++i) {
+    json action = ActionJson(i, plan.actions[i]);
+    action["reasons"] = plan.actions[i].reasons;
+    action["after"] = plan.actions[i].after;
+    actions.push_back(std::move(action));
+  }
+  json counts = {{"add", plan.Count(ActionType::kCreate)},     {"change", plan.Count(ActionType::kUpdate)},
+                 {"replace", plan.Count(ActionType::kReplace)}, {"destroy", plan.Count(ActionType::kDelete)},
+                 {"run", plan.Count(ActionType::kRun)},         {"up_to_date", plan.up_to_date}};
+  Emit({{"type", "plan"}, {"schema", kApplyEventsSchema}, {"workspace", workspace}, {"actions", actions},
+        {"counts", counts}, {"summary", compiler::planner::PlanSummary(plan)}});
+}
+
+void ApplyEvents::Error(const std::string& message) { Emit({{"type", "error"}, {"message", message}}); }
+
+void ApplyEvents::Started(size_t index, const Action& action) {
+  json event = ActionJson(index, action);
+  event["type"] = "action_started";
+  Emit(std::move(event));
+}
+
+void ApplyEvents::Progress(size_t index, const std::string& status) {
+  json event = {{"type", "action_progress"}, {"index", index}, {"status", status}};
+  // A job's driver says "run ID" when it has started the run.
+  if (status.rfind("run ", 0) == 0) {
+    std::lock_guard lock(mutex_);
+    run_ids_[index] = status.substr(4);
+  }
+  Emit(std::move(event));
+}
+
+void ApplyEvents::Finished(size_t index, const Action& action, const runtime::ActionResult& result, double seconds) {
+  json event = ActionJson(index, action);
+  event["type"] = "action_finished";
+  event["outcome"] = OutcomeName(result.outcome);
+  event["message"] = result.message;
+  event["elapsed_seconds"] = seconds;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = run_ids_.find(index); it != run_ids_.end()) event["run_id"] = it->second;
+  }
+  Emit(std::move(event));
+}
+
+void ApplyEvents::Summary(const std::vector<runtime::ActionResult>& results, int exit_code) {
+  int succeeded = 0, failed = 0, skipped = 0;
+  for (const runtime::ActionResult& r : results) {
+    succeeded += r.outcome == runtime::Outcome::kSucceeded;
+    failed += r.outcome == runtime::Outcome::kFailed;
+    skipped += r.outcome == runtime::Outcome::kSkipped;
+  }
+  const char* outcome = results.empty() ? (exit_code == 0 ? "no_changes" : "error")
+                        : failed + skipped ? "failed"
+                                           : "complete";
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  Emit({{"type", "summary"}, {"outcome", outcome}, {"succeeded", succeeded}, {"failed", failed},
+        {"skipped", skipped}, {"elapsed_seconds", elapsed}, {"exit_code", exit_code}});
+}
+
+}  // namespace amlc::cli

@@ -1,0 +1,49 @@
+#ifndef AMLC_CLI_APPLY_EVENTS_H_
+#define AMLC_CLI_APPLY_EVENTS_H_
+
+// `amlc apply --json` and `destroy --json`: one JSON object per line on stdout
+// as the apply goes (schema: cli/apply_events.schema.json, described in
+// cli/README.md), as `terraform apply -json` does.
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "compiler/planner/plan.h"
+#include "runtime/engine/executor.h"
+
+namespace amlc::cli {
+
+inline constexpr const char* kApplyEventsSchema = "amlc-apply-events/1";
+
+class ApplyEvents : public runtime::ProgressReporter {
+ public:
+  explicit ApplyEvents(std::FILE* out = stdout);
+
+  /// {"type":"plan"}: every action to carry out and the plan's counts.
+  void Planned(const compiler::planner::Plan& plan, const std::string& workspace);
+  /// {"type":"error"}: the apply stopped before or instead of running actions.
+  void Error(const std::string& message);
+  /// {"type":"summary"}: the outcome and the counts, last.
+  void Summary(const std::vector<runtime::ActionResult>& results, int exit_code);
+
+  void Started(size_t index, const compiler::planner::Action& action) override;
+  void Progress(size_t index, const std::string& status) override;
+  void Finished(size_t index, const compiler::planner::Action& action, const runtime::ActionResult& result,
+                double seconds) override;
+
+ private:
+  void Emit(nlohmann::json event);  // adds type-independent fields, writes one line
+
+  std::FILE* out_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point started_;
+  std::map<size_t, std::string> run_ids_;  // action index -> the run it started
+};
+
+}  // namespace amlc::cli
+
+#endif  // AMLC_CLI_APPLY_EVENTS_H_

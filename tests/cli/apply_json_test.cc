@@ -1,0 +1,117 @@
+// `amlc apply --json` / `destroy --json`: one JSON event per line, read back
+// with a JSON reader and checked against the documented schema
+// (cli/apply_events.schema.json) by a real JSON Schema validator.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "tests/cli/cli_fixtures.h"
+#include "tests/test_support.h"
+
+using namespace amlc::testing;
+using nlohmann::json;
+
+namespace {
+
+// Every line of `file` parsed; a line that is not JSON fails the test.
+std::vector<json> Events(const std::string& text) {
+  std::vector<json> events;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    json event = json::parse(line, nullptr, false);
+    INFO(line);
+    REQUIRE(event.is_object());
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+// `amlc ARGS` with events written to DIR/events.jsonl; its exit status and the events.
+int ApplyJson(const SpecDir& dir, const std::string& args, std::vector<json>& events) {
+  std::string file = dir.str() + "/events.jsonl";
+  int code = Run(Amlc(args + " > " + file + " 2>/dev/null"));
+  std::string problems;
+  CHECK(Run("/usr/bin/python3 " + SourcePath("tests/cli/check_apply_events.py") + " " +
+                SourcePath("cli/apply_events.schema.json") + " " + file,
+            &problems) == 0);
+  CHECK(problems == "");
+  events = Events(ReadFile(file));
+  return code;
+}
+
+const json* Find(const std::vector<json>& events, const std::string& type, const std::string& resource = "") {
+  for (const json& e : events) {
+    if (e["type"] == type && (resource.empty() || e.value("resource", "") == resource)) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("apply --json streams the plan, each action with timings and run ids, and a summary",
+          "[cli][apply-json]") {
+  SpecDir dir;
+  WriteSmallSpecs(dir, /*failing=*/true);
+  std::vector<json> events;
+  CHECK(ApplyJson(dir, "apply --auto-approve --json " + dir.str(), events) == 1);
+  REQUIRE(events.size() >= 2);
+  const json& plan = events.front();
+  CHECK(plan["type"] == "plan");
+  CHECK(plan["schema"] == "amlc-apply-events/1");
+  CHECK(plan["counts"]["run"] == 2);
+  CHECK(plan["actions"].size() == 4);  // compute, environment, two runs
+  CHECK(plan["summary"].get<std::string>().rfind("Plan: ", 0) == 0);
+
+  const json* ok = Find(events, "action_finished", "job/ok");
+  REQUIRE(ok);
+  CHECK((*ok)["outcome"] == "succeeded");
+  CHECK((*ok)["action"] == "run");
+  CHECK((*ok)["run_id"].get<std::string>().rfind("ok-", 0) == 0);
+  CHECK((*ok)["elapsed_seconds"].get<double>() > 0);
+  const json* bad = Find(events, "action_finished", "job/bad");
+  REQUIRE(bad);
+  CHECK((*bad)["outcome"] == "failed");
+  CHECK((*bad)["message"].get<std::string>().find("exit code 3") != std::string::npos);
+  CHECK(Find(events, "action_started", "job/ok"));
+  CHECK(Find(events, "action_progress"));
+
+  const json& summary = events.back();
+  CHECK(summary["type"] == "summary");
+  CHECK(summary["outcome"] == "failed");
+  CHECK(summary["failed"] == 1);
+  CHECK(summary["exit_code"] == 1);
+}
+
+TEST_CASE("apply --json with nothing to do, and without --auto-approve", "[cli][apply-json]") {
+  SpecDir dir;
+  WriteSmallSpecs(dir);
+  std::vector<json> events;
+  REQUIRE(ApplyJson(dir, "apply --auto-approve --json " + dir.str(), events) == 0);
+  CHECK(events.back()["outcome"] == "complete");
+
+  REQUIRE(ApplyJson(dir, "apply --auto-approve --json " + dir.str(), events) == 0);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["actions"].empty());
+  CHECK(events[1]["outcome"] == "no_changes");
+
+  CHECK(ApplyJson(dir, "apply --json " + dir.str(), events) == 2);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["type"] == "error");
+  CHECK(events[0]["message"].get<std::string>().find("--auto-approve") != std::string::npos);
+  CHECK(events[1]["outcome"] == "error");
+  CHECK(events[1]["exit_code"] == 2);
+}
+
+TEST_CASE("destroy --json reports its deletions as events", "[cli][apply-json]") {
+  SpecDir dir;
+  WriteSmallSpecs(dir);
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " >/dev/null")) == 0);
+  std::vector<json> events;
+  REQUIRE(ApplyJson(dir, "destroy --auto-approve --json " + dir.str(), events) == 0);
+  CHECK(events.front()["counts"]["destroy"].get<int>() > 0);
+  const json* deleted = Find(events, "action_finished", "compute/local");
+  REQUIRE(deleted);
+  CHECK((*deleted)["action"] == "delete");
+  CHECK(events.back()["outcome"] == "complete");
+}
