@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "compiler/support/curated_names.h"
 #include "compiler/support/spelling.h"
 
 namespace amlc::compiler::planner {
@@ -64,6 +65,8 @@ std::vector<std::string> ExternalReferences::Missing(const ir::Resource& resourc
 std::string ExternalReferences::Check(const ir::Resource& resource, const ir::Ref& ref) {
   Parsed wanted = Parse(ref.target);
   if (!CheckedKinds().count(wanted.kind) || wanted.name.empty()) return "";  // URIs, registries
+  // Curated environments are in amlc's catalog, which the job driver reads.
+  if (wanted.kind == "environment" && CuratedEnvironmentName(wanted.name)) return "";
   const std::vector<std::string>& held = Held(wanted.kind);
   std::string exact = wanted.version.empty() ? wanted.name : wanted.name + ":" + wanted.version;
   if (std::find(held.begin(), held.end(), exact) != held.end()) return "";

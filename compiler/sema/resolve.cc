@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "compiler/sema/analyzer.h"
+#include "compiler/support/curated_names.h"
 #include "compiler/support/spelling.h"
 
 namespace amlc::compiler::sema {
@@ -143,7 +144,7 @@ void Analyzer::Resolve(size_t from, PendingRef& ref) {
     if (!target) {
       // An experiment named but not declared is created by the first run;
       // Azure's curated environments resolve through amlc's catalog at plan time.
-      bool curated = ref.kind == "environment" && ref.name.rfind("AzureML-", 0) == 0;
+      bool curated = ref.kind == "environment" && CuratedEnvironmentName(ref.name).has_value();
       if (ref.kind != "experiment" && !curated) ReportUnresolved(ref);
       if (ir::Value* value = WalkTo(declared_[from].resource.spec, ref.location)) {
         if (value->is_ref()) {

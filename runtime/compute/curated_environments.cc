@@ -72,24 +72,6 @@ std::string CuratedEnvironment::Digest() const {
   return Sha256Hex("curated=" + name + "\npython=" + python + "\nimage=" + image + "\nmodules=" + modules_text);
 }
 
-std::optional<std::string> CuratedName(const std::string& reference) {
-  std::string text = reference;
-  const std::string registry = "azureml://registries/azureml/environments/";
-  if (text.rfind(registry, 0) == 0) {
-    text = text.substr(registry.size());
-    text = text.substr(0, text.find('/'));
-    return text.empty() ? std::nullopt : std::optional<std::string>(text);
-  }
-  for (const char* prefix : {"environment/", "azureml:"}) {
-    if (text.rfind(prefix, 0) == 0) text = text.substr(std::string(prefix).size());
-  }
-  const std::string curated = "AzureML-";
-  if (text.rfind(curated, 0) != 0) return std::nullopt;
-  text = text.substr(curated.size());
-  text = text.substr(0, text.find_first_of("@:"));
-  return text.empty() ? std::nullopt : std::optional<std::string>(text);
-}
-
 StatusOr<CuratedEnvironment> LookupCurated(const std::string& name) {
   if (const char* file = std::getenv("AMLC_CURATED_ENVIRONMENTS"); file != nullptr && *file != '\0') {
     std::ifstream in(file);

@@ -31,12 +31,6 @@ struct CuratedEnvironment {
   std::string Digest() const;        // what a run key takes of it
 };
 
-/// The curated name a reference writes ("sklearn-1.5"), or nullopt when it
-/// names no curated environment. Accepts an environment reference target
-/// ("environment/AzureML-sklearn-1.5@latest", "AzureML-sklearn-1.5:3") and
-/// azureml://registries/azureml/environments/NAME/(labels/L|versions/V).
-std::optional<std::string> CuratedName(const std::string& reference);
-
 /// The catalog's entry for `name`: the override file's, else the built-in
 /// one. kNotFound naming the catalog when neither has it; kInvalidArgument
 /// when the override file cannot be read or parsed.

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "base/digest.h"
+#include "compiler/support/curated_names.h"
 #include "runtime/artifacts/remote/url_cache.h"
 #include "runtime/compute/containers.h"
 #include "runtime/compute/curated_environments.h"
@@ -402,7 +403,7 @@ std::string JobDriver::ExpandCommand(const Resource& job, const JobSpec& spec, c
 StatusOr<std::optional<CuratedEnvironment>> JobDriver::CuratedOf(const Value& fields) {
   const Value* env = fields.Find("environment");
   if (!env || !env->is_ref() || context_.Find(env->as_ref().target)) return std::optional<CuratedEnvironment>();
-  std::optional<std::string> name = CuratedName(env->as_ref().target);
+  std::optional<std::string> name = compiler::CuratedEnvironmentName(env->as_ref().target);
   if (!name) return std::optional<CuratedEnvironment>();
   auto found = LookupCurated(*name);
   if (!found.ok()) return found.status();
