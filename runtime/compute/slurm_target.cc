@@ -186,7 +186,18 @@ void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunPro
     if (progress && line != said) progress(line);
     said = line;
   };
+  // The nodes are tagged once Slurm names them: while it runs, or at the end
+  // for a job that finished between two queries.
+  std::string nodes_tagged;
+  auto tag_nodes = [&](const std::string& nodes) {
+    if (nodes.empty() || nodes == nodes_tagged) return;
+    workspace_.state().SetRunTag(run.id, kNodesTag, nodes);
+    nodes_tagged = nodes;
+  };
   auto finish = [&](RunStatus status, const std::string& error) {
+    if (nodes_tagged.empty()) {
+      if (slurm::Query query = slurm::QueryJob(job_id); query.answer == slurm::Answer::kKnown) tag_nodes(query.job.nodes);
+    }
     tracking.Poll();
     run.status = status;
     run.error = error;
@@ -228,8 +239,8 @@ void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunPro
           run.status = RunStatus::kRunning;
           if (run.started_at == 0) run.started_at = NowMillis();
           workspace_.state().UpdateRun(run);
-          workspace_.state().SetRunTag(run.id, kNodesTag, job.nodes);
         }
+        tag_nodes(job.nodes);
         if (slurm::IsFinal(job.state)) {
           // The script may have written its exit code since the look above.
           if (ReadExitCode(exit_file, code)) return finish_with_code(code);

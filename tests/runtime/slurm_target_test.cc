@@ -202,7 +202,8 @@ TEST_CASE("the quickstart on an amlcompute cluster trains on Slurm, then registe
   CHECK(state.state == "COMPLETED");
   std::string text;
   Run(Amlc("runs show " + run.value("id", "") + " --workspace " + dir.str() + "/.amlc"), &text);
-  CHECK(text.find("\"slurm.job_id\":\"" + job + "\"") != std::string::npos);
+  // The text form lists tags one per line: "  slurm.job_id   ID".
+  CHECK(std::regex_search(text, std::regex("\n  slurm\\.job_id +" + job + "\n")));
   // Then as it does locally: the model, the image, the web service.
   CHECK(quickstart.Score(quickstart.Key()) == 200);
 }
