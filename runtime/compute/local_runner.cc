@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/file_tail.h"
 #include "base/process.h"
 #include "runtime/compute/containers.h"
 #include "runtime/compute/run_folder.h"

@@ -18,19 +18,6 @@ std::string ShellQuote(const std::string& text) {
   return out + "'";
 }
 
-std::string LastLines(const std::string& path, int count) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t pos = text.size();
-  while (pos > 0 && (text[pos - 1] == '\n')) --pos;
-  for (int lines = 0; pos > 0 && lines < count; --pos) {
-    if (text[pos - 1] == '\n' && ++lines == count) break;
-  }
-  std::string tail = text.substr(pos, 2000);
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  return tail;
-}
-
 namespace {
 
 constexpr fs::perms kExecutable = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |

@@ -19,8 +19,6 @@ namespace amlc::runtime {
 /// `text` quoted for /bin/sh ('it'\''s').
 std::string ShellQuote(const std::string& text);
 
-/// The last `count` lines of a file (at most 2000 bytes of them), for errors.
-std::string LastLines(const std::string& path, int count);
 
 /// How a run's folder is laid out.
 struct RunFolderOptions {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/file_tail.h"
 #include "runtime/compute/run_folder.h"
 #include "runtime/compute/slurm_script.h"
 #include "runtime/compute/tracking_reader.h"

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/file_tail.h"
 #include "runtime/compute/local_runner.h"
 #include "runtime/compute/run_folder.h"
 #include "runtime/compute/ssh_staging.h"

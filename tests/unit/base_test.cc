@@ -4,13 +4,16 @@
 #include <openssl/x509.h>
 
 #include <cstdint>
+#include <fstream>
 
 #include "base/clock.h"
 #include "base/duration.h"
+#include "base/file_tail.h"
 #include "base/http_error.h"
 #include "base/time.h"
 #include "base/url.h"
 #include "base/utf8.h"
+#include "tests/test_support.h"
 
 namespace amlc {
 namespace {
@@ -278,6 +281,23 @@ TEST_CASE("cpp-httplib errors read as Statuses that name the server and the step
   CHECK(other.code() == StatusCode::kUnavailable);
   CHECK(other.message() == "HTTP request to h while x failed (" +
                                httplib::to_string(httplib::Error::Canceled) + ")");
+}
+
+TEST_CASE("LastLines gives a log's last lines from its end, however large the log", "[base][file_tail]") {
+  testing::SpecDir dir;
+  std::string log = dir.str() + "/run.log";
+  {
+    std::ofstream out(log, std::ios::binary);
+    std::string filler(1 << 20, 'x');
+    for (int i = 0; i < 64; ++i) out << filler << '\n';  // 64 MiB that must not be read
+    out << "first\nsecond\r\nthird\n\n";
+  }
+  CHECK(LastLines(log, 2) == "second\r\nthird");
+  CHECK(LastLines(log, 1) == "third");
+  // More lines than the 4 KiB window holds: what the window holds.
+  CHECK(LastLines(log, 10).size() <= 4096);
+  CHECK(LastLines(log, 10).find("first\nsecond") != std::string::npos);
+  CHECK(LastLines(dir.str() + "/missing.log", 5).empty());
 }
 
 }  // namespace

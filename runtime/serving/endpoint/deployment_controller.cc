@@ -18,6 +18,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "base/file_tail.h"
+
 namespace amlc::runtime::endpoint {
 
 namespace {

@@ -33,23 +33,6 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents)
   return Status::Ok();
 }
 
-std::string LastLines(const std::string& path, int count) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return "";
-  std::streamoff size = in.tellg();
-  std::streamoff start = size > 4096 ? size - 4096 : 0;
-  in.seekg(start);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  size_t pos = text.size();
-  for (int lines = 0; lines < count; ++lines) {
-    size_t newline = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
-    if (newline == std::string::npos) return text;
-    pos = newline;
-  }
-  return text.substr(pos + 1);
-}
-
 void EventLog::Append(const std::string& deployment, const std::string& event,
                       const std::string& from, const std::string& to, const std::string& reason) {
   nlohmann::json line = {{"time", UnixMillis()},

@@ -29,8 +29,6 @@ struct HostPaths {
 /// sees half of it.
 Status WriteFileAtomically(const std::string& path, const std::string& contents);
 
-/// The last `count` lines of a text file (at most 4 KB), "" when unreadable.
-std::string LastLines(const std::string& path, int count);
 
 /// Unix time in milliseconds.
 int64_t UnixMillis();
