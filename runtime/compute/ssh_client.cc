@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "runtime/compute/run_folder.h"
 #include "runtime/workspace/secret_store.h"
 #include "runtime/workspace/workspace.h"
 
@@ -79,12 +80,6 @@ StatusOr<std::string> WriteKeyFromSecret(Workspace& workspace, const std::string
 
 }  // namespace
 
-std::string ShellQuoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string SshEndpoint::Display() const {
   return (user.empty() ? "" : user + "@") + host + ":" + std::to_string(port);
 }
@@ -135,7 +130,7 @@ std::vector<std::string> SshClient::Argv(const std::string& script) const {
       "-p", std::to_string(endpoint_.port)};
   if (!endpoint_.user.empty()) argv.insert(argv.end(), {"-l", endpoint_.user});
   argv.push_back(endpoint_.host);
-  argv.push_back("/bin/sh -c " + ShellQuoted(script));
+  argv.push_back("/bin/sh -c " + ShellQuote(script));
   return argv;
 }
 

@@ -77,9 +77,6 @@ class SshClient {
   SshEndpoint endpoint_;
 };
 
-/// `text` quoted for /bin/sh.
-std::string ShellQuoted(const std::string& text);
-
 }  // namespace amlc::runtime
 
 #endif  // AMLC_RUNTIME_COMPUTE_SSH_CLIENT_H_

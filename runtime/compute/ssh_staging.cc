@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/process.h"
+#include "runtime/compute/run_folder.h"
 
 namespace amlc::runtime {
 
@@ -15,7 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string Export(const std::string& name, const std::string& value) {
-  return "export " + name + "=" + ShellQuoted(value) + "\n";
+  return "export " + name + "=" + ShellQuote(value) + "\n";
 }
 
 Status WriteFile(const std::string& path, const std::string& text, bool executable = false) {
@@ -37,7 +38,7 @@ StatusOr<std::string> MissingBlobs(SshClient& ssh, const std::vector<std::string
   for (const std::string& digest : digests) text += digest + "\n";
   if (Status written = WriteFile(list, text); !written.ok()) return written;
   std::string root = ssh.endpoint().remote_root.empty() ? ".amlc-remote" : ssh.endpoint().remote_root;
-  std::string script = "set -e; mkdir -p " + ShellQuoted(root) + "/blobs; cd " + ShellQuoted(root) +
+  std::string script = "set -e; mkdir -p " + ShellQuote(root) + "/blobs; cd " + ShellQuote(root) +
                        "; pwd -P; while read -r d; do [ -f \"blobs/$d\" ] || echo \"$d\"; done";
   auto result = ssh.Exec(script, list);
   if (!result.ok()) return result.status();
@@ -73,10 +74,10 @@ std::string RunScript(const RunRequest& request, const std::string& remote_run, 
   script += Export("AMLC_TRACKING_FILE", remote_run + "/tracking.jsonl");
   script += Export("AMLC_OUTPUTS_DIR", remote_run + "/work/outputs");
   for (const auto& [name, value] : request.env) script += Export(name, value);
-  script += "cd " + ShellQuoted(remote_run + "/work") + " || exit 1\n";
+  script += "cd " + ShellQuote(remote_run + "/work") + " || exit 1\n";
   script += "( " + request.command + "\n)\ncode=$?\n";
-  script += "echo $code > " + ShellQuoted(remote_run + "/exit_code.tmp") + " && mv " +
-            ShellQuoted(remote_run + "/exit_code.tmp") + " " + ShellQuoted(remote_run + "/exit_code") + "\n";
+  script += "echo $code > " + ShellQuote(remote_run + "/exit_code.tmp") + " && mv " +
+            ShellQuote(remote_run + "/exit_code.tmp") + " " + ShellQuote(remote_run + "/exit_code") + "\n";
   script += "exit $code\n";
   return script;
 }
@@ -95,7 +96,7 @@ Status WriteStagingTar(const SnapshotStore& store, const std::vector<std::string
   std::string manifest;
   for (const StagedFile& file : files) manifest += file.digest + (file.executable ? " x " : " - ") + file.dest + "\n";
   std::string folders = "mkdir -p work/outputs work/logs work/.amlc-bin python\n";
-  for (const std::string& name : request.output_names) folders += "mkdir -p " + ShellQuoted("work/outputs/" + name) + "\n";
+  for (const std::string& name : request.output_names) folders += "mkdir -p " + ShellQuote("work/outputs/" + name) + "\n";
   std::string start =
       "set -e\n"
       "while IFS=' ' read -r digest mode dest; do\n"
@@ -130,15 +131,15 @@ Status WriteStagingTar(const SnapshotStore& store, const std::vector<std::string
 }
 
 std::string UnpackAndStartScript(const std::string& remote_root, const std::string& remote_run) {
-  std::string root = ShellQuoted(remote_root);
-  std::string run = ShellQuoted(remote_run);
+  std::string root = ShellQuote(remote_root);
+  std::string run = ShellQuote(remote_run);
   return "set -e; export AMLC_ROOT=" + root + "; rm -rf " + run + "; mkdir -p " + run + "/in; tar -xf - -C " + run +
          "/in; for f in " + run + "/in/blobs/*; do if [ -f \"$f\" ]; then mv -f \"$f\" " + root +
          "/blobs/; fi; done; cd " + run + "; sh in/start.sh";
 }
 
 std::string StreamScript(const std::string& remote_run, uint64_t log_offset, uint64_t tracking_offset) {
-  return "cd " + ShellQuoted(remote_run) +
+  return "cd " + ShellQuote(remote_run) +
          " 2>/dev/null || { echo 'E the run folder is gone from the host'; exit 0; }\n"
          "lo=" + std::to_string(log_offset) + "; to=" + std::to_string(tracking_offset) + "; beat=0\n"
          "while :; do\n"
@@ -160,13 +161,13 @@ std::string StreamScript(const std::string& remote_run, uint64_t log_offset, uin
 }
 
 std::string ObserveScript(const std::string& remote_run) {
-  std::string run = ShellQuoted(remote_run);
+  std::string run = ShellQuote(remote_run);
   return "if [ -f " + run + "/exit_code ]; then echo finished; elif kill -0 \"$(cat " + run +
          "/pid 2>/dev/null)\" 2>/dev/null; then echo alive; else echo lost; fi";
 }
 
 std::string SignalScript(const std::string& remote_run, const std::string& signal) {
-  return "p=$(cat " + ShellQuoted(remote_run + "/pid") + " 2>/dev/null) && kill -" + signal + " -\"$p\" 2>/dev/null; true";
+  return "p=$(cat " + ShellQuote(remote_run + "/pid") + " 2>/dev/null) && kill -" + signal + " -\"$p\" 2>/dev/null; true";
 }
 
 }  // namespace amlc::runtime

@@ -319,7 +319,7 @@ void SshTarget::Finish(SshClient& ssh, RunRecord& run, const RunRequest& request
   fs::remove_all(work, error);
   fs::create_directories(work, error);
   std::string tar = workspace_.run_dir(run.id) + "/collected.tar";
-  auto packed = ssh.Exec("cd " + ShellQuoted(remote_run + "/work") + " && tar -cf - outputs logs", "", 600, tar);
+  auto packed = ssh.Exec("cd " + ShellQuote(remote_run + "/work") + " && tar -cf - outputs logs", "", 600, tar);
   bool collected = false;
   if (packed.ok() && packed->exit_code == 0) {
     ProcessSpec untar;
@@ -337,7 +337,7 @@ void SshTarget::Finish(SshClient& ssh, RunRecord& run, const RunRequest& request
   }
   CollectRunOutputs(workspace_, run, request, work);
   workspace_.state().UpdateRun(run);
-  if (collected) ssh.Exec("rm -rf " + ShellQuoted(remote_run), "", 60);
+  if (collected) ssh.Exec("rm -rf " + ShellQuote(remote_run), "", 60);
 }
 
 RunLiveness SshTarget::Observe(const RunRecord& run) {
