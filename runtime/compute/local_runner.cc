@@ -34,11 +34,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ReadExitCode(const std::string& path, int& code) {
-  std::ifstream in(path);
-  return static_cast<bool>(in >> code);
-}
-
 std::string IdentityFile(const Workspace& workspace, const std::string& run_id) {
   return workspace.run_dir(run_id) + "/process-identity";
 }
@@ -87,7 +82,7 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
     return;
   }
   std::error_code error;
-  std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
+  std::string exit_file = ExitCodeFile(workspace_, run.id);
   fs::remove(exit_file, error);
   std::string command = request.command;
   if (!request.container_image.empty()) {
@@ -130,7 +125,7 @@ void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
                                 const std::function<void(const std::string&)>& progress,
                                 bool own_child) {
   TrackingReader tracking(workspace_.run_dir(run.id) + "/tracking.jsonl", workspace_.state(), run);
-  std::string exit_file = workspace_.run_dir(run.id) + "/exit_code";
+  std::string exit_file = ExitCodeFile(workspace_, run.id);
   auto started = std::chrono::steady_clock::now();
   bool timed_out = false;
   int wait_status = 0;

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "runtime/compute/run_folder.h"
+
 namespace amlc::runtime {
 
 void LocalTarget::Run(RunRecord& run, const RunRequest& request, const RunProgress& progress) {
@@ -15,7 +17,7 @@ void LocalTarget::Adopt(RunRecord& run, const RunRequest& request, const RunProg
 RunLiveness LocalTarget::Observe(const RunRecord& run) {
   if (run.pid > 0 && RunProcessAlive(workspace_, run)) return RunLiveness::kAlive;
   std::error_code error;
-  if (std::filesystem::exists(workspace_.run_dir(run.id) + "/exit_code", error)) return RunLiveness::kFinished;
+  if (std::filesystem::exists(ExitCodeFile(workspace_, run.id), error)) return RunLiveness::kFinished;
   return RunLiveness::kLost;
 }
 

@@ -18,6 +18,15 @@ std::string ShellQuote(const std::string& text) {
   return out + "'";
 }
 
+std::string ExitCodeFile(const Workspace& workspace, const std::string& run_id) {
+  return workspace.run_dir(run_id) + "/exit_code";
+}
+
+bool ReadExitCode(const std::string& path, int& code) {
+  std::ifstream in(path);
+  return static_cast<bool>(in >> code);
+}
+
 namespace {
 
 constexpr fs::perms kExecutable = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |

@@ -20,6 +20,12 @@ namespace amlc::runtime {
 std::string ShellQuote(const std::string& text);
 
 
+/// The file a run's shell writes its command's exit code to when it ends
+/// (RUN_DIR/exit_code): how every target tells a finished run from a running one.
+std::string ExitCodeFile(const Workspace& workspace, const std::string& run_id);
+/// The code in an exit-code file; false while it is absent or incomplete.
+bool ReadExitCode(const std::string& path, int& code);
+
 /// How a run's folder is laid out.
 struct RunFolderOptions {
   /// Copy amlc's Python module into the folder instead of pointing

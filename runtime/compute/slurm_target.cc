@@ -37,11 +37,6 @@ constexpr auto kUnknownGrace = std::chrono::seconds(15);
 
 std::string JobName(const std::string& run_id) { return "amlc-" + run_id; }
 
-bool ReadExitCode(const std::string& path, int& code) {
-  std::ifstream in(path);
-  return static_cast<bool>(in >> code);
-}
-
 std::string SettingOr(const Placement& placement, const std::string& field, const std::string& fallback = "") {
   auto found = placement.settings.find(field);
   return found == placement.settings.end() ? fallback : found->second;
@@ -138,7 +133,7 @@ void SlurmTarget::Run(RunRecord& run, const RunRequest& request, const RunProgre
   auto env = PrepareRunFolder(workspace_, run, request, work, folder);
   if (!env.ok()) return Fail(run, env.status().message());
   std::error_code error;
-  fs::remove(run_dir + "/exit_code", error);
+  fs::remove(ExitCodeFile(workspace_, run.id), error);
   auto options = SbatchOptions(run, request);
   if (!options.ok()) return Fail(run, options.status().message());
   auto script = slurm::WriteScripts({run_dir, work, request.command, env.value(), request.placement});
@@ -176,7 +171,7 @@ std::optional<std::string> SlurmTarget::JobIdOf(const std::string& run_id) {
 void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunProgress& progress,
                          const std::string& job_id) {
   std::string run_dir = workspace_.run_dir(run.id);
-  std::string exit_file = run_dir + "/exit_code";
+  std::string exit_file = ExitCodeFile(workspace_, run.id);
   TrackingReader tracking(run_dir + "/tracking.jsonl", workspace_.state(), run);
   auto next_query = std::chrono::steady_clock::now();
   // Since when Slurm has not known the job (steady_clock's epoch: it knows it).
@@ -267,7 +262,7 @@ void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunPro
 
 RunLiveness SlurmTarget::Observe(const RunRecord& run) {
   std::error_code error;
-  if (fs::exists(workspace_.run_dir(run.id) + "/exit_code", error)) return RunLiveness::kFinished;
+  if (fs::exists(ExitCodeFile(workspace_, run.id), error)) return RunLiveness::kFinished;
   std::optional<std::string> job = JobIdOf(run.id);
   if (!job) return RunLiveness::kLost;
   slurm::Query query = slurm::QueryJob(*job);
