@@ -10,11 +10,11 @@
 #include <string>
 
 #include "base/clock.h"
-#include "cli/apply_events.h"
 #include "cli/output.h"
 #include "cli/plan_command.h"
 #include "cli/progress.h"
 #include "cli/specs_session.h"
+#include "runtime/engine/apply_events.h"
 
 namespace amlc::cli {
 
@@ -85,8 +85,13 @@ bool MatchesSavedPlan(const Plan& saved, const Plan& fresh, const ErrorSink& err
 }
 
 void RunApply(ApplyOptions options, int& exit_code) {
-  std::unique_ptr<ApplyEvents> events;
-  if (options.json) events = std::make_unique<ApplyEvents>();
+  std::unique_ptr<runtime::ApplyEvents> events;
+  if (options.json) {
+    events = std::make_unique<runtime::ApplyEvents>([](const std::string& line) {
+      std::fputs(line.c_str(), stdout);
+      std::fflush(stdout);
+    });
+  }
   ErrorSink error = [&events](const std::string& message) {
     PrintError(message);
     if (events) events->Error(message);

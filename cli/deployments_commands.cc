@@ -11,6 +11,7 @@
 #include "cli/output.h"
 #include "cli/workspace_access.h"
 #include "runtime/deploy/local_endpoints.h"
+#include "runtime/views/record_json.h"
 
 namespace amlc::cli {
 
@@ -27,70 +28,34 @@ struct DeploymentsOptions {
   int limit = 20;
 };
 
-// A deployment as apply recorded it, with its endpoint's live status.
-struct DeploymentView {
+// A deployment's name and endpoint, for the commands that act on it.
+struct Deployment {
   std::string name;
   std::string endpoint;
-  json outputs = json::object();
-  json status = json::object();  // the host's entry for it
-  std::string url;
-  bool host_running = false;
+  static std::optional<Deployment> Find(runtime::Workspace& workspace, const std::string& name, int& exit_code);
 };
 
-std::vector<DeploymentView> Deployments(runtime::Workspace& workspace) {
-  std::vector<DeploymentView> views;
-  auto records = workspace.state().ListResources();
-  if (!records.ok()) return views;
-  for (const runtime::ResourceRecord& record : records.value()) {
-    if (record.kind != "deployment") continue;
-    DeploymentView view;
-    view.name = record.name;
-    view.outputs = json::parse(record.outputs_json, nullptr, false);
-    if (!view.outputs.is_object()) view.outputs = json::object();
-    view.endpoint = view.outputs.value("endpoint", "");
-    std::string dir = runtime::EndpointDir(workspace, view.endpoint);
-    view.host_running = !view.endpoint.empty() && runtime::EndpointHostRunning(dir);
-    json status = runtime::ReadHostStatus(dir);
-    if (status.contains("deployments") && status["deployments"].contains(view.name)) {
-      view.status = status["deployments"][view.name];
-    }
-    view.url = "http://" + status.value("host", std::string("127.0.0.1")) + ":" + std::to_string(status.value("port", 0));
-    views.push_back(std::move(view));
+// The deployment named `name` (its `deployments show` JSON), or a usage error.
+std::optional<json> FindDeployment(runtime::Workspace& workspace, const std::string& name, int limit, int& exit_code) {
+  std::optional<json> found = runtime::DeploymentJson(workspace, name, limit);
+  if (!found) {
+    std::fprintf(stderr, "amlc: error: no deployment '%s' in this workspace (amlc deployments list)\n", name.c_str());
+    exit_code = kExitUsage;
   }
-  return views;
+  return found;
 }
 
-std::optional<DeploymentView> FindDeployment(runtime::Workspace& workspace, const std::string& name, int& exit_code) {
-  for (DeploymentView& view : Deployments(workspace)) {
-    if (view.name == name) return view;
-  }
-  std::fprintf(stderr, "amlc: error: no deployment '%s' in this workspace (amlc deployments list)\n", name.c_str());
-  exit_code = kExitUsage;
-  return std::nullopt;
-}
-
-json ViewJson(const DeploymentView& view) {
-  json replicas = view.status.value("replicas", json::array());
-  int ready = static_cast<int>(std::count_if(replicas.begin(), replicas.end(),
-                                             [](const json& r) { return r.value("ready", false); }));
-  return {{"name", view.name},
-          {"endpoint", view.endpoint},
-          {"image", view.outputs.value("image", "")},
-          {"state", view.host_running ? view.status.value("state", std::string("Unknown")) : std::string("Stopped")},
-          {"message", view.status.value("message", "")},
-          {"revision", view.status.value("revision", "")},  // KEY@GENERATION: each rollout has its own
-          {"replicas", replicas},
-          {"ready_replicas", ready},
-          {"desired_replicas", view.status.value("desired_replicas", 0)},
-          {"scoring_uri", view.url + "/score"}};
+std::optional<Deployment> Deployment::Find(runtime::Workspace& workspace, const std::string& name, int& exit_code) {
+  std::optional<json> found = FindDeployment(workspace, name, 0, exit_code);
+  if (!found) return std::nullopt;
+  return Deployment{name, found->value("endpoint", "")};
 }
 
 void List(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
   exit_code = kExitOk;
-  json out = json::array();
-  for (const DeploymentView& view : Deployments(*workspace)) out.push_back(ViewJson(view));
+  json out = runtime::DeploymentsJson(*workspace);
   if (options.json_output) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
@@ -107,17 +72,10 @@ void List(const DeploymentsOptions& options, int& exit_code) {
 void Show(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  auto view = FindDeployment(*workspace, options.name, exit_code);
-  if (!view) return;
-  json out = ViewJson(*view);
-  json events = json::array();
-  std::ifstream in(runtime::EndpointDir(*workspace, view->endpoint) + "/events.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    json event = json::parse(line, nullptr, false);
-    if (event.is_object() && event.value("deployment", "") == view->name) events.push_back(event);
-  }
-  if (events.size() > static_cast<size_t>(options.limit)) events.erase(events.begin(), events.end() - options.limit);
-  out["events"] = events;
+  std::optional<json> found = FindDeployment(*workspace, options.name, options.limit, exit_code);
+  if (!found) return;
+  json& out = *found;
+  const json& events = out["events"];
   exit_code = kExitOk;
   if (options.json_output) {
     std::printf("%s\n", out.dump(2).c_str());
@@ -136,7 +94,7 @@ void Show(const DeploymentsOptions& options, int& exit_code) {
 void Logs(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  auto view = FindDeployment(*workspace, options.name, exit_code);
+  auto view = Deployment::Find(*workspace, options.name, exit_code);
   if (!view) return;
   exit_code = kExitOk;
   std::vector<fs::path> logs;
@@ -156,7 +114,7 @@ void Logs(const DeploymentsOptions& options, int& exit_code) {
 void Delete(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  auto view = FindDeployment(*workspace, options.name, exit_code);
+  auto view = Deployment::Find(*workspace, options.name, exit_code);
   if (!view) return;
   std::string dir = runtime::EndpointDir(*workspace, view->endpoint);
   auto generation = runtime::UpdateDesiredState(dir, [&](runtime::endpoint::DesiredState& desired) {
@@ -182,7 +140,7 @@ void Delete(const DeploymentsOptions& options, int& exit_code) {
 void Keys(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  auto view = FindDeployment(*workspace, options.name, exit_code);
+  auto view = Deployment::Find(*workspace, options.name, exit_code);
   if (!view) return;
   auto keys = options.regenerate.empty()
                   ? runtime::EnsureDeploymentKeys(*workspace, view->endpoint, view->name)
@@ -221,15 +179,9 @@ void Telemetry(const DeploymentsOptions& options, int& exit_code) {
     exit_code = kExitSpecErrors;
     return;
   }
-  auto view = FindDeployment(*workspace, options.name, exit_code);
+  auto view = Deployment::Find(*workspace, options.name, exit_code);
   if (!view) return;
-  std::ifstream in(runtime::EndpointDir(*workspace, view->endpoint) + "/telemetry/" + view->name + ".jsonl");
-  std::vector<json> records;
-  for (std::string line; std::getline(in, line);) {
-    json record = json::parse(line, nullptr, false);
-    if (record.is_object()) records.push_back(record);
-  }
-  if (records.size() > static_cast<size_t>(options.limit)) records.erase(records.begin(), records.end() - options.limit);
+  std::vector<json> records = runtime::TelemetryJson(*workspace, view->endpoint, view->name, options.limit);
   exit_code = kExitOk;
   if (options.json_output) {
     std::printf("%s\n", json(records).dump(2).c_str());

@@ -11,6 +11,7 @@
 #include "cli/completion_command.h"
 #include "cli/deployments_commands.h"
 #include "cli/endpoint_host_command.h"
+#include "cli/identity_commands.h"
 #include "cli/lineage_command.h"
 #include "cli/endpoints_commands.h"
 #include "cli/output.h"
@@ -20,6 +21,7 @@
 #include "cli/runs_commands.h"
 #include "cli/secrets_commands.h"
 #include "cli/serve_command.h"
+#include "cli/server_command.h"
 #include "cli/sync_commands.h"
 #include "cli/version_command.h"
 
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
   amlc::cli::AddSecretsCommands(app, exit_code);
   amlc::cli::AddReconcileCommands(app, exit_code);
   amlc::cli::AddSyncCommands(app, exit_code);
+  amlc::cli::AddServerCommand(app, exit_code);
+  amlc::cli::AddIdentityCommands(app, exit_code);
   amlc::cli::AddVersionCommand(app, exit_code);
   amlc::cli::AddCompletionCommand(app, exit_code);  // last: it reads the commands above
   // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.

@@ -23,6 +23,7 @@
 #include "cli/reconciler_client.h"
 #include "base/digest.h"
 #include "reconciler/loop/preview_commit.h"
+#include "runtime/state/server_records.h"
 #include "reconciler/loop/reconciler.h"
 #include "reconciler/server/api_server.h"
 #include "runtime/workspace/secret_store.h"
@@ -226,6 +227,7 @@ void RunReconcile(ReconcileFlags& flags, int& exit_code) {
     return;
   }
   server_options->tracking_store = &loop.value()->workspace().state();
+  server_options->state_db = runtime::StateStorePath(loop.value()->workspace().home());
   reconciler::ApiServer server(*loop.value(), *server_options);
   server.set_log(log);
   if (!flags.listen.empty()) {

@@ -11,6 +11,7 @@
 #include "runtime/artifacts/oci/registry_client.h"
 #include "runtime/artifacts/registry/image_packaging.h"
 #include "runtime/artifacts/registry/model_registry.h"
+#include "runtime/views/record_json.h"
 
 namespace amlc::cli {
 
@@ -81,46 +82,6 @@ std::string TagsText(const std::map<std::string, std::string>& tags) {
   return text;
 }
 
-json ModelJson(const ModelVersionRecord& m) {
-  return {{"name", m.name},
-          {"version", m.version},
-          {"type", m.type},
-          {"framework", m.framework},
-          {"description", m.description},
-          {"stage", m.stage},
-          {"tags", m.tags},
-          {"properties", m.properties},
-          {"content_digest", m.content_digest},
-          {"path", m.path_name},
-          {"single_file", m.single_file},
-          {"size_bytes", m.size_bytes},
-          {"lineage",
-           {{"run", m.run_id}, {"job", m.job_id}, {"experiment", m.experiment}, {"spec_commit", m.spec_commit}}},
-          {"resource", m.resource_id},
-          {"created_at", FormatTime(m.created_at)}};
-}
-
-json ImageJson(const ImageRecord& image) {
-  json models = json::array();
-  for (const auto& [name, version] : image.models) models.push_back(name + ":" + std::to_string(version));
-  std::string ref = runtime::ImageRefName(image.name, image.version);
-  return {{"name", image.name},
-          {"version", image.version},
-          {"kind", image.kind},
-          {"digest", image.digest},
-          {"layout", image.layout},
-          {"ref_name", ref},
-          {"oci_reference", "oci:" + image.layout + ":" + ref},
-          {"models", models},
-          {"environment", image.environment},
-          {"base_image", image.base_image},
-          {"tags", image.tags},
-          {"size_bytes", image.size_bytes},
-          {"pushed", json::parse(image.pushed_json, nullptr, false)},
-          {"resource", image.resource_id},
-          {"created_at", FormatTime(image.created_at)}};
-}
-
 void PrintFields(const json& object) {
   for (auto& [key, value] : object.items()) {
     std::string text = value.is_string() ? value.get<std::string>() : value.dump();
@@ -146,7 +107,7 @@ void ModelsRegister(const RegistryOptions& options, int& exit_code) {
   if (!registered.ok()) return (void)Fail(registered.status(), exit_code);
   exit_code = kExitOk;
   if (options.json_output) {
-    std::printf("%s\n", ModelJson(registered.value()).dump(2).c_str());
+    std::printf("%s\n", runtime::ModelJson(registered.value()).dump(2).c_str());
     return;
   }
   std::printf("registered %s:%lld (%s, content %s)\n", registered->name.c_str(),
@@ -166,7 +127,7 @@ void ModelsList(const RegistryOptions& options, int& exit_code) {
   exit_code = kExitOk;
   if (options.json_output) {
     json out = json::array();
-    for (const ModelVersionRecord& m : models.value()) out.push_back(ModelJson(m));
+    for (const ModelVersionRecord& m : models.value()) out.push_back(runtime::ModelJson(m));
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -199,7 +160,7 @@ void ModelsShow(const RegistryOptions& options, int& exit_code) {
   if (!workspace) return;
   auto model = FindModel(*workspace, options.reference, false, exit_code);
   if (!model) return;
-  json out = ModelJson(*model);
+  json out = runtime::ModelJson(*model);
   json used_by = json::array();
   if (auto images = workspace->state().ListImages("", {}); images.ok()) {
     for (const ImageRecord& image : images.value()) {
@@ -292,7 +253,7 @@ void ImagesList(const RegistryOptions& options, int& exit_code) {
   exit_code = kExitOk;
   if (options.json_output) {
     json out = json::array();
-    for (const ImageRecord& image : images.value()) out.push_back(ImageJson(image));
+    for (const ImageRecord& image : images.value()) out.push_back(runtime::ImageJson(image));
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -317,10 +278,10 @@ void ImagesShow(const RegistryOptions& options, int& exit_code) {
   if (!image) return;
   exit_code = kExitOk;
   if (options.json_output) {
-    std::printf("%s\n", ImageJson(*image).dump(2).c_str());
+    std::printf("%s\n", runtime::ImageJson(*image).dump(2).c_str());
     return;
   }
-  PrintFields(ImageJson(*image));
+  PrintFields(runtime::ImageJson(*image));
 }
 
 void ImagesTag(const RegistryOptions& options, int& exit_code) {

@@ -18,6 +18,7 @@
 #include "runtime/compute/compute_target.h"
 #include "runtime/state/run_filter.h"
 #include "runtime/tracking/mlruns_import.h"
+#include "runtime/views/record_json.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::cli {
@@ -52,14 +53,6 @@ std::unique_ptr<runtime::Workspace> OpenWorkspace(const RunsOptions& options, in
 
 std::string Time(int64_t millis) { return FormatTime(millis); }
 
-std::string Duration(const RunRecord& run) {
-  if (run.started_at == 0) return "-";
-  int64_t end = run.ended_at ? run.ended_at : NowMillis();
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1fs", (end - run.started_at) / 1000.0);
-  return text;
-}
-
 std::string MetricText(const runtime::MetricPoint& point) {
   if (!point.text.empty()) return point.text;
   char text[32];
@@ -80,42 +73,6 @@ std::string FullPrecision(double value) {
   char text[32];
   auto [end, error] = std::to_chars(text, text + sizeof text, value);
   return error == std::errc() ? std::string(text, end) : std::to_string(value);
-}
-
-json PairsJson(const StatusOr<std::vector<std::pair<std::string, std::string>>>& pairs) {
-  json out = json::object();
-  if (pairs.ok()) {
-    for (const auto& [key, value] : pairs.value()) out[key] = value;
-  }
-  return out;
-}
-
-json RunJson(runtime::Workspace& workspace, const RunRecord& run) {
-  json metrics = json::object();
-  if (auto latest = workspace.state().LatestMetrics(run.id); latest.ok()) {
-    for (const auto& point : latest.value()) {
-      metrics[point.name] = point.text.empty() ? json(point.value) : json(point.text);
-    }
-  }
-  json recorded = json::parse(run.params_json, nullptr, false);
-  json inputs = recorded.is_object() && recorded.contains("inputs") ? recorded["inputs"] : json::object();
-  json key_parts = recorded.is_object() && recorded.contains("key_parts") ? recorded["key_parts"] : json::object();
-  return {{"id", run.id},           {"experiment", run.experiment},
-          {"job", run.job_id},      {"status", runtime::RunStatusName(run.status)},
-          {"run_key", run.run_key}, {"parent", run.parent_run_id},
-          {"compute", run.compute}, {"work_dir", run.work_dir}, {"command", run.command},
-          {"snapshot", run.snapshot_digest},
-          {"created_at", Time(run.created_at)}, {"started_at", Time(run.started_at)},
-          {"ended_at", Time(run.ended_at)},     {"duration", Duration(run)},
-          {"exit_code", run.exit_code},         {"error", run.error},
-          {"spec_commit", run.spec_commit},
-          {"inputs", inputs},
-          {"key_parts", key_parts},
-          {"search_space", recorded.is_object() && recorded.contains("search_space") ? recorded["search_space"] : json::object()},
-          {"params", PairsJson(workspace.state().RunParams(run.id))},
-          {"tags", PairsJson(workspace.state().RunTags(run.id))},
-          {"outputs", json::parse(run.outputs_json, nullptr, false)},
-          {"metrics", metrics}};
 }
 
 // Reads --where and --order-by into the query; false (and a usage error)
@@ -166,7 +123,7 @@ void RunsList(const RunsOptions& options, int& exit_code) {
   exit_code = kExitOk;
   if (options.json_output) {
     json out = json::array();
-    for (const RunRecord& run : runs.value()) out.push_back(RunJson(*workspace, run));
+    for (const RunRecord& run : runs.value()) out.push_back(runtime::RunJson(*workspace, run));
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -179,7 +136,7 @@ void RunsList(const RunsOptions& options, int& exit_code) {
       }
     }
     std::printf("%-40s %-14s %-10s %-20s %8s  %s\n", run.id.c_str(), run.experiment.c_str(),
-                runtime::RunStatusName(run.status), Time(run.started_at).c_str(), Duration(run).c_str(),
+                runtime::RunStatusName(run.status), Time(run.started_at).c_str(), runtime::RunDuration(run).c_str(),
                 metrics.c_str());
   }
 }
@@ -200,14 +157,7 @@ void RunsShow(const RunsOptions& options, int& exit_code) {
   auto run = FindRun(*workspace, options.run_id, exit_code);
   if (!run) return;
   exit_code = kExitOk;
-  json out = RunJson(*workspace, *run);
-  runtime::RunQuery children;
-  children.parent_run_id = run->id;
-  json child_ids = json::array();
-  if (auto found = workspace->state().ListRuns(children); found.ok()) {
-    for (const RunRecord& child : found.value()) child_ids.push_back(child.id);
-  }
-  out["children"] = child_ids;
+  json out = runtime::RunWithChildrenJson(*workspace, *run);
   if (options.json_output) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
@@ -264,6 +214,17 @@ void Metrics(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);
   if (!workspace) return;
   if (!FindRun(*workspace, options.run_id, exit_code)) return;
+  if (options.json_output) {
+    auto out = runtime::MetricPointsJson(workspace->state(), options.run_id, options.metric);
+    if (!out.ok()) {
+      std::fprintf(stderr, "amlc: error: %s\n", out.status().message().c_str());
+      exit_code = kExitSpecErrors;
+      return;
+    }
+    exit_code = kExitOk;
+    std::printf("%s\n", out->dump(2).c_str());
+    return;
+  }
   auto points = workspace->state().Metrics(options.run_id, options.metric);
   if (!points.ok()) {
     std::fprintf(stderr, "amlc: error: %s\n", points.status().message().c_str());
@@ -271,15 +232,6 @@ void Metrics(const RunsOptions& options, int& exit_code) {
     return;
   }
   exit_code = kExitOk;
-  if (options.json_output) {
-    json out = json::array();
-    for (const auto& p : points.value()) {
-      out.push_back({{"name", p.name}, {"step", p.step}, {"value", p.text.empty() ? json(p.value) : json(p.text)},
-                     {"timestamp", p.timestamp}});
-    }
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
-  }
   std::printf(options.csv ? "name,step,value,timestamp\n" : "%-24s %8s  %-14s %s\n", "NAME", "STEP", "VALUE", "TIME");
   for (const auto& p : points.value()) {
     if (options.csv) {
@@ -300,7 +252,7 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
   for (const std::string& id : options.compare) {
     auto run = FindRun(*workspace, id, exit_code);
     if (!run) return;
-    runs.push_back(RunJson(*workspace, *run));
+    runs.push_back(runtime::RunJson(*workspace, *run));
   }
   exit_code = kExitOk;
   if (options.json_output) {
@@ -433,11 +385,7 @@ void Activities(const RunsOptions& options, int& exit_code) {
   exit_code = kExitOk;
   if (options.json_output) {
     json out = json::array();
-    for (const auto& a : activities.value()) {
-      out.push_back({{"id", a.id}, {"kind", a.kind}, {"resource", a.resource_id}, {"run", a.run_id},
-                     {"status", a.status}, {"progress", a.progress}, {"message", a.message},
-                     {"started_at", Time(a.started_at)}, {"ended_at", Time(a.ended_at)}});
-    }
+    for (const auto& a : activities.value()) out.push_back(runtime::ActivityJson(a));
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }

@@ -16,6 +16,7 @@
 
 #include "cli/output.h"
 #include "cli/workspace_access.h"
+#include "runtime/views/record_json.h"
 #include "runtime/workspace/secret_store.h"
 #include "runtime/workspace/workspace.h"
 
@@ -156,11 +157,7 @@ void Set(const SecretsOptions& options, int& exit_code) {
 void PrintList(const std::vector<runtime::SecretInfo>& secrets, bool json_output) {
   if (json_output) {
     json list = json::array();
-    for (const runtime::SecretInfo& secret : secrets) {
-      list.push_back({{"name", secret.name},
-                      {"updated_at", FormatTime(secret.updated_at)},
-                      {"updated_by", secret.updated_by}});
-    }
+    for (const runtime::SecretInfo& secret : secrets) list.push_back(runtime::SecretJson(secret));
     std::printf("%s\n", list.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return;
   }

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "base/time.h"
 #include "cli/output.h"
+#include "runtime/views/record_json.h"
 
 namespace amlc::cli {
 
@@ -38,9 +38,6 @@ bool RequireRole(runtime::Workspace& workspace, WorkspaceRole needed, const std:
   return false;
 }
 
-std::string FormatTime(int64_t millis) {
-  if (millis == 0) return "-";
-  return FormatUtcTime(millis, "%Y-%m-%d %H:%M:%S");
-}
+std::string FormatTime(int64_t millis) { return runtime::DisplayTime(millis); }
 
 }  // namespace amlc::cli

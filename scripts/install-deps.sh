@@ -30,6 +30,9 @@ packages=(
   help2man man-db dpkg-dev zsh fish
   # scoring host benchmark (bench/scoring_bench.sh): the gunicorn + Flask baseline, and wrk
   python3-flask gunicorn wrk
+  # /metrics of the workspace server and the reconciler: the tests parse it with the
+  # Prometheus client's own parser
+  python3-prometheus-client
   # reliability: the test suite under CPU load (scripts/stress-test.sh)
   stress-ng
   # the ssh compute target drives the OpenSSH client; its tests start sshd on 127.0.0.1

@@ -9,6 +9,7 @@
 #include "reconciler/loop/resource_status.h"
 #include "reconciler/loop/scheduled_jobs.h"
 #include "reconciler/preview/forge_client.h"
+#include "runtime/views/record_json.h"
 #include "base/clock.h"
 #include "base/duration.h"
 #include "runtime/engine/executor.h"
@@ -73,25 +74,6 @@ class SyncReporter : public runtime::ProgressReporter {
   std::string& log_;
   std::function<void(const std::string&)> echo_;
 };
-
-json SyncJson(const runtime::SyncRecord& sync, bool whole) {
-  json out = {{"id", sync.id},           {"trigger", sync.trigger}, {"commit", sync.commit},
-              {"author", sync.author},   {"message", sync.message}, {"result", sync.result},
-              {"summary", sync.summary}, {"started_at", sync.started_at},
-              {"ended_at", sync.ended_at},
-              {"duration_ms", sync.ended_at ? sync.ended_at - sync.started_at : 0}};
-  if (!sync.diagnostics.empty() || whole) out["diagnostics"] = sync.diagnostics;
-  if (whole) {
-    auto parsed = [](const std::string& text) {
-      json value = json::parse(text, nullptr, false);
-      return value.is_discarded() ? json() : value;
-    };
-    out["plan"] = parsed(sync.plan_json);
-    out["apply_log"] = sync.apply_log;
-    out["resources"] = parsed(sync.resources_json);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -225,7 +207,7 @@ int64_t Reconciler::Record(runtime::SyncRecord& sync, bool applied) {
   Log("sync " + std::to_string(sync.id) + ": " + sync.result + " at " + ShortCommit(sync.commit) + " (" +
       sync.trigger + ")" + (sync.summary.empty() ? "" : ": " + sync.summary));
   std::lock_guard lock(mutex_);
-  status_["last_sync"] = SyncJson(sync, false);
+  status_["last_sync"] = runtime::SyncJson(sync, false);
   return sync.id;
 }
 
@@ -438,14 +420,14 @@ json Reconciler::Syncs(int limit) {
   json out = json::array();
   auto syncs = workspace_->state().ListSyncs(limit);
   if (!syncs.ok()) return {{"message", syncs.status().message()}};
-  for (const runtime::SyncRecord& sync : syncs.value()) out.push_back(SyncJson(sync, false));
+  for (const runtime::SyncRecord& sync : syncs.value()) out.push_back(runtime::SyncJson(sync, false));
   return out;
 }
 
 std::optional<json> Reconciler::Sync(int64_t id) {
   auto sync = workspace_->state().GetSync(id);
   if (!sync.ok() || !sync->has_value()) return std::nullopt;
-  return SyncJson(**sync, true);
+  return runtime::SyncJson(**sync, true);
 }
 
 void Reconciler::Preview(const PullRequestEvent& pull_request) {

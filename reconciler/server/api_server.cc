@@ -6,12 +6,11 @@
 // The API token is checked on the request head, before any route runs.
 #include "reconciler/server/api_server.h"
 #include "runtime/tracking/mlflow_rest.h"
+#include "runtime/views/workspace_metrics.h"
 
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -24,6 +23,8 @@
 
 #include "base/clock.h"
 #include "base/digest.h"
+#include "base/http_listener.h"
+#include "base/prometheus_text.h"
 #include "reconciler/server/delivery_log.h"
 #include "reconciler/server/webhook.h"
 
@@ -35,11 +36,8 @@ using nlohmann::json;
 using LogLine = std::function<void(const std::string&)>;
 
 constexpr size_t kMaxBodyBytes = kMaxWebhookBodyBytes;
-// Forges send about twenty headers; cpp-httplib adds four of its own
-// (REMOTE_ADDR, ...). More is a client probing limits.
-constexpr size_t kMaxHeaders = 100;
-constexpr time_t kReadTimeoutSeconds = 5;  // for each read, not the whole request
-constexpr time_t kWriteTimeoutSeconds = 5;
+// Forges send about twenty headers; more is a client probing limits.
+const ListenerLimits kLimits{.max_body_bytes = kMaxBodyBytes};
 constexpr int kDefaultSyncLimit = 50;
 constexpr int kMaxSyncLimit = 1000;
 
@@ -293,85 +291,33 @@ std::string ExceptionText(std::exception_ptr error) {
   }
 }
 
-std::string HostPort(const std::string& host, int port) {
-  bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 // Whether the request carries "Authorization: Bearer <token>". The digests
 // are compared, in constant time, so neither the token's length nor its
 // prefix shows in how long a refusal takes.
 bool HasToken(const httplib::Request& req, const std::string& token) {
-  std::string header = req.get_header_value("Authorization");
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return false;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
-  }
-  std::string given = Sha256Hex(std::string_view(header).substr(kScheme.size()));
+  std::string credential = BearerCredential(req.get_header_value("Authorization"));
+  if (credential.empty()) return false;
+  std::string given = Sha256Hex(credential);
   std::string expected = Sha256Hex(token);
   return CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
+// The route template a path was answered by, for the metrics' labels; paths
+// no route serves are one label, so a client cannot grow the label set.
+std::string RouteOf(const std::string& path) {
+  for (const char* fixed : {"/hooks/github", "/hooks/gitea", "/api/status", "/api/sync", "/api/syncs", "/metrics"}) {
+    if (path == fixed) return fixed;
+  }
+  if (path.rfind("/api/syncs/", 0) == 0) return "/api/syncs/{id}";
+  if (path.rfind("/api/2.0/mlflow/", 0) == 0) return "/api/2.0/mlflow/{method}";
+  return "unmatched";
 }
 
 bool IsWebhookPath(const std::string& path) {
   return path == "/hooks/github" || path == "/hooks/gitea";
 }
 
-// The oldest error OpenSSL queued, as text.
-std::string OpensslError() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
-bool SetUpTls(SSL_CTX& context, const ApiServerOptions& options, std::string& error) {
-  SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
-  SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_use_certificate_chain_file(&context, options.tls_cert_file.c_str()) != 1) {
-    error = "cannot load the TLS certificate " + options.tls_cert_file + " (" + OpensslError() + ")";
-    return false;
-  }
-  if (SSL_CTX_use_PrivateKey_file(&context, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "cannot load the TLS key " + options.tls_key_file + " (" + OpensslError() + ")";
-    return false;
-  }
-  if (SSL_CTX_check_private_key(&context) != 1) {
-    error = "the TLS key " + options.tls_key_file + " does not belong to the certificate " +
-            options.tls_cert_file;
-    return false;
-  }
-  return true;
-}
-
-// A plain server, or HTTPS with the configured certificate.
-StatusOr<std::unique_ptr<httplib::Server>> MakeServer(const ApiServerOptions& options) {
-  bool has_cert = !options.tls_cert_file.empty(), has_key = !options.tls_key_file.empty();
-  if (!has_cert && !has_key) return std::make_unique<httplib::Server>();
-  if (has_cert != has_key) {
-    return Status(StatusCode::kInvalidArgument,
-                  "TLS needs both a certificate and its private key; only the " +
-                      std::string(has_cert ? "certificate" : "key") + " was given");
-  }
-  std::string error;
-  auto server = std::make_unique<httplib::SSLServer>(
-      [&](SSL_CTX& context) { return SetUpTls(context, options, error); });
-  if (!server->is_valid()) {
-    return Status(StatusCode::kInvalidArgument, error.empty() ? "cannot set up TLS" : error);
-  }
-  return std::unique_ptr<httplib::Server>(std::move(server));
-}
-
 }  // namespace
-
-bool IsLoopbackAddress(const std::string& host) {
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
 
 std::vector<std::string> MissingForNetwork(const std::string& host,
                                            const ApiServerOptions& options) {
@@ -386,7 +332,6 @@ struct ApiServer::Impl {
   Impl(ReconcilerControl& control, ApiServerOptions options)
       : control(control), options(std::move(options)), deliveries(this->options.delivery_log_file) {}
 
-  void Limits();
   void Routes();
   void Log(const std::string& line) const {
     if (log) log(line);
@@ -398,6 +343,8 @@ struct ApiServer::Impl {
   ReconcilerControl& control;
   const ApiServerOptions options;
   DeliveryLog deliveries;
+  HttpRequestCounter requests;
+  std::unique_ptr<runtime::ServerRecords> records;  // for /metrics, when options.state_db is set
   LogLine log;
   std::unique_ptr<httplib::Server> server;
   std::thread listener;
@@ -405,31 +352,13 @@ struct ApiServer::Impl {
   int port = 0;
 };
 
-// This server faces forges over the network: bounded bodies, per-read
-// timeouts, few headers, short keep-alive.
-void ApiServer::Impl::Limits() {
-  server->set_payload_max_length(kMaxBodyBytes);
-  server->set_read_timeout(kReadTimeoutSeconds);
-  server->set_write_timeout(kWriteTimeoutSeconds);
-  // An idle kept-alive connection holds a server thread until this timeout,
-  // and Stop() waits for those threads: keep shutdown quick.
-  server->set_keep_alive_timeout(1);
-  // cpp-httplib's default options add SO_REUSEPORT, with which a second
-  // reconciler on the same port starts fine and takes half the webhooks.
-  // SO_REUSEADDR alone still allows a restart while old connections linger.
-  server->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-}
-
 // Runs on the request head, before any body is read.
 httplib::Server::HandlerResponse ApiServer::Impl::CheckHead(const httplib::Request& req,
                                                             httplib::Response& res) {
   using Handled = httplib::Server::HandlerResponse;
-  if (req.headers.size() > kMaxHeaders + 4) {
+  if (HasTooManyHeaders(req, kLimits)) {
     res.set_header("Connection", "close");
-    Send(res, Message(431, "more than " + std::to_string(kMaxHeaders) + " request headers"));
+    Send(res, Message(431, "more than " + std::to_string(kLimits.max_headers) + " request headers"));
     return Handled::Handled;
   }
   if (options.api_token.empty() || IsWebhookPath(req.path) || HasToken(req, options.api_token)) {
@@ -489,6 +418,21 @@ void ApiServer::Impl::Routes() {
               [this](const Request& req, Response& res) { Send(res, AnswerSyncs(req, control)); });
   server->Get(R"(/api/syncs/([^/]+))", [this](const Request& req, Response& res) {
     Send(res, AnswerSync(req.matches[1].str(), control));
+  });
+
+  // Prometheus: this API's requests, and the workspace's runs and syncs.
+  server->set_logger([this](const Request& req, const Response& res) {
+    requests.Add(req.method, RouteOf(req.path), res.status);
+  });
+  server->Get("/metrics", [this](const Request&, Response& res) {
+    PrometheusText out;
+    requests.Render(out);
+    if (options.tracking_store != nullptr && records != nullptr) {
+      if (Status read = runtime::AppendWorkspaceMetrics(*options.tracking_store, *records, out); !read.ok()) {
+        return Send(res, Message(503, read.message()));
+      }
+    }
+    res.set_content(out.text(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
   if (options.tracking_store != nullptr) {
@@ -567,23 +511,20 @@ Status ApiServer::Start(const std::string& host, int port) {
   }
   if (Status address = CheckAddress(host, port, impl_->options); !address.ok()) return address;
   if (Status loaded = impl_->deliveries.Load(NowMillis() / 1000); !loaded.ok()) return loaded;
-  StatusOr<std::unique_ptr<httplib::Server>> server = MakeServer(impl_->options);
+  if (!impl_->options.state_db.empty()) {
+    auto records = runtime::ServerRecords::Open(impl_->options.state_db);
+    if (!records.ok()) return records.status();
+    impl_->records = std::move(records.value());
+  }
+  StatusOr<std::unique_ptr<httplib::Server>> server =
+      MakeHttpServer(impl_->options.tls_cert_file, impl_->options.tls_key_file);
   if (!server.ok()) return server.status();
   impl_->server = std::move(server.value());
-  impl_->Limits();
+  ApplyListenerLimits(*impl_->server, kLimits);
   impl_->Routes();
-  int bound = -1;
-  if (port == 0) {
-    bound = impl_->server->bind_to_any_port(host);
-  } else if (impl_->server->bind_to_port(host, port)) {
-    bound = port;
-  }
-  if (bound <= 0) {
-    return Status(StatusCode::kUnavailable,
-                  "cannot listen on " + HostPort(host, port) +
-                      " (address in use, or not an address of this machine)");
-  }
-  impl_->port = bound;
+  StatusOr<int> bound = BindHttpServer(*impl_->server, host, port);
+  if (!bound.ok()) return bound.status();
+  impl_->port = *bound;
   impl_->listener = std::thread([impl = impl_.get()] {
     impl->server->listen_after_bind();
     impl->listen_returned = true;

@@ -9,6 +9,9 @@
 //   GET  /api/status                  -> ReconcilerControl::Status()
 //   GET  /api/syncs?limit=N           -> the newest N syncs (default 50, 1..1000)
 //   GET  /api/syncs/ID                -> one sync with its plan and log, 404 when unknown
+//   GET  /metrics                     -> Prometheus text: requests by route and code,
+//                                       runs by status, run queue depth, syncs by
+//                                       result, reconcile duration histogram
 //   GET|POST /api/2.0/mlflow/...      -> MLflow's tracking REST API over the workspace
 //                                       (runtime/tracking/mlflow_rest.h), when a
 //                                       tracking store is given
@@ -32,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "base/http_listener.h"
 #include "base/status.h"
 #include "reconciler/server/reconciler_control.h"
 #include "runtime/state/state_store.h"
@@ -54,11 +58,13 @@ struct ApiServerOptions {
   /// The state store MLflow clients log to (MLFLOW_TRACKING_URI=http://HOST:PORT);
   /// null: no /api/2.0/mlflow routes. Must outlive the server.
   runtime::StateStore* tracking_store = nullptr;
+  /// The workspace's state store file (runtime::StateStorePath): /metrics
+  /// counts its runs by status; empty: /metrics reports requests only.
+  std::string state_db;
 };
 
-/// Whether `host` is a numeric loopback address (127.0.0.0/8 or ::1). Names,
-/// "localhost" included, are not: what they resolve to can change.
-bool IsLoopbackAddress(const std::string& host);
+/// Whether `host` is a numeric loopback address (base/http_listener.h).
+using ::amlc::IsLoopbackAddress;
 
 /// What serving on `host` still lacks, in words ("an API token", "TLS"):
 /// empty for a loopback address, or when both are configured.

@@ -322,11 +322,49 @@ CREATE INDEX run_params_by_key ON run_params (key, value);
 CREATE INDEX run_tags_by_key ON run_tags (key, value);
 )sql";
 
+// Step 5: identity for the workspace server. A user holds one role; a token
+// is kept only as the SHA-256 of its secret (token_hash), so the store never
+// holds anything that authenticates. Tokens and audit entries keep the user's
+// name as text, not a foreign key: removing a user revokes its tokens but
+// keeps the audit trail of what it did.
+constexpr const char* kIdentitySchema = R"sql(
+CREATE TABLE users (
+  name       TEXT PRIMARY KEY,
+  role       TEXT NOT NULL CHECK (role IN ('reader', 'contributor', 'owner')),
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE api_tokens (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_name    TEXT NOT NULL,
+  label        TEXT NOT NULL,
+  token_hash   TEXT NOT NULL UNIQUE,
+  prefix       TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,  -- 0: never
+  revoked_at   INTEGER NOT NULL,  -- 0: not revoked
+  last_used_at INTEGER NOT NULL
+);
+CREATE INDEX api_tokens_by_user ON api_tokens (user_name);
+
+CREATE TABLE audit_log (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  at        INTEGER NOT NULL,
+  user_name TEXT NOT NULL,  -- '' when the caller was not authenticated
+  method    TEXT NOT NULL,
+  route     TEXT NOT NULL,  -- the route's template (/api/v1/runs/{id}), or the path when none matched
+  target    TEXT NOT NULL,  -- what the call named (a run id, a user), '' when nothing
+  status    INTEGER NOT NULL,
+  client    TEXT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {"initial schema", kInitialSchema},
     {"model and image registries", kRegistrySchema},
     {"reconciler syncs and values", kReconcilerSchema},
     {"run parameters", kRunParamsSchema},
+    {"users, API tokens and the audit log", kIdentitySchema},
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

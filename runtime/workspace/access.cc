@@ -1,5 +1,7 @@
 #include "runtime/workspace/access.h"
 
+#include "runtime/workspace/identity.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -16,14 +18,14 @@ std::string CurrentUser() {
   return entry ? entry->pw_name : "";
 }
 
-namespace {
-
 WorkspaceRole RoleNamed(const std::string& name) {
   if (name == "owner") return WorkspaceRole::kOwner;
   if (name == "contributor") return WorkspaceRole::kContributor;
   if (name == "reader") return WorkspaceRole::kReader;
   return WorkspaceRole::kNone;
 }
+
+namespace {
 
 // The highest role `user` holds in a workspace spec's `roles` mapping.
 WorkspaceRole RoleIn(const nlohmann::json& roles, const std::string& user) {
@@ -54,6 +56,33 @@ StatusOr<WorkspaceAccess> CurrentAccess(Workspace& workspace) {
     break;
   }
   return access;
+}
+
+StatusOr<std::vector<std::string>> RolesRaisedBy(Workspace& workspace, const std::string& new_spec_json) {
+  nlohmann::json spec = nlohmann::json::parse(new_spec_json, nullptr, false);
+  std::vector<std::string> raised;
+  if (!spec.is_object() || !spec.contains("roles") || !spec["roles"].is_object()) return raised;
+  auto records = workspace.state().ListResources();
+  if (!records.ok()) return records.status();
+  nlohmann::json applied_roles;  // null: none declared, everyone may do everything
+  for (const ResourceRecord& record : records.value()) {
+    if (record.kind != "workspace") continue;
+    nlohmann::json applied = nlohmann::json::parse(record.spec_json, nullptr, false);
+    if (applied.is_object() && applied.contains("roles") && applied["roles"].is_object()) applied_roles = applied["roles"];
+  }
+  if (applied_roles.is_null()) return raised;
+  for (const auto& [role, members] : spec["roles"].items()) {
+    if (!members.is_array()) continue;
+    for (const auto& member : members) {
+      if (!member.is_string()) continue;
+      std::string user = member.get<std::string>();
+      WorkspaceRole before = RoleIn(applied_roles, user), after = RoleIn(spec["roles"], user);
+      if (after > before) raised.push_back(user + ": " + RoleName(before) + " -> " + RoleName(after));
+    }
+  }
+  std::sort(raised.begin(), raised.end());
+  raised.erase(std::unique(raised.begin(), raised.end()), raised.end());
+  return raised;
 }
 
 std::string RoleName(WorkspaceRole role) {

@@ -1,11 +1,12 @@
-#ifndef AMLC_CLI_APPLY_EVENTS_H_
-#define AMLC_CLI_APPLY_EVENTS_H_
+#ifndef AMLC_RUNTIME_ENGINE_APPLY_EVENTS_H_
+#define AMLC_RUNTIME_ENGINE_APPLY_EVENTS_H_
 
-// `amlc apply --json` and `destroy --json`: one JSON object per line on stdout
-// as the apply goes (schema: cli/apply_events.schema.json, described in
-// cli/README.md), as `terraform apply -json` does.
+// `amlc apply --json` and `destroy --json`: one JSON object per line as the
+// apply goes (schema: cli/apply_events.schema.json, described in
+// cli/README.md), as `terraform apply -json` does. The CLI writes the lines to
+// stdout, the workspace server streams them to the client.
 #include <chrono>
-#include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -15,35 +16,37 @@
 #include "compiler/planner/plan.h"
 #include "runtime/engine/executor.h"
 
-namespace amlc::cli {
+namespace amlc::runtime {
 
 inline constexpr const char* kApplyEventsSchema = "amlc-apply-events/1";
 
-class ApplyEvents : public runtime::ProgressReporter {
+class ApplyEvents : public ProgressReporter {
  public:
-  explicit ApplyEvents(std::FILE* out = stdout);
+  /// Receives each event as one line, newline included, one call at a time.
+  using LineWriter = std::function<void(const std::string& line)>;
+  explicit ApplyEvents(LineWriter write);
 
   /// {"type":"plan"}: every action to carry out and the plan's counts.
   void Planned(const compiler::planner::Plan& plan, const std::string& workspace);
   /// {"type":"error"}: the apply stopped before or instead of running actions.
   void Error(const std::string& message);
   /// {"type":"summary"}: the outcome and the counts, last.
-  void Summary(const std::vector<runtime::ActionResult>& results, int exit_code);
+  void Summary(const std::vector<ActionResult>& results, int exit_code);
 
   void Started(size_t index, const compiler::planner::Action& action) override;
   void Progress(size_t index, const std::string& status) override;
-  void Finished(size_t index, const compiler::planner::Action& action, const runtime::ActionResult& result,
+  void Finished(size_t index, const compiler::planner::Action& action, const ActionResult& result,
                 double seconds) override;
 
  private:
   void Emit(nlohmann::json event);  // adds type-independent fields, writes one line
 
-  std::FILE* out_;
+  LineWriter write_;
   std::mutex mutex_;
   std::chrono::steady_clock::time_point started_;
   std::map<size_t, std::string> run_ids_;  // action index -> the run it started
 };
 
-}  // namespace amlc::cli
+}  // namespace amlc::runtime
 
-#endif  // AMLC_CLI_APPLY_EVENTS_H_
+#endif  // AMLC_RUNTIME_ENGINE_APPLY_EVENTS_H_

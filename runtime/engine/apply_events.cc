@@ -1,9 +1,9 @@
-#include "cli/apply_events.h"
+#include "runtime/engine/apply_events.h"
 
 #include "base/clock.h"
 #include "base/time.h"
 
-namespace amlc::cli {
+namespace amlc::runtime {
 
 using compiler::planner::Action;
 using compiler::planner::ActionName;
@@ -12,11 +12,11 @@ using nlohmann::json;
 
 namespace {
 
-const char* OutcomeName(runtime::Outcome outcome) {
+const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case runtime::Outcome::kSucceeded: return "succeeded";
-    case runtime::Outcome::kFailed: return "failed";
-    case runtime::Outcome::kSkipped: return "skipped";
+    case Outcome::kSucceeded: return "succeeded";
+    case Outcome::kFailed: return "failed";
+    case Outcome::kSkipped: return "skipped";
   }
   return "failed";
 }
@@ -28,14 +28,13 @@ json ActionJson(size_t index, const Action& action) {
 
 }  // namespace
 
-ApplyEvents::ApplyEvents(std::FILE* out) : out_(out), started_(std::chrono::steady_clock::now()) {}
+ApplyEvents::ApplyEvents(LineWriter write) : write_(std::move(write)), started_(std::chrono::steady_clock::now()) {}
 
 void ApplyEvents::Emit(json event) {
   event["time"] = IsoUtcMillis(NowMillis());
   std::string line = event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   std::lock_guard lock(mutex_);
-  std::fputs(line.c_str(), out_);
-  std::fflush(out_);
+  write_(line);
 }
 
 void ApplyEvents::Planned(const compiler::planner::Plan& plan, const std::string& workspace) {
@@ -71,7 +70,7 @@ void ApplyEvents::Progress(size_t index, const std::string& status) {
   Emit(std::move(event));
 }
 
-void ApplyEvents::Finished(size_t index, const Action& action, const runtime::ActionResult& result, double seconds) {
+void ApplyEvents::Finished(size_t index, const Action& action, const ActionResult& result, double seconds) {
   json event = ActionJson(index, action);
   event["type"] = "action_finished";
   event["outcome"] = OutcomeName(result.outcome);
@@ -84,12 +83,12 @@ void ApplyEvents::Finished(size_t index, const Action& action, const runtime::Ac
   Emit(std::move(event));
 }
 
-void ApplyEvents::Summary(const std::vector<runtime::ActionResult>& results, int exit_code) {
+void ApplyEvents::Summary(const std::vector<ActionResult>& results, int exit_code) {
   int succeeded = 0, failed = 0, skipped = 0;
-  for (const runtime::ActionResult& r : results) {
-    succeeded += r.outcome == runtime::Outcome::kSucceeded;
-    failed += r.outcome == runtime::Outcome::kFailed;
-    skipped += r.outcome == runtime::Outcome::kSkipped;
+  for (const ActionResult& r : results) {
+    succeeded += r.outcome == Outcome::kSucceeded;
+    failed += r.outcome == Outcome::kFailed;
+    skipped += r.outcome == Outcome::kSkipped;
   }
   const char* outcome = results.empty() ? (exit_code == 0 ? "no_changes" : "error")
                         : failed + skipped ? "failed"
@@ -99,4 +98,4 @@ void ApplyEvents::Summary(const std::vector<runtime::ActionResult>& results, int
         {"skipped", skipped}, {"elapsed_seconds", elapsed}, {"exit_code", exit_code}});
 }
 
-}  // namespace amlc::cli
+}  // namespace amlc::runtime

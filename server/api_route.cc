@@ -1,0 +1,35 @@
+#include "server/api_route.h"
+
+#include <httplib.h>
+
+namespace amlc::server {
+
+std::string Call::Query(const std::string& name) const { return request.get_param_value(name.c_str()); }
+
+bool Call::HasQuery(const std::string& name) const { return request.has_param(name.c_str()); }
+
+void Call::Json(int status, const nlohmann::json& body) {
+  response.status = status;
+  // Names, messages and log text come from users: invalid UTF-8 is replaced, not thrown on.
+  response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+void Call::Message(int status, const std::string& message) { Json(status, {{"message", message}}); }
+
+std::string PathPattern(const std::string& path_template) {
+  std::string pattern;
+  for (size_t i = 0; i < path_template.size(); ++i) {
+    char c = path_template[i];
+    if (c == '{') {
+      i = path_template.find('}', i);
+      pattern += "([^/]+)";
+    } else if (c == '.') {
+      pattern += "\\.";
+    } else {
+      pattern += c;
+    }
+  }
+  return pattern;
+}
+
+}  // namespace amlc::server

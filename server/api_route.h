@@ -1,0 +1,82 @@
+#ifndef AMLC_SERVER_API_ROUTE_H_
+#define AMLC_SERVER_API_ROUTE_H_
+
+// One route of the workspace API: its method and path template (as the
+// OpenAPI document writes it, "/api/v1/runs/{id}"), the role a caller needs,
+// what it does in words (for refusals: "cancelling a run needs the
+// contributor role; alice is a reader") and its handler. The server
+// authenticates, checks the role and audits every call around the handler, so
+// a handler only reads the request and answers.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/prometheus_text.h"
+#include "runtime/state/server_records.h"
+#include "runtime/workspace/access.h"
+#include "runtime/workspace/identity.h"
+#include "runtime/workspace/workspace.h"
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace amlc::server {
+
+/// One call, as a handler sees it.
+struct Call {
+  const httplib::Request& request;
+  httplib::Response& response;
+  const runtime::Caller& caller;
+  runtime::Workspace& workspace;
+  /// Users, tokens, the audit log (runtime/state/server_records.h).
+  runtime::ServerRecords& records;
+  /// The path template's parameters, in order ({id} of /api/v1/runs/{id}).
+  std::vector<std::string> path_params;
+  /// What the call named, for the audit log (set by the handler: a run id, a user).
+  std::string target;
+  /// The server's count of answered requests (for /metrics).
+  const HttpRequestCounter& requests;
+
+  /// A query parameter, "" when absent.
+  std::string Query(const std::string& name) const;
+  bool HasQuery(const std::string& name) const;
+  /// Answers with `body` as JSON.
+  void Json(int status, const nlohmann::json& body);
+  /// Answers {"message": message}.
+  void Message(int status, const std::string& message);
+};
+
+using RouteHandler = std::function<void(Call&)>;
+
+struct ApiRoute {
+  std::string method;  // "GET", "POST", "PUT", "DELETE"
+  std::string path;    // "/api/v1/runs/{id}"
+  runtime::WorkspaceRole needed = runtime::WorkspaceRole::kReader;
+  std::string action;  // "cancelling a run"
+  RouteHandler handler;
+};
+
+/// The routes of the API, grouped by what they serve; the server registers
+/// them all, and the OpenAPI test compares them with server/openapi.json.
+std::vector<ApiRoute> ReadRoutes();
+std::vector<ApiRoute> IdentityRoutes();
+std::vector<ApiRoute> ApplyRoutes();
+
+/// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes).
+std::vector<ApiRoute> AllRoutes();
+
+/// The routes answered without a token: the API's own description.
+inline constexpr const char* kOpenApiPath = "/api/v1/openapi.json";
+
+/// The regular expression cpp-httplib matches for a path template: each
+/// {param} becomes one path segment.
+std::string PathPattern(const std::string& path_template);
+
+}  // namespace amlc::server
+
+#endif  // AMLC_SERVER_API_ROUTE_H_

@@ -1,0 +1,91 @@
+#ifndef AMLC_TESTS_SERVER_SERVER_FIXTURES_H_
+#define AMLC_TESTS_SERVER_SERVER_FIXTURES_H_
+
+// A real `amlc server` process on a loopback port over a workspace folder,
+// with users and tokens made by the real CLI on that folder, and a
+// cpp-httplib client to call it.
+#include <httplib.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "base/process.h"
+#include "tests/test_support.h"
+
+namespace amlc::testing {
+
+class WorkspaceServerProcess {
+ public:
+  /// Starts `amlc server --listen 127.0.0.1:0 --workspace HOME` and waits
+  /// (up to a minute: the machine may be busy) for the address it prints.
+  explicit WorkspaceServerProcess(std::string home) : home_(std::move(home)) {
+    std::filesystem::create_directories(home_);
+    log_ = home_ + "/../server.log";
+    ProcessSpec spec;
+    spec.argv = {AMLC_BINARY, "server", "--listen", "127.0.0.1:0", "--workspace", home_};
+    spec.output_file = log_;
+    auto started = Spawn(spec);
+    REQUIRE(started.ok());
+    process_ = std::move(started.value());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::smatch match;
+    static const std::regex address(R"(on http://127\.0\.0\.1:(\d+))");
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string text = ReadFile(log_);
+      if (std::regex_search(text, match, address)) {
+        port_ = std::stoi(match[1]);
+        return;
+      }
+      REQUIRE(process_.Running());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("amlc server did not print its address within a minute: " << ReadFile(log_));
+  }
+  ~WorkspaceServerProcess() {
+    process_.SignalGroup(SIGTERM);
+    process_.Wait();
+  }
+
+  int port() const { return port_; }
+  const std::string& home() const { return home_; }
+  std::string log() const { return ReadFile(log_); }
+
+  /// A client; `token` "" sends no Authorization header.
+  httplib::Client Client(const std::string& token = "") const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(60, 0);
+    if (!token.empty()) client.set_bearer_token_auth(token);
+    return client;
+  }
+
+  /// `amlc ARGS --workspace HOME`, its stdout in `out`; the exit status.
+  int Cli(const std::string& args, std::string* out = nullptr) const {
+    return Run(Amlc(args + " --workspace " + home_), out);
+  }
+  /// A new user with `role` and a token for it (the secret).
+  std::string UserWithToken(const std::string& name, const std::string& role, const std::string& expires = "") const {
+    REQUIRE(Cli("users add " + name + " --role " + role + " > /dev/null") == 0);
+    std::string out;
+    REQUIRE(Cli("tokens create --user " + name + (expires.empty() ? "" : " --expires " + expires) + " --json", &out) == 0);
+    return nlohmann::json::parse(out).at("token").get<std::string>();
+  }
+
+ private:
+  std::string home_;
+  std::string log_;
+  Process process_;
+  int port_ = 0;
+};
+
+/// The body of an answer as JSON (null when it is not).
+inline nlohmann::json Body(const httplib::Result& result) {
+  return result ? nlohmann::json::parse(result->body, nullptr, false) : nlohmann::json();
+}
+
+}  // namespace amlc::testing
+
+#endif  // AMLC_TESTS_SERVER_SERVER_FIXTURES_H_
