@@ -2,12 +2,13 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cctype>
 #include <string_view>
+
+#include "base/openssl_error.h"
 
 namespace amlc {
 
@@ -16,26 +17,16 @@ namespace {
 // cpp-httplib adds REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and LOCAL_PORT.
 constexpr size_t kHeadersHttplibAdds = 4;
 
-// The oldest error OpenSSL queued, as text.
-std::string OpensslError() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
 bool SetUpTls(SSL_CTX& context, const std::string& cert_file, const std::string& key_file,
               std::string& error) {
   SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
   SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(&context, cert_file.c_str()) != 1) {
-    error = "cannot load the TLS certificate " + cert_file + " (" + OpensslError() + ")";
+    error = "cannot load the TLS certificate " + cert_file + " (" + OpensslErrorText() + ")";
     return false;
   }
   if (SSL_CTX_use_PrivateKey_file(&context, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "cannot load the TLS key " + key_file + " (" + OpensslError() + ")";
+    error = "cannot load the TLS key " + key_file + " (" + OpensslErrorText() + ")";
     return false;
   }
   if (SSL_CTX_check_private_key(&context) != 1) {

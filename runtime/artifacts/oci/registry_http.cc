@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "base/http_error.h"
+#include "base/openssl_error.h"
 #include "base/url.h"
 
 namespace amlc::runtime::image::registry {
@@ -42,26 +43,17 @@ std::string Base64(std::string_view data) {
   return out;
 }
 
-std::string OpenSslError() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof buffer);
-  return buffer;
-}
-
 // The system's CAs plus those of `ca_file`; nullptr (and `error`) when the file does not load.
 X509_STORE* NewCaStore(const std::string& ca_file, std::string* error) {
   X509_STORE* store = X509_STORE_new();
   if (store == nullptr) {
-    *error = OpenSslError();
+    *error = OpensslErrorText();
     return nullptr;
   }
   X509_STORE_set_default_paths(store);
   ERR_clear_error();
   if (X509_STORE_load_file(store, ca_file.c_str()) != 1) {
-    *error = OpenSslError();
+    *error = OpensslErrorText();
     X509_STORE_free(store);
     return nullptr;
   }
