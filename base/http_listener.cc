@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cctype>
+#include <chrono>
 #include <string_view>
 
 #include "base/openssl_error.h"
@@ -97,6 +98,22 @@ std::string BearerCredential(const std::string& authorization) {
     if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return "";
   }
   return authorization.substr(kScheme.size());
+}
+
+void ListenerThread::Start(httplib::Server& server) {
+  server_ = &server;
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    returned_ = true;
+  });
+  // cpp-httplib's stop() only acts on a running server: wait until it runs.
+  while (!server_->is_running() && !returned_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void ListenerThread::Stop() {
+  if (!thread_.joinable()) return;
+  server_->stop();
+  thread_.join();
 }
 
 StatusOr<int> BindHttpServer(httplib::Server& server, const std::string& host, int port) {

@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <ctime>
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <string>
 
 #include "base/status.h"
@@ -55,6 +57,26 @@ bool HasTooManyHeaders(const httplib::Request& req, const ListenerLimits& limits
 /// The credential of an "Authorization: Bearer CREDENTIAL" header value (the
 /// scheme in any case); "" for any other value.
 std::string BearerCredential(const std::string& authorization);
+
+/// Serves a bound server on a thread of its own.
+class ListenerThread {
+ public:
+  ListenerThread() = default;
+  ~ListenerThread() { Stop(); }
+  ListenerThread(const ListenerThread&) = delete;
+  ListenerThread& operator=(const ListenerThread&) = delete;
+  /// Starts serving `server` (bound already, outliving this object); returns
+  /// once it accepts connections, so a Stop() right after is never lost.
+  void Start(httplib::Server& server);
+  bool started() const { return thread_.joinable(); }
+  /// Stops accepting and waits for requests in progress; safe twice.
+  void Stop();
+
+ private:
+  httplib::Server* server_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> returned_{false};
+};
 
 /// Binds host:port (0: any free port) and returns the port; kUnavailable
 /// naming host:port when it cannot be bound.

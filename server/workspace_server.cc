@@ -79,8 +79,7 @@ struct WorkspaceServer::Impl {
   std::unique_ptr<runtime::ServerRecords> records;
   std::unique_ptr<httplib::Server> server;
   std::vector<ApiRoute> routes;
-  std::thread listener;
-  std::atomic<bool> listen_returned{false};
+  ListenerThread listener;
   int port = 0;
 };
 
@@ -232,7 +231,7 @@ Status CheckAddress(const std::string& host, int port, const ServerOptions& opti
 }  // namespace
 
 Status WorkspaceServer::Start(const std::string& host, int port) {
-  if (impl_->listener.joinable() || impl_->port != 0) {
+  if (impl_->listener.started() || impl_->port != 0) {
     return Status(StatusCode::kFailedPrecondition, "the workspace server was started already");
   }
   if (Status address = CheckAddress(host, port, impl_->options); !address.ok()) return address;
@@ -252,25 +251,13 @@ Status WorkspaceServer::Start(const std::string& host, int port) {
   StatusOr<int> bound = BindHttpServer(*impl_->server, host, port);
   if (!bound.ok()) return bound.status();
   impl_->port = *bound;
-  impl_->listener = std::thread([impl = impl_.get()] {
-    impl->server->listen_after_bind();
-    impl->listen_returned = true;
-  });
-  // cpp-httplib's stop() only acts on a running server: wait until it runs,
-  // so that a Stop() right after Start() is never lost.
-  while (!impl_->server->is_running() && !impl_->listen_returned) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  impl_->listener.Start(*impl_->server);
   return Status::Ok();
 }
 
 int WorkspaceServer::port() const { return impl_->port; }
 
-void WorkspaceServer::Stop() {
-  if (!impl_->listener.joinable()) return;
-  impl_->server->stop();
-  impl_->listener.join();
-}
+void WorkspaceServer::Stop() { impl_->listener.Stop(); }
 
 Status ParseListenAddress(const std::string& text, std::string& host, int& port) {
   size_t colon = text.rfind(':');
