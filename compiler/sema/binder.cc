@@ -467,9 +467,11 @@ ir::Value Binder::BindLocator(const ast::Node& node, const Schema& schema,
       return ir::Value::String(text);
     }
     std::string_view output = after.substr(8);
-    if (StartsWith(output, "artifacts/paths/")) output.remove_prefix(16);
+    bool logged_artifact = StartsWith(output, "artifacts/paths/");
+    if (logged_artifact) output.remove_prefix(16);
     output = output.substr(0, output.find('/'));
     PendingRef ref;
+    ref.logged_artifact = logged_artifact;
     ref.kind = "job";
     ref.name = std::string(rest.substr(0, slash));
     ref.member = "outputs." + std::string(output);

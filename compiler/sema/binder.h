@@ -24,6 +24,9 @@ struct PendingRef {
   std::string field;    // the spec field, for messages and graph edge labels
   std::string file;     // component files: the normalized path of the file referred to
   bool from_dsl = false;
+  // azureml://jobs/JOB/outputs/artifacts/paths/X: a folder the run logged
+  // (mlflow's log_model, autolog), which the job need not declare.
+  bool logged_artifact = false;
   SourceRange range;
   std::vector<std::string> location;
 };

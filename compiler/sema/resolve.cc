@@ -165,7 +165,7 @@ void Analyzer::Resolve(size_t from, PendingRef& ref) {
     if ((!outputs || !outputs->Find(output)) && trial && trial->is_map() && trial->Find("outputs")) {
       outputs = trial->Find("outputs");
     }
-    if (!outputs || !outputs->Find(output)) {
+    if ((!outputs || !outputs->Find(output)) && !ref.logged_artifact) {
       std::vector<std::string> names;
       if (outputs && outputs->is_map()) {
         for (const auto& [name, value] : outputs->entries()) names.push_back(name);

@@ -48,7 +48,11 @@ script's stdout/stderr go to the host's log):
   microseconds, id_len, body_len; then the request id and the body bytes.
 
 The worker sends one ``ready`` (or ``init failed`` with the exception's last
-line, then exits 3) after ``init()``, then one ``result`` per request. EOF on
+line, then exits 3) after ``init()``, then one ``result`` per request. The
+``ready`` body is empty for a plain ``run(raw_data)``, or ``http`` when ``run``
+takes the whole request (``@rawhttp``, schema decorators): the host then sends
+POST /score as an envelope as well, so ``AMLRequest.headers`` holds the
+request's headers. EOF on
 fd 3 means the host is done: the worker exits 0.
 """
 
@@ -70,6 +74,7 @@ ENVELOPE = struct.Struct("<I")
 RESPONSE = struct.Struct("<HHBxxxIII")
 
 KIND_SCORE = 1
+READY_WANTS_HTTP = b"http"
 KIND_HTTP = 2
 KIND_READY = 1
 KIND_INIT_FAILED = 2
@@ -255,8 +260,10 @@ def worker_main():
         sys.stderr.flush()
         _send(out_fd, KIND_INIT_FAILED, 503, CT_TEXT, 0, b"", _last_line(error).encode("utf-8", "replace"))
         return 3
-    _send(out_fd, KIND_READY, 200, CT_TEXT, 0, b"", b"")
     plain = _is_plain(script)
+    # A script that takes the whole request (@rawhttp, schema decorators) asks
+    # the host for POST /score in an envelope too, so it sees the headers.
+    _send(out_fd, KIND_READY, 200, CT_TEXT, 0, b"", b"" if plain else READY_WANTS_HTTP)
     read = reader.read
     unpack = REQUEST.unpack
     size = REQUEST.size

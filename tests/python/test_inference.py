@@ -145,7 +145,9 @@ class WorkerEnvelopeTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as folder:
             process, request_write, frame = start_worker(folder, RAWHTTP)
 
-            self.assertEqual(frame()[:2], (scoring.KIND_READY, 200))
+            ready = frame()
+            self.assertEqual(ready[:2], (scoring.KIND_READY, 200))
+            self.assertEqual(ready[4], scoring.READY_WANTS_HTTP)  # POST /score must come in envelopes too
             meta = json.dumps({"method": "GET", "path": "/score", "query": "name=bo", "headers": {}}).encode()
             envelope = struct.pack("<I", len(meta)) + meta
             os.write(request_write, struct.pack("<III", scoring.KIND_HTTP, 2, len(envelope)) + b"r2" + envelope)

@@ -7,6 +7,7 @@ Run: /usr/bin/python3 -m unittest discover -s tests/python -v
 
 import json
 import os
+import platform
 import pickle
 import struct
 import subprocess
@@ -311,6 +312,72 @@ class ModelFormatTest(unittest.TestCase):
             conda = yaml.safe_load(f)
         self.assertEqual(conda["name"], "mlflow-env")
         self.assertEqual(conda["dependencies"][-1]["pip"], requirements)
+
+    def test_model_folder_matches_mlflow_2_9_writer_field_by_field(self):
+        # What MLflow 2.9's mlflow.sklearn.save_model writes (mlflow/sklearn/__init__.py,
+        # mlflow/models/model.py, mlflow/models/utils.py, mlflow/utils/environment.py),
+        # here for a model saved with an input example and loaded back by pyfunc.
+        import yaml
+        run, done = self.run_ok("""
+            import numpy as np, pandas as pd, mlflow.sklearn
+            from sklearn.linear_model import LinearRegression
+            frame = pd.DataFrame({"age": [0.1, 0.2], "bmi": [0.3, None]})
+            model = LinearRegression().fit([[0, 1], [1, 0], [2, 2]], [0, 2, 4])
+            mlflow.sklearn.save_model(model, "framed", input_example=frame.fillna(0.5),
+                                      serialization_format="pickle")
+            mlflow.sklearn.save_model(model, "array", input_example=np.array([[1.0, 2.0]]))
+            print(round(float(mlflow.pyfunc.load_model("framed").predict(frame.fillna(0.5))[0]), 6))
+        """)
+        framed = os.path.join(run.dir, "framed")
+        self.assertEqual(sorted(os.listdir(framed)), ["MLmodel", "conda.yaml", "input_example.json",
+                                                      "model.pkl", "python_env.yaml", "requirements.txt"])
+        with open(os.path.join(framed, "MLmodel")) as f:
+            model = yaml.safe_load(f)
+        self.assertEqual(sorted(model), ["flavors", "mlflow_version", "model_uuid", "saved_input_example_info",
+                                         "signature", "utc_time_created"])
+        self.assertEqual(model["mlflow_version"], "2.9.2")
+        self.assertEqual(model["saved_input_example_info"],
+                         {"artifact_path": "input_example.json", "pandas_orient": "split", "type": "dataframe"})
+        self.assertEqual(sorted(model["signature"]), ["inputs", "outputs", "params"])
+        self.assertEqual(json.loads(model["signature"]["inputs"]),
+                         [{"type": "double", "name": "age", "required": True},
+                          {"type": "double", "name": "bmi", "required": True}])
+        self.assertIsNone(model["signature"]["params"])
+        self.assertEqual(model["flavors"]["python_function"],
+                         {"env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
+                          "loader_module": "mlflow.sklearn", "model_path": "model.pkl", "predict_fn": "predict",
+                          "python_version": platform.python_version()})
+        import sklearn
+        self.assertEqual(model["flavors"]["sklearn"],
+                         {"code": None, "pickled_model": "model.pkl", "serialization_format": "pickle",
+                          "sklearn_version": sklearn.__version__})
+        with open(os.path.join(framed, "input_example.json")) as f:
+            self.assertEqual(json.load(f), {"columns": ["age", "bmi"], "data": [[0.1, 0.3], [0.2, 0.5]]})
+        with open(os.path.join(framed, "requirements.txt")) as f:
+            requirements = f.read()
+        self.assertFalse(requirements.endswith("\n"))  # "\n".join, as MLflow writes it
+        self.assertEqual(requirements.split("\n"), ["mlflow==2.9.2", "scikit-learn==" + sklearn.__version__])
+        with open(os.path.join(framed, "conda.yaml")) as f:
+            conda = yaml.safe_load(f)
+        self.assertEqual(sorted(conda), ["channels", "dependencies", "name"])
+        self.assertEqual(conda["channels"], ["conda-forge"])
+        self.assertEqual(conda["dependencies"][0], "python=" + platform.python_version())
+        self.assertRegex(conda["dependencies"][1], r"^pip(<=[0-9.]+)?$")
+        self.assertEqual(conda["dependencies"][2], {"pip": requirements.split("\n")})
+        with open(os.path.join(framed, "python_env.yaml")) as f:
+            env = yaml.safe_load(f)
+        self.assertEqual(env["python"], platform.python_version())
+        self.assertEqual([d.split("==")[0] for d in env["build_dependencies"]], ["pip", "setuptools", "wheel"])
+        array = os.path.join(run.dir, "array")
+        with open(os.path.join(array, "MLmodel")) as f:
+            self.assertEqual(yaml.safe_load(f)["saved_input_example_info"],
+                             {"artifact_path": "input_example.json", "format": "tf-serving", "type": "ndarray"})
+        with open(os.path.join(array, "input_example.json")) as f:
+            self.assertEqual(json.load(f), {"inputs": [[1.0, 2.0]]})
+        with open(os.path.join(array, "requirements.txt")) as f:
+            names = [line.split("==")[0] for line in f.read().split("\n")]
+        self.assertEqual(names[0], "mlflow")
+        self.assertEqual(names[1:], sorted(names[1:]))  # mlflow first, the rest by name
 
     def _real_mlflow_folder(self, mlmodel):
         """A model folder with an MLmodel MLflow wrote and a model pickled here."""

@@ -2,7 +2,8 @@
 // ridge regression on scikit-learn's diabetes data, trained in an Azure
 // curated environment, saved in the MLflow model format, registered only
 // when its metric passes, served by a no-code mlflow_model deployment whose
-// answers name their lineage, and traced back to the spec commit.
+// answers name their lineage, and traced back to the spec commit. The
+// training script logs only through mlflow.autolog().
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -16,27 +17,20 @@ using json = nlohmann::json;
 
 namespace {
 
-// Writes the model as MLflow's storage format lays it out (MLmodel + model.pkl).
-const char* kTrain = R"PY(import argparse, os, pickle
+// Nothing MLflow-specific is written by hand: autolog logs the fit's params,
+// its training metrics and the fitted model (outputs/model, MLflow's format),
+// as it does in an Azure ML job.
+const char* kTrain = R"PY(import argparse
+import mlflow
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import train_test_split
-from amlc import run
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--alpha", type=float)
-parser.add_argument("--model", type=str)
 args = parser.parse_args()
+mlflow.autolog()
 X, y = load_diabetes(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
-model = Ridge(alpha=args.alpha).fit(X_train, y_train)
-run.log("r2", model.score(X_test, y_test))
-os.makedirs(args.model, exist_ok=True)
-with open(os.path.join(args.model, "model.pkl"), "wb") as f:
-    pickle.dump(model, f)
-with open(os.path.join(args.model, "MLmodel"), "w") as f:
-    f.write("flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n"
-            "  sklearn:\n    pickled_model: model.pkl\n    serialization_format: pickle\n")
+Ridge(alpha=args.alpha).fit(X, y)
 )PY";
 
 class DiabetesFolder {
@@ -48,12 +42,12 @@ class DiabetesFolder {
                "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
                "type: command\nname: train-diabetes\nexperiment_name: diabetes\ncompute: azureml:local\n"
                "environment: azureml:AzureML-sklearn-1.5@latest\ncode: ./src\n"
-               "command: python train.py --alpha ${{inputs.alpha}} --model ${{outputs.model}}\n"
-               "inputs:\n  alpha: 0.1\noutputs:\n  model:\n    type: mlflow_model\n");
+               "command: python train.py --alpha ${{inputs.alpha}}\n"
+               "inputs:\n  alpha: 0.1\n");
     dir_.Write("model.yaml",
                "$schema: https://azuremlschemas.azureedge.net/latest/model.schema.json\n"
-               "name: diabetes-model\npath: azureml://jobs/train-diabetes/outputs/model\ntype: mlflow_model\n"
-               "register_when: metrics.r2 >= 0.3\n");
+               "name: diabetes-model\npath: azureml://jobs/train-diabetes/outputs/artifacts/paths/model/\n"
+               "type: mlflow_model\nregister_when: metrics.training_r2_score >= 0.3\n");
     dir_.Write("endpoint.yaml",
                "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineEndpoint.schema.json\n"
                "name: diabetes\nauth_mode: key\ntraffic:\n  blue: 100\n");
@@ -84,6 +78,16 @@ TEST_CASE("diabetes: train, register when the metric passes, serve without code,
   INFO(out);
   REQUIRE(applied == 0);
   CHECK(out.find("registered diabetes-model:1") != std::string::npos);
+
+  // What autolog recorded: the fit's params, its training metrics, the model.
+  json runs = AmlcJson(dir, "runs list");
+  REQUIRE(runs.size() == 1);
+  json run = AmlcJson(dir, "runs show " + runs[0].value("id", ""));
+  CHECK(run["params"]["alpha"] == "0.1");
+  CHECK(run["params"]["fit_intercept"] == "True");
+  CHECK(run["tags"]["estimator_name"] == "Ridge");
+  CHECK(run["metrics"]["training_r2_score"].get<double>() > 0.3);
+  CHECK(run["metrics"].contains("training_mean_squared_error"));
 
   json deployments = AmlcJson(dir, "deployments list");
   REQUIRE(deployments.size() == 1);

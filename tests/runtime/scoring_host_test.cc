@@ -629,8 +629,11 @@ def init():
 def run(request):
     if request.method == "GET":
         return AMLResponse(json.dumps({"name": request.args.get("name")}), 200, {"x-from-script": "yes"}, json_str=True)
-    rows = request.get_json()["input_data"]
-    return [sum(row) for row in rows]
+    sums = [sum(row) for row in request.get_json()["input_data"]]
+    if request.headers.get("x-customer") is None:
+        return sums
+    return {"sums": sums, "customer": request.headers.get("x-customer"),
+            "content_type": request.headers.get("Content-Type")}
 )");
   dir.Write("schema/score.py", R"(from inference_schema.schema_decorators import input_schema, output_schema
 from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType
@@ -653,9 +656,12 @@ def run(x):
   CHECK(get.Json() == json::parse(R"({"name": "ada"})"));
   CHECK(get.header("x-from-script") == "yes");
   CHECK(get.header("x-amlc-models") == "diabetes:2");
-  Reply posted = Score(serve.port(), R"({"input_data": [[1, 2], [3, 4]]})");
+  // A plain POST /score: the @rawhttp script sees the request's headers, as on Azure.
+  Reply posted = Score(serve.port(), R"({"input_data": [[1, 2], [3, 4]]})",
+                       {"X-Customer: contoso", "Content-Type: application/json"});
   CHECK(posted.status == 200);
-  CHECK(posted.Json() == json::parse("[3, 7]"));
+  CHECK(posted.Json() ==
+        json::parse(R"({"sums": [3, 7], "customer": "contoso", "content_type": "application/json"})"));
   CHECK(Get(serve.port(), "/swagger.json").status == 404);  // this script declares no schema
   CHECK(Get(serve.port(), "/v2").Json()["name"] == "amlc");
   CHECK(Get(serve.port(), "/v2/models/diabetes").Json()["versions"] == json::parse(R"(["2"])"));

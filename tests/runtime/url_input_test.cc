@@ -4,46 +4,15 @@
 // HTTP server (tests/servers/file_server.py) started by the test.
 #include <catch2/catch.hpp>
 
-#include <signal.h>
-
-#include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 
+#include "tests/runtime/file_server.h"
 #include "tests/test_support.h"
 
 using namespace amlc::testing;
 
 namespace {
-
-class FileServer {
- public:
-  explicit FileServer(const SpecDir& dir) : root_(dir.str() + "/served"), log_(dir.str() + "/served.log") {
-    std::filesystem::create_directories(root_);
-    std::string port_file = dir.str() + "/served.port";
-    std::string pid;
-    REQUIRE(Run("python3 " + SourcePath("tests/servers/file_server.py") + " " + root_ + " " + log_ + " > " +
-                    port_file + " 2>&1 & echo $!",
-                &pid) == 0);
-    pid_ = std::atoi(pid.c_str());
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (port_ == 0 && kill(pid_, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      port_ = std::atoi(ReadFile(port_file).c_str());
-    }
-    REQUIRE(port_ > 0);
-  }
-  ~FileServer() { kill(pid_, SIGTERM); }
-  std::string url(const std::string& file) const { return "http://127.0.0.1:" + std::to_string(port_) + "/" + file; }
-  std::string root() const { return root_; }
-  std::string log() const { return ReadFile(log_); }
-
- private:
-  std::string root_, log_;
-  pid_t pid_ = 0;
-  int port_ = 0;
-};
 
 void WriteJob(SpecDir& dir, const std::string& type, const std::string& path) {
   dir.Write("compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
@@ -122,4 +91,27 @@ TEST_CASE("Azure storage URLs and a missing file are refused with what to do", "
   WriteJob(dir, "uri_file", server.url("absent.csv"));
   CHECK(Run(Amlc("plan " + dir.str() + " 2>&1"), &out) != 0);
   CHECK(out.find("input 'data': downloading " + server.url("absent.csv") + ": HTTP 404") != std::string::npos);
+}
+
+TEST_CASE("AMLC_URL_MIRROR fetches a spec's URL, Azure storage included, from a mirror", "[apply][url-input]") {
+  SpecDir dir;
+  FileServer server(dir);
+  dir.Write("served/datasets/iris.csv", "sepal_length\n5.1\n");
+  WriteJob(dir, "uri_file", "wasbs://datasets@azuremlexamples.blob.core.windows.net/iris.csv");
+  std::string mirror = "AMLC_URL_MIRROR='https://example.com/=https://example.org/ "
+                       "wasbs://datasets@azuremlexamples.blob.core.windows.net/=" + server.url("datasets/") + "' ";
+  std::string out;
+  int status = Run(mirror + Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  CHECK(LastRunLog(dir).find("5.1") != std::string::npos);
+  CHECK(server.log().find("GET /datasets/iris.csv") != std::string::npos);
+  // The spec's URL is what the plan names; a missing file names both.
+  WriteJob(dir, "uri_file", "https://example.com/absent.csv");
+  CHECK(Run("AMLC_URL_MIRROR='https://example.com/=" + server.url("") + "' " + Amlc("plan " + dir.str() + " 2>&1"),
+            &out) != 0);
+  CHECK(out.find("downloading " + server.url("absent.csv") + " (the mirror of https://example.com/absent.csv "
+                 "in $AMLC_URL_MIRROR): HTTP 404") != std::string::npos);
+  CHECK(Run("AMLC_URL_MIRROR='https://example.com/' " + Amlc("plan " + dir.str() + " 2>&1"), &out) != 0);
+  CHECK(out.find("AMLC_URL_MIRROR: entry 'https://example.com/' has no '='") != std::string::npos);
 }

@@ -21,6 +21,7 @@
 #include "base/http_error.h"
 #include "base/url.h"
 #include "runtime/artifacts/oci/registry_http.h"
+#include "runtime/artifacts/remote/url_mirror.h"
 #include "runtime/artifacts/snapshot/file_io.h"
 
 namespace amlc::runtime {
@@ -142,9 +143,17 @@ Status CheckInputUrl(const std::string& text) {
 }
 
 StatusOr<FetchedUrl> FetchUrl(const std::string& cache_dir, const std::string& text) {
-  if (Status checked = CheckInputUrl(text); !checked.ok()) return checked;
-  Url url = ParseUrl(text).value();
+  auto mirror = UrlMirror::FromEnvironment();
+  if (!mirror.ok()) return mirror.status();
+  // The bytes come from the mirror when one maps this URL; the cache stays indexed by the spec's URL.
+  std::string source = mirror->Rewrite(text);
+  if (Status checked = CheckInputUrl(source); !checked.ok()) return checked;
+  Url url = ParseUrl(source).value();
   std::string shown = url.ToString(false);
+  if (source != text) {
+    auto spec_url = ParseUrl(text);
+    shown += " (the mirror of " + (spec_url.ok() ? spec_url->ToString(false) : text) + " in $AMLC_URL_MIRROR)";
+  }
   std::error_code error;
   for (const char* folder : {"/index", "/blobs", "/tmp"}) fs::create_directories(cache_dir + folder, error);
   std::optional<CacheEntry> cached = ReadEntry(cache_dir, text);

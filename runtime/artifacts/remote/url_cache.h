@@ -9,7 +9,8 @@
 // 304 keeps it, 200 brings the new bytes (a new digest, so the job runs
 // again). Plain http:// is accepted for loopback servers only (tests, a
 // local mirror). Azure storage schemes (wasbs://, abfss://, ...) need Azure
-// credentials amlc does not have, and are refused with what to do instead.
+// credentials amlc does not have, and are refused with what to do instead,
+// unless $AMLC_URL_MIRROR maps them to an http(s) mirror (url_mirror.h).
 // cpp-httplib stays behind this header.
 
 #include <string>
@@ -34,7 +35,8 @@ struct FetchedUrl {
 };
 
 /// The bytes at `url`, through the cache under `cache_dir` (downloaded the
-/// first time, revalidated later). When the server cannot be reached and a
+/// first time, revalidated later), fetched from $AMLC_URL_MIRROR's mirror
+/// of `url` when it has one. When the server cannot be reached and a
 /// copy is cached, that copy is used. kUnavailable when it cannot be
 /// reached and nothing is cached, kNotFound / kFailedPrecondition for an
 /// HTTP error status, naming the URL (without a password) and the status.

@@ -33,6 +33,9 @@ inline constexpr size_t kResponseHeaderSize = 20;
 inline constexpr uint32_t kMaxFrameBody = 1u << 30;
 
 enum class FrameKind : uint16_t { kReady = 1, kInitFailed = 2, kResult = 3 };
+/// The body of a kReady frame from a worker whose run() takes the whole request
+/// (@rawhttp, schema decorators): POST /score must reach it as an envelope too.
+inline constexpr std::string_view kReadyWantsHttp = "http";
 /// kEnvelope: the body is u32 meta_len, JSON {"content_type", "headers"}, then the body.
 enum class ContentKind : uint8_t { kJson = 0, kText = 1, kOctetStream = 2, kEnvelope = 3 };
 

@@ -167,8 +167,9 @@ std::optional<FrontResponse> ScoringServer::AnswerWithoutBody(const FrontRequest
 }
 
 FrontResponse ScoringServer::OnRequest(FrontRequest& request) {
-  // POST /score without a query goes as it is (the fast path); the rest whole, in an envelope.
-  if (IsScoring(request) && request.target == request.path) {
+  // POST /score without a query goes as it is (the fast path), unless the
+  // script takes the whole request (@rawhttp); the rest whole, in an envelope.
+  if (IsScoring(request) && request.target == request.path && !pool_.wants_http()) {
     return AnswerScore(pool_.Score(request.note, request.body, limits_.queue_wait, limits_.request_timeout));
   }
   return AnswerScore(pool_.Score(request.note, HttpEnvelope(request), limits_.queue_wait, limits_.request_timeout,

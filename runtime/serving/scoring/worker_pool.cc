@@ -96,6 +96,7 @@ void WorkerPool::FinishStart(Slot& slot) {
       ReadResponseFrame(slot.process.response_fd, frame, Clock::now() + std::chrono::seconds(5));
   std::string who = "worker " + std::to_string(slot.number);
   if (outcome == IoOutcome::kOk && frame.kind == FrameKind::kReady) {
+    if (frame.body == kReadyWantsHttp) wants_http_.store(true, std::memory_order_relaxed);
     {
       std::lock_guard lock(mutex_);
       slot.ever_ready = true;

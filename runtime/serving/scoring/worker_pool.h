@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -71,6 +72,9 @@ class WorkerPool {
   uint64_t restarts() const;
   int ready_workers() const;
   int size() const { return static_cast<int>(slots_.size()); }
+  /// True once a worker said its run() takes the whole request (every worker
+  /// runs the same script): POST /score then goes as an envelope.
+  bool wants_http() const { return wants_http_.load(std::memory_order_relaxed); }
   /// Stops taking requests, lets workers exit on EOF for up to `grace`, then
   /// kills what is left. Call after the HTTP server has drained.
   void Stop(std::chrono::milliseconds grace);
@@ -110,6 +114,7 @@ class WorkerPool {
   std::deque<Waiter*> waiters_;
   size_t next_pick_ = 0;
   uint64_t restarts_ = 0;
+  std::atomic<bool> wants_http_{false};
   bool stopping_ = false;
   std::chrono::milliseconds stop_grace_{0};
   int wake_[2] = {-1, -1};

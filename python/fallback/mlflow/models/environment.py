@@ -23,9 +23,10 @@ def _pinned(distribution, version=None):
 
 
 def default_requirements(*distributions):
-    """``mlflow==X`` plus ``name==version`` of each installed distribution."""
+    """``mlflow==X``, then ``name==version`` of each installed distribution in
+    name order, as MLflow's writer orders requirements.txt."""
     from mlflow import __version__
-    return [_pinned("mlflow", __version__)] + [_pinned(d) for d in distributions]
+    return [_pinned("mlflow", __version__)] + sorted(_pinned(d) for d in distributions)
 
 
 def write_environment(path, requirements):

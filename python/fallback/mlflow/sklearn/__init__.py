@@ -15,6 +15,7 @@ import shutil
 from mlflow.exceptions import MlflowException
 from mlflow.models import MLMODEL_FILE_NAME, Model, ModelInfo, load_flavor, local_model_path
 from mlflow.models.environment import default_requirements, write_environment
+from mlflow.models.input_example import save_example
 from mlflow.models.signature import ModelSignature, infer_signature
 
 FLAVOR_NAME = "sklearn"
@@ -53,17 +54,23 @@ def save_model(sk_model, path, conda_env=None, code_paths=None, mlflow_model=Non
     with open(os.path.join(path, _MODEL_FILE), "wb") as out:
         pickler.dump(sk_model, out)
     model = mlflow_model or Model()
+    if input_example is not None:
+        save_example(model, input_example, path)
     if signature is None and input_example is not None:
         signature = infer_signature(input_example, sk_model.predict(input_example))
     if signature is not None:
         model.signature = signature if isinstance(signature, ModelSignature) else ModelSignature.from_dict(signature)
     if metadata is not None:
         model.metadata = metadata
-    requirements = list(pip_requirements) if pip_requirements else default_requirements("scikit-learn")
+    if pip_requirements:
+        requirements = list(pip_requirements)
+    else:
+        flavor_packages = ["scikit-learn"]
+        if serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE:
+            flavor_packages.append("cloudpickle")
+        requirements = default_requirements(*flavor_packages)
     if extra_pip_requirements:
         requirements += list(extra_pip_requirements)
-    if serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE:
-        requirements += default_requirements("cloudpickle")[1:]
     env = write_environment(path, requirements)
     if conda_env is not None:
         _write_conda_env(path, conda_env)
