@@ -54,6 +54,17 @@ json OnlyRun(const std::string& dir) {
   return AmlcJson(dir, "runs show " + runs[0].value("id", ""));
 }
 
+// How many runs without a parent `runs` lists, each run checked Completed.
+int CompletedTopLevelRuns(const json& runs) {
+  REQUIRE(runs.is_array());
+  int top_level = 0;
+  for (const json& run : runs) {
+    CHECK(run.value("status", "") == "Completed");
+    if (run.value("id", "").find('.') == std::string::npos) ++top_level;
+  }
+  return top_level;
+}
+
 bool Has(const fs::path& path) { return fs::exists(path); }
 
 }  // namespace
@@ -166,13 +177,7 @@ TEST_CASE("Azure's basic example jobs and pipelines run unchanged, a URL input t
   INFO(out);
   REQUIRE(status == 0);
   json runs = AmlcJson(dir.str() + "/basics", "runs list");
-  REQUIRE(runs.is_array());
-  int top_level = 0;
-  for (const json& run : runs) {
-    CHECK(run.value("status", "") == "Completed");
-    if (run.value("id", "").find('.') == std::string::npos) ++top_level;
-  }
-  CHECK(top_level == static_cast<int>(jobs.size()));
+  CHECK(CompletedTopLevelRuns(runs) == static_cast<int>(jobs.size()));
   CHECK(server.log().find("GET /datasets/iris.csv 200") != std::string::npos);
   std::string iris_run;
   for (const json& run : runs) {
@@ -212,11 +217,5 @@ TEST_CASE("Azure's serverless pipelines run unchanged beside a local compute nam
   INFO(out);
   REQUIRE(status == 0);
   json runs = AmlcJson(dir.str() + "/basics", "runs list");
-  REQUIRE(runs.is_array());
-  int top_level = 0;
-  for (const json& run : runs) {
-    CHECK(run.value("status", "") == "Completed");
-    if (run.value("id", "").find('.') == std::string::npos) ++top_level;
-  }
-  CHECK(top_level == static_cast<int>(jobs.size()));
+  CHECK(CompletedTopLevelRuns(runs) == static_cast<int>(jobs.size()));
 }

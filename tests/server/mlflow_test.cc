@@ -17,12 +17,27 @@ httplib::Result Post(const WorkspaceServerProcess& server, const std::string& to
   return server.Client(token).Post("/api/2.0/mlflow/" + path, body.dump(), "application/json");
 }
 
-TEST_CASE("workspace server: an MLflow client logs a run with a contributor's token, a reader reads it",
-          "[server][mlflow]") {
+// A workspace server with a contributor (carl) and a reader (rita).
+struct MlflowServer {
   SpecDir dir;
-  WorkspaceServerProcess server(dir.str() + "/home");
+  WorkspaceServerProcess server{dir.str() + "/home"};
   std::string writer = server.UserWithToken("carl", "contributor");
   std::string reader = server.UserWithToken("rita", "reader");
+};
+
+// A new run of the Default experiment, created over the API: its id.
+std::string NewRun(const WorkspaceServerProcess& server, const std::string& token) {
+  auto run = Post(server, token, "runs/create", {{"experiment_id", "0"}});
+  REQUIRE(run);
+  REQUIRE(run->status == 200);
+  return Body(run)["run"]["info"]["run_id"];
+}
+
+TEST_CASE("workspace server: an MLflow client logs a run with a contributor's token, a reader reads it",
+          "[server][mlflow]") {
+  MlflowServer fixture;
+  const WorkspaceServerProcess& server = fixture.server;
+  const std::string &writer = fixture.writer, &reader = fixture.reader;
   std::string owner = server.UserWithToken("olga", "owner");
 
   // A reader cannot create; a contributor can: {name} -> {experiment_id}.
@@ -74,13 +89,10 @@ TEST_CASE("workspace server: an MLflow client logs a run with a contributor's to
 
 TEST_CASE("workspace server: mlflow-artifacts uploads land in the run's outputs and list and download",
           "[server][mlflow]") {
-  SpecDir dir;
-  WorkspaceServerProcess server(dir.str() + "/home");
-  std::string writer = server.UserWithToken("carl", "contributor");
-  std::string reader = server.UserWithToken("rita", "reader");
-  auto run = Post(server, writer, "runs/create", {{"experiment_id", "0"}});
-  REQUIRE(run->status == 200);
-  std::string run_id = Body(run)["run"]["info"]["run_id"];
+  MlflowServer fixture;
+  const WorkspaceServerProcess& server = fixture.server;
+  const std::string &writer = fixture.writer, &reader = fixture.reader;
+  std::string run_id = NewRun(server, writer);
   const std::string artifacts = "/api/2.0/mlflow-artifacts/artifacts/";
 
   // What MlflowArtifactsRepository.log_artifact sends: PUT the file's bytes -> {}.
@@ -88,7 +100,7 @@ TEST_CASE("workspace server: mlflow-artifacts uploads land in the run's outputs 
   REQUIRE(put);
   CHECK(put->status == 200);
   CHECK(Body(put) == json::object());
-  CHECK(ReadFile(dir.path() / "home/datastore/runs" / run_id / "outputs/model/MLmodel") == "flavors: {}\n");
+  CHECK(ReadFile(fixture.dir.path() / "home/datastore/runs" / run_id / "outputs/model/MLmodel") == "flavors: {}\n");
   CHECK(server.Client(reader).Put(artifacts + run_id + "/x.txt", "x", "text/plain")->status == 403);
   CHECK(server.Client(writer).Put(artifacts + run_id + "/../escape.txt", "x", "text/plain")->status == 400);
   CHECK(server.Client(writer).Put(artifacts + "no-such-run/x.txt", "x", "text/plain")->status == 404);
@@ -109,13 +121,10 @@ TEST_CASE("workspace server: mlflow-artifacts uploads land in the run's outputs 
 
 TEST_CASE("workspace server: MLflow's register_model conversation registers a run's model in amlc's registry",
           "[server][mlflow]") {
-  SpecDir dir;
-  WorkspaceServerProcess server(dir.str() + "/home");
-  std::string writer = server.UserWithToken("carl", "contributor");
-  std::string reader = server.UserWithToken("rita", "reader");
-  auto run = Post(server, writer, "runs/create", {{"experiment_id", "0"}});
-  REQUIRE(run->status == 200);
-  std::string run_id = Body(run)["run"]["info"]["run_id"];
+  MlflowServer fixture;
+  const WorkspaceServerProcess& server = fixture.server;
+  const std::string &writer = fixture.writer, &reader = fixture.reader;
+  std::string run_id = NewRun(server, writer);
   const std::string model_dir = "/api/2.0/mlflow-artifacts/artifacts/" + run_id + "/model/";
   REQUIRE(server.Client(writer).Put(model_dir + "MLmodel", "flavors: {}\n", "text/plain")->status == 200);
   REQUIRE(server.Client(writer).Put(model_dir + "model.pkl", "pickled", "application/octet-stream")->status == 200);
