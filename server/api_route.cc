@@ -21,8 +21,10 @@ std::string PathPattern(const std::string& path_template) {
   for (size_t i = 0; i < path_template.size(); ++i) {
     char c = path_template[i];
     if (c == '{') {
-      i = path_template.find('}', i);
-      pattern += "([^/]+)";
+      size_t end = path_template.find('}', i);
+      bool greedy = path_template[end - 1] == '+';  // {path+}: the rest of the path, slashes included
+      i = end;
+      pattern += greedy ? "(.+)" : "([^/]+)";
     } else if (c == '.') {
       pattern += "\\.";
     } else {

@@ -66,15 +66,17 @@ struct ApiRoute {
 std::vector<ApiRoute> ReadRoutes();
 std::vector<ApiRoute> IdentityRoutes();
 std::vector<ApiRoute> ApplyRoutes();
+/// MLflow's tracking, artifact and model registry REST APIs (/api/2.0/...).
+std::vector<ApiRoute> MlflowRoutes();
 
-/// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes).
+/// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes, MlflowRoutes).
 std::vector<ApiRoute> AllRoutes();
 
 /// The routes answered without a token: the API's own description.
 inline constexpr const char* kOpenApiPath = "/api/v1/openapi.json";
 
 /// The regular expression cpp-httplib matches for a path template: each
-/// {param} becomes one path segment.
+/// {param} becomes one path segment, a {param+} the rest of the path.
 std::string PathPattern(const std::string& path_template);
 
 }  // namespace amlc::server

@@ -278,6 +278,7 @@ std::vector<ApiRoute> AllRoutes() {
   std::vector<ApiRoute> routes = ReadRoutes();
   for (ApiRoute& route : IdentityRoutes()) routes.push_back(std::move(route));
   for (ApiRoute& route : ApplyRoutes()) routes.push_back(std::move(route));
+  for (ApiRoute& route : MlflowRoutes()) routes.push_back(std::move(route));
   return routes;
 }
 

@@ -139,6 +139,21 @@ class Lowering {
     return fallback ? fallback : pipeline.Find("compute");
   }
 
+  // The pipeline's declaration of the output a step output binds with
+  // "${{parent.outputs.X}}", or null (a plain folder) for anything else.
+  Value BoundParentOutput(const Resource& step, const std::string& binding) const {
+    std::vector<TemplateProblem> problems;
+    ir::Template bound = ParseTemplate(binding, [](size_t, size_t) { return SourceRange{}; }, problems);
+    if (bound.parts.size() != 1 || bound.parts[0].kind != TemplatePart::Kind::kExpression ||
+        bound.parts[0].expression.kind != Kind::kParentOutput) {
+      return Value();
+    }
+    auto parent = graph_.Find(step.parent);
+    const Value* outputs = parent ? graph_.resource(*parent).spec.Find("outputs") : nullptr;
+    const Value* declared = outputs && outputs->is_map() ? outputs->Find(bound.parts[0].expression.name) : nullptr;
+    return declared && declared->is_map() ? *declared : Value();
+  }
+
   JobSpec LowerCommand(size_t index);
   void LowerSweep(size_t index);
   std::map<std::string, JobInput> BindInputs(const Value* inputs, const ast::Node* nodes, const Scope& scope);
@@ -165,10 +180,14 @@ JobSpec Lowering::LowerCommand(size_t index) {
   JobSpec lowered;
   lowered.command = Parse(spec.StringAt("command"), command_node, job.range);
   lowered.inputs = BindInputs(spec.Find("inputs"), Field(Body(index), "inputs"), scope);
-  // Step outputs bound to the pipeline's (${{parent.outputs.X}}) are plain output folders.
+  // Step outputs bound to the pipeline's (${{parent.outputs.X}}) are the
+  // step's own output folders, typed as the pipeline declares them: a
+  // uri_file one is then handed to the command as a file path.
   if (Value* outputs = spec.Find("outputs"); outputs && outputs->is_map() && scope.in_step) {
     Value plain = Value::EmptyMap();
-    for (const auto& [name, output] : outputs->entries()) plain.Set(name, output.is_string() ? Value() : output);
+    for (const auto& [name, output] : outputs->entries()) {
+      plain.Set(name, output.is_string() ? BoundParentOutput(job, output.as_string()) : output);
+    }
     spec.Set("outputs", plain);
   }
   if (scope.in_step && !spec.Find("compute")) {

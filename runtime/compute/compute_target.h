@@ -39,6 +39,9 @@ struct RunRequest {
   std::string python;                       // interpreter that `python` means ("" = the system's)
   std::map<std::string, std::string> env;   // extra environment variables
   std::vector<std::string> output_names;    // ${{outputs.X}} folders to collect
+  /// Azure ML's default output, declared as `artifacts:` with nothing in it:
+  /// the run's artifact root (its outputs/ and logs/), not a folder of its own.
+  bool artifacts_output = false;
   int64_t timeout_seconds = 0;              // 0 = none
   std::string environment_error;            // why the environment could not be made ("" = fine)
   std::string container_image;              // run in this image with podman ("" = on the host); local only

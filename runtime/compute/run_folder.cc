@@ -112,6 +112,11 @@ void CollectRunOutputs(Workspace& workspace, RunRecord& run, const RunRequest& r
     }
     outputs[name] = {{"path", path}, {"digest", digest}};
   }
+  if (request.artifacts_output) {
+    std::string root = fs::path(stored).parent_path().string();
+    auto scanned = workspace.snapshots().Scan(root);
+    outputs[kArtifactsOutput] = {{"path", root}, {"digest", scanned.ok() ? scanned->tree_digest : ""}};
+  }
   run.outputs_json = outputs.dump();
 }
 

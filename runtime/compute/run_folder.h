@@ -42,8 +42,12 @@ StatusOr<std::map<std::string, std::string>> PrepareRunFolder(Workspace& workspa
                                                               const RunRequest& request, const std::string& work,
                                                               const RunFolderOptions& options = {});
 
+/// The name of Azure ML's default output, the run's artifact root.
+inline constexpr const char* kArtifactsOutput = "artifacts";
+
 /// Moves the run's ./outputs and ./logs from `work` into the datastore and
-/// records each declared output's path and digest in run.outputs_json.
+/// records each declared output's path and digest in run.outputs_json (with
+/// request.artifacts_output, "artifacts" as the folder holding outputs/ and logs/).
 void CollectRunOutputs(Workspace& workspace, RunRecord& run, const RunRequest& request, const std::string& work);
 
 }  // namespace amlc::runtime

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "base/clock.h"
+#include "runtime/tracking/mlflow_artifacts.h"
 
 namespace amlc::runtime {
 
@@ -27,9 +28,7 @@ struct RestError {
 };
 
 MlflowRestAnswer Answer(const json& body) { return {200, body.dump()}; }
-MlflowRestAnswer Fail(const RestError& error) {
-  return {error.status, json{{"error_code", error.code}, {"message", error.message}}.dump()};
-}
+MlflowRestAnswer Fail(const RestError& error) { return MlflowError(error.status, error.code, error.message); }
 RestError Invalid(const std::string& message) { return {400, "INVALID_PARAMETER_VALUE", message}; }
 RestError Missing(const std::string& message) { return {404, "RESOURCE_DOES_NOT_EXIST", message}; }
 RestError Internal(const Status& status) { return {500, "INTERNAL_ERROR", status.message()}; }
@@ -104,7 +103,7 @@ json RunInfoJson(const RunRecord& run) {
   json info = {{"run_id", run.id},        {"run_uuid", run.id},
                {"run_name", name},        {"experiment_id", ExperimentId(run.experiment)},
                {"user_id", ""},           {"status", MlflowStatus(run.status)},
-               {"start_time", run.started_at}, {"artifact_uri", ""},
+               {"start_time", run.started_at}, {"artifact_uri", MlflowArtifactUri(run.id)},
                {"lifecycle_stage", "active"}};
   if (run.ended_at) info["end_time"] = run.ended_at;
   return info;
@@ -345,15 +344,25 @@ Request AsBatch(const Request& request, const char* list) {
 
 }  // namespace
 
+MlflowRestAnswer MlflowError(int status, const std::string& code, const std::string& message) {
+  return {status, json{{"error_code", code}, {"message", message}}.dump()};
+}
+
+std::optional<json> MlflowRequestFields(const std::map<std::string, std::string>& query, const std::string& body) {
+  json fields = json::object();
+  for (const auto& [key, value] : query) fields[key] = value;
+  if (body.empty()) return fields;
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
+  for (auto& [key, value] : parsed.items()) fields[key] = value;
+  return fields;
+}
+
 MlflowRestAnswer HandleMlflowRest(StateStore& state, const std::string& method, const std::string& path,
                                   const std::map<std::string, std::string>& query, const std::string& body) {
-  Request request;
-  for (const auto& [key, value] : query) request.fields[key] = value;
-  if (!body.empty()) {
-    json parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object()) return Fail(Invalid("The request body is not a JSON object"));
-    for (auto& [key, value] : parsed.items()) request.fields[key] = value;
-  }
+  std::optional<json> fields = MlflowRequestFields(query, body);
+  if (!fields) return Fail(Invalid("The request body is not a JSON object"));
+  Request request{*fields};
   bool get = method == "GET";
   if (path == "experiments/create" && !get) return CreateExperiment(state, request);
   if (path == "experiments/get" && get) return GetExperiment(state, request.Text("experiment_id"));

@@ -12,7 +12,10 @@
 // with 404, 400 for INVALID_PARAMETER_VALUE and RESOURCE_ALREADY_EXISTS.
 
 #include <map>
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/state/state_store.h"
 
@@ -20,8 +23,17 @@ namespace amlc::runtime {
 
 struct MlflowRestAnswer {
   int status = 200;
-  std::string body;  // JSON
+  std::string body;  // JSON, or an artifact's bytes
+  std::string content_type = "application/json";
 };
+
+/// MLflow's error answer: {"error_code": code, "message": message}.
+MlflowRestAnswer MlflowError(int status, const std::string& code, const std::string& message);
+
+/// A request's fields: the query parameters with the JSON body's over them;
+/// nullopt when the body is not a JSON object.
+std::optional<nlohmann::json> MlflowRequestFields(const std::map<std::string, std::string>& query,
+                                                  const std::string& body);
 
 MlflowRestAnswer HandleMlflowRest(StateStore& state, const std::string& method, const std::string& path,
                                   const std::map<std::string, std::string>& query, const std::string& body);

@@ -413,6 +413,51 @@ TEST_CASE("a three-step pipeline reruns a changed step and its dependant only", 
   CHECK(preps == 1);
 }
 
+TEST_CASE("a step's uri_file output bound to the pipeline's is a file path inside the output folder",
+          "[apply][pipeline]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("pipeline.yaml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+            "type: pipeline\nname: p\ncompute: azureml:local\n"
+            "outputs:\n  output:\n    type: uri_file\n"
+            "    path: azureml://datastores/workspaceblobstore/paths/${{name}}/hello_world.txt\n"
+            "jobs:\n  hello:\n    command: echo world > ${{outputs.output}}\n"
+            "    outputs:\n      output: ${{parent.outputs.output}}\n");
+  std::string out;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  INFO(out);
+  std::vector<std::string> steps;
+  for (const std::string& id : RunIds(dir.str())) {
+    if (id.rfind("p.hello-", 0) == 0) steps.push_back(id);
+  }
+  REQUIRE(steps.size() == 1);
+  fs::path written = dir.path() / ".amlc/datastore/runs" / steps[0] / "outputs/output/hello_world.txt";
+  CHECK(ReadFile(written) == "world\n");
+}
+
+TEST_CASE("a step's empty `artifacts` output is its run's artifact root, outputs/ inside", "[apply][pipeline]") {
+  SpecDir dir;
+  WriteBase(dir);
+  dir.Write("pipeline.yaml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+            "type: pipeline\nname: p\ncompute: azureml:local\n"
+            "jobs:\n  hello:\n    command: echo world > ./outputs/world.txt\n"
+            "    outputs:\n      artifacts:\n"
+            "  reader:\n    command: cat ${{inputs.world}}/outputs/world.txt > ./outputs/copy.txt\n"
+            "    inputs:\n      world: ${{parent.jobs.hello.outputs.artifacts}}\n");
+  std::string out;
+  int status = Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  std::string reader;
+  for (const std::string& id : RunIds(dir.str())) {
+    if (id.rfind("p.reader-", 0) == 0) reader = id;
+  }
+  REQUIRE(!reader.empty());
+  CHECK(ReadFile(dir.path() / ".amlc/datastore/runs" / reader / "outputs/copy.txt") == "world\n");
+}
+
 TEST_CASE("a sweep runs its trials as child runs and records the best", "[apply][sweep]") {
   SpecDir dir;
   WriteBase(dir);

@@ -54,6 +54,17 @@ json OnlyRun(const std::string& dir) {
   return AmlcJson(dir, "runs show " + runs[0].value("id", ""));
 }
 
+// How many runs without a parent `runs` lists, each run checked Completed.
+int CompletedTopLevelRuns(const json& runs) {
+  REQUIRE(runs.is_array());
+  int top_level = 0;
+  for (const json& run : runs) {
+    CHECK(run.value("status", "") == "Completed");
+    if (run.value("id", "").find('.') == std::string::npos) ++top_level;
+  }
+  return top_level;
+}
+
 bool Has(const fs::path& path) { return fs::exists(path); }
 
 }  // namespace
@@ -158,26 +169,53 @@ TEST_CASE("Azure's basic example jobs and pipelines run unchanged, a URL input t
       "hello-world.yml", "hello-world-org.yml", "hello-world-env-var.yml", "hello-world-input.yml",
       "hello-world-output.yml", "hello-world-output-data.yml", "hello-code.yml", "hello-iris-file.yml",
       "hello-pipeline.yml", "hello-pipeline-io.yml", "hello-pipeline-abc.yml", "hello-pipeline-settings.yml",
-      "hello-pipeline-customize-output-folder.yml"};
+      "hello-pipeline-customize-output-folder.yml", "hello-pipeline-customize-output-file.yml",
+      "hello-pipeline-default-artifacts.yml"};
   CopyJobs(dir, "basics", kCorpus / "basics", jobs);
   std::string out;
   int status = Run(mirror + Amlc("apply --auto-approve " + dir.str() + "/basics 2>&1"), &out);
   INFO(out);
   REQUIRE(status == 0);
   json runs = AmlcJson(dir.str() + "/basics", "runs list");
-  REQUIRE(runs.is_array());
-  int top_level = 0;
-  for (const json& run : runs) {
-    CHECK(run.value("status", "") == "Completed");
-    if (run.value("id", "").find('.') == std::string::npos) ++top_level;
-  }
-  CHECK(top_level == static_cast<int>(jobs.size()));
+  CHECK(CompletedTopLevelRuns(runs) == static_cast<int>(jobs.size()));
   CHECK(server.log().find("GET /datasets/iris.csv 200") != std::string::npos);
   std::string iris_run;
   for (const json& run : runs) {
     if (run.value("id", "").rfind("hello-iris-file-", 0) == 0) iris_run = run.value("id", "");
   }
   REQUIRE(!iris_run.empty());
+  // The uri_file output is a file inside the step's output folder; the
+  // default `artifacts` output is the run's root, outputs/world.txt in it.
+  std::string file_step, reader_step;
+  for (const json& run : runs) {
+    std::string id = run.value("id", "");
+    if (id.rfind("hello-pipeline-customize-output-file.hello_world-", 0) == 0) file_step = id;
+    if (id.rfind("hello-pipeline-default-artifacts.world_job-", 0) == 0) reader_step = id;
+  }
+  REQUIRE(!file_step.empty());
+  CHECK(ReadFile(dir.path() / "basics/.amlc/datastore/runs" / file_step / "outputs/output/hello_world.txt") == "world\n");
+  REQUIRE(!reader_step.empty());
+  std::string log;
+  Run(Amlc("runs logs " + reader_step + " --workspace " + dir.str() + "/basics/.amlc"), &log);
+  CHECK(log.find("world") != std::string::npos);
   CHECK(ReadFile(dir.path() / "basics/.amlc/datastore/runs" / iris_run / "outputs/iris.csv")
             .find("sepal length (cm)") != std::string::npos);
+}
+
+TEST_CASE("Azure's serverless pipelines run unchanged beside a local compute named serverless", "[apply][corpus]") {
+  if (!fs::exists(kCorpus)) return;
+  SpecDir dir;
+  const std::vector<std::string> jobs = {
+      "hello-pipeline-serverless.yml", "hello-pipeline-io-serverless.yml", "hello-pipeline-abc-serverless.yml",
+      "hello-pipeline-settings-serverless.yml", "hello-pipeline-customize-output-folder-serverless.yml",
+      "hello-pipeline-customize-output-file-serverless.yml", "hello-pipeline-default-artifacts-serverless.yml"};
+  CopyJobs(dir, "basics", kCorpus / "basics", jobs);
+  // azureml:serverless is Azure's managed compute; here it is the workspace's own local one.
+  dir.Write("basics/serverless.yaml", "$schema: compute.schema.json\nname: serverless\ntype: local\n");
+  std::string out;
+  int status = Run(Amlc("apply --auto-approve " + dir.str() + "/basics 2>&1"), &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  json runs = AmlcJson(dir.str() + "/basics", "runs list");
+  CHECK(CompletedTopLevelRuns(runs) == static_cast<int>(jobs.size()));
 }

@@ -110,5 +110,12 @@ TEST_CASE("diabetes: train, register when the metric passes, serve without code,
   INFO(chain.dump(2));
   REQUIRE(chain["models"].size() == 1);
   CHECK(chain["models"][0]["run"]["spec_commit"] == commit);
+  // The answer named the same image, by the digest the chain holds, and the deployment.
+  std::string digest = chain["image"].value("digest", "");
+  REQUIRE(digest.rfind("sha256:", 0) == 0);
+  CHECK(answer.find("x-amlc-image: ") != std::string::npos);
+  CHECK(answer.find("@" + digest + "\r\n") != std::string::npos);
+  CHECK(answer.find("x-amlc-deployment: ") != std::string::npos);
+  CHECK(answer.find("/blue\r\n") != std::string::npos);
   CHECK(chain["models"][0]["run"]["job"] == "job/train-diabetes");
 }

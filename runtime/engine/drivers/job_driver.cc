@@ -14,6 +14,7 @@
 #include "runtime/compute/containers.h"
 #include "runtime/compute/curated_environments.h"
 #include "runtime/compute/environments.h"
+#include "runtime/compute/run_folder.h"
 #include "base/clock.h"
 
 namespace amlc::runtime {
@@ -366,6 +367,23 @@ std::optional<std::string> JobDriver::InputValue(const Value& input) {
   return std::nullopt;
 }
 
+namespace {
+
+// What ${{outputs.NAME}} stands for in a command: the output's folder, or
+// for a uri_file output a file in that folder, named as the output's path
+// names it (else as the output), as Azure ML mounts one.
+std::string OutputArgument(const Value& fields, const std::string& outputs_dir, const std::string& name) {
+  const Value* outputs = fields.Find("outputs");
+  const Value* output = outputs && outputs->is_map() ? outputs->Find(name) : nullptr;
+  if (!output || !output->is_map() || output->StringAt("type") != "uri_file") return outputs_dir + name;
+  const Value* path = output->Find("path");
+  std::string declared = !path ? "" : path->is_string() ? path->as_string() : path->is_ref() ? path->as_ref().target : "";
+  std::string file = fs::path(declared).filename().string();
+  return outputs_dir + name + "/" + (file.empty() ? name : file);
+}
+
+}  // namespace
+
 // The command with each expression's value: the lowering left only inputs,
 // outputs, search-space entries and the job's name in commands.
 std::string JobDriver::ExpandCommand(const Resource& job, const JobSpec& spec, const std::string& work,
@@ -385,7 +403,7 @@ std::string JobDriver::ExpandCommand(const Resource& job, const JobSpec& spec, c
         return InputValue(input->second.value);
       }
       case Expression::Kind::kOutput:
-        return work + "/outputs/" + e.name;
+        return OutputArgument(spec.fields, work + "/outputs/", e.name);
       case Expression::Kind::kSearchSpace:
         return trial_value(e);
       case Expression::Kind::kJobName:
@@ -478,7 +496,13 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
     request.environment_error = python.status().message();
   }
   if (const Value* outputs = spec.Find("outputs"); outputs && outputs->is_map()) {
-    for (const auto& [name, output] : outputs->entries()) request.output_names.push_back(name);
+    for (const auto& [name, output] : outputs->entries()) {
+      if (name == kArtifactsOutput && output.is_null()) {
+        request.artifacts_output = true;
+      } else {
+        request.output_names.push_back(name);
+      }
+    }
   }
   if (const Value* variables = spec.Find("environment_variables"); variables && variables->is_map()) {
     for (const auto& [name, value] : variables->entries()) {
