@@ -3,7 +3,9 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "base/url.h"
 #include "cli/credentials.h"

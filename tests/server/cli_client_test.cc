@@ -86,7 +86,7 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
   json runs = json::parse(Local(dir, server, "runs list --json").out);
   REQUIRE(runs.size() == 2);
   std::string id = runs[0]["id"];
-  for (const std::string& args :
+  for (const std::string& args : std::vector<std::string>
        {"runs list --json", "runs list", "runs list --where 'metrics.accuracy > 0.9' --json",
         "runs list --order-by 'metrics.accuracy desc'", "runs show " + id + " --json", "runs show " + id,
         "metrics " + id + " --json", "metrics " + id + " --name loss", "runs logs " + id, "activities --json",
