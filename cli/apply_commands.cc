@@ -18,8 +18,6 @@
 
 namespace amlc::cli {
 
-namespace {
-
 using compiler::planner::Plan;
 
 bool Confirm() {
@@ -30,6 +28,24 @@ bool Confirm() {
   std::getline(std::cin, answer);
   return answer == "yes";
 }
+
+void PrintSummary(const Plan& plan, const std::vector<runtime::ActionResult>& results) {
+  int succeeded = 0, failed = 0, skipped = 0;
+  for (const runtime::ActionResult& r : results) {
+    succeeded += r.outcome == runtime::Outcome::kSucceeded;
+    failed += r.outcome == runtime::Outcome::kFailed;
+    skipped += r.outcome == runtime::Outcome::kSkipped;
+  }
+  std::printf("\nApply %s: %d succeeded, %d failed, %d skipped.\n",
+              failed + skipped ? "finished with failures" : "complete", succeeded, failed, skipped);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].outcome == runtime::Outcome::kSucceeded) continue;
+    std::printf("  %s %s: %s\n", results[i].outcome == runtime::Outcome::kFailed ? "failed " : "skipped",
+                plan.actions[i].resource_id.c_str(), results[i].message.c_str());
+  }
+}
+
+namespace {
 
 // What the specs' jobs, models and images left in the workspace outside the
 // plan (an earlier destroy kept their runs and versions; runs that never
@@ -51,22 +67,6 @@ std::vector<const compiler::ir::Resource*> ListLeftovers(runtime::Session& sessi
   }
   if (print && !listed.empty()) std::printf("\nKept by an earlier destroy, deleted now (--purge):\n%s", listed.c_str());
   return leftovers;
-}
-
-void PrintSummary(const Plan& plan, const std::vector<runtime::ActionResult>& results) {
-  int succeeded = 0, failed = 0, skipped = 0;
-  for (const runtime::ActionResult& r : results) {
-    succeeded += r.outcome == runtime::Outcome::kSucceeded;
-    failed += r.outcome == runtime::Outcome::kFailed;
-    skipped += r.outcome == runtime::Outcome::kSkipped;
-  }
-  std::printf("\nApply %s: %d succeeded, %d failed, %d skipped.\n",
-              failed + skipped ? "finished with failures" : "complete", succeeded, failed, skipped);
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i].outcome == runtime::Outcome::kSucceeded) continue;
-    std::printf("  %s %s: %s\n", results[i].outcome == runtime::Outcome::kFailed ? "failed " : "skipped",
-                plan.actions[i].resource_id.c_str(), results[i].message.c_str());
-  }
 }
 
 int ExitCodeOf(const std::vector<runtime::ActionResult>& results) {

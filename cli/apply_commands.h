@@ -2,11 +2,21 @@
 #define AMLC_CLI_APPLY_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
+#include <vector>
+
+#include "compiler/planner/plan.h"
+#include "runtime/engine/executor.h"
 
 namespace amlc::cli {
 
 /// Registers `amlc plan` and `amlc apply`.
 void AddApplyCommands(CLI::App& app, int& exit_code);
+
+/// Asks "Apply these actions?" on a terminal; true only for "yes" (false when stdin is no terminal).
+bool Confirm();
+
+/// "Apply complete: 3 succeeded, 0 failed, 0 skipped." and a line per action that did not succeed.
+void PrintSummary(const compiler::planner::Plan& plan, const std::vector<runtime::ActionResult>& results);
 
 }  // namespace amlc::cli
 

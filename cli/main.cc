@@ -13,10 +13,12 @@
 #include "cli/endpoint_host_command.h"
 #include "cli/identity_commands.h"
 #include "cli/lineage_command.h"
+#include "cli/login_commands.h"
 #include "cli/endpoints_commands.h"
 #include "cli/output.h"
 #include "cli/reconcile_commands.h"
 #include "cli/registry_commands.h"
+#include "cli/remote_commands.h"
 #include "cli/render_command.h"
 #include "cli/runs_commands.h"
 #include "cli/secrets_commands.h"
@@ -60,8 +62,10 @@ int main(int argc, char** argv) {
   amlc::cli::AddSyncCommands(app, exit_code);
   amlc::cli::AddServerCommand(app, exit_code);
   amlc::cli::AddIdentityCommands(app, exit_code);
+  amlc::cli::AddLoginCommands(app, exit_code);
   amlc::cli::AddVersionCommand(app, exit_code);
-  amlc::cli::AddCompletionCommand(app, exit_code);  // last: it reads the commands above
+  amlc::cli::AddCompletionCommand(app, exit_code);  // it reads the commands above
+  amlc::cli::AddServerClient(app, exit_code);       // last: it routes the commands above to a server
   // Terraform users type `plan -out FILE`; CLI11 spells long options with two dashes.
   std::vector<std::string> args(argv + 1, argv + argc);
   for (std::string& arg : args) {

@@ -9,8 +9,9 @@ namespace amlc::cli {
 
 /// Process exit codes, the same for every command. `plan --detailed-exitcode`
 /// and `preview` use 2 for "changes present", as Terraform and Argo CD do; for
-/// them every error, usage errors too, is 1.
-enum ExitCode { kExitOk = 0, kExitSpecErrors = 1, kExitUsage = 2, kExitChanges = 2 };
+/// them every error, usage errors too, is 1. A workspace server's refusal
+/// (401: no valid token; 403: the role needed is missing) is 3.
+enum ExitCode { kExitOk = 0, kExitSpecErrors = 1, kExitUsage = 2, kExitChanges = 2, kExitDenied = 3 };
 
 /// Whether output to `fd` may be coloured: it is a terminal, TERM is not
 /// "dumb", NO_COLOR (https://no-color.org) is unset or empty, and the command

@@ -162,7 +162,13 @@ void RunsShow(const RunsOptions& options, int& exit_code) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  for (auto& [key, value] : out.items()) {
+  PrintRunDetails(out);
+}
+
+}  // namespace
+
+void PrintRunDetails(const nlohmann::json& run) {
+  for (auto& [key, value] : run.items()) {
     if (value.is_object()) {  // params, tags, metrics, inputs, outputs: one line each
       std::printf("%s%s\n", (key + ":").c_str(), value.empty() ? " -" : "");
       for (auto& [name, item] : value.items()) {
@@ -173,6 +179,8 @@ void RunsShow(const RunsOptions& options, int& exit_code) {
     std::printf("%-11s %s\n", (key + ":").c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
   }
 }
+
+namespace {
 
 void RunsLogs(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);

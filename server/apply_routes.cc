@@ -116,7 +116,8 @@ void Plan(Call& call) {
   if (!JsonBody(call, body)) return;
   std::shared_ptr<runtime::Session> session = CompiledSession(call, body);
   if (!session) return;
-  compiler::planner::Plan& plan = session->MakePlan(PlanOptionsOf(body, false), "");
+  bool destroy = body.value("destroy", false);  // what destroy would do
+  compiler::planner::Plan& plan = session->MakePlan(PlanOptionsOf(body, destroy), "");
   if (!session->errors().empty()) {
     return call.Json(400, {{"message", "the plan could not be made"}, {"errors", session->errors()}});
   }

@@ -1,0 +1,47 @@
+#ifndef AMLC_CLI_REMOTE_COMMANDS_H_
+#define AMLC_CLI_REMOTE_COMMANDS_H_
+
+// The CLI as a client of a workspace server. Each workspace command is
+// written once against the local folder (its own file); when a server is
+// named (--server URL or $AMLC_SERVER) the command's callback is swapped,
+// after parsing, for its remote twin here, which reads the same parsed
+// options, calls the API and prints what the local command prints (the
+// server's bodies are the local --json, runtime/views/record_json.h).
+// Commands with a --workspace option and no twin yet say so instead of
+// quietly reading a local folder.
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/server_client.h"
+
+namespace amlc::cli {
+
+/// A command run against the server: reads its parsed options from
+/// `command`, prints as the local command does, returns the exit code.
+using RemoteCommand = std::function<int(const ServerClient& server, const CLI::App& command)>;
+
+/// The remote twins, by command path ("runs list", "apply").
+std::map<std::string, RemoteCommand> RemoteApplyCommands();
+std::map<std::string, RemoteCommand> RemoteRunsCommands();
+
+/// Adds the global --server and --ca-file options to `app` and, once it is
+/// parsed, runs the chosen command remotely when a server is named. Call it
+/// after every command is added.
+void AddServerClient(CLI::App& app, int& exit_code);
+
+/// The parsed value of `name` ("--where", or a positional's name) of
+/// `command`; its default ("" when none) when it was not given, false for an absent flag.
+std::string OptionText(const CLI::App& command, const std::string& name);
+bool OptionFlag(const CLI::App& command, const std::string& name);
+std::vector<std::string> OptionList(const CLI::App& command, const std::string& name);
+
+/// `value` encoded for a query string.
+std::string QueryValue(const std::string& value);
+
+}  // namespace amlc::cli
+
+#endif  // AMLC_CLI_REMOTE_COMMANDS_H_
