@@ -10,7 +10,7 @@ import { Models, ModelVersion } from './pages/models.jsx';
 import { Images } from './pages/images.jsx';
 import { Endpoints, Deployment } from './pages/endpoints.jsx';
 import { Syncs, Sync } from './pages/syncs.jsx';
-import { GraphPage } from './pages/graph.jsx';
+import { StatusPage } from './pages/status.jsx';
 import './style.css';
 
 const kNav = [
@@ -19,7 +19,7 @@ const kNav = [
   ['images', 'Images'],
   ['endpoints', 'Endpoints'],
   ['syncs', 'Syncs'],
-  ['graph', 'Graph'],
+  ['status', 'Status'],
 ];
 
 function Page({ route, me }) {
@@ -40,8 +40,8 @@ function Page({ route, me }) {
       return <Deployment name={rest[0]} can={can} />;
     case 'syncs':
       return rest.length ? <Sync id={rest[0]} /> : <Syncs />;
-    case 'graph':
-      return <GraphPage />;
+    case 'status':
+      return <StatusPage />;
     default:
       location.hash = '#/runs';
       return null;

@@ -1,8 +1,9 @@
-// The dependency graph of the specs last applied to this workspace.
+// The workspace at a glance (GET /api/v1/status). The specs' dependency graph
+// needs a route that does not exist yet (GET /api/v1/graph).
 import { useApi } from '../api.js';
 import { Loading } from '../ui.jsx';
 
-export function GraphPage() {
+export function StatusPage() {
   const status = useApi('/status');
   if (!status.data) return <Loading state={status} />;
   return (
