@@ -25,3 +25,14 @@ export function Pairs({ value, id }) {
     </table>
   );
 }
+
+/// A table's header row of plain column names.
+export const Head = ({ columns }) => (
+  <thead>
+    <tr>
+      {columns.map((c) => (
+        <th>{c}</th>
+      ))}
+    </tr>
+  </thead>
+);

@@ -4,7 +4,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { getJson, useApi } from '../api.js';
 import { Chart } from '../chart.jsx';
 import { link } from '../router.js';
-import { Loading, Pairs } from '../ui.jsx';
+import { Head, Loading, Pairs } from '../ui.jsx';
 
 const kRefreshMs = 2000;
 
@@ -18,15 +18,7 @@ export function Endpoints() {
         <div class="card" data-endpoint={e.name}>
           <h2>{e.name}</h2>
           <table>
-            <thead>
-              <tr>
-                <th>deployment</th>
-                <th>traffic</th>
-                <th>state</th>
-                <th>ready</th>
-                <th>image</th>
-              </tr>
-            </thead>
+            <Head columns={['deployment', 'traffic', 'state', 'ready', 'image']} />
             <tbody>
               {(e.deployments || []).map((d) => (
                 <tr data-deployment={d.name}>

@@ -1,6 +1,6 @@
 // Images: each version with its models, environment, digest and tags.
 import { useApi } from '../api.js';
-import { Loading, short } from '../ui.jsx';
+import { Head, Loading, short } from '../ui.jsx';
 
 export function Images() {
   const images = useApi('/images');
@@ -9,18 +9,7 @@ export function Images() {
     <section>
       <h1>Images</h1>
       <table id="images">
-        <thead>
-          <tr>
-            <th>name</th>
-            <th>version</th>
-            <th>kind</th>
-            <th>digest</th>
-            <th>models</th>
-            <th>tags</th>
-            <th>size</th>
-            <th>created</th>
-          </tr>
-        </thead>
+        <Head columns={['name', 'version', 'kind', 'digest', 'models', 'tags', 'size', 'created']} />
         <tbody>
           {images.data.map((i) => (
             <tr>

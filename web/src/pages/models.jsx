@@ -3,7 +3,7 @@
 // spec commit it was applied from.
 import { useApi } from '../api.js';
 import { link } from '../router.js';
-import { Loading, Pairs, short } from '../ui.jsx';
+import { Head, Loading, Pairs, short } from '../ui.jsx';
 
 export function Models() {
   const models = useApi('/models');
@@ -12,17 +12,7 @@ export function Models() {
     <section>
       <h1>Models</h1>
       <table id="models">
-        <thead>
-          <tr>
-            <th>name</th>
-            <th>version</th>
-            <th>stage</th>
-            <th>framework</th>
-            <th>tags</th>
-            <th>run</th>
-            <th>created</th>
-          </tr>
-        </thead>
+        <Head columns={['name', 'version', 'stage', 'framework', 'tags', 'run', 'created']} />
         <tbody>
           {models.data.map((m) => (
             <tr data-model={`${m.name}:${m.version}`}>

@@ -1,7 +1,7 @@
 // The reconciler's sync history, and one sync with its plan and apply log.
 import { useApi } from '../api.js';
 import { link } from '../router.js';
-import { Loading, short } from '../ui.jsx';
+import { Head, Loading, short } from '../ui.jsx';
 
 export function Syncs() {
   const syncs = useApi('/syncs', 5000);
@@ -11,16 +11,7 @@ export function Syncs() {
     <section>
       <h1>Syncs</h1>
       <table id="syncs">
-        <thead>
-          <tr>
-            <th>id</th>
-            <th>trigger</th>
-            <th>commit</th>
-            <th>result</th>
-            <th>summary</th>
-            <th>duration</th>
-          </tr>
-        </thead>
+        <Head columns={['id', 'trigger', 'commit', 'result', 'summary', 'duration']} />
         <tbody>
           {syncs.data.map((s) => (
             <tr>
