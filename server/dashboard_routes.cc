@@ -12,6 +12,8 @@
 #include <memory>
 #include <sstream>
 
+#include "base/http_listener.h"
+
 namespace amlc::server {
 
 namespace {
@@ -88,7 +90,7 @@ void RegisterDashboard(httplib::Server& server, std::map<std::string, DashboardF
     }
     bool hashed = req.path.rfind("/assets/", 0) == 0;
     res.set_header("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
-    res.set_content(found->second.body, found->second.content_type);
+    SetBody(req, res, found->second.body, found->second.content_type);
   };
   server.Get("/", handler);
   server.Get(R"(/assets/[A-Za-z0-9._-]+)", handler);
