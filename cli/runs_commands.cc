@@ -230,7 +230,7 @@ void Metrics(const RunsOptions& options, int& exit_code) {
       return;
     }
     exit_code = kExitOk;
-    std::printf("%s\n", out->dump(2).c_str());
+    std::printf("%s\n", out->c_str());
     return;
   }
   auto points = workspace->state().Metrics(options.run_id, options.metric);

@@ -42,12 +42,28 @@ packages=(
   # (its containers.conf holds this machine's two workarounds); the tests build a tiny
   # image from busybox-static
   podman busybox-static
+  # the dashboard's browser tests drive Debian's Chromium (never a downloaded browser)
+  chromium
 )
+# the dashboard (web/) is bundled with npm packages: any Node 18+ will do, Debian's when none is found
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 # tests: `amlc render` output is read back by kubectl offline (kubectl kustomize, create
 # --dry-run=client). Any kubectl will do (e.g. google-cloud-cli's); Debian's only when none is found.
 if ! command -v kubectl >/dev/null 2>&1; then
   packages+=(kubernetes-client)
 fi
+
+# web/node_modules from web/package-lock.json (npm ci), after which the build and the
+# browser tests need no network; skipped while node_modules matches the lockfile.
+install_web_packages() {
+  local web
+  web="$(dirname "$0")/../web"
+  if [ "$web/node_modules/.package-lock.json" -nt "$web/package-lock.json" ]; then return 0; fi
+  echo "install-deps: npm ci in web/ (the dashboard's packages)"
+  (cd "$web" && npm ci --no-audit --no-fund)
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -56,6 +72,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  install_web_packages
   exit 0
 fi
 
@@ -75,3 +92,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_web_packages

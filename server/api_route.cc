@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "base/http_listener.h"
+
 namespace amlc::server {
 
 std::string Call::Query(const std::string& name) const { return request.get_param_value(name.c_str()); }
@@ -11,7 +13,12 @@ bool Call::HasQuery(const std::string& name) const { return request.has_param(na
 void Call::Json(int status, const nlohmann::json& body) {
   response.status = status;
   // Names, messages and log text come from users: invalid UTF-8 is replaced, not thrown on.
-  response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  JsonText(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Call::JsonText(int status, std::string body) {
+  response.status = status;
+  SetBody(request, response, std::move(body), "application/json");
 }
 
 void Call::Message(int status, const std::string& message) { Json(status, {{"message", message}}); }

@@ -47,6 +47,8 @@ struct Call {
   bool HasQuery(const std::string& name) const;
   /// Answers with `body` as JSON.
   void Json(int status, const nlohmann::json& body);
+  /// Answers with `body`, JSON text already (large answers skip the DOM).
+  void JsonText(int status, std::string body);
   /// Answers {"message": message}.
   void Message(int status, const std::string& message);
 };

@@ -133,7 +133,7 @@ void RunMetrics(Call& call) {
   if (!run) return;
   auto points = runtime::MetricPointsJson(call.workspace.state(), run->id, call.Query("name"));
   if (!points.ok()) return call.Message(503, points.status().message());
-  call.Json(200, *points);
+  call.JsonText(200, std::move(*points));
 }
 
 bool IsActive(runtime::Workspace& workspace, const std::string& run_id) {

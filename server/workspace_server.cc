@@ -17,6 +17,7 @@
 #include "base/http_listener.h"
 #include "runtime/workspace/workspace.h"
 #include "server/api_route.h"
+#include "server/dashboard_routes.h"
 #include "server/openapi_document.h"
 
 namespace amlc::server {
@@ -183,6 +184,7 @@ void WorkspaceServer::Impl::Routes() {
 
   // ---- Dashboard (web/): its static files and page routes register here ----
   // (server/dashboard_routes.h, kept by the dashboard's authors).
+  RegisterDashboard(*server, LoadDashboard(DashboardDir()));
   // ---- end of the dashboard's place ----
 
   // Answers cpp-httplib made itself (404, 413, 400) have no body yet: give
@@ -279,6 +281,7 @@ std::vector<ApiRoute> AllRoutes() {
   for (ApiRoute& route : IdentityRoutes()) routes.push_back(std::move(route));
   for (ApiRoute& route : ApplyRoutes()) routes.push_back(std::move(route));
   for (ApiRoute& route : MlflowRoutes()) routes.push_back(std::move(route));
+  for (ApiRoute& route : DashboardApiRoutes()) routes.push_back(std::move(route));
   return routes;
 }
 

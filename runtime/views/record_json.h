@@ -39,8 +39,9 @@ nlohmann::json ModelJson(const ModelVersionRecord& model);
 nlohmann::json ImageJson(const ImageRecord& image);
 /// One sync (`syncs list --json`); `whole` adds its plan, apply log and resources (`syncs show`).
 nlohmann::json SyncJson(const SyncRecord& sync, bool whole);
-/// Every point of a run's metrics (`metrics RUN --json`), "" name = all.
-StatusOr<nlohmann::json> MetricPointsJson(StateStore& store, const std::string& run_id, const std::string& name);
+/// Every point of a run's metrics (`metrics RUN --json`), "" name = all, as
+/// the text of a JSON array of {name, step, value, timestamp}, one a line.
+StatusOr<std::string> MetricPointsJson(StateStore& store, const std::string& run_id, const std::string& name);
 
 /// A secret's name and who set it when, never its value (`secrets list --json`).
 nlohmann::json SecretJson(const SecretInfo& secret);
