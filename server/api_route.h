@@ -51,6 +51,16 @@ struct Call {
   void Message(int status, const std::string& message);
 };
 
+/// The request's JSON object body; false once a 415 (not JSON) or 400 (not
+/// an object) is answered.
+bool ObjectBody(Call& call, nlohmann::json& body);
+/// `body[key]` when it is a string, else "".
+std::string StringField(const nlohmann::json& body, const char* key);
+/// The HTTP status for a failed Status (400, 404, 409, 503, 500).
+int HttpStatusOf(const Status& status);
+/// Answers a failed Status with its status and message.
+void Fail(Call& call, const Status& status);
+
 using RouteHandler = std::function<void(Call&)>;
 
 struct ApiRoute {
@@ -59,6 +69,9 @@ struct ApiRoute {
   runtime::WorkspaceRole needed = runtime::WorkspaceRole::kReader;
   std::string action;  // "cancelling a run"
   RouteHandler handler;
+  /// Whether a run-scoped token may call it, for its run and that run's
+  /// child runs ({id} is the first path parameter).
+  bool run_scoped = false;
 };
 
 /// The routes of the API, grouped by what they serve; the server registers
@@ -66,15 +79,26 @@ struct ApiRoute {
 std::vector<ApiRoute> ReadRoutes();
 std::vector<ApiRoute> IdentityRoutes();
 std::vector<ApiRoute> ApplyRoutes();
+/// A run's own writes: metrics, params, tags, outputs, child runs, a child's
+/// status; what a training script reports with its run token.
+std::vector<ApiRoute> RunReportRoutes();
 
-/// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes).
+/// Whether `caller`, holding a run-scoped token, may call `route` naming
+/// `path_params`: a run-scoped route, on its run or one of its child runs.
+/// Always true for a user's token.
+bool RunTokenMayCall(const ApiRoute& route, const std::vector<std::string>& path_params,
+                     const runtime::Caller& caller);
+
+/// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes,
+/// RunReportRoutes).
 std::vector<ApiRoute> AllRoutes();
 
 /// The routes answered without a token: the API's own description.
 inline constexpr const char* kOpenApiPath = "/api/v1/openapi.json";
 
 /// The regular expression cpp-httplib matches for a path template: each
-/// {param} becomes one path segment.
+/// {param} becomes one path segment, except a last {path}, which takes the
+/// rest of the path ("model/weights.bin").
 std::string PathPattern(const std::string& path_template);
 
 }  // namespace amlc::server
