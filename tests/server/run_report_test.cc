@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "runtime/compute/run_reporting.h"
+#include "runtime/workspace/access.h"
 #include "runtime/workspace/workspace.h"
 #include "tests/server/server_fixtures.h"
 
