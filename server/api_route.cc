@@ -23,6 +23,36 @@ void Call::JsonText(int status, std::string body) {
 
 void Call::Message(int status, const std::string& message) { Json(status, {{"message", message}}); }
 
+bool ObjectBody(Call& call, nlohmann::json& body) {
+  if (call.request.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    call.Message(415, call.request.method + " " + call.request.path + " takes Content-Type: application/json");
+    return false;
+  }
+  body = nlohmann::json::parse(call.request.body, nullptr, false);
+  if (!body.is_object()) {
+    call.Message(400, "the body is not a JSON object");
+    return false;
+  }
+  return true;
+}
+
+std::string StringField(const nlohmann::json& body, const char* key) {
+  return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
+}
+
+int HttpStatusOf(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+void Fail(Call& call, const Status& status) { call.Message(HttpStatusOf(status), status.message()); }
+
 std::string PathPattern(const std::string& path_template) {
   std::string pattern;
   for (size_t i = 0; i < path_template.size(); ++i) {

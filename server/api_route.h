@@ -53,6 +53,16 @@ struct Call {
   void Message(int status, const std::string& message);
 };
 
+/// The request's JSON object body; false once a 415 (not JSON) or 400 (not
+/// an object) is answered.
+bool ObjectBody(Call& call, nlohmann::json& body);
+/// `body[key]` when it is a string, else "".
+std::string StringField(const nlohmann::json& body, const char* key);
+/// The HTTP status for a failed Status (400, 404, 409, 503, 500).
+int HttpStatusOf(const Status& status);
+/// Answers a failed Status with its status and message.
+void Fail(Call& call, const Status& status);
+
 using RouteHandler = std::function<void(Call&)>;
 
 struct ApiRoute {
@@ -61,6 +71,9 @@ struct ApiRoute {
   runtime::WorkspaceRole needed = runtime::WorkspaceRole::kReader;
   std::string action;  // "cancelling a run"
   RouteHandler handler;
+  /// Whether a run-scoped token may call it, for its run and that run's
+  /// child runs ({id} is the first path parameter).
+  bool run_scoped = false;
 };
 
 /// The routes of the API, grouped by what they serve; the server registers
@@ -71,7 +84,18 @@ std::vector<ApiRoute> ApplyRoutes();
 /// MLflow's tracking, artifact and model registry REST APIs (/api/2.0/...).
 std::vector<ApiRoute> MlflowRoutes();
 
-/// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes, MlflowRoutes).
+/// A run's own writes: metrics, params, tags, outputs, child runs, a child's
+/// status; what a training script reports with its run token.
+std::vector<ApiRoute> RunReportRoutes();
+
+/// Whether `caller`, holding a run-scoped token, may call `route` naming
+/// `path_params`: a run-scoped route, on its run or one of its child runs.
+/// Always true for a user's token.
+bool RunTokenMayCall(const ApiRoute& route, const std::vector<std::string>& path_params,
+                     const runtime::Caller& caller);
+
+/// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes,
+/// MlflowRoutes, DashboardApiRoutes, RunReportRoutes).
 std::vector<ApiRoute> AllRoutes();
 
 /// The routes answered without a token: the API's own description.

@@ -20,37 +20,6 @@ namespace {
 using nlohmann::json;
 using runtime::WorkspaceRole;
 
-// The request's JSON object body; false once a 400 or 415 is answered.
-bool ObjectBody(Call& call, json& body) {
-  if (call.request.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
-    call.Message(415, call.request.method + " " + call.request.path + " takes Content-Type: application/json");
-    return false;
-  }
-  body = json::parse(call.request.body, nullptr, false);
-  if (!body.is_object()) {
-    call.Message(400, "the body is not a JSON object");
-    return false;
-  }
-  return true;
-}
-
-std::string StringField(const json& body, const char* key) {
-  return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
-}
-
-int HttpStatusOf(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
-void Fail(Call& call, const Status& status) { call.Message(HttpStatusOf(status), status.message()); }
-
 void WhoAmI(Call& call) {
   call.Json(200, {{"user", call.caller.user},
                   {"role", runtime::RoleName(call.caller.role)},

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/http_listener.h"
+#include "runtime/compute/run_reporting.h"
 #include "runtime/workspace/workspace.h"
 #include "server/api_route.h"
 #include "server/dashboard_routes.h"
@@ -82,6 +83,7 @@ struct WorkspaceServer::Impl {
   std::vector<ApiRoute> routes;
   ListenerThread listener;
   int port = 0;
+  std::string url;  // announced to the workspace's runs
 };
 
 void WorkspaceServer::Impl::Audit(const httplib::Request& req, int status, const std::string& user,
@@ -152,6 +154,12 @@ void WorkspaceServer::Impl::Answer(const ApiRoute& route, const httplib::Request
   }
   Call call{req, res, *caller, *workspace, *records, {}, "", requests};
   for (size_t i = 1; i < req.matches.size(); ++i) call.path_params.push_back(req.matches[i].str());
+  if (!RunTokenMayCall(route, call.path_params, *caller)) {
+    SendMessage(res, 403, route.action + " is not allowed to the token of run " + caller->run_id +
+                              ": it may only report about that run and its child runs");
+    Audit(req, 403, caller->user, route.path, caller->run_id);
+    return;
+  }
   route.handler(call);
   Audit(req, res.status, caller->user, route.path, call.target);
 }
@@ -254,12 +262,21 @@ Status WorkspaceServer::Start(const std::string& host, int port) {
   if (!bound.ok()) return bound.status();
   impl_->port = *bound;
   impl_->listener.Start(*impl_->server);
+  // Where runs on other machines report (runtime/compute/run_reporting.h).
+  bool tls = !impl_->options.tls_cert_file.empty();
+  impl_->url = std::string(tls ? "https" : "http") + "://" + HostPort(host, impl_->port);
+  if (Status announced = runtime::AnnounceServer(impl_->workspace->home(), impl_->url); !announced.ok()) {
+    impl_->Log("runs on other machines will not report over HTTP: " + announced.message());
+  }
   return Status::Ok();
 }
 
 int WorkspaceServer::port() const { return impl_->port; }
 
-void WorkspaceServer::Stop() { impl_->listener.Stop(); }
+void WorkspaceServer::Stop() {
+  impl_->listener.Stop();
+  if (impl_->workspace && !impl_->url.empty()) runtime::WithdrawServer(impl_->workspace->home(), impl_->url);
+}
 
 Status ParseListenAddress(const std::string& text, std::string& host, int& port) {
   size_t colon = text.rfind(':');
@@ -282,6 +299,7 @@ std::vector<ApiRoute> AllRoutes() {
   for (ApiRoute& route : ApplyRoutes()) routes.push_back(std::move(route));
   for (ApiRoute& route : MlflowRoutes()) routes.push_back(std::move(route));
   for (ApiRoute& route : DashboardApiRoutes()) routes.push_back(std::move(route));
+  for (ApiRoute& route : RunReportRoutes()) routes.push_back(std::move(route));
   return routes;
 }
 

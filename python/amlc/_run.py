@@ -129,6 +129,7 @@ class _Sink:
                 raise OSError(error.errno, "amlc: cannot open the tracking file "
                               "AMLC_TRACKING_FILE=%s: %s" % (tracking_file, error.strerror)) from None
             self._start_flusher()
+        self.online = self.fd >= 0  # False: offline, records are printed
         _SINKS.add(self)
 
     # -- writing ------------------------------------------------------------
@@ -199,7 +200,7 @@ class _Sink:
         self.lock = threading.RLock()
         del self.buf[:]
         self.last = _monotonic()
-        if self.fd >= 0 and not self.closed:
+        if self.online and not self.closed:
             try:
                 self._start_flusher()
             except RuntimeError:  # pragma: no cover - interpreter shutting down
@@ -282,7 +283,7 @@ class Run:
         self.parent = parent
         self.name = name
         self._sink = sink
-        self._online = sink.fd >= 0
+        self._online = sink.online
         self._outputs_subdir = _outputs_subdir  # "" or "_children/<suffix>/"
         self._run_json = _escape(run_id)
         self._prefixes = {}   # metric name -> '{"t":"metric","run":...,"name":...,"step":'
@@ -303,8 +304,10 @@ class Run:
         """The run context of this process: one per process, created on first use.
 
         Reads AMLC_RUN_ID, AMLC_EXPERIMENT, AMLC_TRACKING_FILE and
-        AMLC_OUTPUTS_DIR. Without AMLC_RUN_ID the context is offline: calls
-        print to stdout (``allow_offline=False`` raises instead).
+        AMLC_OUTPUTS_DIR, or AMLC_SERVER and AMLC_RUN_TOKEN (records go to
+        the workspace server over HTTP instead). Without AMLC_RUN_ID the
+        context is offline: calls print to stdout (``allow_offline=False``
+        raises instead).
         """
         context = cls._context
         if context is None:
@@ -540,6 +543,10 @@ def _context_from_environ(environ):
     experiment = environ.get("AMLC_EXPERIMENT", "")
     outputs_dir = environ.get("AMLC_OUTPUTS_DIR") or None
     tracking_file = environ.get("AMLC_TRACKING_FILE") or None
+    server, token = environ.get("AMLC_SERVER"), environ.get("AMLC_RUN_TOKEN")
+    if run_id and server and token:  # the engine gives these only when the file would not reach it
+        from amlc import _http
+        return _http.open_remote(run_id, experiment, server, token, outputs_dir)
     if run_id and tracking_file is None:
         sys.stderr.write("amlc: AMLC_RUN_ID is set but AMLC_TRACKING_FILE is not; "
                          "printing records instead\n")

@@ -25,18 +25,36 @@ double NumberOf(const nlohmann::json& value) {
 
 }  // namespace
 
-void TrackingReader::StartChild(const std::string& id, const std::string& name) {
-  if (children_.count(id)) return;
+MetricPoint MetricPointOf(const nlohmann::json& record, const std::string& run_id) {
+  MetricPoint point;
+  point.run_id = run_id;
+  point.name = record.value("name", "");
+  point.step = record.value("step", int64_t{0});
+  point.timestamp = record.value("ts", int64_t{0});
+  if (record.contains("text")) {
+    point.text = record["text"].is_string() ? record["text"].get<std::string>() : record["text"].dump();
+  } else if (record.contains("value")) {
+    point.value = NumberOf(record["value"]);
+  }
+  return point;
+}
+
+RunRecord ChildRunOf(const RunRecord& parent, const std::string& id, const std::string& name, int64_t now_ms) {
   RunRecord child;
   child.id = id;
-  child.parent_run_id = run_.id;
-  child.experiment = run_.experiment;
-  child.job_id = run_.job_id;
-  child.compute = run_.compute;
+  child.parent_run_id = parent.id;
+  child.experiment = parent.experiment;
+  child.job_id = parent.job_id;
+  child.compute = parent.compute;
   child.command = name;
   child.status = RunStatus::kRunning;
-  child.created_at = child.started_at = NowMillis();
-  if (state_.InsertRun(child).ok()) children_[id] = false;
+  child.created_at = child.started_at = now_ms;
+  return child;
+}
+
+void TrackingReader::StartChild(const std::string& id, const std::string& name) {
+  if (children_.count(id)) return;
+  if (state_.InsertRun(ChildRunOf(run_, id, name, NowMillis())).ok()) children_[id] = false;
 }
 
 void TrackingReader::EndChild(const std::string& id, RunStatus status, const std::string& message) {
@@ -74,16 +92,7 @@ void TrackingReader::Parse(std::string_view line, std::vector<MetricPoint>& poin
     return;
   }
   if (type == "metric") {
-    MetricPoint point;
-    point.run_id = run;
-    point.name = record.value("name", "");
-    point.step = record.value("step", int64_t{0});
-    point.timestamp = record.value("ts", int64_t{0});
-    if (record.contains("text")) {
-      point.text = record["text"].is_string() ? record["text"].get<std::string>() : record["text"].dump();
-    } else if (record.contains("value")) {
-      point.value = NumberOf(record["value"]);
-    }
+    MetricPoint point = MetricPointOf(record, run);
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%.4g", point.value);
     latest_ = point.name + "=" + (point.text.empty() ? buffer : point.text);

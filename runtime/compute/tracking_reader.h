@@ -6,9 +6,20 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/state/state_store.h"
 
 namespace amlc::runtime {
+
+/// A metric point of a tracking record's fields (python/README.md): `name`,
+/// `step`, `ts`, and `value` (a number, or "NaN", "Infinity", "-Infinity")
+/// or `text`. Used for the tracking file and for batches sent over HTTP.
+MetricPoint MetricPointOf(const nlohmann::json& record, const std::string& run_id);
+
+/// The record of child run `id` of `parent` just started, named `name`: it
+/// takes its parent's experiment, job and compute, and is Running.
+RunRecord ChildRunOf(const RunRecord& parent, const std::string& id, const std::string& name, int64_t now_ms);
 
 /// Reads what a run's script logged through the amlc Python module: a
 /// JSON-lines file (python/README.md) the script appends whole lines to. Each

@@ -44,6 +44,9 @@ struct TokenRecord {
   int64_t expires_at = 0;    // 0: never
   int64_t revoked_at = 0;    // 0: not revoked
   int64_t last_used_at = 0;  // 0: never used
+  /// A run-scoped token: writes only this run and its child runs while the
+  /// run is active (runtime/workspace/identity.h); "" for a user's token.
+  std::string run_id;
 };
 
 /// One call the workspace server answered.
@@ -76,7 +79,7 @@ class ServerRecords {
   StatusOr<std::vector<UserRecord>> ListUsers();
 
   // Tokens. CreateToken stores the hash and returns the id; the user must
-  // exist (kNotFound). RevokeToken of an unknown id is kNotFound; revoking
+  // exist (kNotFound), unless the token is run-scoped. RevokeToken of an unknown id is kNotFound; revoking
   // twice keeps the first time.
   StatusOr<int64_t> CreateToken(const TokenRecord& token);
   /// Tokens of `user` ("" = everyone's), oldest first, revoked ones included.
@@ -85,6 +88,10 @@ class ServerRecords {
   StatusOr<std::optional<TokenRecord>> FindTokenByHash(const std::string& token_hash);
   Status RevokeToken(int64_t id, int64_t now);
   Status TouchToken(int64_t id, int64_t now);
+  /// Revokes every run-scoped token of `run_id` still valid (its run ended).
+  Status RevokeRunTokens(const std::string& run_id, int64_t now);
+  /// Whether run `run_id` is recorded and Queued or Running.
+  StatusOr<bool> RunActive(const std::string& run_id);
 
   // The audit log.
   Status AppendAudit(const AuditRecord& entry);

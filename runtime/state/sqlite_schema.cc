@@ -359,12 +359,31 @@ CREATE TABLE audit_log (
 );
 )sql";
 
+// Step 6: training scripts report over HTTP. A run-scoped token (run_id set)
+// may write only that run and its child runs, and only while the run is
+// active; its user is who started the run, not necessarily a user of the
+// server. metric_batches remembers each metrics batch a client sent (the
+// client's own key), written in the transaction that stores its points, so a
+// batch retried after a lost answer is stored exactly once.
+constexpr const char* kRunReportingSchema = R"sql(
+ALTER TABLE api_tokens ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX api_tokens_by_run ON api_tokens (run_id) WHERE run_id != '';
+
+CREATE TABLE metric_batches (
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  batch  TEXT NOT NULL,
+  points INTEGER NOT NULL,
+  PRIMARY KEY (run_id, batch)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {"initial schema", kInitialSchema},
     {"model and image registries", kRegistrySchema},
     {"reconciler syncs and values", kReconcilerSchema},
     {"run parameters", kRunParamsSchema},
     {"users, API tokens and the audit log", kIdentitySchema},
+    {"run-scoped tokens and metric batches", kRunReportingSchema},
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

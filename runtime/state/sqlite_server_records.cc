@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kUserColumns = "name, role, created_at";
 constexpr const char* kTokenColumns =
-    "id, user_name, label, token_hash, prefix, created_at, expires_at, revoked_at, last_used_at";
+    "id, user_name, label, token_hash, prefix, created_at, expires_at, revoked_at, last_used_at, run_id";
 constexpr const char* kAuditColumns = "id, at, user_name, method, route, target, status, client";
 
 UserRecord ReadUser(const Statement& row) { return {row.Text(0), row.Text(1), row.Int(2)}; }
@@ -32,6 +32,7 @@ TokenRecord ReadToken(const Statement& row) {
   token.expires_at = row.Int(6);
   token.revoked_at = row.Int(7);
   token.last_used_at = row.Int(8);
+  token.run_id = row.Text(9);
   return token;
 }
 
@@ -131,14 +132,14 @@ StatusOr<int64_t> ServerRecords::CreateToken(const TokenRecord& token) {
                                    [&](Statement& s) { s.Bind(1, token.user); },
                                    [](const Statement& row) { return row.Int(0); });
   if (!known.ok()) return known.status();
-  if (!known->has_value()) return NoSuch("user " + token.user);
+  if (!known->has_value() && token.run_id.empty()) return NoSuch("user " + token.user);
   Status status = Execute(
       *connection_,
       "INSERT INTO api_tokens (user_name, label, token_hash, prefix, created_at, expires_at, revoked_at, "
-      "last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0)",
+      "last_used_at, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7)",
       doing, [&](Statement& s) {
         s.Bind(1, token.user).Bind(2, token.label).Bind(3, token.token_hash).Bind(4, token.prefix);
-        s.Bind(5, token.created_at).Bind(6, token.expires_at);
+        s.Bind(5, token.created_at).Bind(6, token.expires_at).Bind(7, token.run_id);
       });
   if (!status.ok()) return status;
   return connection_->LastInsertRowid();
@@ -183,6 +184,22 @@ Status ServerRecords::TouchToken(int64_t id, int64_t now) {
   std::lock_guard lock(mutex_);
   return Execute(*connection_, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
                  "noting the use of token " + std::to_string(id), [&](Statement& s) { s.Bind(1, id).Bind(2, now); });
+}
+
+Status ServerRecords::RevokeRunTokens(const std::string& run_id, int64_t now) {
+  std::lock_guard lock(mutex_);
+  return Execute(*connection_, "UPDATE api_tokens SET revoked_at = ?2 WHERE run_id = ?1 AND revoked_at = 0",
+                 "revoking the tokens of run " + run_id, [&](Statement& s) { s.Bind(1, run_id).Bind(2, now); });
+}
+
+StatusOr<bool> ServerRecords::RunActive(const std::string& run_id) {
+  std::lock_guard lock(mutex_);
+  auto active = QueryFirst<int64_t>(
+      *connection_, "SELECT 1 FROM runs WHERE id = ?1 AND status IN ('Queued', 'Running')",
+      "reading the status of run " + run_id, [&](Statement& s) { s.Bind(1, run_id); },
+      [](const Statement& row) { return row.Int(0); });
+  if (!active.ok()) return active.status();
+  return active->has_value();
 }
 
 Status ServerRecords::AppendAudit(const AuditRecord& entry) {

@@ -79,6 +79,8 @@ class SqliteStore : public StateStore {
       const std::string& run_id) override;
 
   Status AppendMetrics(const std::vector<MetricPoint>& points) override;
+  StatusOr<bool> AppendMetricsBatch(const std::string& run_id, const std::string& batch,
+                                    const std::vector<MetricPoint>& points) override;
   StatusOr<std::vector<MetricPoint>> Metrics(const std::string& run_id,
                                              const std::string& name) override;
   StatusOr<std::vector<MetricPoint>> LatestMetrics(const std::string& run_id) override;

@@ -237,6 +237,14 @@ MetricPoint ReadPoint(const Statement& row) {
   return point;
 }
 
+// Stores `points` inside the caller's transaction.
+Status StorePoints(SqliteConnection& connection, const std::vector<MetricPoint>& points, std::vector<Series>& series,
+                   const std::vector<uint32_t>& series_of, std::string_view doing) {
+  if (Status status = ResolveSeries(connection, series, doing); !status.ok()) return status;
+  std::vector<Placed> placed = PlacePoints(points, series_of, series);
+  return InsertPoints(connection, placed, doing);
+}
+
 }  // namespace
 
 Status SqliteStore::AppendMetrics(const std::vector<MetricPoint>& points) {
@@ -248,10 +256,27 @@ Status SqliteStore::AppendMetrics(const std::vector<MetricPoint>& points) {
   std::lock_guard lock(mutex_);
   Transaction transaction(connection_.get());
   if (Status status = transaction.Begin(doing); !status.ok()) return status;
-  if (Status status = ResolveSeries(*connection_, series, doing); !status.ok()) return status;
-  std::vector<Placed> placed = PlacePoints(points, series_of, series);
-  if (Status status = InsertPoints(*connection_, placed, doing); !status.ok()) return status;
+  if (Status status = StorePoints(*connection_, points, series, series_of, doing); !status.ok()) return status;
   return transaction.Commit(doing);
+}
+
+StatusOr<bool> SqliteStore::AppendMetricsBatch(const std::string& run_id, const std::string& batch,
+                                               const std::vector<MetricPoint>& points) {
+  std::vector<uint32_t> series_of;
+  std::vector<Series> series = GroupBySeries(points, &series_of);
+  std::string doing = "storing metrics batch " + batch + " of run " + run_id;
+
+  std::lock_guard lock(mutex_);
+  Transaction transaction(connection_.get());
+  if (Status status = transaction.Begin(doing); !status.ok()) return status;
+  Status noted = internal::Execute(
+      *connection_, "INSERT INTO metric_batches (run_id, batch, points) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+      doing, [&](Statement& s) { s.Bind(1, run_id).Bind(2, batch).Bind(3, static_cast<int64_t>(points.size())); });
+  if (!noted.ok()) return noted;
+  if (connection_->Changes() == 0) return false;  // stored before; the transaction ends unchanged
+  if (Status status = StorePoints(*connection_, points, series, series_of, doing); !status.ok()) return status;
+  if (Status status = transaction.Commit(doing); !status.ok()) return status;
+  return true;
 }
 
 StatusOr<std::vector<MetricPoint>> SqliteStore::Metrics(const std::string& run_id,

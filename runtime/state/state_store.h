@@ -226,6 +226,11 @@ class StateStore {
 
   // Metrics: batches go in one transaction with a prepared statement.
   virtual Status AppendMetrics(const std::vector<MetricPoint>& points) = 0;
+  /// AppendMetrics of a batch a client names (`batch`, its own key, unique
+  /// per run): a batch already stored for `run_id` stores nothing and
+  /// returns false, so a batch sent again after a lost answer lands once.
+  virtual StatusOr<bool> AppendMetricsBatch(const std::string& run_id, const std::string& batch,
+                                            const std::vector<MetricPoint>& points) = 0;
   /// Points of a run, ordered by name, step, timestamp; `name` "" = all.
   virtual StatusOr<std::vector<MetricPoint>> Metrics(const std::string& run_id,
                                                      const std::string& name) = 0;

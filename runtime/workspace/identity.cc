@@ -22,6 +22,16 @@ std::string Hex(const unsigned char* bytes, size_t size) {
   return out;
 }
 
+// A run-scoped token holds for as long as its run is active, whoever its
+// user is: the engine revokes it when the run ends, and a run that ended
+// without that (an engine killed) is caught here.
+StatusOr<Caller> AuthenticateRunToken(ServerRecords& records, const TokenRecord& record) {
+  StatusOr<bool> active = records.RunActive(record.run_id);
+  if (!active.ok()) return active.status();
+  if (!*active) return Status(StatusCode::kFailedPrecondition, "the token's run " + record.run_id + " has ended");
+  return Caller{record.user, WorkspaceRole::kContributor, record.id, record.run_id};
+}
+
 }  // namespace
 
 StatusOr<WorkspaceRole> ParseUserRole(const std::string& role) {
@@ -49,7 +59,7 @@ Status CheckUserName(const std::string& name) {
 }
 
 StatusOr<IssuedToken> IssueToken(ServerRecords& records, const std::string& user, const std::string& label,
-                                 int64_t lifetime_seconds, int64_t now_ms) {
+                                 int64_t lifetime_seconds, int64_t now_ms, const std::string& run_id) {
   unsigned char bytes[kSecretBytes];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     return Status(StatusCode::kInternal, "cannot make a token: the system has no randomness");
@@ -63,6 +73,7 @@ StatusOr<IssuedToken> IssueToken(ServerRecords& records, const std::string& user
   record.prefix = issued.secret.substr(0, kShownPrefixChars);
   record.created_at = now_ms;
   record.expires_at = lifetime_seconds > 0 ? now_ms + lifetime_seconds * 1000 : 0;
+  record.run_id = run_id;
   StatusOr<int64_t> id = records.CreateToken(record);
   if (!id.ok()) return id.status();
   record.id = *id;
@@ -80,10 +91,11 @@ StatusOr<Caller> Authenticate(ServerRecords& records, const std::string& secret,
   if (record.expires_at != 0 && record.expires_at <= now_ms) {
     return refuse("the token expired at " + IsoUtcMillis(record.expires_at));
   }
+  if (!record.run_id.empty()) return AuthenticateRunToken(records, record);
   StatusOr<std::optional<UserRecord>> user = records.GetUser(record.user);
   if (!user.ok()) return user.status();
   if (!user->has_value()) return refuse("the token's user " + record.user + " was removed");
-  return Caller{record.user, RoleNamed((*user)->role), record.id};
+  return Caller{record.user, RoleNamed((*user)->role), record.id, ""};
 }
 
 }  // namespace amlc::runtime

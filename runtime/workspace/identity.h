@@ -33,6 +33,9 @@ struct Caller {
   std::string user;
   WorkspaceRole role = WorkspaceRole::kNone;
   int64_t token_id = 0;
+  /// Set for a run-scoped token: the caller may only write this run and its
+  /// child runs (server/run_report_routes.cc), with a Contributor's role.
+  std::string run_id;
 };
 
 /// The role "owner", "contributor" or "reader" names; kNone for anything else.
@@ -54,9 +57,12 @@ StatusOr<WorkspaceRole> ParseUserRole(const std::string& role);
 Status CheckUserName(const std::string& name);
 
 /// Issues a token for `user` (who must exist), valid for `lifetime_seconds`
-/// (0: until revoked), labelled `label`.
+/// (0: until revoked), labelled `label`. With `run_id`, a run-scoped token:
+/// it writes only that run and its child runs, until the run ends or the
+/// token is revoked, and `user` (who started the run) need not be a user of
+/// the server.
 StatusOr<IssuedToken> IssueToken(ServerRecords& records, const std::string& user, const std::string& label,
-                                 int64_t lifetime_seconds, int64_t now_ms);
+                                 int64_t lifetime_seconds, int64_t now_ms, const std::string& run_id = "");
 
 /// The caller a secret stands for. kPermissionDenied-like refusals are
 /// kFailedPrecondition with the reason a client may be told ("the token is

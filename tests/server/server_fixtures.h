@@ -20,13 +20,14 @@ namespace amlc::testing {
 
 class WorkspaceServerProcess {
  public:
-  /// Starts `amlc server --listen 127.0.0.1:0 --workspace HOME` and waits
-  /// (up to a minute: the machine may be busy) for the address it prints.
-  explicit WorkspaceServerProcess(std::string home) : home_(std::move(home)) {
+  /// Starts `amlc server --listen 127.0.0.1:PORT --workspace HOME` (0: any
+  /// free port) and waits (up to a minute: the machine may be busy) for the
+  /// address it prints.
+  explicit WorkspaceServerProcess(std::string home, int port = 0) : home_(std::move(home)) {
     std::filesystem::create_directories(home_);
     log_ = home_ + "/../server.log";
     ProcessSpec spec;
-    spec.argv = {AMLC_BINARY, "server", "--listen", "127.0.0.1:0", "--workspace", home_};
+    spec.argv = {AMLC_BINARY, "server", "--listen", "127.0.0.1:" + std::to_string(port), "--workspace", home_};
     spec.output_file = log_;
     auto started = Spawn(spec);
     REQUIRE(started.ok());
@@ -46,8 +47,16 @@ class WorkspaceServerProcess {
     FAIL("amlc server did not print its address within a minute: " << ReadFile(log_));
   }
   ~WorkspaceServerProcess() {
+    if (killed_) return;
     process_.SignalGroup(SIGTERM);
     process_.Wait();
+  }
+
+  /// Kills the server with SIGKILL (no chance to finish what it does).
+  void Kill() {
+    process_.SignalGroup(SIGKILL);
+    process_.Wait();
+    killed_ = true;
   }
 
   int port() const { return port_; }
@@ -79,6 +88,7 @@ class WorkspaceServerProcess {
   std::string log_;
   Process process_;
   int port_ = 0;
+  bool killed_ = false;
 };
 
 /// The body of an answer as JSON (null when it is not).

@@ -15,6 +15,7 @@
 #include "runtime/compute/curated_environments.h"
 #include "runtime/compute/environments.h"
 #include "runtime/compute/run_folder.h"
+#include "runtime/compute/run_reporting.h"
 #include "base/clock.h"
 
 namespace amlc::runtime {
@@ -594,7 +595,10 @@ void JobDriver::Adopt(RunRecord& run, const RunRequest& request, const Progress&
     context_.state().UpdateRun(run);
     return;
   }
-  target->Adopt(run, request, progress);
+  RunRequest reporting_request = request;
+  RunReporting reporting(context_.workspace(), run, reporting_request);
+  if (!reporting.warning().empty()) progress(reporting.warning());
+  target->Adopt(run, reporting_request, progress);
 }
 
 StatusOr<std::string> JobDriver::Apply(const Action& action, const Resource& job, const Progress& progress) {
@@ -674,7 +678,10 @@ void CommandJobDriver::Carry(RunRecord& run, const Resource& job, const Observat
     context_.state().UpdateRun(run);
     return;
   }
-  target->Run(run, request, progress);
+  RunRequest reporting_request = request;
+  RunReporting reporting(context_.workspace(), run, reporting_request);
+  if (!reporting.warning().empty()) progress(reporting.warning());
+  target->Run(run, reporting_request, progress);
 }
 
 int ReapLostRuns(EngineContext& context) {
