@@ -12,7 +12,7 @@
 #
 # Each target first replays its corpus (so a run takes longer than SECONDS
 # once the corpus has grown), then fuzzes with -max_len=4096 -timeout=10 (an
-# input taking longer than 10 s is a hang) and -rss_limit_mb=512, the seeds of
+# input taking longer than 10 s is a hang) and -rss_limit_mb=$FUZZ_RSS_LIMIT_MB, the seeds of
 # tests/fuzz/corpus/<target> and the dictionary tests/fuzz/<target>.dict. New inputs go to build-fuzz/corpus/
 # (not into the repository); crashes, hangs and sanitizer reports are saved
 # in build-fuzz/artifacts/<target>/. To keep one as a regression test:

@@ -1,5 +1,9 @@
 #include "runtime/state/sqlite_connection.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 namespace amlc::runtime {
 namespace {
 
@@ -123,17 +127,35 @@ Status SqliteConnection::Configure() {
   // The first statement to read the file: a file that is not a database fails
   // here with SQLITE_NOTADB. WAL lets readers in other processes go on while
   // one process writes.
-  StatusOr<Statement> wal = Prepare("PRAGMA journal_mode = WAL", "switching to WAL mode");
-  if (!wal.ok()) return wal.status();
-  StatusOr<bool> row = wal->Next("switching to WAL mode");
-  if (!row.ok()) return row.status();
-  std::string mode = *row ? wal->Text(0) : "";
-  if (mode != "wal" && mode != "memory") {
+  StatusOr<std::string> mode = SwitchToWal();
+  if (!mode.ok()) return mode.status();
+  if (*mode != "wal" && *mode != "memory") {
     return Status(StatusCode::kInternal, "state store " + path_ +
-                                             ": cannot use WAL mode (journal mode is '" + mode +
+                                             ": cannot use WAL mode (journal mode is '" + *mode +
                                              "'); put the workspace on a local file system");
   }
   return Exec(kSettings, "applying connection settings");
+}
+
+// Switching a new file to WAL needs an exclusive lock, and SQLite answers
+// SQLITE_BUSY at once instead of calling the busy handler (the switching
+// connection already holds a read lock, and waiting could deadlock). Several
+// processes opening a new store together therefore take turns here, for as
+// long as the busy timeout allows. A file already in WAL mode passes at once.
+StatusOr<std::string> SqliteConnection::SwitchToWal() {
+  constexpr std::string_view kDoing = "switching to WAL mode";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (int attempt = 0;; ++attempt) {
+    StatusOr<Statement> wal = Prepare("PRAGMA journal_mode = WAL", kDoing);
+    if (!wal.ok()) return wal.status();
+    StatusOr<bool> row = wal->Next(kDoing);
+    if (row.ok()) return *row ? wal->Text(0) : std::string();
+    if (row.status().code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return row.status();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 + 5 * attempt, 50)));
+  }
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -108,6 +108,7 @@ class SqliteConnection {
  private:
   SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Configure();
+  StatusOr<std::string> SwitchToWal();
 
   sqlite3* db_;
   std::string path_;

@@ -1,6 +1,7 @@
 #include "runtime/serving/endpoint/http_client.h"
 
 #include <httplib.h>
+#include <poll.h>
 #include <strings.h>
 
 namespace amlc::runtime::endpoint {
@@ -51,12 +52,24 @@ HttpClient::HttpClient(const std::string& host, int port, double connect_timeout
 
 HttpClient::~HttpClient() = default;
 
+// An idle keep-alive connection has nothing to read: readable means the server
+// closed it (it exited, or timed the connection out). cpp-httplib 0.11 does not
+// check, and would write the next request into it and fail on the read, when
+// it is unknown whether the server ran the request. Checked now, the request
+// goes on a fresh connection instead.
+void HttpClient::CloseIfPeerClosed() {
+  if (!client_->is_socket_open()) return;
+  pollfd idle{client_->socket(), POLLIN, 0};
+  if (poll(&idle, 1, 0) != 0) client_->stop();
+}
+
 StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   httplib::Request outgoing;
   outgoing.method = request.method;
   outgoing.path = request.target;
   for (const auto& [key, value] : request.headers) outgoing.headers.emplace(key, value);
   outgoing.body = request.body;
+  CloseIfPeerClosed();
   httplib::Result result = client_->send(outgoing);
   if (!result) {
     StatusCode code = NotDelivered(result.error()) ? StatusCode::kUnavailable : StatusCode::kInternal;

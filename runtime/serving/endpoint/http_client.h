@@ -51,6 +51,8 @@ class HttpClient {
                               const HeaderList& headers = {});
 
  private:
+  void CloseIfPeerClosed();
+
   std::string origin_;
   std::unique_ptr<httplib::Client> client_;
 };

@@ -156,7 +156,11 @@ StatusOr<HttpResponse> Backend::Send(const HttpRequest& request) {
     std::lock_guard<std::mutex> lock(pool_mutex_);
     if (idle_.size() < kMaxIdleConnections) idle_.push_back({std::move(client), SteadyMillis()});
   } else {
+    // The other idle connections lead to the same process, most likely dead
+    // too: a fresh connection is refused outright (safe to retry elsewhere),
+    // where a stale one would fail after the request was written.
     MarkFailed();
+    CloseConnections();
   }
   return response;
 }
