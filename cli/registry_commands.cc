@@ -2,10 +2,13 @@
 // or writes the workspace's state store; nothing here knows about specs.
 #include "cli/registry_commands.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/byte_lines.h"
 #include "cli/list_output.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
@@ -314,6 +317,9 @@ void ImagesPush(const RegistryOptions& options, int& exit_code) {
   if (!options.ca_file.empty()) registry.ca_file = options.ca_file;
   registry.tls_verify = !options.insecure;
   registry.chunk_size = options.chunk_size;
+  std::string name = image->name + ":" + std::to_string(image->version);
+  ByteLines bytes(stderr, isatty(STDERR_FILENO) == 1, "push " + name + " ");
+  if (!options.json_output) registry.on_bytes = [&](const ByteProgress& progress) { bytes.Report(progress); };
   auto pushed = runtime::image::PushImage(image->layout, image->digest, to.value(), registry,
                                           [&](const std::string& line) {
                                             if (!options.json_output) std::fprintf(stderr, "  %s\n", line.c_str());
@@ -324,7 +330,7 @@ void ImagesPush(const RegistryOptions& options, int& exit_code) {
     return (void)Fail(s, exit_code);
   }
   exit_code = kExitOk;
-  json out = {{"image", image->name + ":" + std::to_string(image->version)},
+  json out = {{"image", name},
               {"to", to->ToString()},
               {"digest", pushed->manifest_digest},
               {"blobs_uploaded", pushed->blobs_uploaded},
