@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_progress.h"
 #include "compiler/planner/plan.h"
 #include "runtime/engine/pools.h"
 #include "runtime/state/state_store.h"
@@ -48,6 +49,10 @@ class ProgressReporter {
   virtual void Started(size_t index, const compiler::planner::Action& action) = 0;
   /// A short status of a running action ("run train-1234", "accuracy=0.97").
   virtual void Progress(size_t index, const std::string& status) = 0;
+  /// Bytes moving for action `index` (a blob pushed, a snapshot uploaded),
+  /// already throttled by the sender's ByteMeter; a final report per transfer.
+  /// Ignored unless a reporter shows bytes.
+  virtual void Bytes(size_t index, const ByteProgress& progress) {}
   /// Action `index` ended (skipped ones too, with 0 seconds).
   virtual void Finished(size_t index, const compiler::planner::Action& action,
                         const ActionResult& result, double seconds) = 0;

@@ -3,7 +3,10 @@
 // (cli/apply_events.schema.json) by a real JSON Schema validator.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <sstream>
+
+#include "runtime/engine/apply_events.h"
 
 #include "tests/cli/cli_fixtures.h"
 #include "tests/test_support.h"
@@ -114,4 +117,32 @@ TEST_CASE("destroy --json reports its deletions as events", "[cli][apply-json]")
   REQUIRE(deleted);
   CHECK((*deleted)["action"] == "delete");
   CHECK(events.back()["outcome"] == "complete");
+}
+
+TEST_CASE("bytes events carry done, total when known, rate and finished, and follow the schema",
+          "[cli][apply-json][byte_progress]") {
+  SpecDir dir;
+  std::string file = dir.str() + "/events.jsonl";
+  {
+    std::ofstream out(file);
+    amlc::runtime::ApplyEvents events([&](const std::string& line) { out << line; });
+    events.Error("no plan: only the bytes events matter here");
+    events.Bytes(0, {"blob 1/2 sha256:0123", 1024, uint64_t{4096}, 512.0, false});
+    events.Bytes(0, {"blob 1/2 sha256:0123", 4096, uint64_t{4096}, 2048.0, true});
+    events.Bytes(1, {"download outputs/model.pkl", 77, std::nullopt, 0, true});
+    events.Summary({}, 0);
+  }
+  std::string problems;
+  CHECK(Run("/usr/bin/python3 " + SourcePath("tests/cli/check_apply_events.py") + " " +
+                SourcePath("cli/apply_events.schema.json") + " " + file,
+            &problems) == 0);
+  CHECK(problems == "");
+  std::vector<json> events = Events(ReadFile(file));
+  REQUIRE(events.size() == 5);
+  CHECK(events[1]["type"] == "bytes");
+  CHECK(events[1]["done"] == 1024);
+  CHECK(events[1]["total"] == 4096);
+  CHECK(events[1]["finished"] == false);
+  CHECK(events[2]["finished"] == true);
+  CHECK_FALSE(events[3].contains("total"));
 }
