@@ -65,8 +65,11 @@ std::string FormatByteProgress(const ByteProgress& progress) {
   return line + "  ETA " + FormatEta(eta);
 }
 
-ByteMeter::ByteMeter(std::string label, std::optional<uint64_t> total, std::chrono::milliseconds interval)
-    : label_(std::move(label)), total_(total), interval_(interval) {}
+ByteMeter::ByteMeter(std::string label, std::optional<uint64_t> total, ProgressClock::time_point started,
+                     std::chrono::milliseconds interval)
+    : label_(std::move(label)), total_(total), interval_(interval) {
+  rate_.Add(started, 0);
+}
 
 std::optional<ByteProgress> ByteMeter::Update(ProgressClock::time_point now, uint64_t done) {
   if (finished_) return std::nullopt;

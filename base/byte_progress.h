@@ -55,7 +55,9 @@ std::string FormatByteProgress(const ByteProgress& progress);
 /// or Finish). Also keeps the rate window. Not thread-safe: one per transfer.
 class ByteMeter {
  public:
-  ByteMeter(std::string label, std::optional<uint64_t> total,
+  /// `started`: when the transfer began, the rate's first sample (0 bytes),
+  /// so a transfer done in one read still has a rate.
+  ByteMeter(std::string label, std::optional<uint64_t> total, ProgressClock::time_point started,
             std::chrono::milliseconds interval = std::chrono::milliseconds(100));
   /// `done` bytes so far at `now`; returns the report to send, if any.
   std::optional<ByteProgress> Update(ProgressClock::time_point now, uint64_t done);

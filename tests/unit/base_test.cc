@@ -335,24 +335,25 @@ TEST_CASE("Byte progress: binary units, sliding-window rate, ETA and throttle", 
   ByteProgress done{"layer", 120 * mib, 120 * mib, 2.0 * mib, true};
   CHECK(FormatByteProgress(done) == "layer  120.0 MiB / 120.0 MiB  100%  2.0 MiB/s");
 
-  ByteMeter meter("blob", 300, std::chrono::milliseconds(100));
-  REQUIRE(meter.Update(t0, 10));                                         // the first
+  ByteMeter meter("blob", 300, t0, std::chrono::milliseconds(100));
+  REQUIRE(meter.Update(t0 + std::chrono::milliseconds(10), 10));        // the first
   CHECK_FALSE(meter.Update(t0 + std::chrono::milliseconds(50), 20));     // too soon
   auto later = meter.Update(t0 + std::chrono::milliseconds(150), 100);  // an interval on
   REQUIRE(later);
   CHECK(later->done == 100);
-  CHECK(later->bytes_per_second == Approx(600));
+  CHECK(later->bytes_per_second == Approx(100 / 0.15));  // since the start, at t0
   auto last = meter.Update(t0 + std::chrono::milliseconds(160), 300);   // done == total: always
   REQUIRE(last);
   CHECK(last->finished);
   CHECK_FALSE(meter.Finish(t0 + seconds(1)));  // only once
 
-  ByteMeter stream("download", std::nullopt);
+  ByteMeter stream("download", std::nullopt, t0);
   REQUIRE(stream.Update(t0, 5));
   auto end = stream.Finish(t0 + seconds(1));
   REQUIRE(end);
   CHECK(end->finished);
   CHECK(end->done == 5);
+  CHECK(end->bytes_per_second == 5);  // one read, yet a rate: from the start
   CHECK_FALSE(end->total);
 }
 

@@ -198,7 +198,7 @@ Status CompleteUpload(RegistrySession& session, const HttpRequest& finish,
 Status UploadBlob(RegistrySession& session, const std::string& path, const Descriptor& blob,
                   uint64_t chunk_size, const std::string& label,
                   const std::function<void(const ByteProgress&)>& on_bytes) {
-  ByteMeter meter(label, blob.size);
+  ByteMeter meter(label, blob.size, ProgressClock::now());
   snapshot::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return snapshot::ErrnoStatus(errno, "cannot open", path);
   StatusOr<std::string> location = StartUpload(session, blob);
