@@ -92,4 +92,20 @@ ByteProgress ByteMeter::Snapshot(bool finished) const {
   return {label_, done_, total_, rate_.BytesPerSecond(), finished};
 }
 
+ByteReporter::ByteReporter(ByteSink sink, std::string label, std::optional<uint64_t> total)
+    : sink_(std::move(sink)) {
+  if (sink_) meter_.emplace(std::move(label), total, ProgressClock::now());
+}
+
+void ByteReporter::Reached(uint64_t done) {
+  done_ = done;
+  if (!meter_) return;
+  if (auto report = meter_->Update(ProgressClock::now(), done)) sink_(*report);
+}
+
+void ByteReporter::Finish() {
+  if (!meter_) return;
+  if (auto report = meter_->Finish(ProgressClock::now())) sink_(*report);
+}
+
 }  // namespace amlc

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -74,6 +75,28 @@ class ByteMeter {
   uint64_t done_ = 0;
   std::optional<ProgressClock::time_point> last_report_;
   bool finished_ = false;
+};
+
+/// Where a transfer's reports go; may be empty (nobody is listening).
+using ByteSink = std::function<void(const ByteProgress&)>;
+
+/// A ByteMeter and its sink: what a copy loop holds, so it only says how far
+/// it is. Reads the clock itself; does nothing when the sink is empty. Not
+/// thread-safe: one per transfer (the sink may be shared if it locks).
+class ByteReporter {
+ public:
+  ByteReporter(ByteSink sink, std::string label, std::optional<uint64_t> total);
+  /// `bytes` more moved.
+  void Add(uint64_t bytes) { Reached(done_ + bytes); }
+  /// `done` bytes moved in all.
+  void Reached(uint64_t done);
+  /// The last report (once), when the total was not reached or not known.
+  void Finish();
+
+ private:
+  ByteSink sink_;
+  std::optional<ByteMeter> meter_;  // empty when nobody listens
+  uint64_t done_ = 0;
 };
 
 }  // namespace amlc
