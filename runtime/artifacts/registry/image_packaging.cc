@@ -252,7 +252,7 @@ StatusOr<ImageRecord> RecordAndRename(Workspace& workspace, const ImageRecord& r
 }  // namespace
 
 StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInputs& inputs,
-                                          const std::function<void(const std::string&)>& progress) {
+                                          const ProgressSink& progress) {
   auto parts = ImageKeyParts(workspace, inputs);
   if (!parts.ok()) return parts.status();
   std::string key = ImageBuildKey(parts.value());
