@@ -1,11 +1,14 @@
 #include "cli/runs_download.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "cli/byte_lines.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
 #include "runtime/workspace/workspace.h"
@@ -93,32 +96,52 @@ bool CheckExisting(const std::vector<FileCopy>& copies, const DownloadFlags& fla
   return false;
 }
 
+// Copies the files, their bytes reported to `bytes` (file by file); the
+// bytes written, or nullopt (and the error printed) when one cannot be.
+std::optional<uintmax_t> CopyFiles(const std::vector<FileCopy>& copies, const std::string& run_id,
+                                   const ByteSink& bytes) {
+  uintmax_t total = 0;
+  std::error_code error;
+  for (const FileCopy& copy : copies) total += fs::file_size(copy.from, error);
+  ByteReporter download(bytes, "download " + run_id, total);
+  uintmax_t written = 0;
+  for (const FileCopy& copy : copies) {
+    fs::create_directories(copy.to.parent_path(), error);
+    if (!error) fs::copy_file(copy.from, copy.to, fs::copy_options::overwrite_existing, error);
+    if (error) {
+      PrintError("cannot write " + copy.to.string() + ": " + error.message());
+      return std::nullopt;
+    }
+    written += fs::file_size(copy.to, error);
+    download.Reached(written);
+  }
+  download.Finish();
+  return written;
+}
+
 void RunsDownload(const DownloadFlags& flags, int& exit_code) {
   auto workspace = OpenExistingWorkspace(flags.workspace, exit_code);
   if (!workspace) return;
   std::optional<std::vector<FileCopy>> copies = PlanCopies(*workspace, flags, exit_code);
   if (!copies || !CheckExisting(*copies, flags, exit_code)) return;
-  uintmax_t bytes = 0;
-  for (const FileCopy& copy : *copies) {
-    std::error_code error;
-    fs::create_directories(copy.to.parent_path(), error);
-    if (!error) fs::copy_file(copy.from, copy.to, fs::copy_options::overwrite_existing, error);
-    if (error) {
-      PrintError("cannot write " + copy.to.string() + ": " + error.message());
-      exit_code = kExitSpecErrors;
-      return;
-    }
-    bytes += fs::file_size(copy.to, error);
+  // On stderr, so stdout keeps only the result (--json's document).
+  ByteLines lines(stderr, isatty(STDERR_FILENO) == 1, "");
+  ByteSink progress;
+  if (!flags.json_output) progress = [&](const ByteProgress& report) { lines.Report(report); };
+  std::optional<uintmax_t> bytes = CopyFiles(*copies, flags.run_id, progress);
+  if (!bytes) {
+    exit_code = kExitSpecErrors;
+    return;
   }
   exit_code = kExitOk;
   if (flags.json_output) {
     json files = json::array();
     for (const FileCopy& copy : *copies) files.push_back(fs::relative(copy.to, flags.dir).string());
-    std::printf("%s\n", json{{"run", flags.run_id}, {"dir", flags.dir}, {"files", files}, {"bytes", bytes}}
+    std::printf("%s\n", json{{"run", flags.run_id}, {"dir", flags.dir}, {"files", files}, {"bytes", *bytes}}
                             .dump(2).c_str());
     return;
   }
-  std::printf("wrote %zu files (%ju bytes) of run %s to %s\n", copies->size(), bytes, flags.run_id.c_str(),
+  std::printf("wrote %zu files (%ju bytes) of run %s to %s\n", copies->size(), *bytes, flags.run_id.c_str(),
               flags.dir.c_str());
 }
 

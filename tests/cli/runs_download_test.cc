@@ -51,8 +51,11 @@ TEST_CASE("runs download writes a run's outputs and logs, and refuses to overwri
   CHECK(out.find("already exist") != std::string::npos);
   CHECK(out.find("--overwrite") != std::string::npos);
   CHECK(ReadFile(target + "/outputs/weights/weights.txt") == "mine\n");
-  REQUIRE(Run(Amlc("runs download " + run + " -o " + target + " --overwrite" + ws), &out) == 0);
+  REQUIRE(Run(Amlc("runs download " + run + " -o " + target + " --overwrite" + ws + " 2>&1"), &out) == 0);
   CHECK(ReadFile(target + "/outputs/weights/weights.txt") == "0.5\n");
+  // Not a terminal: the byte progress is plain lines on stderr, the last at 100%.
+  CHECK(out.find("download " + run + "  ") != std::string::npos);
+  CHECK(out.find("100%") != std::string::npos);
 
   // One output only: no logs.
   std::string only = dir.str() + "/only";
