@@ -48,6 +48,9 @@ TEST_CASE("the quickstart registers its model and builds its image once", "[appl
   REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
   CHECK(out.find("registered iris-classifier:1") != std::string::npos);
   CHECK(out.find("built iris-image:1") != std::string::npos);
+  // Not a terminal: byte progress as plain lines, each transfer's last at 100%.
+  CHECK(out.find("> job/train-iris snapshot upload src  ") != std::string::npos);
+  CHECK_THAT(out, Catch::Matches("(.|\n)*[+] image/iris-image layer 4/4 scoring code  [^\n]*100%(.|\n)*"));
 
   json models = AmlcJson(dir.str(), "models list");
   REQUIRE(models.size() == 1);
