@@ -5,18 +5,23 @@
 
 namespace amlc {
 
-std::string BinaryBytes(uint64_t bytes) {
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes) / 1024;
-  int unit = 0;
-  while (value >= 1024 && unit < 3) {
-    value /= 1024;
+std::string ScaledBytes(uint64_t bytes, const ByteUnits& units) {
+  if (bytes < units.step) return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes) / units.step;
+  size_t unit = 0;
+  while (value >= units.step && unit + 1 < units.names.size()) {
+    value /= units.step;
     ++unit;
   }
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f %s", value, kUnits[unit]);
+  std::snprintf(buffer, sizeof buffer, value < units.one_decimal_below ? "%.1f %s" : "%.0f %s", value,
+                units.names[unit]);
   return buffer;
+}
+
+std::string BinaryBytes(uint64_t bytes) {
+  static constexpr ByteUnits kBinary{1024, {"KiB", "MiB", "GiB", "TiB"}, 1e9};  // always one decimal
+  return ScaledBytes(bytes, kBinary);
 }
 
 std::string FormatEta(double seconds) {

@@ -5,6 +5,7 @@
 // the pure arithmetic and text of a progress line, and the throttle that keeps
 // reporting cheap. No I/O and no clock reads: callers pass the time in, so
 // every function is tested with exact values.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -16,6 +17,15 @@
 namespace amlc {
 
 using ProgressClock = std::chrono::steady_clock;
+
+/// A family of byte units: 1024 and KiB.. or 1000 and kB...
+struct ByteUnits {
+  uint64_t step;
+  std::array<const char*, 4> names;
+  double one_decimal_below;  // "1.5 MB" below this value, "15 MB" from it
+};
+/// `bytes` in the largest unit it reaches: "512 B", "1.0 KiB", "37 MB".
+std::string ScaledBytes(uint64_t bytes, const ByteUnits& units);
 
 /// "512 B", "1.0 KiB", "37.2 MiB", "1.5 GiB": binary units, one decimal.
 std::string BinaryBytes(uint64_t bytes);

@@ -307,6 +307,10 @@ TEST_CASE("Byte progress: binary units, sliding-window rate, ETA and throttle", 
   CHECK(BinaryBytes(1024) == "1.0 KiB");
   CHECK(BinaryBytes(39006617) == "37.2 MiB");
   CHECK(BinaryBytes(uint64_t{3} << 29) == "1.5 GiB");
+  amlc::ByteUnits decimal{1000, {"kB", "MB", "GB", "TB"}, 10};  // as the registry client's lines
+  CHECK(amlc::ScaledBytes(999, decimal) == "999 B");
+  CHECK(amlc::ScaledBytes(1500, decimal) == "1.5 kB");
+  CHECK(amlc::ScaledBytes(37200000, decimal) == "37 MB");
   CHECK(FormatEta(6.2) == "7s");
   CHECK(FormatEta(125) == "2m05s");
   CHECK(FormatEta(3720) == "1h02m");
