@@ -506,10 +506,22 @@ TEST_CASE("PullImage copies a pushed image into a fresh layout that skopeo reads
   PushOk(layout, digest, to, {});
 
   fs::path pulled = work.path() / "pulled";
-  auto got = PullImage(to, pulled.string(), "zeta", {});
+  RegistryOptions metered;
+  std::vector<amlc::ByteProgress> reports;
+  metered.on_bytes = [&](const amlc::ByteProgress& report) { reports.push_back(report); };
+  auto got = PullImage(to, pulled.string(), "zeta", metered);
   INFO(got.status().message());
   REQUIRE(got.ok());
   CHECK(got.value() == digest);
+  // Each blob received ends with one finished report at its size.
+  size_t finished = 0;
+  for (const amlc::ByteProgress& report : reports) {
+    CHECK(report.label.rfind("pull blob ", 0) == 0);
+    if (!report.finished) continue;
+    ++finished;
+    CHECK(report.done == report.total.value_or(0));
+  }
+  CHECK(finished >= 2);  // the config and the layer
   CHECK(fs::exists(pulled / "oci-layout"));
   CHECK(IndexDigest(pulled, "zeta") == digest);
 

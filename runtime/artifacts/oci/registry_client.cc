@@ -421,7 +421,9 @@ StatusOr<std::string> PickPlatform(const FetchedManifest& index, const std::stri
                     " has no linux/amd64 image (it has: " + (list.empty() ? "none" : list) + ")");
 }
 
-Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Descriptor& blob) {
+// Fetches one blob into `layout`, its bytes reported to `received` as they come.
+Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Descriptor& blob,
+                    ByteReporter& received) {
   return layout.WriteBlobWith(blob, session.host(), [&](const OciLayout::BlobWriter& write) {
     uint64_t total = 0;
     HttpRequest request;
@@ -435,6 +437,7 @@ Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Des
                       "registry " + session.host() + " sent more than the " +
                           std::to_string(blob.size) + " bytes of blob " + blob.digest);
       }
+      received.Reached(total);
       return write(chunk);
     };
     StatusOr<HttpResponse> response = session.Send(request);
@@ -529,10 +532,16 @@ StatusOr<std::string> PullImage(const RegistryReference& from, const std::string
   StatusOr<std::vector<Descriptor>> blobs =
       ManifestBlobs(manifest->json, "manifest " + manifest->digest + " of " + from.ToString());
   if (!blobs.ok()) return blobs.status();
-  for (const Descriptor& blob : *blobs) {
+  for (size_t i = 0; i < blobs->size(); ++i) {
+    const Descriptor& blob = (*blobs)[i];
     if (layout.HasBlob(blob.digest, blob.size)) continue;
-    Status downloaded = DownloadBlob(session, layout, blob);
+    ByteReporter received(options.on_bytes,
+                          "pull blob " + std::to_string(i + 1) + "/" + std::to_string(blobs->size()) + " " +
+                              registry::ShortDigest(blob.digest),
+                          blob.size);
+    Status downloaded = DownloadBlob(session, layout, blob, received);
     if (!downloaded.ok()) return downloaded;
+    received.Finish();
   }
   StatusOr<bool> put = layout.PutBlob(manifest->digest, manifest->bytes);
   if (!put.ok()) return put.status();
