@@ -84,7 +84,33 @@ bool MatchesSavedPlan(const Plan& saved, const Plan& fresh, const ErrorSink& err
   return false;
 }
 
-void RunApply(ApplyOptions options, int& exit_code) {
+// Tells two reporters the same (the display and `job create --stream`'s log follower).
+class BothReporters : public runtime::ProgressReporter {
+ public:
+  BothReporters(runtime::ProgressReporter& first, runtime::ProgressReporter& second)
+      : first_(first), second_(second) {}
+  void Started(size_t index, const compiler::planner::Action& action) override {
+    first_.Started(index, action);
+    second_.Started(index, action);
+  }
+  void Progress(size_t index, const std::string& status) override {
+    first_.Progress(index, status);
+    second_.Progress(index, status);
+  }
+  void Finished(size_t index, const compiler::planner::Action& action, const runtime::ActionResult& result,
+                double seconds) override {
+    second_.Finished(index, action, result, seconds);  // the log's last lines before the action's end
+    first_.Finished(index, action, result, seconds);
+  }
+
+ private:
+  runtime::ProgressReporter& first_;
+  runtime::ProgressReporter& second_;
+};
+
+}  // namespace
+
+void RunApply(ApplyOptions options, int& exit_code, runtime::ProgressReporter* also) {
   std::unique_ptr<runtime::ApplyEvents> events;
   if (options.json) {
     events = std::make_unique<runtime::ApplyEvents>([](const std::string& line) {
@@ -138,12 +164,18 @@ void RunApply(ApplyOptions options, int& exit_code) {
   }
   std::string apply_id = "apply-" + std::to_string(NowMillis());
   std::vector<runtime::ActionResult> results;
+  auto apply_with = [&](runtime::ProgressReporter& reporter) {
+    if (!also) return session->Apply(plan, reporter, options.parallelism, apply_id);
+    BothReporters both(reporter, *also);
+    return session->Apply(plan, both, options.parallelism, apply_id);
+  };
   if (events) {
-    results = session->Apply(plan, *events, options.parallelism, apply_id);
+    results = apply_with(*events);
   } else {
     std::printf("\n");
-    TerminalProgress progress(isatty(STDOUT_FILENO), color, plan.actions.size());
-    results = session->Apply(plan, progress, options.parallelism, apply_id);
+    // Lines printed by `also` would break the live display's redraws.
+    TerminalProgress progress(isatty(STDOUT_FILENO) && !also, color, plan.actions.size());
+    results = apply_with(progress);
   }
   exit_code = ExitCodeOf(results);
   for (const compiler::ir::Resource* r : leftovers) {
@@ -158,6 +190,8 @@ void RunApply(ApplyOptions options, int& exit_code) {
     PrintSummary(plan, results);
   }
 }
+
+namespace {
 
 void AddApplyOptions(CLI::App* command, ApplyOptions& options) {
   command->add_flag("--auto-approve", options.auto_approve, "Do not ask for confirmation");

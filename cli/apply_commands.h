@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <vector>
 
+#include "cli/specs_session.h"
 #include "compiler/planner/plan.h"
 #include "runtime/engine/executor.h"
 
@@ -17,6 +18,11 @@ bool Confirm();
 
 /// "Apply complete: 3 succeeded, 0 failed, 0 skipped." and a line per action that did not succeed.
 void PrintSummary(const compiler::planner::Plan& plan, const std::vector<runtime::ActionResult>& results);
+
+/// `amlc apply` (or destroy, with options.destroy): plan, confirm, apply, and
+/// report on a terminal display, plain lines or JSON events; `also`, when
+/// given, hears every action's start, progress and end too.
+void RunApply(ApplyOptions options, int& exit_code, runtime::ProgressReporter* also = nullptr);
 
 }  // namespace amlc::cli
 

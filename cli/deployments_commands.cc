@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/list_output.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
 #include "runtime/deploy/local_endpoints.h"
@@ -23,6 +24,7 @@ using json = nlohmann::json;
 struct DeploymentsOptions {
   std::string workspace;
   bool json_output = false;
+  std::string format = "table";  // -o of list and telemetry
   std::string name;
   std::string regenerate;
   int limit = 20;
@@ -56,9 +58,10 @@ void List(const DeploymentsOptions& options, int& exit_code) {
   if (!workspace) return;
   exit_code = kExitOk;
   json out = runtime::DeploymentsJson(*workspace);
-  if (options.json_output) {
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
+  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
+    return PrintList(out, {{"NAME", "name"}, {"ENDPOINT", "endpoint"}, {"IMAGE", "image"}, {"STATE", "state"},
+                           {"READY", "ready_replicas"}, {"DESIRED", "desired_replicas"},
+                           {"SCORING URI", "scoring_uri"}}, format);
   }
   std::printf("%-16s %-14s %-22s %-10s %8s  %s\n", "NAME", "ENDPOINT", "IMAGE", "STATE", "READY", "SCORING URI");
   for (const json& d : out) {
@@ -183,9 +186,9 @@ void Telemetry(const DeploymentsOptions& options, int& exit_code) {
   if (!view) return;
   std::vector<json> records = runtime::TelemetryJson(*workspace, view->endpoint, view->name, options.limit);
   exit_code = kExitOk;
-  if (options.json_output) {
-    std::printf("%s\n", json(records).dump(2).c_str());
-    return;
+  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
+    return PrintList(json(records), {{"TIME", "time"}, {"REQUEST", "request_id"}, {"STATUS", "status"},
+                                     {"LATENCY", "latency_ms"}}, format);
   }
   std::printf("%-19s  %-36s %6s %10s  %s\n", "TIME", "REQUEST", "STATUS", "LATENCY", "BODY (sampled)");
   for (const json& r : records) {
@@ -208,6 +211,7 @@ void AddDeploymentsCommands(CLI::App& app, int& exit_code) {
   };
   CLI::App* list = deployments->add_subcommand("list", "Deployments, their state, replicas and scoring URI");
   common(list, false);
+  AddListFormatOption(list, options->format);
   list->callback([options, &exit_code] { List(*options, exit_code); });
   CLI::App* show = deployments->add_subcommand("show", "A deployment: image, replicas, recent events");
   common(show, true);
@@ -226,6 +230,7 @@ void AddDeploymentsCommands(CLI::App& app, int& exit_code) {
   CLI::App* telemetry = deployments->add_subcommand("telemetry", "Per-request records (workspace members only)");
   common(telemetry, true);
   telemetry->add_option("--limit", options->limit, "How many, newest last")->capture_default_str();
+  AddListFormatOption(telemetry, options->format);
   telemetry->callback([options, &exit_code] { Telemetry(*options, exit_code); });
 }
 

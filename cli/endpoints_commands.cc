@@ -11,9 +11,11 @@
 #include <random>
 
 #include "cli/output.h"
+#include "cli/workspace_lists.h"
 #include "cli/workspace_access.h"
 #include "runtime/deploy/local_endpoints.h"
 #include "runtime/serving/endpoint/desired_state.h"
+#include "runtime/views/record_json.h"
 
 namespace amlc::cli {
 
@@ -99,8 +101,11 @@ void Invoke(const InvokeOptions& options, int& exit_code) {
 }  // namespace
 
 void AddEndpointsCommands(CLI::App& app, int& exit_code) {
-  CLI::App* endpoints = app.add_subcommand("endpoints", "Online endpoints: invoke");
+  CLI::App* endpoints = app.add_subcommand("endpoints", "Online endpoints: list, invoke");
   endpoints->require_subcommand(1);
+  CLI::App* list = endpoints->add_subcommand("list", "Endpoints: traffic split and their deployments");
+  AddWorkspaceListCommand(list, {{"NAME", "name"}, {"TRAFFIC", "traffic"}},
+                          runtime::EndpointsJson, exit_code);
   auto options = std::make_shared<InvokeOptions>();
   CLI::App* invoke = endpoints->add_subcommand(
       "invoke", "Send a scoring request to an endpoint (address and key looked up in the workspace)");

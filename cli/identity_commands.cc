@@ -57,8 +57,8 @@ bool Failed(const Status& status, int& exit_code) {
   return true;
 }
 
-void PrintList(const json& rows, const std::vector<ListColumn>& columns, const IdentityFlags& flags) {
-  std::fputs(RenderList(rows, columns, flags.json_output ? "json" : flags.format).c_str(), stdout);
+void PrintRows(const json& rows, const std::vector<ListColumn>& columns, const IdentityFlags& flags) {
+  PrintList(rows, columns, ListFormat(flags.format, flags.json_output));
 }
 
 void PrintOne(const json& row, const std::string& text, const IdentityFlags& flags) {
@@ -89,7 +89,7 @@ void ListUsers(const IdentityFlags& flags, int& exit_code) {
   json rows = json::array();
   for (const auto& user : *users) rows.push_back(runtime::UserJson(user));
   exit_code = kExitOk;
-  PrintList(rows, {{"NAME", "name"}, {"ROLE", "role"}, {"CREATED", "created_at"}}, flags);
+  PrintRows(rows, {{"NAME", "name"}, {"ROLE", "role"}, {"CREATED", "created_at"}}, flags);
 }
 
 void SetRole(const IdentityFlags& flags, int& exit_code) {
@@ -149,7 +149,7 @@ void ListTokens(const IdentityFlags& flags, int& exit_code) {
   int64_t now = NowMillis();
   for (const auto& token : *tokens) rows.push_back(runtime::TokenJson(token, now));
   exit_code = kExitOk;
-  PrintList(rows,
+  PrintRows(rows,
             {{"ID", "id"}, {"USER", "user"}, {"NAME", "name"}, {"PREFIX", "prefix"}, {"STATE", "state"},
              {"EXPIRES", "expires_at"}, {"LAST USED", "last_used_at"}},
             flags);
@@ -171,7 +171,7 @@ void ListAudit(const IdentityFlags& flags, int& exit_code) {
   json rows = json::array();
   for (const auto& entry : *entries) rows.push_back(runtime::AuditJson(entry));
   exit_code = kExitOk;
-  PrintList(rows,
+  PrintRows(rows,
             {{"TIME", "time"}, {"USER", "user"}, {"METHOD", "method"}, {"ROUTE", "route"}, {"TARGET", "target"},
              {"STATUS", "status"}, {"CLIENT", "client"}},
             flags);

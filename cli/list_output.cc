@@ -1,6 +1,7 @@
 #include "cli/list_output.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace amlc::cli {
 
@@ -82,6 +83,12 @@ std::string RenderList(const json& rows, const std::vector<ListColumn>& columns,
   if (format == "yaml") return Yaml(rows);
   if (format == "tsv") return Tsv(rows, columns);
   return Table(rows, columns);
+}
+
+std::string ListFormat(const std::string& format, bool json_flag) { return json_flag ? "json" : format; }
+
+void PrintList(const json& rows, const std::vector<ListColumn>& columns, const std::string& format) {
+  std::fputs(RenderList(rows, columns, format).c_str(), stdout);
 }
 
 }  // namespace amlc::cli

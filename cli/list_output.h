@@ -25,6 +25,12 @@ void AddListFormatOption(CLI::App* command, std::string& format);
 std::string RenderList(const nlohmann::json& rows, const std::vector<ListColumn>& columns,
                        const std::string& format);
 
+/// The format to print in: `--json` is `-o json`, else what `-o` says.
+std::string ListFormat(const std::string& format, bool json_flag);
+
+/// Writes RenderList(rows, columns, format) to stdout.
+void PrintList(const nlohmann::json& rows, const std::vector<ListColumn>& columns, const std::string& format);
+
 }  // namespace amlc::cli
 
 #endif  // AMLC_CLI_LIST_OUTPUT_H_

@@ -12,6 +12,7 @@
 #include "cli/deployments_commands.h"
 #include "cli/endpoint_host_command.h"
 #include "cli/identity_commands.h"
+#include "cli/job_create_command.h"
 #include "cli/lineage_command.h"
 #include "cli/login_commands.h"
 #include "cli/endpoints_commands.h"
@@ -26,6 +27,7 @@
 #include "cli/server_command.h"
 #include "cli/sync_commands.h"
 #include "cli/version_command.h"
+#include "cli/workspace_lists.h"
 
 namespace {
 
@@ -49,7 +51,9 @@ int main(int argc, char** argv) {
   int exit_code = amlc::cli::kExitOk;
   amlc::cli::AddCompileCommands(app, exit_code);
   amlc::cli::AddApplyCommands(app, exit_code);
+  amlc::cli::AddJobCreateCommand(app, exit_code);
   amlc::cli::AddRunsCommands(app, exit_code);
+  amlc::cli::AddExperimentsCommands(app, exit_code);
   amlc::cli::AddRegistryCommands(app, exit_code);
   amlc::cli::AddEndpointsCommands(app, exit_code);
   amlc::cli::AddDeploymentsCommands(app, exit_code);

@@ -58,6 +58,7 @@ void TerminalProgress::Started(size_t index, const Action& action) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string label = std::string(ActionSymbol(action.type)) + " " + action.resource_id;
   if (!interactive_) {
+    labels_[index] = label;
     std::printf("started  %s\n", label.c_str());
     std::fflush(stdout);
     return;
@@ -69,6 +70,18 @@ void TerminalProgress::Started(size_t index, const Action& action) {
 void TerminalProgress::Progress(size_t index, const std::string& status) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto it = in_flight_.find(index); it != in_flight_.end()) it->second.status = status;
+}
+
+void TerminalProgress::Bytes(size_t index, const ByteProgress& progress) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (interactive_) {
+    if (auto it = in_flight_.find(index); it != in_flight_.end()) it->second.status = FormatByteProgress(progress);
+    return;
+  }
+  ByteProgress named = progress;
+  if (auto it = labels_.find(index); it != labels_.end()) named.label = it->second + " " + progress.label;
+  lock.unlock();  // ByteLines locks and prints by itself
+  plain_bytes_.Report(named);
 }
 
 void TerminalProgress::Finished(size_t index, const Action& action, const runtime::ActionResult& result,

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "cli/byte_lines.h"
 #include "runtime/engine/executor.h"
 
 namespace amlc::cli {
@@ -23,6 +24,9 @@ class TerminalProgress : public runtime::ProgressReporter {
 
   void Started(size_t index, const compiler::planner::Action& action) override;
   void Progress(size_t index, const std::string& status) override;
+  /// On a terminal: the action's status line shows the bytes, updated in
+  /// place; elsewhere: ByteLines' plain lines (every 2s and a final one).
+  void Bytes(size_t index, const ByteProgress& progress) override;
   void Finished(size_t index, const compiler::planner::Action& action,
                 const runtime::ActionResult& result, double seconds) override;
 
@@ -41,6 +45,8 @@ class TerminalProgress : public runtime::ProgressReporter {
   std::chrono::steady_clock::time_point started_;
   std::mutex mutex_;
   std::map<size_t, InFlight> in_flight_;
+  std::map<size_t, std::string> labels_;  // action index -> "+ image/iris-image", for plain byte lines
+  ByteLines plain_bytes_{stdout, false, ""};
   size_t drawn_lines_ = 0;
   bool stop_ = false;
   std::thread ticker_;

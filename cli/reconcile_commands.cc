@@ -266,6 +266,13 @@ void PrintStatusTable(const json& status) {
                 sync.value("result", "").c_str(), sync.value("trigger", "").c_str(),
                 sync.value("summary", "").c_str());
   }
+  if (status.contains("paused")) {
+    const json& paused = status["paused"];
+    std::printf("Paused      auto-sync, rolled back to sync #%lld (%s) by %s, until %s\n",
+                static_cast<long long>(paused.value("sync", int64_t{0})),
+                paused.value("commit", "").substr(0, 7).c_str(), paused.value("by", "").c_str(),
+                paused.value("until", "").c_str());
+  }
   if (status.contains("git") && !status["git"].value("ok", true)) {
     std::printf("Git         %s\n", status["git"].value("error", "").c_str());
   }

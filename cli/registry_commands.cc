@@ -2,10 +2,14 @@
 // or writes the workspace's state store; nothing here knows about specs.
 #include "cli/registry_commands.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/byte_lines.h"
+#include "cli/list_output.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
 #include "runtime/artifacts/oci/registry_client.h"
@@ -24,6 +28,7 @@ using runtime::ModelVersionRecord;
 struct RegistryOptions {
   std::string workspace;
   bool json_output = false;
+  std::string format = "table";  // -o of the list commands
   std::string name;
   std::string path;
   std::string reference;  // NAME[:VERSION|@latest]
@@ -125,11 +130,11 @@ void ModelsList(const RegistryOptions& options, int& exit_code) {
   auto models = workspace->state().ListModelVersions(query);
   if (!models.ok()) return (void)Fail(models.status(), exit_code);
   exit_code = kExitOk;
-  if (options.json_output) {
+  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
     json out = json::array();
     for (const ModelVersionRecord& m : models.value()) out.push_back(runtime::ModelJson(m));
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
+    return PrintList(out, {{"NAME", "name"}, {"VERSION", "version"}, {"FRAMEWORK", "framework"},
+                           {"SIZE", "size_bytes"}, {"CREATED", "created_at"}, {"TAGS", "tags"}}, format);
   }
   std::printf("%-24s %7s  %-14s %9s  %-19s  %-36s %s\n", "NAME", "VERSION", "FRAMEWORK", "SIZE", "CREATED", "RUN",
               "TAGS");
@@ -251,11 +256,11 @@ void ImagesList(const RegistryOptions& options, int& exit_code) {
   auto images = workspace->state().ListImages(options.name, tags);
   if (!images.ok()) return (void)Fail(images.status(), exit_code);
   exit_code = kExitOk;
-  if (options.json_output) {
+  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
     json out = json::array();
     for (const ImageRecord& image : images.value()) out.push_back(runtime::ImageJson(image));
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
+    return PrintList(out, {{"NAME", "name"}, {"VERSION", "version"}, {"DIGEST", "digest"}, {"SIZE", "size_bytes"},
+                           {"CREATED", "created_at"}, {"MODELS", "models"}, {"TAGS", "tags"}}, format);
   }
   std::printf("%-24s %7s  %-19s  %9s  %-19s  %-28s %s\n", "NAME", "VERSION", "DIGEST", "SIZE", "CREATED", "MODELS",
               "TAGS");
@@ -312,6 +317,9 @@ void ImagesPush(const RegistryOptions& options, int& exit_code) {
   if (!options.ca_file.empty()) registry.ca_file = options.ca_file;
   registry.tls_verify = !options.insecure;
   registry.chunk_size = options.chunk_size;
+  std::string name = image->name + ":" + std::to_string(image->version);
+  ByteLines bytes(stderr, isatty(STDERR_FILENO) == 1, "push " + name + " ");
+  if (!options.json_output) registry.on_bytes = [&](const ByteProgress& progress) { bytes.Report(progress); };
   auto pushed = runtime::image::PushImage(image->layout, image->digest, to.value(), registry,
                                           [&](const std::string& line) {
                                             if (!options.json_output) std::fprintf(stderr, "  %s\n", line.c_str());
@@ -322,7 +330,7 @@ void ImagesPush(const RegistryOptions& options, int& exit_code) {
     return (void)Fail(s, exit_code);
   }
   exit_code = kExitOk;
-  json out = {{"image", image->name + ":" + std::to_string(image->version)},
+  json out = {{"image", name},
               {"to", to->ToString()},
               {"digest", pushed->manifest_digest},
               {"blobs_uploaded", pushed->blobs_uploaded},
@@ -380,6 +388,7 @@ void AddModelsCommands(CLI::App& app, const SharedOptions& options, int& exit_co
   list->add_option("--name", options->name, "Only this model's versions");
   list->add_option("--tag", options->tags, "Only versions with this tag KEY=VALUE, or KEY (repeatable: all must match)");
   list->add_option("--framework", options->framework, "Only this framework");
+  AddListFormatOption(list, options->format);
   list->callback([options, &exit_code] { ModelsList(*options, exit_code); });
 
   CLI::App* show = models->add_subcommand("show", "A model version: metadata, lineage, images using it");
@@ -412,6 +421,7 @@ void AddImagesCommands(CLI::App& app, const SharedOptions& options, int& exit_co
   AddCommonOptions(ilist, *options);
   ilist->add_option("--name", options->name, "Only this image's versions");
   ilist->add_option("--tag", options->tags, "Only images with this tag KEY=VALUE, or KEY (repeatable)");
+  AddListFormatOption(ilist, options->format);
   ilist->callback([options, &exit_code] { ImagesList(*options, exit_code); });
 
   CLI::App* ishow = images->add_subcommand("show", "An image: digest, models, environment, where it was pushed");

@@ -44,6 +44,11 @@ std::string MetricText(const json& value) {
   return text;
 }
 
+// -o json|yaml|tsv|table, --json meaning -o json, as locally.
+std::string Format(const CLI::App& command) {
+  return ListFormat(OptionText(command, "--output"), OptionFlag(command, "--json"));
+}
+
 std::string Text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
 
 int RunsList(const ServerClient& server, const CLI::App& command) {
@@ -66,8 +71,8 @@ int RunsList(const ServerClient& server, const CLI::App& command) {
     for (json& run : page) runs.push_back(std::move(run));
     cursor = answer.headers.count("x-next-cursor") ? answer.headers["x-next-cursor"] : "";
   } while (!cursor.empty());
-  if (OptionFlag(command, "--json")) {
-    PrintJson(runs);
+  if (std::string format = Format(command); format != "table") {
+    PrintList(runs, kRunListColumns, format);
     return kExitOk;
   }
   std::printf("%-40s %-14s %-10s %-20s %8s  %s\n", "RUN", "EXPERIMENT", "STATUS", "STARTED", "DURATION", "METRICS");
@@ -116,7 +121,7 @@ int RunsCancel(const ServerClient& server, const CLI::App& command) {
 int Metrics(const ServerClient& server, const CLI::App& command) {
   std::string name = OptionText(command, "--name");
   std::string path = RunPath(command) + "/metrics" + (name.empty() ? "" : "?name=" + QueryValue(name));
-  if (OptionFlag(command, "--json")) {
+  if (std::string format = Format(command); format == "json") {
     // The server writes the points as the local command does, one per line;
     // printed as sent, a million points need no DOM here either.
     ServerAnswer answer = server.Get(path);
@@ -127,6 +132,10 @@ int Metrics(const ServerClient& server, const CLI::App& command) {
   int exit_code = kExitOk;
   std::optional<json> points = GetJson(server, path, exit_code);
   if (!points) return exit_code;
+  if (std::string format = Format(command); format != "table") {
+    PrintList(*points, kMetricColumns, format);
+    return kExitOk;
+  }
   if (OptionFlag(command, "--csv")) {
     PrintError("metrics --csv is not available with --server yet; use --json");
     return kExitUsage;
@@ -144,11 +153,11 @@ int Activities(const ServerClient& server, const CLI::App& command) {
   std::optional<json> activities =
       GetJson(server, "/api/v1/activities?limit=" + QueryValue(OptionText(command, "--limit")), exit_code);
   if (!activities) return exit_code;
-  if (OptionFlag(command, "--json")) {
-    PrintJson(*activities);
+  if (std::string format = Format(command); format != "table") {
+    PrintList(*activities, kActivityColumns, format);
     return kExitOk;
   }
-  PrintError("activities without --json is not available with --server yet; use --json");
+  PrintError("activities as a table is not available with --server yet; use -o json, yaml or tsv");
   return kExitUsage;
 }
 

@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "cli/list_output.h"
 #include "cli/output.h"
+#include "cli/runs_download.h"
 #include "cli/workspace_access.h"
 #include "runtime/compute/compute_target.h"
 #include "runtime/state/run_filter.h"
@@ -45,6 +47,7 @@ struct RunsOptions {
   std::vector<std::string> compare;
   bool only_diff = false;
   std::string import_dir;
+  std::string format = "table";  // -o, on the commands that print a list
 };
 
 std::unique_ptr<runtime::Workspace> OpenWorkspace(const RunsOptions& options, int& exit_code) {
@@ -121,11 +124,10 @@ void RunsList(const RunsOptions& options, int& exit_code) {
     return;
   }
   exit_code = kExitOk;
-  if (options.json_output) {
+  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
     json out = json::array();
     for (const RunRecord& run : runs.value()) out.push_back(runtime::RunJson(*workspace, run));
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
+    return PrintList(out, kRunListColumns, format);
   }
   std::printf("%-40s %-14s %-10s %-20s %8s  %s\n", "RUN", "EXPERIMENT", "STATUS", "STARTED", "DURATION", "METRICS");
   for (const RunRecord& run : runs.value()) {
@@ -222,7 +224,7 @@ void Metrics(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);
   if (!workspace) return;
   if (!FindRun(*workspace, options.run_id, exit_code)) return;
-  if (options.json_output) {
+  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
     auto out = runtime::MetricPointsJson(workspace->state(), options.run_id, options.metric);
     if (!out.ok()) {
       std::fprintf(stderr, "amlc: error: %s\n", out.status().message().c_str());
@@ -230,8 +232,13 @@ void Metrics(const RunsOptions& options, int& exit_code) {
       return;
     }
     exit_code = kExitOk;
-    std::printf("%s\n", out->c_str());
-    return;
+    // JSON as written, one point per line (a run may have millions); the
+    // other formats go through the list printer.
+    if (format == "json") {
+      std::printf("%s\n", out->c_str());
+      return;
+    }
+    return PrintList(nlohmann::json::parse(*out), kMetricColumns, format);
   }
   auto points = workspace->state().Metrics(options.run_id, options.metric);
   if (!points.ok()) {
@@ -391,11 +398,10 @@ void Activities(const RunsOptions& options, int& exit_code) {
     return;
   }
   exit_code = kExitOk;
-  if (options.json_output) {
+  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
     json out = json::array();
     for (const auto& a : activities.value()) out.push_back(runtime::ActivityJson(a));
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
+    return PrintList(out, kActivityColumns, format);
   }
   std::printf("%-6s %-8s %-32s %-11s %-20s %8s  %s\n", "ID", "KIND", "RESOURCE", "STATUS", "STARTED", "TOOK", "MESSAGE");
   for (const auto& a : activities.value()) {
@@ -411,7 +417,7 @@ void Activities(const RunsOptions& options, int& exit_code) {
 
 void AddRunsCommands(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<RunsOptions>();
-  CLI::App* runs = app.add_subcommand("runs", "Query runs: list, show, logs, cancel");
+  CLI::App* runs = app.add_subcommand("runs", "Query runs: list, show, logs, download, cancel");
   runs->require_subcommand(1);
   auto common = [&](CLI::App* command) {
     command->add_option("--workspace", options->workspace, "Workspace home (default: $AMLC_WORKSPACE, else ./.amlc)");
@@ -426,6 +432,7 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
                    "params.alpha = 0.5 and tags.dataset = diabetes and attributes.status = Completed\"");
   list->add_option("--order-by", options->order_by,
                    "Order by a metric, param, tag or attribute: \"metrics.accuracy desc\", \"params.alpha\"");
+  AddListFormatOption(list, options->format);
   list->callback([options, &exit_code] { RunsList(*options, exit_code); });
   CLI::App* show = runs->add_subcommand("show", "A run's metadata, parameters, metrics and outputs");
   common(show);
@@ -460,9 +467,12 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   snapshot->add_flag("--list", options->list_files, "List the snapshot's files instead");
   snapshot->callback([options, &exit_code] { RunsSnapshot(*options, exit_code); });
 
+  AddRunsDownloadCommand(runs, exit_code);
+
   CLI::App* activities = app.add_subcommand("activities", "Long actions (create, run, delete) and how they went");
   common(activities);
   activities->add_option("--limit", options->limit, "How many, newest first")->capture_default_str();
+  AddListFormatOption(activities, options->format);
   activities->callback([options, &exit_code] { Activities(*options, exit_code); });
 
   CLI::App* metrics = app.add_subcommand("metrics", "A run's logged metrics");
@@ -470,6 +480,7 @@ void AddRunsCommands(CLI::App& app, int& exit_code) {
   metrics->add_option("run", options->run_id, "Run id")->required();
   metrics->add_option("--name", options->metric, "Only this metric");
   metrics->add_flag("--csv", options->csv, "Print CSV");
+  AddListFormatOption(metrics, options->format);
   metrics->callback([options, &exit_code] { Metrics(*options, exit_code); });
 }
 

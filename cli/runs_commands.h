@@ -3,6 +3,9 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <vector>
+
+#include "cli/list_output.h"
 
 namespace amlc::cli {
 
@@ -12,6 +15,17 @@ void AddRunsCommands(CLI::App& app, int& exit_code);
 /// `runs show`'s text of a run's JSON (runtime::RunWithChildrenJson): one
 /// "key: value" line each, params, tags, metrics, inputs and outputs indented below.
 void PrintRunDetails(const nlohmann::json& run);
+
+/// The columns of `-o tsv` and the field order of `-o yaml`, the same with
+/// --server as without.
+inline const std::vector<ListColumn> kRunListColumns = {
+    {"RUN", "id"}, {"EXPERIMENT", "experiment"}, {"STATUS", "status"}, {"STARTED", "started_at"},
+    {"DURATION", "duration"}};
+inline const std::vector<ListColumn> kActivityColumns = {
+    {"ID", "id"},           {"KIND", "kind"},         {"RESOURCE", "resource"}, {"STATUS", "status"},
+    {"STARTED", "started_at"}, {"ENDED", "ended_at"}, {"MESSAGE", "message"}};
+inline const std::vector<ListColumn> kMetricColumns = {
+    {"NAME", "name"}, {"STEP", "step"}, {"VALUE", "value"}, {"TIMESTAMP", "timestamp"}};
 
 }  // namespace amlc::cli
 

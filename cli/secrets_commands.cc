@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/list_output.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
 #include "runtime/views/record_json.h"
@@ -30,6 +31,7 @@ using json = nlohmann::json;
 struct SecretsOptions {
   std::string workspace;
   bool json_output = false;
+  std::string format = "table";  // -o of list
   std::string name;
   std::string from_env;
 };
@@ -154,12 +156,13 @@ void Set(const SecretsOptions& options, int& exit_code) {
   }
 }
 
-void PrintList(const std::vector<runtime::SecretInfo>& secrets, bool json_output) {
-  if (json_output) {
+void PrintSecrets(const std::vector<runtime::SecretInfo>& secrets, const std::string& format) {
+  if (format != "table") {
     json list = json::array();
     for (const runtime::SecretInfo& secret : secrets) list.push_back(runtime::SecretJson(secret));
-    std::printf("%s\n", list.dump(2, ' ', false, json::error_handler_t::replace).c_str());
-    return;
+    // Names come from users: invalid UTF-8 is replaced, not thrown on.
+    list = json::parse(list.dump(-1, ' ', false, json::error_handler_t::replace));
+    return PrintList(list, {{"NAME", "name"}, {"UPDATED", "updated_at"}, {"UPDATED BY", "updated_by"}}, format);
   }
   if (secrets.empty()) {
     std::printf("No secrets in this workspace (set one with: amlc secrets set NAME).\n");
@@ -183,7 +186,7 @@ void List(const SecretsOptions& options, int& exit_code) {
     secrets = std::move(listed.value());
   }
   exit_code = kExitOk;
-  PrintList(secrets, options.json_output);
+  PrintSecrets(secrets, ListFormat(options.format, options.json_output));
 }
 
 void Delete(const SecretsOptions& options, int& exit_code) {
@@ -221,6 +224,7 @@ void AddSecretsCommands(CLI::App& app, int& exit_code) {
   set->callback([options, &exit_code] { Set(*options, exit_code); });
   CLI::App* list = secrets->add_subcommand("list", "Secrets' names and who set them when (never values)");
   common(list);
+  AddListFormatOption(list, options->format);
   list->callback([options, &exit_code] { List(*options, exit_code); });
   CLI::App* del = secrets->add_subcommand("delete", "Delete a secret (owners)");
   common(del);

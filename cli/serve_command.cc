@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 namespace amlc::cli {
 
 namespace {
+
+using nlohmann::json;
 
 struct ServeFlags {
   runtime::serving::ServeOptions options;
@@ -46,9 +49,15 @@ void Serve(ServeFlags& flags, int& exit_code) {
     exit_code = kExitUsage;
     return;
   }
-  if (Status served = runtime::serving::Serve(flags.options); !served.ok()) {
+  Status served = runtime::serving::Serve(flags.options);
+  if (!served.ok()) {
     std::fprintf(stderr, "amlc: error: %s\n", served.message().c_str());
     exit_code = 1;
+  }
+  if (flags.options.json_events) {
+    json event = served.ok() ? json{{"event", "stopped"}, {"exit_code", exit_code}}
+                             : json{{"event", "error"}, {"message", served.message()}, {"exit_code", exit_code}};
+    std::printf("%s\n", event.dump().c_str());
   }
 }
 
@@ -98,6 +107,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                     "'NAME: VALUE' sent with every answer, e.g. the deployment's lineage (repeatable)");
   serve->add_option("--log-file", o.log_file,
                     "Append the host's and the workers' log here (default: stderr)");
+  serve->add_flag("--json", o.json_events,
+                  "Print JSON events on stdout: {\"event\": \"listening\", \"host\", \"port\", ...} once bound, "
+                  "{\"event\": \"stopped\"|\"error\", \"exit_code\", ...} at the end");
   serve->callback([flags, &exit_code] { Serve(*flags, exit_code); });
 }
 

@@ -71,6 +71,19 @@ bool ReadPlanFile(const std::string& path, Plan& plan) {
   return true;
 }
 
+std::optional<std::string> JobDeclaredIn(const compiler::Compilation& compilation, const std::string& specs_root,
+                                         const std::string& file) {
+  namespace fs = std::filesystem;
+  for (const compiler::ir::Resource& r : compilation.graph.resources()) {
+    if (r.kind != "job" || !r.parent.empty() || !r.range.valid()) continue;
+    fs::path declared = compilation.sources.path(r.range.file);
+    if (declared.is_relative()) declared = fs::path(specs_root) / declared;
+    std::error_code error;
+    if (fs::equivalent(declared, file, error)) return r.id();
+  }
+  return std::nullopt;
+}
+
 std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit_code, bool lock,
                                           const ErrorSink& error) {
   auto fail = [&](const std::string& message, int code) -> std::unique_ptr<runtime::Session> {
@@ -103,6 +116,13 @@ std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit
   }
   compiler::planner::PlanOptions plan_options;
   plan_options.destroy = options.destroy;
+  std::vector<std::string> only = options.only;
+  if (!options.job_file.empty()) {
+    std::optional<std::string> job = JobDeclaredIn(session->compilation(), session->specs_root(), options.job_file);
+    if (!job) return fail(options.job_file + " declares no job (a command, sweep or pipeline job spec)", kExitUsage);
+    only = {*job};
+    if (options.rerun_job) plan_options.rerun.insert(*job);
+  }
   for (const std::string& job : options.rerun) {
     plan_options.rerun.insert(job.find('/') == std::string::npos ? "job/" + job : job);
   }
@@ -112,7 +132,7 @@ std::unique_ptr<runtime::Session> Prepare(const ApplyOptions& options, int& exit
     exit_code = kExitSpecErrors;
     return nullptr;
   }
-  if (!options.only.empty()) KeepOnly(session->plan(), options.only);
+  if (!only.empty()) KeepOnly(session->plan(), only);
   return session;
 }
 

@@ -5,6 +5,7 @@
 // its workspace, take the lock and plan.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,7 +32,13 @@ struct ApplyOptions {
   bool destroy = false;
   bool purge = false;
   std::string out;  // plan -out FILE
+  std::string job_file;  // job create: plan only the job this file declares (and what it needs)
+  bool rerun_job = false;  // job create --rerun
 };
+
+/// The id ("job/NAME") of the top-level job declared in `file`, nullopt when it declares none.
+std::optional<std::string> JobDeclaredIn(const compiler::Compilation& compilation, const std::string& specs_root,
+                                         const std::string& file);
 
 /// Where Prepare's errors go (besides the exit code): stderr by default.
 using ErrorSink = std::function<void(const std::string& message)>;

@@ -34,6 +34,21 @@ void RunSync(const ServerFlags& flags, int& exit_code) {
   exit_code = kExitOk;
 }
 
+// Only a running reconciler can hold auto-sync paused, so without one this
+// refuses (CallReconciler says how to start one) rather than applying here.
+void RunRollback(const SyncsFlags& flags, int& exit_code) {
+  json body = {{"sync", flags.id}, {"by", "amlc rollback (" + CurrentUser() + ")"}};
+  std::optional<json> answer = CallReconciler(flags.server, "/api/rollback", exit_code, body.dump());
+  if (!answer) return;
+  if (flags.server.as_json) {
+    std::printf("%s\n", answer->dump(2).c_str());
+  } else {
+    std::printf("Rollback requested: %s\nFollow it with: amlc syncs list; amlc status shows the pause\n",
+                answer->value("message", "").c_str());
+  }
+  exit_code = kExitOk;
+}
+
 void RunList(const SyncsFlags& flags, int& exit_code) {
   std::optional<json> syncs = CallReconciler(flags.server, "/api/syncs?limit=" + std::to_string(flags.limit), exit_code);
   if (!syncs) return;
@@ -78,6 +93,15 @@ void AddSyncCommands(CLI::App& app, int& exit_code) {
   CLI::App* sync = app.add_subcommand("sync", "Ask a running reconciler for a pass now (as a push would)");
   AddServerOptions(sync, *sync_flags);
   sync->callback([sync_flags, &exit_code] { RunSync(*sync_flags, exit_code); });
+
+  auto rollback_flags = std::make_shared<SyncsFlags>();
+  CLI::App* rollback = app.add_subcommand(
+      "rollback", "Ask a running reconciler to apply an earlier sync's commit and pause auto-sync until the next push");
+  rollback->add_option("sync", rollback_flags->id, "The sync to go back to (amlc syncs list)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  AddServerOptions(rollback, rollback_flags->server);
+  rollback->callback([rollback_flags, &exit_code] { RunRollback(*rollback_flags, exit_code); });
 
   CLI::App* syncs = app.add_subcommand("syncs", "A running reconciler's sync history: list, show");
   syncs->require_subcommand(1);

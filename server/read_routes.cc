@@ -215,11 +215,9 @@ void CancelRun(Call& call) {
 }
 
 void ListExperiments(Call& call) {
-  auto names = call.workspace.state().ListExperiments();
-  if (!names.ok()) return call.Message(503, names.status().message());
-  json out = json::array();
-  for (const std::string& name : *names) out.push_back({{"name", name}});
-  call.Json(200, out);
+  auto out = runtime::ExperimentsJson(call.workspace.state());
+  if (!out.ok()) return call.Message(503, out.status().message());
+  call.Json(200, *out);
 }
 
 // ?tag=k=v (repeatable), as `models list --tag k=v`.
@@ -297,24 +295,9 @@ void DeploymentTelemetry(Call& call) {
 // GET /api/v1/endpoints: each endpoint with its deployments' status (the
 // rows of `deployments list --json` grouped by endpoint) and its traffic.
 void ListEndpoints(Call& call) {
-  auto resources = call.workspace.state().ListResources();
-  if (!resources.ok()) return call.Message(503, resources.status().message());
-  std::vector<json> deployments = runtime::DeploymentsJson(call.workspace);
-  json out = json::array();
-  for (const runtime::ResourceRecord& record : *resources) {
-    if (record.kind != "endpoint") continue;
-    json spec = json::parse(record.spec_json, nullptr, false);
-    json outputs = json::parse(record.outputs_json, nullptr, false);
-    json members = json::array();
-    for (const json& deployment : deployments) {
-      if (deployment.value("endpoint", "") == record.name) members.push_back(deployment);
-    }
-    out.push_back({{"name", record.name},
-                   {"traffic", spec.is_object() ? spec.value("traffic", json::object()) : json::object()},
-                   {"outputs", outputs.is_discarded() ? json::object() : outputs},
-                   {"deployments", members}});
-  }
-  call.Json(200, out);
+  auto out = runtime::EndpointsJson(call.workspace);
+  if (!out.ok()) return call.Message(503, out.status().message());
+  call.Json(200, *out);
 }
 
 void ListActivities(Call& call) {

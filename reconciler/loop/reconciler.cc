@@ -107,6 +107,11 @@ StatusOr<std::unique_ptr<Reconciler>> Reconciler::Create(ReconcileOptions option
                          {"status", "Unknown"},
                          {"health", "Unknown"},
                          {"resources", json::array()}};
+  // A rollback's pause outlives a restart: the pin is read back from the state store.
+  if (std::optional<RollbackPin> pin = LoadRollbackPin(reconciler->workspace_->state())) {
+    reconciler->pin_ = pin;
+    reconciler->status_["paused"] = pin->ToJson(reconciler->options_.branch);
+  }
   return reconciler;
 }
 
@@ -214,7 +219,7 @@ int64_t Reconciler::Record(runtime::SyncRecord& sync, bool applied) {
 bool Reconciler::AdoptHead(const std::string& head, const std::string& trigger, PassOutcome& outcome) {
   if (current_ && current_->info.id == head) return true;
   if (head == rejected_head_) return false;
-  if (current_ && !mirror_->IsAncestor(current_->info.id, head)) {
+  if (current_ && !pin_ && !mirror_->IsAncestor(current_->info.id, head)) {
     Log("git: " + options_.branch + " was rewritten (force-push): " + ShortCommit(current_->info.id) + " is not in " +
         ShortCommit(head) + "'s history; converging on the new head");
   }
@@ -262,9 +267,68 @@ bool Reconciler::AdoptHead(const std::string& head, const std::string& trigger, 
   return true;
 }
 
+void Reconciler::Pin(std::optional<RollbackPin> pin) {
+  if (amlc::Status saved = SaveRollbackPin(workspace_->state(), pin); !saved.ok()) Log("error: " + saved.message());
+  pin_ = std::move(pin);
+  std::lock_guard lock(mutex_);
+  if (pin_) {
+    status_["paused"] = pin_->ToJson(options_.branch);
+  } else {
+    status_.erase("paused");
+  }
+}
+
+std::string Reconciler::TargetCommit(const std::string& head, std::optional<RollbackPin> rollback) {
+  if (rollback) {
+    rollback->paused_head = head;
+    Log("rollback to sync " + std::to_string(rollback->sync_id) + " (" + ShortCommit(rollback->commit) +
+        "): auto-sync is paused until " + options_.branch + " moves past " + ShortCommit(head));
+    Pin(std::move(rollback));
+  } else if (pin_ && pin_->EndedBy(head)) {
+    Log("new head " + ShortCommit(head) + ": the rollback to sync " + std::to_string(pin_->sync_id) +
+        " ends, auto-sync resumes");
+    Pin(std::nullopt);
+  }
+  return pin_ ? pin_->commit : head;
+}
+
+json Reconciler::RequestRollbackJson(const RollbackPin& rollback) const {
+  return {{"requested", true}, {"sync", rollback.sync_id}, {"commit", rollback.commit},
+          {"message", "sync " + std::to_string(rollback.sync_id) + "'s commit " + ShortCommit(rollback.commit) +
+                          " is applied as soon as the reconciler is free; auto-sync is paused until the next push "
+                          "to " + options_.branch}};
+}
+
+StatusOr<json> Reconciler::RequestRollback(int64_t sync_id, const std::string& by) {
+  auto sync = workspace_->state().GetSync(sync_id);
+  if (!sync.ok()) return sync.status();
+  if (!sync->has_value()) return amlc::Status(StatusCode::kNotFound, "no sync " + std::to_string(sync_id));
+  if ((*sync)->commit.empty()) {
+    return amlc::Status(StatusCode::kFailedPrecondition,
+                        "sync " + std::to_string(sync_id) + " has no commit to go back to (the repository could "
+                        "not be read then); pick another one: amlc syncs list");
+  }
+  if ((*sync)->result == "InvalidSpec") {
+    return amlc::Status(StatusCode::kFailedPrecondition,
+                        "sync " + std::to_string(sync_id) + "'s commit does not compile; pick a sync that was "
+                        "Synced: amlc syncs list");
+  }
+  RollbackPin rollback{sync_id, (*sync)->commit, "", by, NowMillis()};
+  std::lock_guard lock(mutex_);
+  requested_rollback_ = rollback;
+  requested_pass_ = "rollback to sync " + std::to_string(sync_id) + " requested by " + by;
+  wake_.notify_all();
+  return RequestRollbackJson(rollback);
+}
+
 PassOutcome Reconciler::RunPass(const std::string& trigger) {
   auto started = Clock::now();
   PassOutcome outcome;
+  std::optional<RollbackPin> rollback;
+  {
+    std::lock_guard lock(mutex_);
+    rollback.swap(requested_rollback_);
+  }
   bool fetched = UpdateMirror();
   std::string head;
   if (fetched) {
@@ -276,7 +340,14 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
       status_["git"] = {{"ok", false}, {"error", resolved.status().message()}};
     }
   }
-  const std::string described = DescribeTrigger(trigger, head, current_.get());
+  // Without a head (git failed) the pin cannot be placed yet: it waits for the next pass.
+  const bool rolling_back = rollback && !head.empty();
+  if (rollback && head.empty()) {
+    std::lock_guard lock(mutex_);
+    requested_rollback_.swap(rollback);
+  }
+  const std::string target = head.empty() ? head : TargetCommit(head, std::move(rollback));
+  const std::string described = DescribeTrigger(trigger, target, current_.get());
   if (head.empty() && !current_) {
     // Nothing was ever fetched: record the trouble once.
     runtime::SyncRecord sync;
@@ -292,14 +363,14 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
     outcome.result = sync.result;
     return outcome;
   }
-  if (!head.empty()) {
+  if (!target.empty()) {
     {
       std::lock_guard lock(mutex_);
       status_["head"] = head;
     }
-    if (!AdoptHead(head, described, outcome)) {
+    if (!AdoptHead(target, described, outcome)) {
       // The head does not compile: nothing is applied until a commit that does.
-      outcome.commit = head;
+      outcome.commit = target;
       outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
       return outcome;
     }
@@ -307,14 +378,14 @@ PassOutcome Reconciler::RunPass(const std::string& trigger) {
   // Without self-heal only the first pass that applies a commit changes
   // anything; the commit last applied is kept across restarts.
   bool commit_changed = current_->info.id != applied_commit_;
-  outcome = PlanAndApply(described, commit_changed);
+  outcome = PlanAndApply(described, commit_changed, rolling_back);
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::lock_guard lock(mutex_);
   status_["last_pass"] = {{"at", NowMillis()}, {"seconds", outcome.seconds}, {"trigger", described}};
   return outcome;
 }
 
-PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_changed) {
+PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_changed, bool rolling_back) {
   PassOutcome outcome;
   outcome.commit = current_->info.id;
   runtime::SyncRecord sync;
@@ -324,6 +395,7 @@ PassOutcome Reconciler::PlanAndApply(const std::string& trigger, bool commit_cha
   sync.message = current_->info.summary;
   sync.started_at = NowMillis();
   SyncPolicy policy = Policy();
+  policy.auto_sync = policy.auto_sync || rolling_back;  // a rollback is asked for: applied even without auto-sync
 
   auto lock = runtime::ApplyLock::Acquire(workspace_->home(), options_.lock_timeout_seconds, nullptr);
   if (!lock.ok()) {

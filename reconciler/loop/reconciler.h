@@ -14,6 +14,7 @@
 
 #include "reconciler/git/git_source.h"
 #include "reconciler/loop/commit_plan.h"
+#include "reconciler/loop/rollback_pin.h"
 #include "reconciler/loop/sync_policy.h"
 #include "reconciler/server/reconciler_control.h"
 #include "runtime/workspace/workspace.h"
@@ -91,6 +92,7 @@ class Reconciler : public ReconcilerControl {
   nlohmann::json Status() override;
   nlohmann::json Syncs(int limit) override;
   std::optional<nlohmann::json> Sync(int64_t id) override;
+  StatusOr<nlohmann::json> RequestRollback(int64_t sync_id, const std::string& by) override;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -105,7 +107,12 @@ class Reconciler : public ReconcilerControl {
   bool AdoptHead(const std::string& head, const std::string& trigger, PassOutcome& outcome);
   SyncPolicy Policy() const;
   double IntervalSeconds() const;
-  PassOutcome PlanAndApply(const std::string& trigger, bool commit_changed);
+  /// The commit this pass converges on: the branch head, or the commit a
+  /// rollback pinned until a new head arrives. Starts and ends the pin.
+  std::string TargetCommit(const std::string& head, std::optional<RollbackPin> rollback);
+  void Pin(std::optional<RollbackPin> pin);
+  nlohmann::json RequestRollbackJson(const RollbackPin& rollback) const;
+  PassOutcome PlanAndApply(const std::string& trigger, bool commit_changed, bool rolling_back);
   /// Records a sync unless it repeats the last one (same commit, result and
   /// diagnostics; nothing applied); returns its id or 0.
   int64_t Record(runtime::SyncRecord& sync, bool applied);
@@ -121,12 +128,14 @@ class Reconciler : public ReconcilerControl {
   std::string rejected_head_;                // a head that does not compile, already recorded
   std::string applied_commit_;               // the last commit a pass applied (or found nothing to do for)
   std::string last_recorded_;                // commit, result and diagnostics of the last sync recorded
+  std::optional<RollbackPin> pin_;           // set while a rollback pauses auto-sync
 
   // Shared with the HTTP threads.
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
   std::string requested_pass_;               // the trigger of a requested pass, "" = none
+  std::optional<RollbackPin> requested_rollback_;
   std::deque<PullRequestEvent> previews_;
   nlohmann::json status_ = nlohmann::json::object();
   int git_failures_ = 0;

@@ -245,6 +245,23 @@ Reply AnswerSyncNow(const httplib::Request& req, ReconcilerControl& control) {
   return {202, {{"requested", true}, {"message", "a pass starts as soon as the reconciler is free"}}};
 }
 
+// POST /api/rollback {"sync": N} (amlc rollback): apply sync N's commit and
+// pause auto-sync until the next push. JSON bodies only, as /api/sync.
+Reply AnswerRollback(const httplib::Request& req, ReconcilerControl& control) {
+  if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    return Message(415, "POST /api/rollback takes Content-Type: application/json");
+  }
+  json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("sync") || !body["sync"].is_number_integer() ||
+      body["sync"].get<int64_t>() < 1) {
+    return Message(400, "POST /api/rollback takes {\"sync\": ID}, ID a sync's number (amlc syncs list)");
+  }
+  std::string by = body.contains("by") && body["by"].is_string() ? body["by"].get<std::string>() : "the API";
+  StatusOr<json> queued = control.RequestRollback(body["sync"].get<int64_t>(), by);
+  if (queued.ok()) return {202, std::move(*queued)};
+  return Message(queued.status().code() == StatusCode::kNotFound ? 404 : 409, queued.status().message());
+}
+
 Reply AnswerSyncs(const httplib::Request& req, ReconcilerControl& control) {
   int limit = kDefaultSyncLimit;
   if (req.has_param("limit")) {
@@ -305,7 +322,8 @@ bool HasToken(const httplib::Request& req, const std::string& token) {
 // The route template a path was answered by, for the metrics' labels; paths
 // no route serves are one label, so a client cannot grow the label set.
 std::string RouteOf(const std::string& path) {
-  for (const char* fixed : {"/hooks/github", "/hooks/gitea", "/api/status", "/api/sync", "/api/syncs", "/metrics"}) {
+  for (const char* fixed : {"/hooks/github", "/hooks/gitea", "/api/status", "/api/sync", "/api/rollback", "/api/syncs",
+                            "/metrics"}) {
     if (path == fixed) return fixed;
   }
   if (path.rfind("/api/syncs/", 0) == 0) return "/api/syncs/{id}";
@@ -413,6 +431,8 @@ void ApiServer::Impl::Routes() {
               [this](const Request&, Response& res) { Send(res, {200, control.Status()}); });
   server->Post("/api/sync",
                [this](const Request& req, Response& res) { Send(res, AnswerSyncNow(req, control)); });
+  server->Post("/api/rollback",
+               [this](const Request& req, Response& res) { Send(res, AnswerRollback(req, control)); });
   server->Get("/api/syncs",
               [this](const Request& req, Response& res) { Send(res, AnswerSyncs(req, control)); });
   server->Get(R"(/api/syncs/([^/]+))", [this](const Request& req, Response& res) {

@@ -7,6 +7,10 @@
 //                                       webhook secret: a push to the tracked branch
 //                                       requests a pass, a pull request a preview
 //   GET  /api/status                  -> ReconcilerControl::Status()
+//   POST /api/sync                    -> a pass now (JSON body {"by": WHO})
+//   POST /api/rollback                -> {"sync": ID}: apply that sync's commit, pause
+//                                       auto-sync until the next push (202; 404 unknown
+//                                       sync, 409 when it has no commit)
 //   GET  /api/syncs?limit=N           -> the newest N syncs (default 50, 1..1000)
 //   GET  /api/syncs/ID                -> one sync with its plan and log, 404 when unknown
 //   GET  /metrics                     -> Prometheus text: requests by route and code,

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
+
 namespace amlc::reconciler {
 
 /// A pull request as a forge's webhook describes it.
@@ -38,6 +40,15 @@ class ReconcilerControl {
   virtual nlohmann::json Syncs(int limit) = 0;
   /// GET /api/syncs/ID: one sync with its plan and apply log; nullopt when unknown.
   virtual std::optional<nlohmann::json> Sync(int64_t id) = 0;
+  /// POST /api/rollback: queues a pass that applies the commit of sync `sync_id`
+  /// and pauses auto-sync until the next push; `by` is recorded in its trigger.
+  /// What was queued, or NotFound (no such sync) / FailedPrecondition (the sync
+  /// has no commit to go back to).
+  virtual StatusOr<nlohmann::json> RequestRollback(int64_t sync_id, const std::string& by) {
+    (void)sync_id;
+    (void)by;
+    return amlc::Status(StatusCode::kFailedPrecondition, "this reconciler cannot roll back");
+  }
 };
 
 }  // namespace amlc::reconciler

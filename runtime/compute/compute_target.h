@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress_sink.h"
 #include "base/status.h"
 #include "runtime/state/state_store.h"
 
@@ -55,7 +56,8 @@ enum class RunLiveness {
   kLost,      // gone without a result (its machine or process died)
 };
 
-using RunProgress = std::function<void(const std::string&)>;
+/// A run's statuses, and the bytes of its snapshot as the run folder gets it.
+using RunProgress = ProgressSink;
 
 class ComputeTarget {
  public:

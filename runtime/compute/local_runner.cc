@@ -74,9 +74,11 @@ void LocalRunner::Fail(RunRecord& run, const std::string& error) {
 }
 
 void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
-                          const std::function<void(const std::string&)>& progress) {
+                          const RunProgress& progress) {
   std::string work = work_dir(run.id);
-  auto env = PrepareRunFolder(workspace_, run, request, work);
+  RunFolderOptions folder;
+  folder.snapshot_bytes = progress.bytes();
+  auto env = PrepareRunFolder(workspace_, run, request, work, folder);
   if (!env.ok()) {
     Fail(run, env.status().message());
     return;
@@ -117,12 +119,12 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
 }
 
 void LocalRunner::Attach(RunRecord& run, const RunRequest& request,
-                         const std::function<void(const std::string&)>& progress) {
+                         const RunProgress& progress) {
   WaitAndFinish(run, request, progress, /*own_child=*/false);
 }
 
 void LocalRunner::WaitAndFinish(RunRecord& run, const RunRequest& request,
-                                const std::function<void(const std::string&)>& progress,
+                                const RunProgress& progress,
                                 bool own_child) {
   TrackingReader tracking(workspace_.run_dir(run.id) + "/tracking.jsonl", workspace_.state(), run);
   std::string exit_file = ExitCodeFile(workspace_, run.id);

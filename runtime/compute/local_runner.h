@@ -24,13 +24,13 @@ class LocalRunner {
   /// ./outputs and ./logs into the datastore and finishes `run` (Completed,
   /// Failed with the exit code and last lines of the log, or Canceled).
   void Execute(RunRecord& run, const RunRequest& request,
-               const std::function<void(const std::string&)>& progress);
+               const RunProgress& progress);
 
   /// Finishes a run a previous apply started: waits for its process, then
   /// collects as Execute does; a process that died without an exit code is
   /// marked Failed.
   void Attach(RunRecord& run, const RunRequest& request,
-              const std::function<void(const std::string&)>& progress);
+              const RunProgress& progress);
 
   /// The work folder of a run (the snapshot, ./outputs, ./logs).
   std::string work_dir(const std::string& run_id) const {
@@ -42,7 +42,7 @@ class LocalRunner {
 
  private:
   void WaitAndFinish(RunRecord& run, const RunRequest& request,
-                     const std::function<void(const std::string&)>& progress, bool own_child);
+                     const RunProgress& progress, bool own_child);
   void Collect(RunRecord& run, const RunRequest& request);
   void Fail(RunRecord& run, const std::string& error);
 

@@ -53,7 +53,7 @@ StatusOr<std::map<std::string, std::string>> PrepareRunFolder(Workspace& workspa
   fs::remove_all(work, error);
   // A job without `code` runs in an empty folder.
   Status prepared = run.snapshot_digest.empty() ? Status::Ok()
-                                                : workspace.snapshots().Materialize(run.snapshot_digest, work);
+                                                : workspace.snapshots().Materialize(run.snapshot_digest, work, options.snapshot_bytes);
   if (!prepared.ok()) return Status(prepared.code(), "cannot prepare the work folder: " + prepared.message());
   for (const char* sub : {"/outputs", "/logs", "/.amlc-bin"}) fs::create_directories(work + sub, error);
   for (const std::string& name : request.output_names) fs::create_directories(work + "/outputs/" + name, error);

@@ -31,6 +31,8 @@ struct RunFolderOptions {
   /// Copy amlc's Python module into the folder instead of pointing
   /// PYTHONPATH at amlc's own copy: a cluster node may not have amlc.
   bool stage_python_module = false;
+  /// Hears the snapshot's bytes as they are written into the folder.
+  ByteSink snapshot_bytes;
 };
 
 /// Empties `work` and fills it: the run's snapshot, ./outputs with a folder

@@ -130,6 +130,7 @@ void SlurmTarget::Run(RunRecord& run, const RunRequest& request, const RunProgre
   std::string work = run_dir + "/work";
   RunFolderOptions folder;
   folder.stage_python_module = true;
+  folder.snapshot_bytes = progress.bytes();
   auto env = PrepareRunFolder(workspace_, run, request, work, folder);
   if (!env.ok()) return Fail(run, env.status().message());
   std::error_code error;

@@ -78,6 +78,18 @@ StatusOr<std::string> WriteKeyFromSecret(Workspace& workspace, const std::string
   return path;
 }
 
+// How far process `pid` has read its stdin (a file): the offset in
+// /proc/PID/fdinfo/0; nullopt once it is gone.
+std::optional<uint64_t> StdinOffset(pid_t pid) {
+  std::ifstream info("/proc/" + std::to_string(pid) + "/fdinfo/0");
+  std::string key;
+  uint64_t value = 0;
+  while (info >> key >> value) {
+    if (key == "pos:") return value;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string SshEndpoint::Display() const {
@@ -170,7 +182,7 @@ Status SshClient::Explain(const std::string& err) const {
 }
 
 StatusOr<SshResult> SshClient::Exec(const std::string& script, const std::string& input_file, int timeout_seconds,
-                                    const std::string& output_file) {
+                                    const std::string& output_file, const ByteSink& input_bytes) {
   if (Status known = CheckHostKnown(); !known.ok()) return known;
   char out_template[] = "/tmp/amlc-ssh-out-XXXXXX";
   char err_template[] = "/tmp/amlc-ssh-err-XXXXXX";
@@ -207,8 +219,13 @@ StatusOr<SshResult> SshClient::Exec(const std::string& script, const std::string
                                                       " (install openssh-client)");
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  std::error_code size_error;
+  uint64_t input_size = input_file.empty() ? 0 : fs::file_size(input_file, size_error);
+  ByteReporter sent(input_file.empty() ? ByteSink() : input_bytes,
+                    "upload " + fs::path(input_file).filename().string() + " to " + endpoint_.Display(), input_size);
   std::optional<int> ended;
   while (!(ended = ReapIfEnded(process->pid()))) {
+    if (std::optional<uint64_t> read = StdinOffset(process->pid())) sent.Reached(*read);
     if (std::chrono::steady_clock::now() > deadline) {
       process->SignalGroup(SIGKILL);
       WaitForChild(process->pid());
@@ -224,6 +241,8 @@ StatusOr<SshResult> SshClient::Exec(const std::string& script, const std::string
   cleanup();
   result.exit_code = WIFEXITED(*ended) ? WEXITSTATUS(*ended) : 255;
   if (result.exit_code == 255) return Explain(result.err);
+  sent.Reached(input_size);  // ssh ended well: it read its stdin to the end
+  sent.Finish();
   return result;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/process.h"
+#include "base/byte_progress.h"
 #include "base/status.h"
 
 namespace amlc::runtime {
@@ -58,8 +59,11 @@ class SshClient {
   /// first, which is worth retrying; kFailedPrecondition for the others); the
   /// script's own exit code is in the result.
   /// With `output_file`, stdout goes there instead of into the result.
+  /// `input_bytes` hears how much of `input_file` ssh has read to send
+  /// (its stdin's offset, sampled every 20 ms; "upload NAME to HOST").
   StatusOr<SshResult> Exec(const std::string& script, const std::string& input_file = "",
-                           int timeout_seconds = 300, const std::string& output_file = "");
+                           int timeout_seconds = 300, const std::string& output_file = "",
+                           const ByteSink& input_bytes = {});
   /// Starts `script` on the host with its stdout on `stdout_fd` (a pipe the
   /// caller reads) and its stderr appended to `stderr_file`.
   StatusOr<Process> Start(const std::string& script, int stdout_fd, const std::string& stderr_file);

@@ -138,7 +138,7 @@ StatusOr<SshClient> SshTarget::ClientOfRun(const std::string& run_id, std::strin
 }
 
 StatusOr<int64_t> SshTarget::Start(SshClient& ssh, const RunRecord& run, const RunRequest& request,
-                                   const std::string& remote_run) {
+                                   const std::string& remote_run, const ByteSink& upload_bytes) {
   std::vector<StagedFile> files;
   if (!run.snapshot_digest.empty()) {
     auto code = workspace_.snapshots().Load(run.snapshot_digest);
@@ -171,7 +171,7 @@ StatusOr<int64_t> SshTarget::Start(SshClient& ssh, const RunRecord& run, const R
   Status packed = WriteStagingTar(workspace_.snapshots(), missing, files, there,
                                   RunScript(there, remote, run.id, run.experiment), scratch, tar);
   if (!packed.ok()) return packed;
-  auto started = ssh.Exec(UnpackAndStartScript(root.value(), remote), tar);
+  auto started = ssh.Exec(UnpackAndStartScript(root.value(), remote), tar, 300, "", upload_bytes);
   fs::remove_all(scratch, error);
   if (!started.ok()) return started.status();
   if (started->exit_code != 0) {
@@ -195,7 +195,14 @@ void SshTarget::Run(RunRecord& run, const RunRequest& request, const RunProgress
   fs::remove(workspace_.run_dir(run.id) + "/tracking.jsonl", error);
   progress("sending the snapshot to " + ssh.endpoint().Display());
   std::string remote_run;
-  auto pid = Start(ssh, run, request, remote_run);
+  ByteSink upload;  // named as the other targets' snapshot transfers are
+  if (progress.bytes()) {
+    upload = [&, label = "snapshot upload to " + ssh.endpoint().Display()](ByteProgress report) {
+      report.label = label;
+      progress.bytes()(report);
+    };
+  }
+  auto pid = Start(ssh, run, request, remote_run, upload);
   if (!pid.ok()) return Fail(run, "ssh target " + request.placement.compute_name + ": " + pid.status().message());
   run.pid = pid.value();
   run.status = RunStatus::kRunning;

@@ -39,9 +39,10 @@ class SshTarget : public ComputeTarget {
 
  private:
   /// Sends the snapshot's missing blobs, lays out the run folder and starts
-  /// the command; returns the remote pid.
+  /// the command; returns the remote pid. `upload_bytes` hears the staging
+  /// tar (missing blobs and scripts) as ssh sends it.
   StatusOr<int64_t> Start(SshClient& ssh, const RunRecord& run, const RunRequest& request,
-                          const std::string& remote_run);
+                          const std::string& remote_run, const ByteSink& upload_bytes);
   /// Streams the run's log and metrics until it ends, reconnecting as needed,
   /// then collects and finishes the record.
   void Follow(SshClient& ssh, RunRecord& run, const RunRequest& request, const RunProgress& progress);

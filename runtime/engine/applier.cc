@@ -59,7 +59,7 @@ StatusOr<Observation> Applier::Observe(const compiler::ir::Graph& graph, size_t 
   return driver->Observe(r, upstream_runs);
 }
 
-ActionResult Applier::Run(const Action& action, const std::function<void(const std::string&)>& progress) {
+ActionResult Applier::Run(const Action& action, const ProgressSink& progress) {
   // Every action is an activity: what, on what, since when, how it ended.
   ActivityRecord activity;
   activity.kind = compiler::planner::ActionName(action.type);
@@ -68,10 +68,13 @@ ActionResult Applier::Run(const Action& action, const std::function<void(const s
   activity.started_at = NowMillis();
   auto started = context_.state().StartActivity(activity);
   if (started.ok()) activity.id = started.value();
-  ActionResult result = Carry(action, [&](const std::string& status) {
-    if (status.rfind("run ", 0) == 0) activity.run_id = status.substr(4);
-    progress(status);
-  });
+  ProgressSink noting_runs(
+      [&](const std::string& status) {
+        if (status.rfind("run ", 0) == 0) activity.run_id = status.substr(4);
+        progress(status);
+      },
+      progress.bytes());
+  ActionResult result = Carry(action, noting_runs);
   activity.status = result.outcome == Outcome::kSucceeded ? "Succeeded" : "Failed";
   activity.progress = 1;
   activity.message = result.message;
@@ -80,7 +83,7 @@ ActionResult Applier::Run(const Action& action, const std::function<void(const s
   return result;
 }
 
-ActionResult Applier::Carry(const Action& action, const std::function<void(const std::string&)>& progress) {
+ActionResult Applier::Carry(const Action& action, const ProgressSink& progress) {
   if (action.type == ActionType::kDelete) return Delete(action);
   const Resource* r = context_.Find(action.resource_id);
   if (!r) return {Outcome::kFailed, action.resource_id + " is not in the specs"};

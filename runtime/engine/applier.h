@@ -47,7 +47,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
 
   // ActionRunner
   ActionResult Run(const compiler::planner::Action& action,
-                   const std::function<void(const std::string&)>& progress) override;
+                   const ProgressSink& progress) override;
 
   /// Carries out `plan` (made by MakePlan with this applier): the runs it
   /// found up to date feed their dependants, its pools bound the compute
@@ -79,7 +79,7 @@ class Applier : public compiler::planner::PlanEnvironment, public ActionRunner {
 
  private:
   Driver* DriverOf(const std::string& kind, const std::string& type) const { return drivers_.Find(kind, type); }
-  ActionResult Carry(const compiler::planner::Action& action, const std::function<void(const std::string&)>& progress);
+  ActionResult Carry(const compiler::planner::Action& action, const ProgressSink& progress);
   ActionResult Delete(const compiler::planner::Action& action);
 
   EngineContext context_;

@@ -60,6 +60,17 @@ void ApplyEvents::Started(size_t index, const Action& action) {
   Emit(std::move(event));
 }
 
+void ApplyEvents::Bytes(size_t index, const ByteProgress& progress) {
+  json event = {{"type", "bytes"},
+                {"index", index},
+                {"label", progress.label},
+                {"done", progress.done},
+                {"bytes_per_second", progress.bytes_per_second},
+                {"finished", progress.finished}};
+  if (progress.total) event["total"] = *progress.total;
+  Emit(std::move(event));
+}
+
 void ApplyEvents::Progress(size_t index, const std::string& status) {
   json event = {{"type", "action_progress"}, {"index", index}, {"status", status}};
   // A job's driver says "run ID" when it has started the run.

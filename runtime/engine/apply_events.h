@@ -35,6 +35,8 @@ class ApplyEvents : public ProgressReporter {
 
   void Started(size_t index, const compiler::planner::Action& action) override;
   void Progress(size_t index, const std::string& status) override;
+  /// {"type":"bytes"}: a transfer's bytes so far, its total when known.
+  void Bytes(size_t index, const ByteProgress& progress) override;
   void Finished(size_t index, const compiler::planner::Action& action, const ActionResult& result,
                 double seconds) override;
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress_sink.h"
 #include "base/status.h"
 #include "compiler/ir/graph.h"
 #include "compiler/planner/planner.h"
@@ -21,7 +22,8 @@
 namespace amlc::runtime {
 
 class EngineContext;
-using Progress = std::function<void(const std::string&)>;
+/// An action's statuses and the bytes it moves (pushes, builds, snapshots).
+using Progress = ProgressSink;
 
 class Driver {
  public:

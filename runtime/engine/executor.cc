@@ -111,8 +111,9 @@ std::vector<ActionResult> ExecutePlan(const Plan& plan, ActionRunner& runner, Pr
       Journal(options, plan.actions[i], "begin", "", "");
       threads.emplace_back([&, i] {
         auto start = std::chrono::steady_clock::now();
-        ActionResult result =
-            runner.Run(plan.actions[i], [&, i](const std::string& status) { reporter.Progress(i, status); });
+        ProgressSink progress([&, i](const std::string& status) { reporter.Progress(i, status); },
+                              [&, i](const ByteProgress& bytes) { reporter.Bytes(i, bytes); });
+        ActionResult result = runner.Run(plan.actions[i], progress);
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         finished.Push({i, std::move(result), seconds});
       });

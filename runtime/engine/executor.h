@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_progress.h"
+#include "base/progress_sink.h"
 #include "compiler/planner/plan.h"
 #include "runtime/engine/pools.h"
 #include "runtime/state/state_store.h"
@@ -22,9 +24,9 @@ struct ActionResult {
 class ActionRunner {
  public:
   virtual ~ActionRunner() = default;
-  /// Runs `action`; `progress` may be called with a short status ("accuracy=0.97").
-  virtual ActionResult Run(const compiler::planner::Action& action,
-                           const std::function<void(const std::string&)>& progress) = 0;
+  /// Runs `action`; `progress` may be called with a short status ("accuracy=0.97"),
+  /// and gets the bytes of its transfers (ProgressSink::bytes).
+  virtual ActionResult Run(const compiler::planner::Action& action, const ProgressSink& progress) = 0;
 };
 
 /// Carries out nothing: every action succeeds with "dry run". As ninja's
@@ -32,15 +34,15 @@ class ActionRunner {
 /// with the parallelism it would do it, without touching anything.
 class DryRunRunner : public ActionRunner {
  public:
-  ActionResult Run(const compiler::planner::Action& action,
-                   const std::function<void(const std::string&)>& progress) override {
+  ActionResult Run(const compiler::planner::Action& action, const ProgressSink& progress) override {
     return {Outcome::kSucceeded, "dry run"};
   }
 };
 
 /// Hears about actions as they start, progress and finish (the terminal
 /// display). Calls come from the executor's thread (Started, Finished) and
-/// from the action's own thread (Progress), never two for one action at once.
+/// from the action's own threads (Progress, Bytes): an image's layers are
+/// built on several threads at once, so Bytes must be thread-safe.
 class ProgressReporter {
  public:
   virtual ~ProgressReporter() = default;
@@ -48,6 +50,10 @@ class ProgressReporter {
   virtual void Started(size_t index, const compiler::planner::Action& action) = 0;
   /// A short status of a running action ("run train-1234", "accuracy=0.97").
   virtual void Progress(size_t index, const std::string& status) = 0;
+  /// Bytes moving for action `index` (a blob pushed, a snapshot uploaded),
+  /// already throttled by the sender's ByteMeter; a final report per transfer.
+  /// Ignored unless a reporter shows bytes.
+  virtual void Bytes(size_t index, const ByteProgress& progress) {}
   /// Action `index` ended (skipped ones too, with 0 seconds).
   virtual void Finished(size_t index, const compiler::planner::Action& action,
                         const ActionResult& result, double seconds) = 0;

@@ -309,4 +309,33 @@ std::vector<json> TelemetryJson(Workspace& workspace, const std::string& endpoin
                      [](const json&) { return true; });
 }
 
+StatusOr<json> EndpointsJson(Workspace& workspace) {
+  auto resources = workspace.state().ListResources();
+  if (!resources.ok()) return resources.status();
+  std::vector<json> deployments = DeploymentsJson(workspace);
+  json out = json::array();
+  for (const ResourceRecord& record : *resources) {
+    if (record.kind != "endpoint") continue;
+    json spec = json::parse(record.spec_json, nullptr, false);
+    json outputs = json::parse(record.outputs_json, nullptr, false);
+    json members = json::array();
+    for (const json& deployment : deployments) {
+      if (deployment.value("endpoint", "") == record.name) members.push_back(deployment);
+    }
+    out.push_back({{"name", record.name},
+                   {"traffic", spec.is_object() ? spec.value("traffic", json::object()) : json::object()},
+                   {"outputs", outputs.is_discarded() ? json::object() : outputs},
+                   {"deployments", members}});
+  }
+  return out;
+}
+
+StatusOr<json> ExperimentsJson(StateStore& store) {
+  auto names = store.ListExperiments();
+  if (!names.ok()) return names.status();
+  json out = json::array();
+  for (const std::string& name : *names) out.push_back({{"name", name}});
+  return out;
+}
+
 }  // namespace amlc::runtime

@@ -58,6 +58,11 @@ nlohmann::json AuditJson(const AuditRecord& entry);
 std::vector<nlohmann::json> DeploymentsJson(Workspace& workspace);
 /// One deployment with its recent events (`deployments show --json`); nullopt when unknown.
 std::optional<nlohmann::json> DeploymentJson(Workspace& workspace, const std::string& name, int event_limit);
+/// Each endpoint with its traffic, its outputs and its deployments' rows of
+/// DeploymentsJson (`endpoints list --json`, GET /api/v1/endpoints).
+StatusOr<nlohmann::json> EndpointsJson(Workspace& workspace);
+/// The experiments' names, [{"name": ...}] (`experiments list --json`, GET /api/v1/experiments).
+StatusOr<nlohmann::json> ExperimentsJson(StateStore& store);
 /// The newest `limit` request records of a deployment's telemetry (`deployments telemetry --json`).
 std::vector<nlohmann::json> TelemetryJson(Workspace& workspace, const std::string& endpoint,
                                           const std::string& deployment, int limit);

@@ -44,6 +44,17 @@ TEST_CASE("the quickstart ends with a live endpoint that scores with its key", "
   json secondary = AmlcJson(quickstart.str(), "deployments keys blue");
   CHECK(quickstart.Score(secondary["secondary"]) == 200);
 
+  // `amlc endpoints invoke` does the same with no key or address in hand, by
+  // the traffic split or pinned to a deployment (as az ml online-endpoint invoke).
+  std::string invoke = "endpoints invoke iris --request-file " + quickstart.str() + "/sample-request.json --workspace " +
+                       quickstart.str() + "/.amlc";
+  REQUIRE(Run(Amlc(invoke), &body) == 0);
+  CHECK(json::parse(body)["predictions"] == predictions["predictions"]);
+  REQUIRE(Run(Amlc(invoke + " --deployment blue"), &body) == 0);
+  CHECK(json::parse(body)["predictions"] == predictions["predictions"]);
+  CHECK(Run(Amlc(invoke + " --deployment green 2>&1"), &body) == 2);
+  CHECK(body.find("has no deployment 'green'") != std::string::npos);
+
   REQUIRE(quickstart.Apply(&out) == 0);
   CHECK(out.find("No changes.") != std::string::npos);
 

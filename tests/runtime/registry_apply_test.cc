@@ -48,6 +48,9 @@ TEST_CASE("the quickstart registers its model and builds its image once", "[appl
   REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
   CHECK(out.find("registered iris-classifier:1") != std::string::npos);
   CHECK(out.find("built iris-image:1") != std::string::npos);
+  // Not a terminal: byte progress as plain lines, each transfer's last at 100%.
+  CHECK(out.find("> job/train-iris snapshot upload src  ") != std::string::npos);
+  CHECK_THAT(out, Catch::Matches("(.|\n)*[+] image/iris-image layer 4/4 scoring code  [^\n]*100%(.|\n)*"));
 
   json models = AmlcJson(dir.str(), "models list");
   REQUIRE(models.size() == 1);
@@ -288,6 +291,21 @@ TEST_CASE("apply pushes new images to the workspace's registry, once", "[registr
   CHECK(pushed["blobs_uploaded"] == 0);
   CHECK(pushed["bytes_uploaded"] == 0);
   CHECK(pushed["digest"] == image["digest"]);
+  // To a new repository, not on a terminal: plain byte lines with a total
+  // and a final 100% line per blob sent.
+  REQUIRE(Run(Amlc("images push iris-image:1 --to " + registry + "/" + repo + "-bytes/iris-image:1 --workspace " +
+                   dir.str() + "/.amlc 2>&1"),
+              &out) == 0);
+  INFO(out);
+  CHECK(out.find("\033[") == std::string::npos);
+  CHECK_THAT(out, Catch::Matches("(.|\n)*push iris-image:1 blob 1/[0-9]+ sha256:[^ ]+  [0-9.]+ [KMG]?i?B / [0-9.]+ [KMG]?i?B  100%(.|\n)*"));
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count(" uploaded\n") > 0);
+  CHECK(count("  100%  ") == count(" uploaded\n"));  // one final byte line per blob sent
 }
 
 TEST_CASE("destroy says which versions it keeps and a later destroy --purge deletes them",

@@ -371,6 +371,40 @@ TEST_CASE("chunked uploads give the same digest as monolithic ones", "[registry]
   CHECK(SkopeoInspect("docker://" + other.ToString(), "--tls-verify=false")["Digest"] == digest);
 }
 
+TEST_CASE("a push reports each blob's bytes as they are sent, with a total and one final report",
+          "[registry][byte_progress]") {
+  std::string addr = amlc::testing::TestServerAddress("registry");
+  SpecDir work;
+  std::string digest = MakeLayout(work.path(), 1536 * 1024);
+  fs::path layout = work.path() / "oci";
+  for (uint64_t chunk_size : {uint64_t{0}, uint64_t{64 * 1024}}) {
+    INFO("chunk_size " << chunk_size);
+    RegistryOptions options;
+    options.chunk_size = chunk_size;
+    std::vector<amlc::ByteProgress> reports;
+    options.on_bytes = [&](const amlc::ByteProgress& report) { reports.push_back(report); };
+    RegistryReference to = Ref(addr + "/" + UniqueRepo("bytes") + ":v1");
+    PushResult result = PushOk(layout, digest, to, options);
+    size_t finals = 0;
+    uint64_t final_bytes = 0;
+    for (const auto& report : reports) {
+      REQUIRE(report.total);
+      CHECK(report.done <= *report.total);
+      CHECK_THAT(report.label, Catch::StartsWith("blob ") && Catch::Contains("/"));
+      if (!report.finished) continue;
+      ++finals;
+      final_bytes += report.done;
+      CHECK(report.done == *report.total);
+      CHECK_THAT(amlc::FormatByteProgress(report), Catch::Contains(" 100% "));
+    }
+    CHECK(finals == static_cast<size_t>(result.blobs_uploaded));
+    CHECK(final_bytes == result.bytes_uploaded);
+    // The 1.5 MiB layer is sent in several pieces; the throttle lets the
+    // first through besides the final one.
+    CHECK(reports.size() > finals);
+  }
+}
+
 TEST_CASE("a registry with basic auth refuses a push without credentials and takes it with them",
           "[registry]") {
   std::string addr = amlc::testing::TestServerAddress("registry-basic");
@@ -472,10 +506,22 @@ TEST_CASE("PullImage copies a pushed image into a fresh layout that skopeo reads
   PushOk(layout, digest, to, {});
 
   fs::path pulled = work.path() / "pulled";
-  auto got = PullImage(to, pulled.string(), "zeta", {});
+  RegistryOptions metered;
+  std::vector<amlc::ByteProgress> reports;
+  metered.on_bytes = [&](const amlc::ByteProgress& report) { reports.push_back(report); };
+  auto got = PullImage(to, pulled.string(), "zeta", metered);
   INFO(got.status().message());
   REQUIRE(got.ok());
   CHECK(got.value() == digest);
+  // Each blob received ends with one finished report at its size.
+  size_t finished = 0;
+  for (const amlc::ByteProgress& report : reports) {
+    CHECK(report.label.rfind("pull blob ", 0) == 0);
+    if (!report.finished) continue;
+    ++finished;
+    CHECK(report.done == report.total.value_or(0));
+  }
+  CHECK(finished >= 2);  // the config and the layer
   CHECK(fs::exists(pulled / "oci-layout"));
   CHECK(IndexDigest(pulled, "zeta") == digest);
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -167,6 +168,21 @@ TEST_CASE("a job on an ssh target runs there, records its metrics and sends only
   REQUIRE(specs.Apply(&out) == 0);
   CHECK(BlobCount(sshd) == blobs + 1);
   CHECK(out.find("Apply complete") != std::string::npos);
+
+  // apply --json: the upload to the host is a bytes event ending at its total.
+  specs.dir.Write("src/train.py", std::string(kTrain) + "print('v3')\n");
+  REQUIRE(Run(Amlc("apply --auto-approve --json " + specs.dir.str() + " 2>/dev/null"), &out) == 0);
+  nlohmann::json upload;
+  std::istringstream events(out);
+  for (std::string line; std::getline(events, line);) {
+    nlohmann::json event = nlohmann::json::parse(line);
+    if (event["type"] == "bytes" && event["label"] == "snapshot upload to 127.0.0.1:" + specs.port) upload = event;
+  }
+  INFO(out);
+  REQUIRE(upload.is_object());
+  CHECK(upload["finished"] == true);
+  CHECK(upload["done"] == upload["total"]);
+  CHECK(upload["total"].get<uint64_t>() > 0);
 }
 
 TEST_CASE("cancel and timeout end the run's process group on the ssh host", "[ssh]") {

@@ -110,10 +110,13 @@ TEST_CASE("workspace server: runs, metrics, logs and snapshots read as the CLI p
   CHECK(Body(missing)["message"] == "no run 'no-such-run' in this workspace");
 
   CHECK(Body(client.Get("/api/v1/experiments")) == json::array({{{"name", "exp"}}}));
+  CHECK(Body(client.Get("/api/v1/experiments")) == CliJson(server, "experiments list"));
+  CHECK(Body(client.Get("/api/v1/endpoints")) == CliJson(server, "endpoints list"));
   CHECK(Body(client.Get("/api/v1/activities")) == CliJson(server, "activities"));
   CHECK(Body(client.Get("/api/v1/models")) == CliJson(server, "models list"));
   CHECK(Body(client.Get("/api/v1/images")) == CliJson(server, "images list"));
   CHECK(Body(client.Get("/api/v1/deployments")) == json::array());
+  CHECK(Body(client.Get("/api/v1/deployments")) == CliJson(server, "deployments list"));
   json status = Body(client.Get("/api/v1/status"));
   CHECK(status["runs"]["Completed"] == 2);
   CHECK(status["you"] == json{{"user", "rita"}, {"role", "reader"}});

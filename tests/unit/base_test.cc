@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <fstream>
 
+#include "base/byte_progress.h"
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/file_tail.h"
@@ -298,6 +299,66 @@ TEST_CASE("LastLines gives a log's last lines from its end, however large the lo
   CHECK(LastLines(log, 10).size() <= 4096);
   CHECK(LastLines(log, 10).find("first\nsecond") != std::string::npos);
   CHECK(LastLines(dir.str() + "/missing.log", 5).empty());
+}
+
+TEST_CASE("Byte progress: binary units, sliding-window rate, ETA and throttle", "[base][byte_progress]") {
+  CHECK(BinaryBytes(0) == "0 B");
+  CHECK(BinaryBytes(1023) == "1023 B");
+  CHECK(BinaryBytes(1024) == "1.0 KiB");
+  CHECK(BinaryBytes(39006617) == "37.2 MiB");
+  CHECK(BinaryBytes(uint64_t{3} << 29) == "1.5 GiB");
+  amlc::ByteUnits decimal{1000, {"kB", "MB", "GB", "TB"}, 10};  // as the registry client's lines
+  CHECK(amlc::ScaledBytes(999, decimal) == "999 B");
+  CHECK(amlc::ScaledBytes(1500, decimal) == "1.5 kB");
+  CHECK(amlc::ScaledBytes(37200000, decimal) == "37 MB");
+  CHECK(FormatEta(6.2) == "7s");
+  CHECK(FormatEta(125) == "2m05s");
+  CHECK(FormatEta(3720) == "1h02m");
+  CHECK(FormatEta(-1) == "--");
+
+  auto t0 = ProgressClock::time_point{};
+  using std::chrono::seconds;
+  RateWindow window(seconds(5));
+  CHECK(window.BytesPerSecond() == 0);
+  window.Add(t0, 0);
+  window.Add(t0 + seconds(1), 1000);
+  CHECK(window.BytesPerSecond() == 1000);
+  // A stall: the fast first second leaves the window; the rate spans from
+  // the last sample before the window (1s, 1000) to now (11s, 1100).
+  window.Add(t0 + seconds(10), 1000);
+  window.Add(t0 + seconds(11), 1100);
+  CHECK(window.BytesPerSecond() == 10);
+
+  uint64_t mib = 1024 * 1024;
+  ByteProgress line{"push model-image:3 layer 2/4", 39006617, 120 * mib, 13002342, false};
+  CHECK(FormatByteProgress(line) == "push model-image:3 layer 2/4  37.2 MiB / 120.0 MiB  30%  12.4 MiB/s  ETA 7s");
+  line.bytes_per_second = 0;
+  CHECK(FormatByteProgress(line) == "push model-image:3 layer 2/4  37.2 MiB / 120.0 MiB  30%  0 B/s  ETA --");
+  line.total.reset();
+  CHECK(FormatByteProgress(line) == "push model-image:3 layer 2/4  37.2 MiB  0 B/s");
+  ByteProgress done{"layer", 120 * mib, 120 * mib, 2.0 * mib, true};
+  CHECK(FormatByteProgress(done) == "layer  120.0 MiB / 120.0 MiB  100%  2.0 MiB/s");
+
+  ByteMeter meter("blob", 300, t0, std::chrono::milliseconds(100));
+  REQUIRE(meter.Update(t0 + std::chrono::milliseconds(10), 10));        // the first
+  CHECK_FALSE(meter.Update(t0 + std::chrono::milliseconds(50), 20));     // too soon
+  auto later = meter.Update(t0 + std::chrono::milliseconds(150), 100);  // an interval on
+  REQUIRE(later);
+  CHECK(later->done == 100);
+  CHECK(later->bytes_per_second == Approx(100 / 0.15));  // since the start, at t0
+  auto last = meter.Update(t0 + std::chrono::milliseconds(160), 300);   // done == total: always
+  REQUIRE(last);
+  CHECK(last->finished);
+  CHECK_FALSE(meter.Finish(t0 + seconds(1)));  // only once
+
+  ByteMeter stream("download", std::nullopt, t0);
+  REQUIRE(stream.Update(t0, 5));
+  auto end = stream.Finish(t0 + seconds(1));
+  REQUIRE(end);
+  CHECK(end->finished);
+  CHECK(end->done == 5);
+  CHECK(end->bytes_per_second == 5);  // one read, yet a rate: from the start
+  CHECK_FALSE(end->total);
 }
 
 }  // namespace

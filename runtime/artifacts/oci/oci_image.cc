@@ -330,12 +330,39 @@ std::string Seconds(std::chrono::steady_clock::time_point start) {
   return text;
 }
 
-LayerOutcome BuildOne(const OciLayout& layout, const LayerSpec& spec) {
+// The progress of a build: lines "layer 2/5 DESCRIPTION: 1.2 MB, HOW", and
+// the bytes each layer reads as it is written (labelled "layer 2/5 DESCRIPTION").
+class BuildProgress {
+ public:
+  BuildProgress(const ProgressSink& progress, size_t total) : progress_(progress), total_(total) {}
+
+  void Say(const std::string& line) const { progress_(line); }
+  std::string LayerLabel(size_t position, const std::string& description) const {
+    return "layer " + std::to_string(position + 1) + "/" + std::to_string(total_) + " " + description;
+  }
+  void Layer(size_t position, const std::string& description, uint64_t size, const std::string& how) const {
+    Say(LayerLabel(position, description) + ": " + FormatBytes(size) + ", " + how);
+  }
+  const ByteSink& bytes() const { return progress_.bytes(); }
+  size_t total() const { return total_; }
+
+ private:
+  const ProgressSink& progress_;
+  size_t total_;
+};
+
+// Builds one layer; its source bytes go to `progress` as the layer at `position`.
+LayerOutcome BuildOne(const OciLayout& layout, const LayerSpec& spec, const BuildProgress& progress,
+                      size_t position) {
   LayerOutcome outcome;
   auto start = std::chrono::steady_clock::now();
   StatusOr<LayerBlob> blob = Status(StatusCode::kInternal, "");
   try {  // on a worker thread: nothing may escape
-    blob = WriteLayer(layout, spec);
+    std::optional<uint64_t> total;
+    if (progress.bytes()) total = LayerSourceBytes(spec);
+    ByteReporter bytes(progress.bytes(), progress.LayerLabel(position, spec.description), total);
+    blob = WriteLayer(layout, spec, &bytes);
+    if (blob.ok()) bytes.Finish();
   } catch (const std::exception& error) {
     blob = Status(StatusCode::kInternal,
                   "cannot build layer '" + spec.description + "': " + error.what());
@@ -351,16 +378,18 @@ LayerOutcome BuildOne(const OciLayout& layout, const LayerSpec& spec) {
   return outcome;
 }
 
-// Builds the layers `todo` (indexes into `specs`), on up to as many threads
-// as there are cores (at most 4); `done(i)` is called on the calling thread
-// as each one finishes, so the progress callback never runs elsewhere.
+// Builds the layers `todo` (indexes into `specs`, layer `first_position + i`
+// of the image), on up to as many threads as there are cores (at most 4);
+// `done(i)` is called on the calling thread as each one finishes, so status
+// lines come from one thread (byte reports come from the building threads).
 void BuildLayers(const OciLayout& layout, const std::vector<LayerSpec>& specs,
                  const std::vector<size_t>& todo, std::vector<LayerOutcome>* outcomes,
+                 const BuildProgress& progress, size_t first_position,
                  const std::function<void(size_t)>& done) {
   size_t threads = std::min<size_t>({todo.size(), std::thread::hardware_concurrency(), 4});
   if (threads <= 1) {
     for (size_t i : todo) {
-      (*outcomes)[i] = BuildOne(layout, specs[i]);
+      (*outcomes)[i] = BuildOne(layout, specs[i], progress, first_position + i);
       done(i);
     }
     return;
@@ -373,7 +402,7 @@ void BuildLayers(const OciLayout& layout, const std::vector<LayerSpec>& specs,
   for (size_t t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       for (size_t k = next++; k < todo.size(); k = next++) {
-        LayerOutcome outcome = BuildOne(layout, specs[todo[k]]);
+        LayerOutcome outcome = BuildOne(layout, specs[todo[k]], progress, first_position + todo[k]);
         std::lock_guard<std::mutex> lock(mutex);
         (*outcomes)[todo[k]] = std::move(outcome);
         finished.push_back(todo[k]);
@@ -456,26 +485,6 @@ StatusOr<LayoutLock> OpenLayout(OciLayout& layout) {
   return gc_lock;
 }
 
-// The progress lines of a build: "layer 2/5 DESCRIPTION: 1.2 MB, HOW".
-class BuildProgress {
- public:
-  BuildProgress(const std::function<void(const std::string&)>& progress, size_t total)
-      : progress_(progress), total_(total) {}
-
-  void Say(const std::string& line) const {
-    if (progress_) progress_(line);
-  }
-  void Layer(size_t position, const std::string& description, uint64_t size, const std::string& how) const {
-    Say("layer " + std::to_string(position + 1) + "/" + std::to_string(total_) + " " + description + ": " +
-        FormatBytes(size) + ", " + how);
-  }
-  size_t total() const { return total_; }
-
- private:
-  const std::function<void(const std::string&)>& progress_;
-  size_t total_;
-};
-
 // The image's layers so far, in order, in the three forms a build needs:
 // the result's, the manifest's and the config's (diff_ids).
 struct ImageLayers {
@@ -549,7 +558,7 @@ StatusOr<std::vector<LayerOutcome>> MakeAppLayers(const OciLayout& layout, const
   };
   std::vector<size_t> todo = TakeCachedLayers(layout, request, outcomes, finished);
   report();
-  BuildLayers(layout, request.layers, todo, &outcomes, [&](size_t i) {
+  BuildLayers(layout, request.layers, todo, &outcomes, progress, first_position, [&](size_t i) {
     finished[i] = true;
     report();
   });
@@ -624,8 +633,7 @@ Status Publish(const OciLayout& layout, const BuildRequest& request, const Descr
   return layout.WriteLayerCache(latest);
 }
 
-StatusOr<BuildResult> Build(const BuildRequest& request,
-                            const std::function<void(const std::string&)>& progress_lines) {
+StatusOr<BuildResult> Build(const BuildRequest& request, const ProgressSink& progress_lines) {
   Status checked = CheckRequest(request);
   if (!checked.ok()) return checked;
   StatusOr<Base> base = OpenBase(request);
@@ -801,8 +809,7 @@ Status Unexpected(const std::string& action, const std::exception& error) {
 
 }  // namespace
 
-StatusOr<BuildResult> BuildImage(const BuildRequest& request,
-                                 const std::function<void(const std::string&)>& progress) {
+StatusOr<BuildResult> BuildImage(const BuildRequest& request, const ProgressSink& progress) {
   try {
     return Build(request, progress);
   } catch (const std::exception& error) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress_sink.h"
 #include "base/status.h"
 
 namespace amlc::runtime::image {
@@ -66,9 +67,10 @@ struct BuildResult {
 /// Builds a reproducible OCI image into `request.layout_dir`: same inputs give
 /// the same manifest digest, byte for byte (fixed timestamps, owners and file
 /// order). Layers are tar archives gzip'd by libarchive. Replaces the index
-/// entry with the same ref name. `progress` gets short status lines.
-StatusOr<BuildResult> BuildImage(const BuildRequest& request,
-                                 const std::function<void(const std::string&)>& progress);
+/// entry with the same ref name. `progress` gets short status lines, and the
+/// source bytes of each layer built (not of cached ones), from the threads
+/// that build them.
+StatusOr<BuildResult> BuildImage(const BuildRequest& request, const ProgressSink& progress);
 
 /// Removes the index entry `ref_name` from the layout and deletes the blobs
 /// no other entry references. kNotFound when there is no such entry.

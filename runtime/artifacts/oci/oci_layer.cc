@@ -150,8 +150,8 @@ std::vector<Entry> EntriesOf(const LayerSpec& spec) {
 
 class LayerWriter {
  public:
-  LayerWriter(const LayerSpec& spec, std::string blob_path)
-      : spec_(spec), gzip_(archive_write_new()), tar_(archive_write_new()) {
+  LayerWriter(const LayerSpec& spec, std::string blob_path, ByteReporter* bytes)
+      : spec_(spec), bytes_(bytes), gzip_(archive_write_new()), tar_(archive_write_new()) {
     gzip_sink_.path = std::move(blob_path);
   }
 
@@ -231,6 +231,7 @@ class LayerWriter {
         return Failure(tar_.get(), "cannot add '" + entry.image_path + "'");
       }
       done += *n;
+      if (bytes_) bytes_->Add(*n);
     }
     if (done != size) {
       return Status(StatusCode::kUnavailable, LayerName(spec_) + ": '" + source +
@@ -272,6 +273,7 @@ class LayerWriter {
   // Declared so that destruction frees the tar writer (which may still
   // flush into the gzip writer) first, and the sinks last.
   const LayerSpec& spec_;
+  ByteReporter* bytes_;  // may be null
   TarSink tar_sink_;
   GzipSink gzip_sink_;
   ArchivePtr gzip_;
@@ -335,7 +337,16 @@ Status CheckLayerFiles(const LayerSpec& spec) {
   return Status::Ok();
 }
 
-StatusOr<LayerBlob> WriteLayer(const OciLayout& layout, const LayerSpec& spec) {
+uint64_t LayerSourceBytes(const LayerSpec& spec) {
+  uint64_t total = 0;
+  struct stat info;
+  for (const LayerFile& file : spec.files) {
+    if (stat(file.source_path.c_str(), &info) == 0) total += static_cast<uint64_t>(info.st_size);
+  }
+  return total;
+}
+
+StatusOr<LayerBlob> WriteLayer(const OciLayout& layout, const LayerSpec& spec, ByteReporter* bytes) {
   ScopedUtf8Locale locale;
   if (!locale.active()) {
     for (const LayerFile& file : spec.files) {
@@ -352,7 +363,7 @@ StatusOr<LayerBlob> WriteLayer(const OciLayout& layout, const LayerSpec& spec) {
   if (!fd.ok()) return fd.status();
   LayerBlob blob;
   Status status = [&]() -> Status {
-    LayerWriter writer(spec, temporary);
+    LayerWriter writer(spec, temporary, bytes);
     Status opened = writer.Open(fd->get());
     if (!opened.ok()) return opened;
     std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kReadBufferSize);

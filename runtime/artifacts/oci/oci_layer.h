@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/byte_progress.h"
 #include "base/status.h"
 #include "runtime/artifacts/oci/oci_image.h"
 #include "runtime/artifacts/oci/oci_layout.h"
@@ -41,7 +42,14 @@ Status CheckLayerFiles(const LayerSpec& spec);
 /// blocks. The gzip header has no time stamp and no file name; the deflate
 /// stream is zlib's at level 6, so the blob digest is stable for a given
 /// zlib (the diff_id does not depend on zlib at all).
-StatusOr<LayerBlob> WriteLayer(const OciLayout& layout, const LayerSpec& spec);
+///
+/// `bytes`, when given, hears the source bytes as they are read (its total:
+/// LayerSourceBytes).
+StatusOr<LayerBlob> WriteLayer(const OciLayout& layout, const LayerSpec& spec, ByteReporter* bytes = nullptr);
+
+/// The bytes of the layer's source files (those that can be stat'ed): what
+/// building it reads.
+uint64_t LayerSourceBytes(const LayerSpec& spec);
 
 }  // namespace amlc::runtime::image
 

@@ -119,13 +119,30 @@ registry::BodySource FileRangeSource(int fd, const std::string& path, uint64_t b
   return source;
 }
 
+// Counts what `source` (bytes [base, base + size) of a blob) hands to the
+// HTTP client into `meter`, and passes the meter's throttled reports on.
+registry::BodySource Metered(registry::BodySource source, uint64_t base, ByteMeter* meter,
+                             const std::function<void(const ByteProgress&)>& on_bytes) {
+  if (!on_bytes) return source;
+  source.read = [read = std::move(source.read), base, meter, &on_bytes](
+                    uint64_t offset, char* buffer, size_t size) -> StatusOr<size_t> {
+    StatusOr<size_t> got = read(offset, buffer, size);
+    if (got.ok()) {
+      if (auto report = meter->Update(ProgressClock::now(), base + offset + *got)) on_bytes(*report);
+    }
+    return got;
+  };
+  return source;
+}
+
 // PATCHes the blob in pieces of `chunk_size` bytes. `location` follows the
 // registry, which may move the upload session with every answer.
 Status UploadChunks(RegistrySession& session, int fd, const std::string& path,
-                    const Descriptor& blob, uint64_t chunk_size, std::string* location) {
+                    const Descriptor& blob, uint64_t chunk_size, std::string* location,
+                    ByteMeter* meter, const std::function<void(const ByteProgress&)>& on_bytes) {
   for (uint64_t offset = 0; offset < blob.size;) {
     uint64_t length = std::min(chunk_size, blob.size - offset);
-    registry::BodySource chunk = FileRangeSource(fd, path, offset, length);
+    registry::BodySource chunk = Metered(FileRangeSource(fd, path, offset, length), offset, meter, on_bytes);
     HttpRequest patch;
     patch.method = "PATCH";
     patch.target = *location;
@@ -179,7 +196,9 @@ Status CompleteUpload(RegistrySession& session, const HttpRequest& finish,
 // Uploads one blob from `path`: POST for an upload session, then one PUT with
 // the whole file, or PATCHes of `chunk_size` bytes and a closing PUT.
 Status UploadBlob(RegistrySession& session, const std::string& path, const Descriptor& blob,
-                  uint64_t chunk_size) {
+                  uint64_t chunk_size, const std::string& label,
+                  const std::function<void(const ByteProgress&)>& on_bytes) {
+  ByteMeter meter(label, blob.size, ProgressClock::now());
   snapshot::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return snapshot::ErrnoStatus(errno, "cannot open", path);
   StatusOr<std::string> location = StartUpload(session, blob);
@@ -190,12 +209,12 @@ Status UploadBlob(RegistrySession& session, const std::string& path, const Descr
   finish.what = "completing the upload of blob " + blob.digest;
   registry::BodySource whole;
   if (chunk_size == 0) {
-    whole = FileRangeSource(fd.get(), path, 0, blob.size);
+    whole = Metered(FileRangeSource(fd.get(), path, 0, blob.size), 0, &meter, on_bytes);
     finish.source = &whole;
     finish.content_type = kOctetStream;
     finish.what = "uploading blob " + blob.digest;
   } else {
-    Status sent = UploadChunks(session, fd.get(), path, blob, chunk_size, &*location);
+    Status sent = UploadChunks(session, fd.get(), path, blob, chunk_size, &*location, &meter, on_bytes);
     if (!sent.ok()) return sent;
   }
   finish.target = registry::AppendQuery(*location, "digest=" + blob.digest);
@@ -275,8 +294,8 @@ Status CheckLayoutBlob(const std::string& path, const Descriptor& blob,
 // Uploads `blob` from `path` unless the registry has it already (HEAD
 // answers 200), and counts it in `result`.
 Status PushBlob(RegistrySession& session, const std::string& path, const Descriptor& blob,
-                uint64_t chunk_size, const std::function<void(const std::string&)>& progress,
-                PushResult* result) {
+                const std::string& label, const RegistryOptions& options,
+                const std::function<void(const std::string&)>& progress, PushResult* result) {
   HttpRequest head;
   head.method = "HEAD";
   head.target = session.RepositoryPath() + "/blobs/" + blob.digest;
@@ -289,7 +308,7 @@ Status PushBlob(RegistrySession& session, const std::string& path, const Descrip
     return Status::Ok();
   }
   if (exists->status != 404) return session.ErrorFor(*exists, head.what);
-  Status uploaded = UploadBlob(session, path, blob, chunk_size);
+  Status uploaded = UploadBlob(session, path, blob, options.chunk_size, label, options.on_bytes);
   if (!uploaded.ok()) return uploaded;
   ++result->blobs_uploaded;
   result->bytes_uploaded += blob.size;
@@ -402,7 +421,9 @@ StatusOr<std::string> PickPlatform(const FetchedManifest& index, const std::stri
                     " has no linux/amd64 image (it has: " + (list.empty() ? "none" : list) + ")");
 }
 
-Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Descriptor& blob) {
+// Fetches one blob into `layout`, its bytes reported to `received` as they come.
+Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Descriptor& blob,
+                    ByteReporter& received) {
   return layout.WriteBlobWith(blob, session.host(), [&](const OciLayout::BlobWriter& write) {
     uint64_t total = 0;
     HttpRequest request;
@@ -416,6 +437,7 @@ Status DownloadBlob(RegistrySession& session, const OciLayout& layout, const Des
                       "registry " + session.host() + " sent more than the " +
                           std::to_string(blob.size) + " bytes of blob " + blob.digest);
       }
+      received.Reached(total);
       return write(chunk);
     };
     StatusOr<HttpResponse> response = session.Send(request);
@@ -449,12 +471,16 @@ StatusOr<PushResult> PushImage(const std::string& layout_dir, const std::string&
   if (Status init = session.Init(); !init.ok()) return init;
   PushResult result;
   result.manifest_digest = manifest_digest;
-  for (const Descriptor& blob : manifest->blobs) {
+  size_t count = manifest->blobs.size();
+  for (size_t i = 0; i < count; ++i) {
+    const Descriptor& blob = manifest->blobs[i];
     std::string path = layout.BlobPath(blob.digest);
+    std::string label = "blob " + std::to_string(i + 1) + "/" + std::to_string(count) + " " +
+                        registry::ShortDigest(blob.digest);
     if (Status checked = CheckLayoutBlob(path, blob, layout_dir, what); !checked.ok()) {
       return checked;
     }
-    Status pushed = PushBlob(session, path, blob, options.chunk_size, progress, &result);
+    Status pushed = PushBlob(session, path, blob, label, options, progress, &result);
     if (!pushed.ok()) return pushed;
   }
   Status put = PutManifest(session, to, *tag, manifest_digest, std::move(*manifest));
@@ -506,10 +532,16 @@ StatusOr<std::string> PullImage(const RegistryReference& from, const std::string
   StatusOr<std::vector<Descriptor>> blobs =
       ManifestBlobs(manifest->json, "manifest " + manifest->digest + " of " + from.ToString());
   if (!blobs.ok()) return blobs.status();
-  for (const Descriptor& blob : *blobs) {
+  for (size_t i = 0; i < blobs->size(); ++i) {
+    const Descriptor& blob = (*blobs)[i];
     if (layout.HasBlob(blob.digest, blob.size)) continue;
-    Status downloaded = DownloadBlob(session, layout, blob);
+    ByteReporter received(options.on_bytes,
+                          "pull blob " + std::to_string(i + 1) + "/" + std::to_string(blobs->size()) + " " +
+                              registry::ShortDigest(blob.digest),
+                          blob.size);
+    Status downloaded = DownloadBlob(session, layout, blob, received);
     if (!downloaded.ok()) return downloaded;
+    received.Finish();
   }
   StatusOr<bool> put = layout.PutBlob(manifest->digest, manifest->bytes);
   if (!put.ok()) return put.status();

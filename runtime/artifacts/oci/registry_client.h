@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/byte_progress.h"
 #include "base/status.h"
 
 namespace amlc::runtime::image {
@@ -27,6 +28,10 @@ struct RegistryOptions {
   std::string ca_file;       // extra CA bundle for TLS (a self-signed registry)
   bool tls_verify = true;
   uint64_t chunk_size = 0;   // 0: monolithic uploads; else chunked PATCH uploads of this size
+  /// Bytes of each blob upload (PushImage) or download (PullImage) as they
+  /// move, throttled (ByteMeter): the first, about ten a second, and a final
+  /// one per blob. May be empty.
+  std::function<void(const ByteProgress&)> on_bytes;
 };
 
 struct PushResult {

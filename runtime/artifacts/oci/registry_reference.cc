@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/byte_progress.h"
 #include "runtime/artifacts/oci/oci_layout.h"
 #include "runtime/artifacts/oci/registry_client.h"
 #include "runtime/artifacts/oci/registry_http.h"
@@ -262,17 +263,8 @@ std::string ShortDigest(std::string_view digest) {
 }
 
 std::string HumanBytes(uint64_t bytes) {
-  if (bytes < 1000) return std::to_string(bytes) + " B";
-  static constexpr const char* kUnits[] = {"kB", "MB", "GB", "TB"};
-  double value = static_cast<double>(bytes) / 1000;
-  int unit = 0;
-  while (value >= 1000 && unit < 3) {
-    value /= 1000;
-    ++unit;
-  }
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, value < 10 ? "%.1f %s" : "%.0f %s", value, kUnits[unit]);
-  return buffer;
+  static constexpr ByteUnits kDecimal{1000, {"kB", "MB", "GB", "TB"}, 10};
+  return ScaledBytes(bytes, kDecimal);
 }
 
 }  // namespace registry

@@ -138,8 +138,7 @@ namespace {
 // Points `request` at the base image: a layout on disk is read in place; a
 // registry reference is pulled into the image layout first, under a ref name
 // derived from the reference.
-Status PrepareBaseImage(const ImageInputs& inputs, image::BuildRequest& request,
-                        const std::function<void(const std::string&)>& progress) {
+Status PrepareBaseImage(const ImageInputs& inputs, image::BuildRequest& request, const ProgressSink& progress) {
   if (IsLayoutReference(inputs.base_image)) {
     SplitLayoutReference(inputs.base_image, request.base_layout, request.base_ref);
   } else if (!inputs.base_image.empty()) {
@@ -148,8 +147,9 @@ Status PrepareBaseImage(const ImageInputs& inputs, image::BuildRequest& request,
     request.base_layout = request.layout_dir;
     request.base_ref = "base-" + Sha256Hex(inputs.base_image).substr(0, 12);
     progress("pulling base image " + inputs.base_image);
-    auto pulled = image::PullImage(from.value(), request.layout_dir, request.base_ref,
-                                   RegistryOptionsFromEnvironment());
+    image::RegistryOptions options = RegistryOptionsFromEnvironment();
+    options.on_bytes = progress.bytes();
+    auto pulled = image::PullImage(from.value(), request.layout_dir, request.base_ref, options);
     if (!pulled.ok()) return pulled.status();
   }
   return Status::Ok();
@@ -252,7 +252,7 @@ StatusOr<ImageRecord> RecordAndRename(Workspace& workspace, const ImageRecord& r
 }  // namespace
 
 StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInputs& inputs,
-                                          const std::function<void(const std::string&)>& progress) {
+                                          const ProgressSink& progress) {
   auto parts = ImageKeyParts(workspace, inputs);
   if (!parts.ok()) return parts.status();
   std::string key = ImageBuildKey(parts.value());

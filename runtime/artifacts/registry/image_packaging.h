@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress_sink.h"
 #include "base/status.h"
 #include "runtime/artifacts/oci/registry_client.h"
 #include "runtime/state/state_store.h"
@@ -48,9 +49,9 @@ std::string ImageBuildKey(const std::map<std::string, std::string>& parts);
 /// Builds the image into the workspace's layout (layers: environment, one
 /// per model, amlc's Python package, the scoring code; each cached by its
 /// content, so a code-only change reuses the model layers) and records it as
-/// the next version of `inputs.name`.
+/// the next version of `inputs.name`. `progress` hears the layers' bytes too.
 StatusOr<ImageRecord> BuildAndRecordImage(Workspace& workspace, const ImageInputs& inputs,
-                                          const std::function<void(const std::string&)>& progress);
+                                          const ProgressSink& progress);
 
 /// Registry credentials from AMLC_REGISTRY_USERNAME / AMLC_REGISTRY_PASSWORD
 /// and a CA bundle from AMLC_REGISTRY_CA_FILE.

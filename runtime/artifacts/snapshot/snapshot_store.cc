@@ -95,9 +95,9 @@ Status PrepareDestination(const std::string& destination) {
 struct SnapshotStore::Impl {
   explicit Impl(std::string root_path) : root(std::move(root_path)), blobs(root) {}
 
-  StatusOr<Snapshot> Digest(const std::string& folder, bool store) const;
+  StatusOr<Snapshot> Digest(const std::string& folder, bool store, const ByteSink& bytes) const;
   Status DigestFiles(const std::string& folder, const std::vector<WalkedFile>& walked, bool store,
-                     Snapshot* snapshot) const;
+                     const ByteSink& bytes, Snapshot* snapshot) const;
   Status WriteTree(const Snapshot& snapshot) const;
   Status MaterializeFile(const SnapshotFile& file, const std::string& destination) const;
 
@@ -109,7 +109,7 @@ struct SnapshotStore::Impl {
   BlobStore blobs;
 };
 
-StatusOr<Snapshot> SnapshotStore::Impl::Digest(const std::string& folder, bool store) const {
+StatusOr<Snapshot> SnapshotStore::Impl::Digest(const std::string& folder, bool store, const ByteSink& bytes) const {
   StatusOr<std::string> canonical = CanonicalFolder(folder);
   if (!canonical.ok()) return canonical.status();
   StatusOr<IgnoreRules> rules = snapshot::LoadIgnoreRules(*canonical);
@@ -118,7 +118,7 @@ StatusOr<Snapshot> SnapshotStore::Impl::Digest(const std::string& folder, bool s
   StatusOr<std::vector<WalkedFile>> walked = snapshot::WalkFolder(*canonical, options);
   if (!walked.ok()) return walked.status();
   Snapshot result;
-  Status status = DigestFiles(*canonical, *walked, store, &result);
+  Status status = DigestFiles(*canonical, *walked, store, bytes, &result);
   if (!status.ok()) return status;
   result.tree_digest = snapshot::TreeDigest(result.files);
   if (store) {
@@ -132,7 +132,10 @@ StatusOr<Snapshot> SnapshotStore::Impl::Digest(const std::string& folder, bool s
 // cannot answer (and, for Take, what the store lacks).
 Status SnapshotStore::Impl::DigestFiles(const std::string& folder,
                                         const std::vector<WalkedFile>& walked, bool store,
-                                        Snapshot* snapshot) const {
+                                        const ByteSink& bytes, Snapshot* snapshot) const {
+  uint64_t folder_bytes = 0;
+  for (const WalkedFile& file : walked) folder_bytes += file.size;
+  ByteReporter upload(bytes, "snapshot upload " + std::filesystem::path(folder).filename().string(), folder_bytes);
   snapshot::StatCache cache =
       snapshot::StatCache::Load(root + "/statcache/" + Sha256Hex(folder) + ".tsv", folder, NowNs());
   snapshot->files.reserve(walked.size());
@@ -151,9 +154,11 @@ Status SnapshotStore::Impl::DigestFiles(const std::string& folder,
     }
     cache.Record(file, digest);
     snapshot->total_bytes += file.size;
+    upload.Add(file.size);
     snapshot->files.push_back(
         SnapshotFile{file.path, std::move(digest), file.size, file.executable});
   }
+  upload.Finish();  // an empty folder, or files that grew since the walk
   // The cache only saves work: a store we cannot write to (read-only
   // planning) must not make the snapshot fail.
   cache.SaveIfChanged();
@@ -196,11 +201,11 @@ std::string SnapshotStore::BlobPath(const std::string& digest) const { return im
 SnapshotStore::~SnapshotStore() = default;
 
 StatusOr<Snapshot> SnapshotStore::Scan(const std::string& folder) {
-  return impl_->Digest(folder, /*store=*/false);
+  return impl_->Digest(folder, /*store=*/false, {});
 }
 
-StatusOr<Snapshot> SnapshotStore::Take(const std::string& folder) {
-  return impl_->Digest(folder, /*store=*/true);
+StatusOr<Snapshot> SnapshotStore::Take(const std::string& folder, const ByteSink& bytes) {
+  return impl_->Digest(folder, /*store=*/true, bytes);
 }
 
 StatusOr<Snapshot> SnapshotStore::Load(const std::string& tree_digest) {
@@ -218,9 +223,11 @@ StatusOr<Snapshot> SnapshotStore::Load(const std::string& tree_digest) {
   return snapshot::ParseTreeJson(*text, tree_digest, path);
 }
 
-Status SnapshotStore::Materialize(const std::string& tree_digest, const std::string& destination) {
+Status SnapshotStore::Materialize(const std::string& tree_digest, const std::string& destination,
+                                  const ByteSink& bytes) {
   StatusOr<Snapshot> loaded = Load(tree_digest);
   if (!loaded.ok()) return loaded.status();
+  ByteReporter download(bytes, "snapshot download " + tree_digest.substr(0, 12), loaded->total_bytes);
   Status status = PrepareDestination(destination);
   if (!status.ok()) return status;
   std::filesystem::path last_parent;
@@ -236,7 +243,9 @@ Status SnapshotStore::Materialize(const std::string& tree_digest, const std::str
     }
     status = impl_->MaterializeFile(file, destination);
     if (!status.ok()) return status;
+    download.Add(file.size);
   }
+  download.Finish();
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_progress.h"
 #include "base/status.h"
 
 namespace amlc::runtime {
@@ -48,12 +49,16 @@ class SnapshotStore {
   /// Digests the folder without storing anything (for planning).
   StatusOr<Snapshot> Scan(const std::string& folder);
   /// Digests the folder and stores what the store lacks; idempotent.
-  StatusOr<Snapshot> Take(const std::string& folder);
+  /// `bytes` hears the upload, file by file ("snapshot upload NAME", the
+  /// total being the folder's bytes; files the store has count at once).
+  StatusOr<Snapshot> Take(const std::string& folder, const ByteSink& bytes = {});
   /// The stored snapshot with this tree digest (kNotFound if none).
   StatusOr<Snapshot> Load(const std::string& tree_digest);
   /// Writes the snapshot's files under `destination` (created), keeping
-  /// executable bits.
-  Status Materialize(const std::string& tree_digest, const std::string& destination);
+  /// executable bits. `bytes` hears the download, file by file
+  /// ("snapshot download DIGEST12", the total being the snapshot's bytes).
+  Status Materialize(const std::string& tree_digest, const std::string& destination,
+                     const ByteSink& bytes = {});
   /// Where the stored contents with this digest live (read-only; for
   /// packing them elsewhere, e.g. into image layers, without a copy).
   std::string BlobPath(const std::string& digest) const;

@@ -116,7 +116,9 @@ Status ImageDriver::PushIfWanted(const Resource& image, const ImageRecord& built
   if (!reference.ok()) return reference.status();
   progress("pushing to " + to);
   std::string layout = built.layout.empty() ? ImageLayoutDir(context_.workspace()) : built.layout;
-  auto result = image::PushImage(layout, built.digest, reference.value(), RegistryOptionsFromEnvironment(), progress);
+  image::RegistryOptions options = RegistryOptionsFromEnvironment();
+  options.on_bytes = progress.bytes();
+  auto result = image::PushImage(layout, built.digest, reference.value(), options, progress);
   if (!result.ok()) return result.status();
   return context_.state().RecordImagePush(built.name, built.version, to, built.digest);
 }

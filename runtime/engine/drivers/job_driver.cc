@@ -544,7 +544,8 @@ Placement JobDriver::PlacementOf(const Value& spec, const ComputeChoice& compute
 
 // Records a new run of `job` (Queued, with its snapshot taken) and fills
 // `request` for it.
-StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& seen, RunRequest& request) {
+StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& seen, RunRequest& request,
+                                      const ByteSink& snapshot_bytes) {
   auto lowered = EffectiveOf(job);
   if (!lowered.ok()) return lowered.status();
   const Value& spec = lowered.value()->fields;
@@ -573,7 +574,7 @@ StatusOr<RunRecord> JobDriver::NewRun(const Resource& job, const Observation& se
   run.params_json = params.dump();
   if (Status s = context_.state().EnsureExperiment(run.experiment); !s.ok()) return s;
   if (std::string code = spec.StringAt("code"); !code.empty()) {
-    auto snapshot = context_.workspace().snapshots().Take(context_.LocalPath(code));
+    auto snapshot = context_.workspace().snapshots().Take(context_.LocalPath(code), snapshot_bytes);
     if (!snapshot.ok()) return snapshot.status();
     run.snapshot_digest = snapshot->tree_digest;
   }
@@ -619,7 +620,7 @@ StatusOr<std::string> JobDriver::Apply(const Action& action, const Resource& job
     Adopt(run, MakeRequest(job, *lowered.value(), run.id), progress);
   } else {
     RunRequest request;
-    auto created = NewRun(job, seen.value(), request);
+    auto created = NewRun(job, seen.value(), request, progress.bytes());
     if (!created.ok()) return created.status();
     run = std::move(created.value());
     progress("run " + run.id);

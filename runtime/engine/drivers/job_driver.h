@@ -60,8 +60,9 @@ class JobDriver : public Driver {
   EngineContext& context_;
 
  private:
+  /// `snapshot_bytes` hears the code snapshot's upload into the store.
   StatusOr<RunRecord> NewRun(const compiler::ir::Resource& job, const compiler::planner::Observation& seen,
-                             RunRequest& request);
+                             RunRequest& request, const ByteSink& snapshot_bytes);
   std::string ExpandCommand(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec,
                             const std::string& work, const std::map<std::string, compiler::ir::Value>* trial);
   /// What an input puts in a command; nullopt when it has nothing.

@@ -130,7 +130,7 @@ void SweepDriver::RunTrial(Sweep& sweep, size_t i) {
   }
   Pools::Slot slot(context_.pools(), PoolOf(sweep.trial.fields));
   auto last_check = std::chrono::steady_clock::now();
-  target->Run(run, request, [&, i](const std::string& status) {
+  RunProgress trial_progress([&, i](const std::string& status) {
     {
       std::lock_guard<std::mutex> lock(sweep.mutex);
       sweep.progress("trial " + std::to_string(i) + ": " + status);
@@ -142,7 +142,8 @@ void SweepDriver::RunTrial(Sweep& sweep, size_t i) {
     }
     last_check = std::chrono::steady_clock::now();
     if (std::string verdict = PolicyVerdict(sweep, i); !verdict.empty()) target->Cancel(run.id, verdict);
-  });
+  }, sweep.progress.bytes());
+  target->Run(run, request, trial_progress);
 }
 
 std::string SweepDriver::PolicyVerdict(Sweep& sweep, size_t i) {

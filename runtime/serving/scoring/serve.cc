@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "runtime/serving/http_front.h"
@@ -133,7 +134,13 @@ Status AnnounceListening(const ServeOptions& options, int port, const WorkerSpec
   sink.Line("amlc", "listening on " + options.host + ":" + std::to_string(port) + " with " +
                         std::to_string(options.workers) + " worker(s) for " + spec.entry_script);
   // stdout first: whoever waits for the port file then finds the line too.
-  std::printf("listening on %s:%d\n", options.host.c_str(), port);
+  if (options.json_events) {
+    nlohmann::json event = {{"event", "listening"}, {"host", options.host}, {"port", port},
+                            {"workers", options.workers}, {"entry_script", spec.entry_script}};
+    std::printf("%s\n", event.dump().c_str());
+  } else {
+    std::printf("listening on %s:%d\n", options.host.c_str(), port);
+  }
   std::fflush(stdout);
   if (!options.port_file.empty()) {
     if (Status written = WritePortFile(options.port_file, port); !written.ok()) return written;

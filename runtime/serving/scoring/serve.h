@@ -31,13 +31,14 @@ struct ServeOptions {
   std::map<std::string, std::string> env;
   std::map<std::string, std::string> answer_headers;  // sent with every answer (lineage)
   std::string log_file;  // "" = stderr
+  bool json_events = false;  // stdout: {"event": "listening", ...} instead of "listening on HOST:PORT"
 };
 
 /// What is wrong with the options (kInvalidArgument), before anything starts.
 Status CheckServeOptions(const ServeOptions& options);
 
-/// Serves until SIGTERM/SIGINT. Prints "listening on HOST:PORT" on stdout
-/// once the port is bound. Ok after a clean shutdown; an error when the
+/// Serves until SIGTERM/SIGINT. Prints "listening on HOST:PORT" (or its
+/// JSON event) on stdout once the port is bound. Ok after a clean shutdown; an error when the
 /// replica could not start (bad options, port taken, unwritable files).
 Status Serve(const ServeOptions& options);
 
