@@ -141,4 +141,33 @@ int QuickstartFolder::Score(const std::string& key, std::string* body) {
   return newline == std::string::npos ? 0 : std::atoi(out.c_str() + newline + 1);
 }
 
+BusyboxImage::BusyboxImage() {
+  if (Run("command -v podman >/dev/null && test -x /usr/bin/busybox") != 0 || Podman("info") != 0) {
+    missing_ = "podman or busybox-static is missing or podman cannot run here: run scripts/install-deps.sh";
+    return;
+  }
+  std::string root = store_.str();
+  store_.Write("rootfs/etc/amlc-image", "inside the busybox image\n");
+  if (Run("mkdir -p " + root + "/rootfs/bin && cp /usr/bin/busybox " + root + "/rootfs/bin/ && "
+          "for a in sh echo cat date sleep; do ln -s busybox " + root + "/rootfs/bin/$a; done && "
+          "tar -C " + root + "/rootfs -cf " + root + "/rootfs.tar .") != 0 ||
+      Podman("import " + root + "/rootfs.tar " + name()) != 0) {
+    missing_ = "podman could not import an image made from busybox";
+  }
+}
+
+BusyboxImage::~BusyboxImage() {
+  if (missing_.empty()) Podman("rmi --all --force");
+}
+
+std::string BusyboxImage::env() const {
+  return "AMLC_PODMAN_ROOT=" + store_.str() + "/storage AMLC_PODMAN_RUNROOT=" + store_.str() + "/run ";
+}
+
+int BusyboxImage::Podman(const std::string& args, std::string* out) const {
+  std::string ignored;
+  return Run(env() + SourcePath("scripts/podman.sh") + " " + args + (out ? " 2>/dev/null" : " >/dev/null 2>&1"),
+             out ? out : &ignored);
+}
+
 }  // namespace amlc::testing
