@@ -20,6 +20,7 @@
 
 #include "runtime/compute/compute_target.h"
 #include "runtime/compute/ssh_client.h"
+#include "runtime/compute/ssh_staging.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::runtime {
@@ -47,6 +48,10 @@ class SshTarget : public ComputeTarget {
   void Follow(SshClient& ssh, RunRecord& run, const RunRequest& request, const RunProgress& progress);
   void Finish(SshClient& ssh, RunRecord& run, const RunRequest& request, const std::string& remote_run);
   void Fail(RunRecord& run, const std::string& error);
+  StatusOr<std::vector<StagedFile>> CodeFiles(const RunRecord& run);
+  /// The interpreter of `venv` on the host, made there once; an error saying
+  /// which requirements the host lacks.
+  StatusOr<std::string> RemoteVenv(SshClient& ssh, const std::string& remote_root, const RunVenv& venv);
   /// The host a run was started on, from the file beside it.
   StatusOr<SshClient> ClientOfRun(const std::string& run_id, std::string& remote_run);
 
