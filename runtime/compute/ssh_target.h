@@ -6,6 +6,8 @@
 // target's work_dir (default ~/.amlc-remote):
 //   blobs/<sha256>           file contents, sent once: a run sends only those the host lacks
 //   runs/<run>/work/         the snapshot, ./outputs, ./logs; the command runs here
+//   runs/<run>/inputs/<name> the run's path inputs, the command given these paths
+//   envs/<digest>/           the venv of a pip_requirements environment, made once
 //   runs/<run>/run.sh        the command with its environment
 //   runs/<run>/pid           the run's process group (started detached with setsid)
 //   runs/<run>/output.log, tracking.jsonl, exit_code
