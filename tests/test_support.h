@@ -72,6 +72,12 @@ class QuickstartFolder {
   SpecDir dir_;
 };
 
+/// Writes a two-step pipeline `p` (experiment `experiment`) on compute
+/// `compute`: step prep upper-cases its text input ("hello") into output
+/// clean; step count prints "input PATH" (the folder it got) and writes the
+/// byte count of clean.txt ("6\n") into output n.
+void WriteTwoStepPipeline(SpecDir& dir, const std::string& compute, const std::string& experiment);
+
 /// A podman store of the test's own (removed with it) holding a tiny image
 /// made from busybox: `name()`, whose /etc/amlc-image reads "inside the
 /// busybox image\n" and which has sh, echo, cat, date and sleep (no python).

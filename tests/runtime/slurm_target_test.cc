@@ -266,16 +266,7 @@ TEST_CASE("a pipeline's steps run as Slurm jobs wired output to input", "[slurm]
   REQUIRE_CLUSTER();
   SpecDir dir;
   WriteCluster(dir.str());
-  dir.Write("prep/prep.sh", "echo \"$1\" | tr a-z A-Z > \"$2/clean.txt\"\n");
-  dir.Write("count/count.sh", "wc -c < \"$1/clean.txt\" | tr -d ' ' > \"$2/count.txt\"\n");
-  dir.Write("pipeline.yaml",
-            "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
-            "type: pipeline\nname: p\nexperiment_name: slurm-pipes\ncompute: azureml:cpu-cluster\n"
-            "inputs:\n  text: hello\njobs:\n"
-            "  prep:\n    code: ./prep\n    command: sh prep.sh ${{inputs.text}} ${{outputs.clean}}\n"
-            "    inputs:\n      text: ${{parent.inputs.text}}\n    outputs:\n      clean:\n"
-            "  count:\n    code: ./count\n    command: sh count.sh ${{inputs.data}} ${{outputs.n}}\n"
-            "    inputs:\n      data: ${{parent.jobs.prep.outputs.clean}}\n    outputs:\n      n:\n");
+  WriteTwoStepPipeline(dir, "cpu-cluster", "slurm-pipes");
   std::string out;
   int status = Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out);
   INFO(out);

@@ -316,16 +316,7 @@ TEST_CASE("an ssh run's file and folder inputs are sent to the host and the comm
 TEST_CASE("a pipeline's steps on an ssh target get their upstream step's output on the host", "[ssh]") {
   Sshd sshd;
   SshSpecs specs(sshd);
-  specs.dir.Write("prep/prep.sh", "echo \"$1\" | tr a-z A-Z > \"$2/clean.txt\"\n");
-  specs.dir.Write("count/count.sh", "echo \"input $1\"\nwc -c < \"$1/clean.txt\" | tr -d ' ' > \"$2/count.txt\"\n");
-  specs.dir.Write("pipeline.yaml",
-                  "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
-                  "type: pipeline\nname: p\nexperiment_name: ssh-pipes\ncompute: azureml:vm\n"
-                  "inputs:\n  text: hello\njobs:\n"
-                  "  prep:\n    code: ./prep\n    command: sh prep.sh ${{inputs.text}} ${{outputs.clean}}\n"
-                  "    inputs:\n      text: ${{parent.inputs.text}}\n    outputs:\n      clean:\n"
-                  "  count:\n    code: ./count\n    command: sh count.sh ${{inputs.data}} ${{outputs.n}}\n"
-                  "    inputs:\n      data: ${{parent.jobs.prep.outputs.clean}}\n    outputs:\n      n:\n");
+  WriteTwoStepPipeline(specs.dir, "vm", "ssh-pipes");
   std::string out;
   REQUIRE(specs.Apply(&out) == 0);
   int steps = 0;
