@@ -141,4 +141,46 @@ int QuickstartFolder::Score(const std::string& key, std::string* body) {
   return newline == std::string::npos ? 0 : std::atoi(out.c_str() + newline + 1);
 }
 
+void WriteTwoStepPipeline(SpecDir& dir, const std::string& compute, const std::string& experiment) {
+  dir.Write("prep/prep.sh", "echo \"$1\" | tr a-z A-Z > \"$2/clean.txt\"\n");
+  dir.Write("count/count.sh", "echo \"input $1\"\nwc -c < \"$1/clean.txt\" | tr -d ' ' > \"$2/count.txt\"\n");
+  dir.Write("pipeline.yaml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+            "type: pipeline\nname: p\nexperiment_name: " + experiment + "\ncompute: azureml:" + compute + "\n"
+            "inputs:\n  text: hello\njobs:\n"
+            "  prep:\n    code: ./prep\n    command: sh prep.sh ${{inputs.text}} ${{outputs.clean}}\n"
+            "    inputs:\n      text: ${{parent.inputs.text}}\n    outputs:\n      clean:\n"
+            "  count:\n    code: ./count\n    command: sh count.sh ${{inputs.data}} ${{outputs.n}}\n"
+            "    inputs:\n      data: ${{parent.jobs.prep.outputs.clean}}\n    outputs:\n      n:\n");
+}
+
+BusyboxImage::BusyboxImage() {
+  if (Run("command -v podman >/dev/null && test -x /usr/bin/busybox") != 0 || Podman("info") != 0) {
+    missing_ = "podman or busybox-static is missing or podman cannot run here: run scripts/install-deps.sh";
+    return;
+  }
+  std::string root = store_.str();
+  store_.Write("rootfs/etc/amlc-image", "inside the busybox image\n");
+  if (Run("mkdir -p " + root + "/rootfs/bin && cp /usr/bin/busybox " + root + "/rootfs/bin/ && "
+          "for a in sh echo cat date sleep; do ln -s busybox " + root + "/rootfs/bin/$a; done && "
+          "tar -C " + root + "/rootfs -cf " + root + "/rootfs.tar .") != 0 ||
+      Podman("import " + root + "/rootfs.tar " + name()) != 0) {
+    missing_ = "podman could not import an image made from busybox";
+  }
+}
+
+BusyboxImage::~BusyboxImage() {
+  if (missing_.empty()) Podman("rmi --all --force");
+}
+
+std::string BusyboxImage::env() const {
+  return "AMLC_PODMAN_ROOT=" + store_.str() + "/storage AMLC_PODMAN_RUNROOT=" + store_.str() + "/run ";
+}
+
+int BusyboxImage::Podman(const std::string& args, std::string* out) const {
+  std::string ignored;
+  return Run(env() + SourcePath("scripts/podman.sh") + " " + args + (out ? " 2>/dev/null" : " >/dev/null 2>&1"),
+             out ? out : &ignored);
+}
+
 }  // namespace amlc::testing

@@ -72,6 +72,33 @@ class QuickstartFolder {
   SpecDir dir_;
 };
 
+/// Writes a two-step pipeline `p` (experiment `experiment`) on compute
+/// `compute`: step prep upper-cases its text input ("hello") into output
+/// clean; step count prints "input PATH" (the folder it got) and writes the
+/// byte count of clean.txt ("6\n") into output n.
+void WriteTwoStepPipeline(SpecDir& dir, const std::string& compute, const std::string& experiment);
+
+/// A podman store of the test's own (removed with it) holding a tiny image
+/// made from busybox: `name()`, whose /etc/amlc-image reads "inside the
+/// busybox image\n" and which has sh, echo, cat, date and sleep (no python).
+class BusyboxImage {
+ public:
+  BusyboxImage();
+  ~BusyboxImage();
+  /// Why there is no image ("" when there is): podman or busybox-static is
+  /// missing, or podman cannot run here.
+  const std::string& missing() const { return missing_; }
+  /// The variables that point amlc (and scripts/podman.sh) at this store, to put before a command.
+  std::string env() const;
+  /// scripts/podman.sh with this store and `args`; its output in `out`.
+  int Podman(const std::string& args, std::string* out = nullptr) const;
+  static std::string name() { return "localhost/amlc-test-busybox:1"; }
+
+ private:
+  SpecDir store_;
+  std::string missing_;
+};
+
 }  // namespace amlc::testing
 
 #endif  // AMLC_TESTS_TEST_SUPPORT_H_

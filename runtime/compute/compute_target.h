@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,21 @@ struct Placement {
   int64_t worker_count = 0;                     // tensorflow: distribution.worker_count (0 = one per node)
 };
 
+/// A local file or folder an input names, which the command reads by that
+/// path: targets that reach this machine's files use it as it is; the ssh
+/// target sends it to the host and gives the command the path there.
+struct RunInput {
+  std::string name;  // the input's name
+  std::string path;  // absolute, on this machine
+};
+
+/// An environment given as requirements (pip_requirements): a venv over the
+/// target's python3, made once per environment digest where the run goes.
+struct RunVenv {
+  std::string digest;                     // the environment's digest: the venv's folder name
+  std::vector<std::string> requirements;  // requirement lines, checked in the venv
+};
+
 /// What to run: the command already expanded, in a folder holding the snapshot.
 struct RunRequest {
   std::string command;                      // for /bin/sh -c, run in the work folder
@@ -45,7 +61,9 @@ struct RunRequest {
   bool artifacts_output = false;
   int64_t timeout_seconds = 0;              // 0 = none
   std::string environment_error;            // why the environment could not be made ("" = fine)
-  std::string container_image;              // run in this image with podman ("" = on the host); local only
+  std::string container_image;              // run in this image with podman ("" = on the host); local and slurm
+  std::vector<RunInput> inputs;             // the local paths the command names
+  std::optional<RunVenv> venv;              // make `python` where the run goes (ssh); else `python` holds it
   Placement placement;
 };
 

@@ -58,11 +58,13 @@ std::string ContainerName(const std::string& run_id) { return "amlc-" + run_id; 
 std::vector<std::string> ContainerRunArgv(const std::string& run_id, const std::string& image,
                                           const std::string& command, const std::string& work,
                                           const std::vector<std::string>& mounts,
-                                          const std::map<std::string, std::string>& env) {
+                                          const std::map<std::string, std::string>& env,
+                                          const std::vector<std::string>& passthrough) {
   std::vector<std::string> argv = {PodmanCommand(), "run", "--rm", "--name", ContainerName(run_id),
                                    "--network=host", "--workdir", work};
   for (const std::string& folder : mounts) argv.insert(argv.end(), {"--volume", folder + ":" + folder});
   for (const auto& [name, value] : env) argv.insert(argv.end(), {"--env", name + "=" + value});
+  for (const std::string& name : passthrough) argv.insert(argv.end(), {"--env", name});
   argv.insert(argv.end(), {image, "/bin/sh", "-c", command});
   return argv;
 }

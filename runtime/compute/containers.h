@@ -25,11 +25,14 @@ std::optional<std::string> ImageUnusable(const std::string& image);
 std::string ContainerName(const std::string& run_id);
 
 /// `podman run` of `command` (for /bin/sh -c) in `image`: the host's network,
-/// `mounts` (host folder -> same path inside), `env`, working folder `work`.
+/// `mounts` (host folder -> same path inside), `env`, working folder `work`,
+/// and the variables named in `passthrough` with the values they have where
+/// podman starts (a distributed task's RANK, set by srun).
 std::vector<std::string> ContainerRunArgv(const std::string& run_id, const std::string& image,
                                           const std::string& command, const std::string& work,
                                           const std::vector<std::string>& mounts,
-                                          const std::map<std::string, std::string>& env);
+                                          const std::map<std::string, std::string>& env,
+                                          const std::vector<std::string>& passthrough = {});
 
 /// Removes a run's container if it is still there (a killed podman client
 /// leaves it running); waits for podman.

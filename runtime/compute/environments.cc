@@ -1,13 +1,11 @@
 #include "runtime/compute/environments.h"
 
-#include <filesystem>
 #include <fstream>
 
 #include "base/process.h"
+#include "runtime/compute/run_folder.h"
 
 namespace amlc::runtime {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -74,31 +72,39 @@ Status CheckImports(const std::string& python, const std::vector<std::string>& m
   return Status(StatusCode::kFailedPrecondition, python + " cannot import " + missing);
 }
 
+std::string VenvScript(const std::string& venv, const std::string& base_python,
+                       const std::vector<std::string>& requirements) {
+  std::string check = ShellQuote(venv + "/bin/python") + " -c " + ShellQuote(kCheckScript);
+  for (const std::string& line : requirements) check += " " + ShellQuote(line);
+  std::string dir = ShellQuote(venv);
+  // The lock: two runs of one environment (sweep trials) make its venv once.
+  return "mkdir -p \"$(dirname " + dir + ")\" || exit 2\n"
+         "exec 9>" + ShellQuote(venv + ".lock") + "\n"
+         "flock 9 2>/dev/null || true\n"
+         "if [ -f " + dir + "/.ready ]; then exit 0; fi\n"
+         "rm -rf " + dir + "\n" +
+         base_python + " -m venv --system-site-packages --without-pip " + dir + " 2>&1 || exit 2\n" +
+         "if ! " + check + "; then rm -rf " + dir + "; exit 1; fi\n"
+         "touch " + dir + "/.ready\n";
+}
+
+Status VenvFailure(int code, const std::string& output, const std::string& where) {
+  std::string text = output;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  if (code == 2) return Status(StatusCode::kFailedPrecondition, "cannot make a virtual environment" + where + ": " + text);
+  return Status(StatusCode::kFailedPrecondition,
+                "requirements not met" + where + ", and amlc downloads no packages (install them as Debian "
+                "packages, e.g. python3-NAME):\n" + text);
+}
+
 StatusOr<std::string> PrepareVenv(const std::string& home, const std::string& digest,
                                   const std::vector<std::string>& requirements) {
   std::string venv = home + "/envs/" + digest;
-  std::string python = venv + "/bin/python";
-  if (fs::exists(venv + "/.ready")) return python;  // made before for this digest
-  std::error_code error;
-  fs::remove_all(venv, error);
-  fs::create_directories(fs::path(venv).parent_path(), error);
   int code = 0;
-  auto made = RunCapture({"/usr/bin/python3", "-m", "venv", "--system-site-packages", "--without-pip", venv}, code);
-  if (!made.ok() || code != 0) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "cannot make a virtual environment: " + (made.ok() ? made.value() : made.status().message()));
-  }
-  std::vector<std::string> check = {python, "-c", kCheckScript};
-  check.insert(check.end(), requirements.begin(), requirements.end());
-  auto checked = RunCapture(check, code);
-  if (!checked.ok() || code != 0) {
-    fs::remove_all(venv, error);
-    return Status(StatusCode::kFailedPrecondition,
-                  "requirements not met, and this machine cannot download packages (install them as "
-                  "Debian packages, e.g. python3-NAME):\n" + (checked.ok() ? checked.value() : checked.status().message()));
-  }
-  std::ofstream(venv + "/.ready") << digest << "\n";
-  return python;
+  auto made = RunCapture({"/bin/sh", "-c", VenvScript(venv, "/usr/bin/python3", requirements)}, code);
+  if (!made.ok()) return Status(StatusCode::kFailedPrecondition, "cannot make a virtual environment: " + made.status().message());
+  if (code != 0) return VenvFailure(code, made.value(), "");
+  return venv + "/bin/python";
 }
 
 }  // namespace amlc::runtime

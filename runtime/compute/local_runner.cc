@@ -88,11 +88,14 @@ void LocalRunner::Execute(RunRecord& run, const RunRequest& request,
   fs::remove(exit_file, error);
   std::string command = request.command;
   if (!request.container_image.empty()) {
-    // The run's folder and amlc's Python module appear at the same paths
-    // inside, so the command, the tracking file and outputs need no rewriting.
+    // The run's folder, amlc's Python module and the inputs appear at the
+    // same paths inside, so the command, the tracking file and outputs need
+    // no rewriting.
+    std::vector<std::string> mounts = {workspace_.run_dir(run.id), PythonModuleDir()};
+    for (const RunInput& input : request.inputs) mounts.push_back(input.path);
     std::string argv;
     for (const std::string& arg : ContainerRunArgv(run.id, request.container_image, request.command, work,
-                                                   {workspace_.run_dir(run.id), PythonModuleDir()}, env.value())) {
+                                                   mounts, env.value())) {
       argv += (argv.empty() ? "" : " ") + ShellQuote(arg);
     }
     command = argv;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/compute/containers.h"
 #include "runtime/compute/run_folder.h"
 
 namespace amlc::runtime::slurm {
@@ -24,18 +25,26 @@ export MASTER_ADDR="${MASTER_ADDR:-$first_node}"
 export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
 )SH";
 
-// TF_CONFIG's worker list: one host:port per task, node by node.
-constexpr char kTfConfig[] = R"SH(workers=""
+// TF_CONFIG's worker list: one host:port per task, node by node as Slurm
+// places ranks (block distribution), each task on a port of its own (two
+// nodes may share an address), and no more entries than tasks (the last
+// node may hold fewer).
+constexpr char kTfConfig[] = R"SH(workers=""; index=0
 for node in $(scontrol show hostnames "$SLURM_JOB_NODELIST"); do
   addr=$(scontrol show node "$node" | tr ' ' '\n' | sed -n 's/^NodeAddr=//p' | head -n 1)
   i=0
-  while [ $i -lt "${SLURM_NTASKS_PER_NODE:-1}" ]; do
-    workers="$workers${workers:+,}\"${addr:-$node}:$((MASTER_PORT + i))\""
-    i=$((i + 1))
+  while [ $i -lt "${SLURM_NTASKS_PER_NODE:-1}" ] && [ $index -lt "$SLURM_NTASKS" ]; do
+    workers="$workers${workers:+,}\"${addr:-$node}:$((MASTER_PORT + index))\""
+    i=$((i + 1)); index=$((index + 1))
   done
 done
 export AMLC_TF_WORKERS="[$workers]"
 )SH";
+
+// What a distributed task's container gets from srun's environment.
+const std::vector<std::string> kTaskVariables = {"RANK",       "LOCAL_RANK",  "WORLD_SIZE",   "NODE_RANK",
+                                                 "MASTER_ADDR", "MASTER_PORT", "TF_CONFIG",    "PMI_RANK",
+                                                 "PMI_SIZE",    "SLURM_PROCID", "SLURM_NODEID", "SLURMD_NODENAME"};
 
 std::string Exports(const std::map<std::string, std::string>& env) {
   std::string text;
@@ -53,6 +62,26 @@ Status WriteExecutable(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
+// The command in the run's image: podman in the background, so that when
+// Slurm ends the job (scancel, its time limit) the signal reaches this shell
+// at once and the trap removes the container, which would outlive its
+// podman client; at once (--time 0), since Slurm kills what is left of the
+// job KillWait seconds after its TERM. Sets `code`. `suffix` is shell text appended to the
+// container's name (a task's rank).
+std::string InContainer(const ScriptInput& input, const std::string& suffix, const std::vector<std::string>& passthrough) {
+  std::vector<std::string> argv = ContainerRunArgv(input.run_id, input.container_image, input.command, input.work,
+                                                   input.mounts, input.env, passthrough);
+  std::string line;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    line += (i ? " " : "") + ShellQuote(argv[i]);
+    if (i > 0 && argv[i - 1] == "--name") line += suffix;
+  }
+  std::string name = ShellQuote(ContainerName(input.run_id)) + suffix;
+  return line + " &\nchild=$!\nstop_container() { kill $child 2>/dev/null; " + ShellQuote(PodmanCommand()) +
+         " rm --force --time 0 --ignore " + name + " >/dev/null 2>&1; }\ntrap stop_container TERM INT\n" +
+         "wait $child; code=$?\n";
+}
+
 std::string TaskScript(const ScriptInput& input) {
   std::string text = "#!/bin/sh\n# One task of a distributed amlc run, started by srun on each node.\n";
   text += "export RANK=\"$SLURM_PROCID\" LOCAL_RANK=\"$SLURM_LOCALID\" WORLD_SIZE=\"$SLURM_NTASKS\" "
@@ -62,8 +91,8 @@ std::string TaskScript(const ScriptInput& input) {
             "\\\"task\\\": {\\\"type\\\": \\\"worker\\\", \\\"index\\\": $SLURM_PROCID}}\"\n";
   }
   text += "cd " + ShellQuote(input.work) + " || exit 1\n";
-  text += "exec /bin/sh -c " + ShellQuote(input.command) + "\n";
-  return text;
+  if (input.container_image.empty()) return text + "exec /bin/sh -c " + ShellQuote(input.command) + "\n";
+  return text + InContainer(input, "\"-$SLURM_PROCID\"", kTaskVariables) + "exit $code\n";
 }
 
 }  // namespace
@@ -85,6 +114,8 @@ StatusOr<std::string> WriteScripts(const ScriptInput& input) {
     if (input.placement.distribution == "tensorflow") text += kTfConfig;
     std::string mpi = input.placement.distribution == "mpi" ? " --mpi=pmi2" : "";
     text += "srun --kill-on-bad-exit=1" + mpi + " /bin/sh " + ShellQuote(task) + "; code=$?\n";
+  } else if (!input.container_image.empty()) {
+    text += InContainer(input, "", {});
   } else {
     text += "( " + input.command + " ); code=$?\n";
   }

@@ -22,6 +22,9 @@ struct ScriptInput {
   std::string command;  // for /bin/sh -c
   std::map<std::string, std::string> env;
   Placement placement;
+  std::string run_id;
+  std::string container_image;      // run the command in this image with podman ("" = on the node)
+  std::vector<std::string> mounts;  // folders the container sees at their own paths
 };
 
 /// Whether the run is launched through srun on its nodes (more than one

@@ -137,7 +137,12 @@ void SlurmTarget::Run(RunRecord& run, const RunRequest& request, const RunProgre
   fs::remove(ExitCodeFile(workspace_, run.id), error);
   auto options = SbatchOptions(run, request);
   if (!options.ok()) return Fail(run, options.status().message());
-  auto script = slurm::WriteScripts({run_dir, work, request.command, env.value(), request.placement});
+  // In an image, the container sees the run's folder (with amlc's Python
+  // module staged in it) and the inputs at their own paths.
+  std::vector<std::string> mounts = {run_dir};
+  for (const RunInput& input : request.inputs) mounts.push_back(input.path);
+  auto script = slurm::WriteScripts(
+      {run_dir, work, request.command, env.value(), request.placement, run.id, request.container_image, mounts});
   if (!script.ok()) return Fail(run, script.status().message());
   auto job = slurm::Submit(options.value(), script.value());
   if (!job.ok()) return Fail(run, job.status().message());

@@ -9,7 +9,7 @@
 // blocking one of its threads, and keepalives (ServerAliveInterval) tell a
 // dead connection from a quiet one. The cost is one key exchange (about
 // 0.4 s of CPU) per exchange, and a run needs four: check blobs, send and
-// start, follow, collect.
+// start, follow, collect (one more for its inputs' blobs, one for a venv).
 
 #include <string>
 #include <vector>

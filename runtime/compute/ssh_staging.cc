@@ -2,8 +2,10 @@
 
 #include <sys/wait.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "base/process.h"
@@ -82,21 +84,74 @@ std::string RunScript(const RunRequest& request, const std::string& remote_run, 
   return script;
 }
 
+StatusOr<StagedInputs> StageInputs(SnapshotStore& store, const std::vector<RunInput>& inputs,
+                                   const std::string& remote_run) {
+  StagedInputs staged;
+  for (const RunInput& input : inputs) {
+    std::string dest = "inputs/" + input.name;
+    std::error_code error;
+    if (fs::is_directory(input.path, error)) {
+      auto folder = store.Scan(input.path);
+      if (!folder.ok()) return Status(folder.status().code(), "input '" + input.name + "': " + folder.status().message());
+      for (const SnapshotFile& f : folder->files) {
+        staged.files.push_back({f.digest, f.executable, dest + "/" + f.path, input.path + "/" + f.path});
+      }
+      staged.folders.push_back(dest);
+      staged.paths.push_back({input.path, remote_run + "/" + dest});
+      continue;
+    }
+    auto digest = DigestFile(input.path);
+    if (!digest.ok()) {
+      return Status(StatusCode::kNotFound, "input '" + input.name + "': cannot read " + input.path + " to send it: " +
+                                               digest.status().message());
+    }
+    std::string file = dest + "/" + fs::path(input.path).filename().string();
+    bool executable = (fs::status(input.path, error).permissions() & fs::perms::owner_exec) != fs::perms::none;
+    staged.files.push_back({digest.value(), executable, file, input.path});
+    staged.paths.push_back({input.path, remote_run + "/" + file});
+  }
+  return staged;
+}
+
+std::string RewritePaths(std::string command, const std::vector<std::pair<std::string, std::string>>& paths) {
+  auto part_of_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; };
+  for (const auto& [local, there] : paths) {
+    for (size_t at = 0; (at = command.find(local, at)) != std::string::npos;) {
+      size_t end = at + local.size();
+      if (end < command.size() && part_of_name(command[end])) {  // /data/a is not /data/ab
+        at = end;
+        continue;
+      }
+      command.replace(at, local.size(), there);
+      at += there.size();
+    }
+  }
+  return command;
+}
+
 Status WriteStagingTar(const SnapshotStore& store, const std::vector<std::string>& missing,
-                       const std::vector<StagedFile>& files, const RunRequest& request,
-                       const std::string& run_script, const std::string& scratch_dir, const std::string& tar_path) {
+                       const std::vector<StagedFile>& files, const std::vector<std::string>& extra_folders,
+                       const RunRequest& request, const std::string& run_script, const std::string& scratch_dir,
+                       const std::string& tar_path) {
   std::string stage = scratch_dir + "/stage";
   std::error_code error;
   fs::remove_all(stage, error);
   fs::create_directories(stage + "/blobs", error);
+  std::map<std::string, std::string> sources;  // an input's blob comes from its own file
+  for (const StagedFile& file : files) {
+    if (!file.source.empty()) sources[file.digest] = file.source;
+  }
   for (const std::string& digest : missing) {
-    fs::create_symlink(store.BlobPath(digest), stage + "/blobs/" + digest, error);
+    auto source = sources.find(digest);
+    fs::create_symlink(source == sources.end() ? store.BlobPath(digest) : source->second, stage + "/blobs/" + digest,
+                       error);
     if (error) return Status(StatusCode::kInternal, "cannot stage blob " + digest + ": " + error.message());
   }
   std::string manifest;
   for (const StagedFile& file : files) manifest += file.digest + (file.executable ? " x " : " - ") + file.dest + "\n";
   std::string folders = "mkdir -p work/outputs work/logs work/.amlc-bin python\n";
   for (const std::string& name : request.output_names) folders += "mkdir -p " + ShellQuote("work/outputs/" + name) + "\n";
+  for (const std::string& folder : extra_folders) folders += "mkdir -p " + ShellQuote(folder) + "\n";
   std::string start =
       "set -e\n"
       "while IFS=' ' read -r digest mode dest; do\n"

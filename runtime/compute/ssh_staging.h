@@ -20,8 +20,28 @@ namespace amlc::runtime {
 struct StagedFile {
   std::string digest;
   bool executable = false;
-  std::string dest;  // relative to the run's folder ("work/train.py", "python/amlc/run.py")
+  std::string dest;    // relative to the run's folder ("work/train.py", "python/amlc/run.py")
+  std::string source;  // the local file with these contents ("" = the snapshot store's blob)
 };
+
+/// What a run's inputs add to its folder on the host: their files, the
+/// folders to make (an input folder may be empty), and each input's local
+/// path with the path the command gets there.
+struct StagedInputs {
+  std::vector<StagedFile> files;
+  std::vector<std::string> folders;  // relative to the run's folder
+  std::vector<std::pair<std::string, std::string>> paths;  // local path -> path on the host
+};
+
+/// Lays `inputs` out under the run's folder `remote_run` on the host:
+/// inputs/NAME/ holds a folder input's files, inputs/NAME/BASENAME a file
+/// input. kNotFound naming the input whose path is gone.
+StatusOr<StagedInputs> StageInputs(SnapshotStore& store, const std::vector<RunInput>& inputs,
+                                   const std::string& remote_run);
+
+/// `command` with every whole occurrence of a local path in `paths` (not
+/// one that is only the start of a longer name) replaced by its path there.
+std::string RewritePaths(std::string command, const std::vector<std::pair<std::string, std::string>>& paths);
 
 /// The host's absolute root folder (made if missing) and which of `digests`
 /// its blob store lacks.
@@ -30,11 +50,13 @@ StatusOr<std::string> MissingBlobs(SshClient& ssh, const std::vector<std::string
 
 /// Writes the tar `tar_path` the host unpacks into its run folder: the
 /// missing blobs, the manifest of `files`, run.sh (the command with its
-/// environment, in `remote_run`/work) and start.sh (lays the files out and
-/// starts run.sh detached in its own process group, printing its pid).
+/// environment, in `remote_run`/work) and start.sh (lays the files out,
+/// makes `folders` and starts run.sh detached in its own process group,
+/// printing its pid).
 Status WriteStagingTar(const SnapshotStore& store, const std::vector<std::string>& missing,
-                       const std::vector<StagedFile>& files, const RunRequest& request,
-                       const std::string& run_script, const std::string& scratch_dir, const std::string& tar_path);
+                       const std::vector<StagedFile>& files, const std::vector<std::string>& folders,
+                       const RunRequest& request, const std::string& run_script, const std::string& scratch_dir,
+                       const std::string& tar_path);
 
 /// The body of run.sh: exports, `cd work`, the command, its exit code to exit_code.
 std::string RunScript(const RunRequest& request, const std::string& remote_run, const std::string& run_id,

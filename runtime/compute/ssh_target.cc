@@ -18,10 +18,12 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "base/clock.h"
 #include "base/file_tail.h"
+#include "runtime/compute/environments.h"
 #include "runtime/compute/local_runner.h"
 #include "runtime/compute/run_folder.h"
 #include "runtime/compute/ssh_staging.h"
@@ -118,6 +120,17 @@ std::string RemoteRunOf(const std::string& remote_root, const std::string& run_i
   return remote_root + "/runs/" + run_id;
 }
 
+// The digests of `files`, each once, leaving out those `already` has.
+std::vector<std::string> UniqueDigests(const std::vector<StagedFile>& files, const std::vector<StagedFile>& already) {
+  std::set<std::string> seen;
+  for (const StagedFile& f : already) seen.insert(f.digest);
+  std::vector<std::string> digests;
+  for (const StagedFile& f : files) {
+    if (seen.insert(f.digest).second) digests.push_back(f.digest);
+  }
+  return digests;
+}
+
 }  // namespace
 
 void SshTarget::Fail(RunRecord& run, const std::string& error) {
@@ -137,38 +150,72 @@ StatusOr<SshClient> SshTarget::ClientOfRun(const std::string& run_id, std::strin
   return SshClient(endpoint.value());
 }
 
-StatusOr<int64_t> SshTarget::Start(SshClient& ssh, const RunRecord& run, const RunRequest& request,
-                                   const std::string& remote_run, const ByteSink& upload_bytes) {
+// The venv of a requirements environment, made on the host once per
+// environment digest (ROOT/envs/DIGEST) over the host's system interpreter,
+// /usr/bin/python3, as venvs made here are: the python3 first on a login's
+// PATH may be a user's own (pyenv) without the system's packages.
+StatusOr<std::string> SshTarget::RemoteVenv(SshClient& ssh, const std::string& remote_root, const RunVenv& venv) {
+  std::string dir = remote_root + "/envs/" + venv.digest;
+  std::string base = "\"$(if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi)\"";
+  auto made = ssh.Exec(VenvScript(dir, base, venv.requirements), "", 600);
+  if (!made.ok()) return made.status();
+  if (made->exit_code != 0) {
+    return VenvFailure(made->exit_code, made->out + made->err, " on " + ssh.endpoint().Display());
+  }
+  return dir + "/bin/python";
+}
+
+// The run's snapshot under work/ and amlc's Python module under python/.
+StatusOr<std::vector<StagedFile>> SshTarget::CodeFiles(const RunRecord& run) {
   std::vector<StagedFile> files;
   if (!run.snapshot_digest.empty()) {
     auto code = workspace_.snapshots().Load(run.snapshot_digest);
     if (!code.ok()) return code.status();
-    for (const SnapshotFile& f : code->files) files.push_back({f.digest, f.executable, "work/" + f.path});
+    for (const SnapshotFile& f : code->files) files.push_back({f.digest, f.executable, "work/" + f.path, ""});
   }
   auto module = workspace_.snapshots().Take(PythonModuleDir());
   if (!module.ok()) return Status(module.status().code(), "cannot snapshot amlc's Python module: " + module.status().message());
-  for (const SnapshotFile& f : module->files) files.push_back({f.digest, false, "python/" + f.path});
-  std::vector<std::string> digests;
-  for (const StagedFile& f : files) digests.push_back(f.digest);
-  std::sort(digests.begin(), digests.end());
-  digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
+  for (const SnapshotFile& f : module->files) files.push_back({f.digest, false, "python/" + f.path, ""});
+  return files;
+}
+
+StatusOr<int64_t> SshTarget::Start(SshClient& ssh, const RunRecord& run, const RunRequest& request,
+                                   const std::string& remote_run, const ByteSink& upload_bytes) {
+  auto code = CodeFiles(run);
+  if (!code.ok()) return code.status();
+  std::vector<StagedFile>& files = code.value();
   std::string scratch = workspace_.run_dir(run.id) + "/ssh-staging";
   std::error_code error;
   fs::create_directories(scratch, error);
   std::vector<std::string> missing;
-  auto root = MissingBlobs(ssh, digests, missing, scratch);
+  auto root = MissingBlobs(ssh, UniqueDigests(files, {}), missing, scratch);
   if (!root.ok()) return root.status();
   std::string remote = RemoteRunOf(root.value(), run.id);
+  // The inputs' paths on the host are made from the root's absolute path,
+  // which the first answer brought: their blobs take a second look.
+  auto inputs = StageInputs(workspace_.snapshots(), request.inputs, remote);
+  if (!inputs.ok()) return inputs.status();
+  if (std::vector<std::string> more = UniqueDigests(inputs->files, files); !more.empty()) {
+    if (auto checked = MissingBlobs(ssh, more, missing, scratch); !checked.ok()) return checked.status();
+  }
+  files.insert(files.end(), inputs->files.begin(), inputs->files.end());
   if (remote != remote_run) {  // now the absolute path is known: record it before anything starts
     nlohmann::json saved = nlohmann::json::parse(std::ifstream(TargetFile(workspace_, run.id)), nullptr, false);
     saved["remote_run"] = remote;
     std::ofstream(TargetFile(workspace_, run.id)) << saved.dump();
   }
   RunRequest there = request;
-  // Paths the command names inside the run's folder here are the same places there.
-  there.command = Replace(request.command, workspace_.run_dir(run.id) + "/work", remote + "/work");
+  // Paths the command names inside the run's folder here are the same places
+  // there; the inputs' local paths become the copies sent with the run.
+  there.command = RewritePaths(Replace(request.command, workspace_.run_dir(run.id) + "/work", remote + "/work"),
+                               inputs->paths);
+  if (request.venv) {
+    auto python = RemoteVenv(ssh, root.value(), *request.venv);
+    if (!python.ok()) return python.status();
+    there.python = python.value();
+  }
   std::string tar = scratch + "/stage.tar";
-  Status packed = WriteStagingTar(workspace_.snapshots(), missing, files, there,
+  Status packed = WriteStagingTar(workspace_.snapshots(), missing, files, inputs->folders, there,
                                   RunScript(there, remote, run.id, run.experiment), scratch, tar);
   if (!packed.ok()) return packed;
   auto started = ssh.Exec(UnpackAndStartScript(root.value(), remote), tar, 300, "", upload_bytes);

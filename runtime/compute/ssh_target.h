@@ -6,6 +6,8 @@
 // target's work_dir (default ~/.amlc-remote):
 //   blobs/<sha256>           file contents, sent once: a run sends only those the host lacks
 //   runs/<run>/work/         the snapshot, ./outputs, ./logs; the command runs here
+//   runs/<run>/inputs/<name> the run's path inputs, the command given these paths
+//   envs/<digest>/           the venv of a pip_requirements environment, made once
 //   runs/<run>/run.sh        the command with its environment
 //   runs/<run>/pid           the run's process group (started detached with setsid)
 //   runs/<run>/output.log, tracking.jsonl, exit_code
@@ -20,6 +22,7 @@
 
 #include "runtime/compute/compute_target.h"
 #include "runtime/compute/ssh_client.h"
+#include "runtime/compute/ssh_staging.h"
 #include "runtime/workspace/workspace.h"
 
 namespace amlc::runtime {
@@ -48,6 +51,10 @@ class SshTarget : public ComputeTarget {
   void Follow(SshClient& ssh, RunRecord& run, const RunRequest& request, const RunProgress& progress);
   void Finish(SshClient& ssh, RunRecord& run, const RunRequest& request, const std::string& remote_run);
   void Fail(RunRecord& run, const std::string& error);
+  StatusOr<std::vector<StagedFile>> CodeFiles(const RunRecord& run);
+  /// The interpreter of `venv` on the host, made there once; an error saying
+  /// which requirements the host lacks.
+  StatusOr<std::string> RemoteVenv(SshClient& ssh, const std::string& remote_root, const RunVenv& venv);
   /// The host a run was started on, from the file beside it.
   StatusOr<SshClient> ClientOfRun(const std::string& run_id, std::string& remote_run);
 

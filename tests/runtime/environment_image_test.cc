@@ -71,24 +71,16 @@ TEST_CASE("on an ssh target the warning names the host's python3", "[apply][envi
 
 TEST_CASE("a run on the local target goes into its environment's image when podman's store has it",
           "[apply][environment][podman]") {
-  std::string podman = SourcePath("scripts/podman.sh");
-  SpecDir store;  // a podman store of the test's own, removed with it
-  std::string env = "AMLC_PODMAN_ROOT=" + store.str() + "/storage AMLC_PODMAN_RUNROOT=" + store.str() + "/run ";
-  if (Run("command -v podman >/dev/null && test -x /usr/bin/busybox") != 0 ||
-      Run(env + podman + " info >/dev/null 2>&1") != 0) {
-    WARN("podman or busybox-static is missing or podman cannot run here: run scripts/install-deps.sh; not tested");
+  BusyboxImage image;
+  if (!image.missing().empty()) {
+    WARN(image.missing() + "; not tested");
     return;
   }
-  // A tiny image made here from busybox, with a marker only it holds.
-  store.Write("rootfs/etc/amlc-image", "inside the busybox image\n");
-  REQUIRE(Run("mkdir -p " + store.str() + "/rootfs/bin && cp /usr/bin/busybox " + store.str() + "/rootfs/bin/ && "
-              "for a in sh echo cat date sleep; do ln -s busybox " + store.str() + "/rootfs/bin/$a; done && "
-              "tar -C " + store.str() + "/rootfs -cf " + store.str() + "/rootfs.tar . && " + env + podman +
-              " import " + store.str() + "/rootfs.tar localhost/amlc-test-busybox:1 >/dev/null 2>&1") == 0);
+  std::string env = image.env();
   SpecDir dir;
   dir.Write("compute.yaml", "$schema: compute.schema.json\nname: box\ntype: local\n");
   dir.Write("env.yaml", "$schema: environment.schema.json\nname: bb\nversion: 1\n"
-                        "image: localhost/amlc-test-busybox:1\nrequire_image: true\n");
+                        "image: " + BusyboxImage::name() + "\nrequire_image: true\n");
   // No python in the image: the metric is one tracking record written by the shell.
   dir.Write("src/run.sh",
             "cat /etc/amlc-image\n"
@@ -120,7 +112,25 @@ TEST_CASE("a run on the local target goes into its environment's image when podm
   CHECK(runs[0].value("status", "") == "Canceled");
   CHECK(runs[0].value("error", "") == "timed out after 2 s");
   std::string containers;
-  Run(env + podman + " ps --all --quiet 2>/dev/null", &containers);
+  image.Podman("ps --all --quiet", &containers);
   CHECK(containers.empty());
-  Run(env + podman + " rmi --all --force >/dev/null 2>&1");
+}
+
+TEST_CASE("an environment that gives only a conda file is a plan warning naming the interpreter", "[apply][environment]") {
+  SpecDir dir;
+  dir.Write("compute.yaml", "$schema: compute.schema.json\nname: box\ntype: local\n");
+  dir.Write("conda.yaml", "name: c\ndependencies:\n  - python=3.11\n  - numpy\n");
+  dir.Write("env.yaml", "$schema: environment.schema.json\nname: condaenv\nversion: 1\nconda_file: conda.yaml\n");
+  dir.Write("train.yaml", std::string(kJob) + "type: command\nname: train\ncompute: azureml:box\n"
+                                              "environment: azureml:condaenv:1\ncommand: python -c 'print(42)'\n");
+  std::string out;
+  REQUIRE(Run(Amlc("plan " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("job/train: environment 'condaenv' gives a conda_file, which amlc does not install") !=
+        std::string::npos);
+  CHECK(out.find("the job runs with the python3 on this machine's PATH instead") != std::string::npos);
+  // With an interpreter named, the conda file only describes it: no warning.
+  dir.Write("env.yaml", "$schema: environment.schema.json\nname: condaenv\nversion: 1\nconda_file: conda.yaml\n"
+                        "python: /usr/bin/python3\n");
+  REQUIRE(Run(Amlc("plan " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("Warnings:") == std::string::npos);
 }

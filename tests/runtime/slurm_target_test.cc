@@ -170,6 +170,13 @@ TEST_CASE("scontrol's one-line answer is read into a job state", "[slurm-unit]")
   CHECK(job.nodes == "node[1-2]");
   CHECK(amlc::runtime::SlurmEndReason("12", job) ==
         "Slurm job 12 lost a node (node failure) (NODE_FAIL, reason NodeDown) on node[1-2]; exit code 0, signal 9");
+  // Every end Slurm gives a job without its script's exit code is named in the run's error.
+  slurm::JobState preempted{"PREEMPTED", "", 0, 15, "node1"};
+  CHECK(amlc::runtime::SlurmEndReason("13", preempted) == "Slurm job 13 was preempted (PREEMPTED) on node1; exit code 0, signal 15");
+  slurm::JobState oom{"OUT_OF_MEMORY", "", 0, 9, "node2"};
+  CHECK(amlc::runtime::SlurmEndReason("14", oom) == "Slurm job 14 ran out of memory (OUT_OF_MEMORY) on node2; exit code 0, signal 9");
+  slurm::JobState limit = slurm::ParseScontrolLine("JobState=TIMEOUT Reason=TimeLimit ExitCode=0:0 NodeList=node1");
+  CHECK(amlc::runtime::SlurmEndReason("15", limit) == "Slurm job 15 reached its Slurm time limit (TIMEOUT, reason TimeLimit) on node1");
   CHECK(slurm::IsFinal("TIMEOUT"));
   CHECK(slurm::IsFinal("OUT_OF_MEMORY"));
   CHECK_FALSE(slurm::IsFinal("PENDING"));
@@ -259,16 +266,7 @@ TEST_CASE("a pipeline's steps run as Slurm jobs wired output to input", "[slurm]
   REQUIRE_CLUSTER();
   SpecDir dir;
   WriteCluster(dir.str());
-  dir.Write("prep/prep.sh", "echo \"$1\" | tr a-z A-Z > \"$2/clean.txt\"\n");
-  dir.Write("count/count.sh", "wc -c < \"$1/clean.txt\" | tr -d ' ' > \"$2/count.txt\"\n");
-  dir.Write("pipeline.yaml",
-            "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
-            "type: pipeline\nname: p\nexperiment_name: slurm-pipes\ncompute: azureml:cpu-cluster\n"
-            "inputs:\n  text: hello\njobs:\n"
-            "  prep:\n    code: ./prep\n    command: sh prep.sh ${{inputs.text}} ${{outputs.clean}}\n"
-            "    inputs:\n      text: ${{parent.inputs.text}}\n    outputs:\n      clean:\n"
-            "  count:\n    code: ./count\n    command: sh count.sh ${{inputs.data}} ${{outputs.n}}\n"
-            "    inputs:\n      data: ${{parent.jobs.prep.outputs.clean}}\n    outputs:\n      n:\n");
+  WriteTwoStepPipeline(dir, "cpu-cluster", "slurm-pipes");
   std::string out;
   int status = Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out);
   INFO(out);
@@ -440,4 +438,96 @@ TEST_CASE("after kill -9 of amlc apply, the next apply adopts the same Slurm job
   std::string named;
   Run("squeue -h -t all -n amlc-" + run + " -o %i", &named);
   CHECK(named == job + "\n");
+}
+
+TEST_CASE("two-node tensorflow and mpi jobs get TF_CONFIG and PMI's rank and size on each node", "[slurm]") {
+  REQUIRE_CLUSTER();
+  SpecDir dir;
+  WriteCluster(dir.str());
+  // Each worker writes the TF_CONFIG it was given, named by its own index.
+  dir.Write("src/tf.py",
+            "import json, os, sys\nconfig = json.loads(os.environ['TF_CONFIG'])\n"
+            "path = os.path.join(sys.argv[1], 'worker-%d.json' % config['task']['index'])\n"
+            "open(path, 'w').write(json.dumps(config, sort_keys=True))\n");
+  dir.Write("src/pmi.sh", "echo \"$PMI_RANK $PMI_SIZE $SLURMD_NODENAME\" > \"$1/rank-$PMI_RANK.txt\"\n");
+  const std::string two_nodes = "outputs:\n  result:\nresources:\n  instance_count: 2\n";
+  WriteJob(dir, "tf", "python tf.py ${{outputs.result}}",
+           two_nodes + "distribution:\n  type: tensorflow\n  worker_count: 2\n");
+  WriteJob(dir, "mpi", "sh pmi.sh ${{outputs.result}}",
+           two_nodes + "distribution:\n  type: mpi\n  process_count_per_instance: 1\n");
+  std::string out;
+  int status = Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  std::map<std::string, std::string> results;  // job -> its output folder
+  for (const json& run : Runs(dir)) {
+    json shown = Show(dir, run.value("id", ""));
+    CHECK(Tag(shown, "slurm.nodes") == "node[1-2]");
+    std::string job = run.value("job", "");
+    results[job.find("mpi") != std::string::npos ? "mpi" : "tf"] = shown["outputs"]["result"].value("path", "");
+  }
+  REQUIRE(results.size() == 2);
+  std::set<std::string> workers;
+  for (int index = 0; index < 2; ++index) {
+    json config = json::parse(ReadFile(results["tf"] + "/worker-" + std::to_string(index) + ".json"), nullptr, false);
+    REQUIRE(config.is_object());
+    CHECK(config["task"] == json({{"type", "worker"}, {"index", index}}));
+    REQUIRE(config["cluster"]["worker"].size() == 2);
+    for (const json& worker : config["cluster"]["worker"]) workers.insert(worker.get<std::string>());
+  }
+  CHECK(workers.size() == 2);  // one address:port per worker, the same list for both
+  CHECK(ReadFile(results["mpi"] + "/rank-0.txt") == "0 2 node1\n");
+  CHECK(ReadFile(results["mpi"] + "/rank-1.txt") == "1 2 node2\n");
+}
+
+TEST_CASE("a Slurm run goes into its environment's image with podman, and its timeout removes the container",
+          "[slurm][podman]") {
+  REQUIRE_CLUSTER();
+  BusyboxImage image;
+  if (!image.missing().empty()) {
+    WARN(image.missing() + "; not tested");
+    return;
+  }
+  SpecDir dir;
+  WriteCluster(dir.str());
+  dir.Write("bb.yaml", "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                       "name: bb\nversion: 1\nimage: " + BusyboxImage::name() + "\nrequire_image: true\n");
+  dir.Write("data/words.txt", "three little words\n");
+  // No python in the image: the metric is one tracking record written by the shell.
+  dir.Write("src/run.sh",
+            "cat /etc/amlc-image\ncat \"$1\"\n"
+            "echo \"{\\\"t\\\":\\\"metric\\\",\\\"run\\\":\\\"$AMLC_RUN_ID\\\",\\\"name\\\":\\\"accuracy\\\","
+            "\\\"step\\\":0,\\\"value\\\":0.91,\\\"ts\\\":$(date +%s)000}\" >> \"$AMLC_TRACKING_FILE\"\n"
+            "echo weights > \"$2/model.txt\"\n");
+  auto write_job = [&](const std::string& command, const std::string& extra) {
+    dir.Write("job.yaml", "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+                          "type: command\nname: boxed\nexperiment_name: slurm-tests\ncompute: azureml:cpu-cluster\n"
+                          "environment: azureml:bb:1\ncode: ./src\ncommand: " + command + "\n" + extra);
+  };
+  write_job("sh run.sh ${{inputs.words}} ${{outputs.model}}",
+            "inputs:\n  words:\n    type: uri_file\n    path: ./data/words.txt\noutputs:\n  model:\n");
+  std::string out;
+  REQUIRE(Run(image.env() + Amlc("plan " + dir.str() + " 2>&1"), &out) == 0);
+  CHECK(out.find("Warnings:") == std::string::npos);
+  int status = Run(image.env() + Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  json shown = Show(dir, TopRun(dir).value("id", ""));
+  CHECK(shown.value("status", "") == "Completed");
+  CHECK(SlurmJob(Tag(shown, "slurm.job_id")).state == "COMPLETED");
+  CHECK(Logs(dir, shown.value("id", "")) == "inside the busybox image\nthree little words\n");
+  CHECK(shown["metrics"].value("accuracy", 0.0) == Approx(0.91));
+  CHECK(ReadFile(shown["outputs"]["model"].value("path", "") + "/model.txt") == "weights\n");
+
+  write_job("echo started; sleep 120", "limits:\n  timeout: 3\n");
+  CHECK(Run(image.env() + Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) != 0);
+  shown = Show(dir, TopRun(dir).value("id", ""));
+  CHECK(shown.value("status", "") == "Canceled");
+  CHECK(shown.value("error", "") == "timed out after 3 s");
+  // scancel signals the batch script, whose trap removes the container.
+  CHECK(WaitFor([&] {
+    std::string containers;
+    image.Podman("ps --all --quiet", &containers);
+    return containers.empty();
+  }, 60));
 }

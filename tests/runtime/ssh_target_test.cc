@@ -295,3 +295,90 @@ TEST_CASE("max_concurrent bounds the runs on an ssh target, and scale settings o
   auto [b_start, b_end] = span(runs[1]);
   CHECK((a_end <= b_start || b_end <= a_start));  // one at a time
 }
+
+TEST_CASE("an ssh run's file and folder inputs are sent to the host and the command reads them there", "[ssh]") {
+  Sshd sshd;
+  SshSpecs specs(sshd);
+  specs.dir.Write("data/numbers.csv", "1\n2\n3\n");
+  specs.dir.Write("data/extra/note.txt", "from a folder\n");
+  specs.dir.Write("src/sum.sh",
+                  "echo \"file $1\"\necho \"folder $2\"\n"
+                  "awk '{s+=$1} END {print s}' \"$1\" > \"$3/sum.txt\"\ncat \"$2/note.txt\" >> \"$3/sum.txt\"\n");
+  specs.Job("sum", "sh sum.sh ${{inputs.numbers}} ${{inputs.extra}} ${{outputs.result}}",
+            "inputs:\n  numbers:\n    type: uri_file\n    path: ./data/numbers.csv\n"
+            "  extra:\n    type: uri_folder\n    path: ./data/extra\n"
+            "outputs:\n  result:\n");
+  std::string out;
+  REQUIRE(specs.Apply(&out) == 0);
+  nlohmann::json runs = specs.Runs();
+  REQUIRE(runs.size() == 1);
+  std::string id = runs[0].value("id", "");
+  std::string log = ReadFile(specs.dir.path() / ".amlc/runs" / id / "output.log");
+  // The command got the copies in the run's folder on the host, not this machine's paths.
+  std::string there = sshd.path("remote/runs/" + id + "/inputs");
+  CHECK(log == "file " + there + "/numbers/numbers.csv\nfolder " + there + "/extra\n");
+  CHECK(ReadFile(fs::path(runs[0]["outputs"]["result"].value("path", "")) / "sum.txt") == "6\nfrom a folder\n");
+  // The input's contents went into the host's blob store, named by their digest.
+  std::string digest;
+  Run("sha256sum " + specs.dir.str() + "/data/numbers.csv | cut -d' ' -f1 | tr -d '\\n'", &digest);
+  CHECK(ReadFile(sshd.path("remote/blobs/" + digest)) == "1\n2\n3\n");
+
+  // An input gone from this machine is an error naming it, not a run of a missing file.
+  fs::remove(specs.dir.path() / "data/numbers.csv");
+  CHECK(specs.Apply(&out) != 0);
+  CHECK(out.find("numbers") != std::string::npos);
+}
+
+TEST_CASE("a pipeline's steps on an ssh target get their upstream step's output on the host", "[ssh]") {
+  Sshd sshd;
+  SshSpecs specs(sshd);
+  WriteTwoStepPipeline(specs.dir, "vm", "ssh-pipes");
+  std::string out;
+  REQUIRE(specs.Apply(&out) == 0);
+  int steps = 0;
+  for (const nlohmann::json& run : specs.Runs()) {
+    if (run.value("parent", "").empty()) continue;
+    ++steps;
+    CHECK(run.value("compute", "") == "ssh");
+    if (run.value("job", "").find("count") == std::string::npos) continue;
+    std::string id = run.value("id", "");
+    CHECK(ReadFile(specs.dir.path() / ".amlc/runs" / id / "output.log") ==
+          "input " + sshd.path("remote/runs/" + id + "/inputs/data") + "\n");
+    CHECK(ReadFile(fs::path(run["outputs"]["n"].value("path", "")) / "count.txt") == "6\n");  // "HELLO\n"
+  }
+  CHECK(steps == 2);
+}
+
+TEST_CASE("a requirements environment on an ssh target is a venv made on the host", "[ssh]") {
+  Sshd sshd;
+  SshSpecs specs(sshd);
+  // numpy is a Debian package here (python3-numpy): the venv sees the host's system packages.
+  specs.dir.Write("env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npip_requirements:\n"
+                              "  - numpy>=1.0\n");
+  specs.dir.Write("src/probe.py", "import sys, numpy\nprint(sys.executable)\n");
+  specs.Job("probe", "python probe.py");
+  std::string out;
+  int status = specs.Apply(&out);
+  INFO(out);
+  REQUIRE(status == 0);
+  nlohmann::json runs = specs.Runs();
+  REQUIRE(runs.size() == 1);
+  std::string log = ReadFile(specs.dir.path() / ".amlc/runs" / runs[0].value("id", "") / "output.log");
+  INFO(log);
+  REQUIRE(log.rfind(sshd.path("remote/envs/"), 0) == 0);  // the venv on the host, not one made here
+  std::string venv = log.substr(0, log.find("/bin/python"));
+  CHECK(fs::exists(venv + "/.ready"));
+  CHECK(!fs::exists(specs.dir.path() / ".amlc/envs"));
+
+  // A requirement the host lacks fails the run, naming it and the host.
+  specs.dir.Write("env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npip_requirements:\n"
+                              "  - amlc-surely-not-installed==1.0\n");
+  CHECK(specs.Apply(&out) != 0);
+  runs = specs.Runs();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].value("status", "") == "Failed");
+  std::string error = runs[0].value("error", "");
+  CHECK(error.find("requirements not met on ") != std::string::npos);
+  CHECK(error.find("127.0.0.1:" + specs.port) != std::string::npos);
+  CHECK(error.find("amlc-surely-not-installed==1.0: not installed") != std::string::npos);
+}

@@ -102,6 +102,9 @@ std::string OutcomeOf(const RunRecord& run) {
   return outcome;
 }
 
+// The compute types whose runs go into their environment's image with podman.
+bool RunsImages(const std::string& compute_type) { return compute_type == "local" || compute_type == "slurm"; }
+
 }  // namespace
 
 std::string JobDriver::PoolOf(const Value& fields) {
@@ -140,6 +143,7 @@ StatusOr<Observation> JobDriver::Observe(const Resource& job, const std::map<std
   AddEnvironmentParts(spec, seen);
   if (curated.value()) seen.key_parts["environment"] = "curated:" + curated.value()->Digest();
   if (Status image = CheckImage(spec, seen); !image.ok()) return image;
+  CheckConda(spec, seen);
   seen.key_parts["compute"] = context_.ComputeOf(spec).type;
   if (Status status = AddInputParts(job, *lowered.value(), upstream_runs, seen); !status.ok()) return status;
   for (const auto& [name, input] : lowered.value()->inputs) {
@@ -202,27 +206,32 @@ std::string JobDriver::ContainerImageOf(const Value& spec) {
   std::string name;
   const Value* definition = EnvironmentOf(spec, name);
   std::string image = definition ? definition->StringAt("image") : "";
-  if (image.empty() || context_.ComputeOf(spec).type != "local") return "";
+  if (image.empty() || !RunsImages(context_.ComputeOf(spec).type)) return "";
   return ImageUnusable(image) ? "" : image;
 }
 
-// A run on the local target runs in its environment's image with podman when
-// the image is in podman's store; an ssh host runs an interpreter. Where the
-// image cannot be used the plan says so, never silently dropping it.
+// A run on the local or a Slurm target runs in its environment's image with
+// podman when the image is in podman's store (on a cluster, every node's
+// store must hold it); an ssh host runs an interpreter. Where the image
+// cannot be used the plan says so, never silently dropping it.
 Status JobDriver::CheckImage(const Value& spec, Observation& seen) {
   std::string name;
   const Value* definition = EnvironmentOf(spec, name);
   std::string image = definition ? definition->StringAt("image") : "";
   if (image.empty()) return Status::Ok();
   ComputeChoice compute = context_.ComputeOf(spec);
-  if (compute.type != "local" && compute.type != "ssh") return Status::Ok();  // kubernetes runs it in the image
-  std::optional<std::string> unusable =
-      compute.type == "local" ? ImageUnusable(image) : std::optional<std::string>("runs on ssh hosts do not run in images");
-  if (!unusable) return Status::Ok();  // the local target runs it with podman
+  if (compute.type != "ssh" && !RunsImages(compute.type)) return Status::Ok();  // kubernetes runs it in the image
+  std::optional<std::string> unusable = compute.type == "ssh"
+                                            ? std::optional<std::string>("runs on ssh hosts do not run in images")
+                                            : ImageUnusable(image);
+  if (!unusable) return Status::Ok();  // the target runs it with podman
+  bool ssh = compute.type == "ssh";
   std::string instead = !definition->StringAt("python").empty() ? definition->StringAt("python")
-                        : definition->Find("pip_requirements") ? "a venv over this machine's python3"
-                        : compute.type == "ssh"                ? "the host's python3"
-                                                               : "the python3 on this machine's PATH";
+                        : definition->Find("pip_requirements")
+                            ? (ssh ? "a venv over the host's python3" : "a venv over this machine's python3")
+                        : ssh                      ? "the host's python3"
+                        : compute.type == "slurm" ? "the python3 on the nodes' PATH"
+                                                  : "the python3 on this machine's PATH";
   std::string what = "environment '" + name + "' names image '" + image + "', which " + compute.type +
                      " compute '" + compute.name + "' cannot run: " + *unusable;
   const Value* required = definition->Find("require_image");
@@ -234,6 +243,27 @@ Status JobDriver::CheckImage(const Value& spec, Observation& seen) {
   seen.warnings.push_back(what + ": the job runs with " + instead +
                           " instead (set require_image: true in the environment to refuse)");
   return Status::Ok();
+}
+
+// A conda file is not installed by amlc (no conda here, and nothing is
+// downloaded): an environment that gives only a conda file runs with an
+// interpreter that may lack its packages, and the plan says which.
+void JobDriver::CheckConda(const Value& spec, Observation& seen) {
+  std::string name;
+  const Value* definition = EnvironmentOf(spec, name);
+  if (!definition || !definition->Find("conda_file") || !definition->StringAt("python").empty() ||
+      definition->Find("pip_requirements")) {
+    return;
+  }
+  ComputeChoice compute = context_.ComputeOf(spec);
+  if (compute.type == "kubernetes" || !ContainerImageOf(spec).empty()) return;  // the image holds it
+  std::string instead = compute.type == "ssh"     ? "the host's python3"
+                        : compute.type == "slurm" ? "the python3 on the nodes' PATH"
+                                                  : "the python3 on this machine's PATH";
+  seen.warnings.push_back("environment '" + name + "' gives a conda_file, which amlc does not install (it makes no "
+                          "conda environments and downloads nothing): the job runs with " + instead +
+                          " instead, whose packages are not checked; name an interpreter that has them (python:) "
+                          "or list them as pip_requirements to have them checked");
 }
 
 // The declared outputs decide which folders are collected and recorded, so
@@ -344,6 +374,15 @@ void JobDriver::ReadLastRun(const Resource& job, const Snapshot& code, Observati
 std::optional<std::string> JobDriver::InputValue(const Value& input) {
   if (input.is_null()) return std::nullopt;
   if (!input.is_map()) return input.is_string() ? input.as_string() : input.ToJson();
+  if (std::optional<std::string> path = InputPath(input)) return path;
+  for (const char* literal : {"value", "default"}) {
+    if (const Value* v = input.Find(literal)) return v->is_string() ? v->as_string() : v->ToJson();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> JobDriver::InputPath(const Value& input) {
+  if (!input.is_map()) return std::nullopt;
   const Value* path = input.Find("path");
   if (path && path->is_string()) return context_.LocalPath(path->as_string());
   if (path && path->is_ref() && !path->as_ref().external) {
@@ -361,9 +400,6 @@ std::optional<std::string> JobDriver::InputValue(const Value& input) {
     if (input.StringAt("type") != "uri_folder") return fetched->file;
     auto folder = FolderOf(UrlCacheDir(), path->as_ref().target, fetched.value());
     return folder.ok() ? std::optional<std::string>(folder.value()) : std::nullopt;
-  }
-  for (const char* literal : {"value", "default"}) {
-    if (const Value* v = input.Find(literal)) return v->is_string() ? v->as_string() : v->ToJson();
   }
   return std::nullopt;
 }
@@ -384,6 +420,21 @@ std::string OutputArgument(const Value& fields, const std::string& outputs_dir, 
 }
 
 }  // namespace
+
+std::vector<RunInput> JobDriver::InputPaths(const Resource& job, const JobSpec& spec) {
+  std::vector<RunInput> inputs;
+  for (const auto& [name, input] : spec.inputs) {
+    if (input.binding) continue;  // a trial's search-space value, never a path
+    if (std::optional<std::string> path = InputPath(input.value)) inputs.push_back({name, *path});
+  }
+  for (const Expression* expression : compiler::ir::ExpressionsOf(spec.command)) {
+    if (expression->kind != Expression::Kind::kParentInput) continue;
+    const JobInput* input = ParentInput(job, expression->name);
+    std::optional<std::string> path = input ? InputPath(input->value) : std::nullopt;
+    if (path) inputs.push_back({"parent." + expression->name, *path});
+  }
+  return inputs;
+}
 
 // The command with each expression's value: the lowering left only inputs,
 // outputs, search-space entries and the job's name in commands.
@@ -449,39 +500,40 @@ StatusOr<std::string> JobDriver::CuratedPython(const CuratedEnvironment& curated
   return curated.python;
 }
 
+StatusOr<std::optional<RunVenv>> JobDriver::VenvOf(const Value& fields) {
+  std::string name;
+  const Value* definition = EnvironmentOf(fields, name);
+  const Value* requirements = definition ? definition->Find("pip_requirements") : nullptr;
+  if (!requirements || !definition->StringAt("python").empty()) return std::optional<RunVenv>();
+  // A declared environment is named by its resource's digest, an inline one by its own.
+  const Value* env = fields.Find("environment");
+  const Resource* declared = env->is_ref() ? context_.Find(env->as_ref().target) : nullptr;
+  RunVenv venv{declared ? declared->digest : Sha256Hex(env->ToJson()), {}};
+  if (requirements->is_string()) {
+    auto read = ReadRequirements(context_.LocalPath(requirements->as_string()));
+    if (!read.ok()) return read.status();
+    venv.requirements = read.value();
+  } else {
+    for (const Value& line : requirements->items()) {
+      if (line.is_string()) venv.requirements.push_back(line.as_string());
+    }
+  }
+  return std::optional<RunVenv>(std::move(venv));
+}
+
 StatusOr<std::string> JobDriver::PythonOf(const Value& fields) {
   auto curated = CuratedOf(fields);
   if (!curated.ok()) return curated.status();
   if (curated.value()) return CuratedPython(*curated.value());
-  const Value* env = fields.Find("environment");
-  const Value* definition = nullptr;
-  std::string digest;
-  if (env && env->is_ref()) {
-    if (const Resource* target = context_.Find(env->as_ref().target)) {
-      definition = &target->spec;
-      digest = target->digest;
-    }
-  } else if (env && env->is_map()) {
-    definition = env;
-    digest = Sha256Hex(env->ToJson());
+  auto venv = VenvOf(fields);
+  if (!venv.ok()) return venv.status();
+  if (venv.value()) {
+    std::lock_guard<std::mutex> lock(venv_mutex_);
+    return PrepareVenv(context_.workspace().home(), venv.value()->digest, venv.value()->requirements);
   }
-  if (!definition) return std::string();
-  std::string python = definition->StringAt("python");
-  const Value* requirements = definition->Find("pip_requirements");
-  if (!python.empty() || !requirements) return python;
-  // A requirements list: a venv made once per environment digest.
-  std::vector<std::string> lines;
-  if (requirements->is_string()) {
-    auto read = ReadRequirements(context_.LocalPath(requirements->as_string()));
-    if (!read.ok()) return read.status();
-    lines = read.value();
-  } else {
-    for (const Value& line : requirements->items()) {
-      if (line.is_string()) lines.push_back(line.as_string());
-    }
-  }
-  std::lock_guard<std::mutex> lock(venv_mutex_);
-  return PrepareVenv(context_.workspace().home(), digest, lines);
+  std::string name;
+  const Value* definition = EnvironmentOf(fields, name);
+  return definition ? definition->StringAt("python") : std::string();
 }
 
 RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, const std::string& run_id,
@@ -490,8 +542,14 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
   request.command = ExpandCommand(job, lowered, context_.workspace().run_dir(run_id) + "/work", trial);
   const Value& spec = lowered.fields;
   request.container_image = ContainerImageOf(spec);
-  auto python = PythonOf(spec);
-  if (python.ok()) {
+  request.placement = PlacementOf(spec, context_.ComputeOf(spec));
+  request.inputs = InputPaths(job, lowered);
+  // An ssh host makes a requirements venv over its own python3; every other
+  // target reaches this machine's files, where the venv is made once.
+  auto venv = VenvOf(spec);
+  if (venv.ok() && venv.value() && context_.ComputeOf(spec).type == "ssh") {
+    request.venv = venv.value();
+  } else if (auto python = PythonOf(spec); python.ok()) {
     request.python = python.value();
   } else {
     request.environment_error = python.status().message();
@@ -515,7 +573,6 @@ RunRequest JobDriver::MakeRequest(const Resource& job, const JobSpec& lowered, c
       request.timeout_seconds = timeout->as_int();
     }
   }
-  request.placement = PlacementOf(spec, context_.ComputeOf(spec));
   return request;
 }
 

@@ -67,10 +67,20 @@ class JobDriver : public Driver {
                             const std::string& work, const std::map<std::string, compiler::ir::Value>* trial);
   /// What an input puts in a command; nullopt when it has nothing.
   std::optional<std::string> InputValue(const compiler::ir::Value& input);
+  /// The local file or folder a path input names (a path in the specs, an
+  /// upstream run's output, a fetched URL); nullopt for a literal.
+  std::optional<std::string> InputPath(const compiler::ir::Value& input);
+  /// The local paths a job's command names through its inputs (and, for a
+  /// step, its pipeline's).
+  std::vector<RunInput> InputPaths(const compiler::ir::Resource& job, const compiler::ir::JobSpec& spec);
   /// Where inputs given by URL are cached (runtime/artifacts/remote/url_cache.h).
   std::string UrlCacheDir();
-  /// The interpreter `python` means for a spec's environment ("" = the system's).
+  /// The interpreter `python` means for a spec's environment ("" = the
+  /// system's); for a requirements list, the venv made here for it.
   StatusOr<std::string> PythonOf(const compiler::ir::Value& fields);
+  /// The venv a spec's environment asks for (pip_requirements without a
+  /// python); nullopt for any other environment.
+  StatusOr<std::optional<RunVenv>> VenvOf(const compiler::ir::Value& fields);
   /// The catalog entry of the Azure curated environment the spec names
   /// (AzureML-sklearn-1.5@latest, azureml://registries/azureml/...); nullopt
   /// for any other environment; an error when the catalog lacks the name.
@@ -91,6 +101,9 @@ class JobDriver : public Driver {
   /// warning naming the interpreter that runs instead, or an error when the
   /// environment sets require_image.
   Status CheckImage(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
+  /// A plan warning for an environment that gives only a conda file, naming
+  /// the interpreter that runs instead.
+  void CheckConda(const compiler::ir::Value& spec, compiler::planner::Observation& seen);
   /// A spec's environment definition (nullptr when it has none these specs hold) and its name.
   const compiler::ir::Value* EnvironmentOf(const compiler::ir::Value& spec, std::string& name);
   /// The image a run of `spec` runs in with podman ("" = on the host).
