@@ -151,7 +151,10 @@ void RunApply(ApplyOptions options, int& exit_code, runtime::ProgressReporter* a
   }
   std::vector<const compiler::ir::Resource*> leftovers;
   if (options.destroy && options.purge) leftovers = ListLeftovers(*session, !events);
-  if (plan.empty() && leftovers.empty()) return stop(kExitOk);
+  if (plan.empty() && leftovers.empty()) {
+    if (!options.destroy) (void)session->RecordAppliedGraph();  // up to date: these are the applied specs
+    return stop(kExitOk);
+  }
   if (!options.auto_approve) {
     if (!isatty(STDIN_FILENO)) {
       error("not applying without confirmation; pass --auto-approve");

@@ -149,7 +149,10 @@ void ApplyAndStream(runtime::Session& session, const json& body, bool destroy, c
     return events.Summary({}, 1);
   }
   events.Planned(plan, session.workspace().home());
-  if (plan.empty()) return events.Summary({}, 0);
+  if (plan.empty()) {
+    if (!destroy) (void)session.RecordAppliedGraph();
+    return events.Summary({}, 0);
+  }
   int parallelism = std::clamp(body.value("parallelism", 4), 1, 64);
   std::string apply_id = "apply-" + std::to_string(NowMillis()) + "-" + who;
   std::vector<runtime::ActionResult> results = session.Apply(plan, events, parallelism, apply_id);

@@ -1,10 +1,14 @@
 // API routes the dashboard's pages need beyond what the CLI reads: a run's
 // snapshot as a file list (the page draws its tree; the zip stays at
-// /runs/{id}/snapshot).
+// /runs/{id}/snapshot), and the dependency graph of the specs last applied.
 
 #include <httplib.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "runtime/artifacts/snapshot/snapshot_store.h"
+#include "runtime/engine/session.h"
 #include "server/api_route.h"
 #include "server/dashboard_routes.h"
 
@@ -32,12 +36,25 @@ void SnapshotFiles(Call& call) {
   call.Json(200, {{"snapshot", digest}, {"files", files}});
 }
 
+// GET /api/v1/graph: the graph of the specs last applied to the workspace
+// (by `amlc apply`, the API or the reconciler), as `amlc graph --format json`
+// prints it; kept by runtime::Session::RecordAppliedGraph.
+void AppliedGraph(Call& call) {
+  std::string path = runtime::AppliedGraphPath(call.workspace.home());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return call.Message(404, "no specs have been applied to this workspace yet (amlc apply records their graph)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  call.JsonText(200, text.str());
+}
+
 }  // namespace
 
 std::vector<ApiRoute> DashboardApiRoutes() {
   return {
       {"GET", "/api/v1/runs/{id}/snapshot/files", runtime::WorkspaceRole::kReader, "listing a run's snapshot files",
        SnapshotFiles},
+      {"GET", "/api/v1/graph", runtime::WorkspaceRole::kReader, "reading the specs' dependency graph", AppliedGraph},
   };
 }
 

@@ -1,5 +1,9 @@
 #include "runtime/engine/session.h"
 
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
 #include "base/digest.h"
 
 namespace amlc::runtime {
@@ -37,6 +41,7 @@ StatusOr<ReapedWork> Session::Lock(double timeout_seconds, void (*waiting)(long 
 compiler::planner::Plan& Session::MakePlan(const compiler::planner::PlanOptions& options,
                                            const std::string& specs_dir) {
   errors_.clear();
+  destroying_ = options.destroy;
   plan_ = compiler::planner::MakePlan(compilation_.graph, *applier_, options, errors_);
   auto serial = workspace_->state().StateSerial();
   plan_.state_serial = serial.ok() ? serial.value() : 0;
@@ -48,7 +53,30 @@ compiler::planner::Plan& Session::MakePlan(const compiler::planner::PlanOptions&
 
 std::vector<ActionResult> Session::Apply(const compiler::planner::Plan& plan, ProgressReporter& reporter,
                                          int parallelism, const std::string& apply_id) {
-  return applier_->Execute(plan, reporter, parallelism, apply_id);
+  std::vector<ActionResult> results = applier_->Execute(plan, reporter, parallelism, apply_id);
+  // Not worth failing an apply over: the graph is for people to look at.
+  if (!destroying_) (void)RecordAppliedGraph();
+  return results;
+}
+
+std::string AppliedGraphPath(const std::string& home) { return home + "/specs-graph.json"; }
+
+Status Session::RecordAppliedGraph() {
+  std::string path = AppliedGraphPath(workspace_->home());
+  std::string temporary = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << compiler::ir::GraphToJson(compilation_.graph);
+    if (!out.flush()) {
+      std::remove(temporary.c_str());
+      return Status(StatusCode::kInternal, "cannot write " + temporary);
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return Status(StatusCode::kInternal, "cannot replace " + path);
+  }
+  return Status::Ok();
 }
 
 }  // namespace amlc::runtime

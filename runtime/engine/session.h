@@ -62,6 +62,13 @@ class Session {
   std::vector<ActionResult> Apply(const compiler::planner::Plan& plan, ProgressReporter& reporter, int parallelism,
                                   const std::string& apply_id);
 
+  /// Keeps the compiled graph (`amlc graph --format json`'s bytes) as the
+  /// workspace's applied specs, HOME/specs-graph.json, replaced atomically;
+  /// what the server's GET /api/v1/graph answers. Apply calls it unless the
+  /// plan was made to destroy; callers that skip Apply on an empty plan call
+  /// it themselves.
+  Status RecordAppliedGraph();
+
  private:
   std::unique_ptr<compiler::Compilation> owned_compilation_;  // when Compile made it
   const compiler::Compilation& compilation_;
@@ -71,8 +78,12 @@ class Session {
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<ApplyLock> lock_;
   compiler::planner::Plan plan_;
+  bool destroying_ = false;  // the last MakePlan was for destroy
   std::vector<std::string> errors_;
 };
+
+/// Where RecordAppliedGraph keeps the graph in a workspace home.
+std::string AppliedGraphPath(const std::string& home);
 
 }  // namespace amlc::runtime
 

@@ -1,6 +1,6 @@
 // The dashboard in a real browser against a real `amlc server`: sign in, sort
 // the runs table by a metric, a run's loss chart holds the logged points,
-// two runs compared, a model's lineage, a deployment's request chart moving
+// two runs compared, a model's lineage, the specs' dependency graph, a deployment's request chart moving
 // while requests are sent, and a Reader not offered a Contributor's action.
 // Screenshots of each page go to --out.
 //   node dashboard_test.mjs --amlc build/cli/amlc --source . --out build/browser-screenshots
@@ -97,6 +97,25 @@ async function main() {
       const train = runOf('train-iris');
       assert.ok((await page.textContent('#lineage [data-step=run]')).includes(train));
       await t.shot(page, 'model-lineage');
+    });
+
+    await t.step('the dependency graph of the specs: every resource and dependency the API lists, drawn', async () => {
+      const graph = await (
+        await fetch(`${workspace.url}/api/v1/graph`, { headers: { Authorization: `Bearer ${workspace.reader}` } })
+      ).json();
+      await page.goto(`${workspace.url}/#/graph`);
+      await page.waitForSelector('#graph .node');
+      const nodes = await page.$$eval('#graph .node', (all) => all.map((n) => `${n.dataset.kind} ${n.dataset.id}`).sort());
+      assert.deepEqual(nodes, graph.resources.map((r) => `${r.kind} ${r.id}`).sort());
+      const edges = await page.$$eval('#graph .edge', (all) => all.map((e) => `${e.dataset.from} -> ${e.dataset.to}`).sort());
+      const expected = graph.resources.flatMap((r) => r.depends_on.map((d) => `${d} -> ${r.id}`)).sort();
+      assert.ok(expected.length > 0, 'the specs have dependencies');
+      assert.deepEqual(edges, expected);
+      assert.ok(expected.some((e) => e.endsWith('-> job/curve-fast')), 'curve-fast depends on its compute and environment');
+      await t.shot(page, 'graph');
+      await page.click('#graph [data-link="job/curve-fast"]');
+      await page.waitForSelector(`#log:has-text("trained 30 epochs with lr=2.0")`);
+      assert.ok(page.url().endsWith(`#/runs/${fast}`), page.url());
     });
 
     await t.step("a deployment's request chart moves while requests are sent", async () => {

@@ -4,6 +4,9 @@
 // on whether npm built the real bundle; tests/browser drives the real one.
 #include <stdlib.h>
 
+#include <filesystem>
+#include <map>
+
 #include <catch2/catch.hpp>
 
 #include "tests/server/server_fixtures.h"
@@ -99,6 +102,65 @@ TEST_CASE("dashboard: GET /api/v1/runs/{id}/snapshot/files lists the files the r
 
   CHECK(client.Get("/api/v1/runs/no-such-run/snapshot/files")->status == 404);
   CHECK(server.Client().Get("/api/v1/runs/" + id + "/snapshot/files")->status == 401);
+}
+
+TEST_CASE("dashboard: GET /api/v1/graph is the graph of the specs last applied, as amlc graph prints it",
+          "[server]") {
+  SpecDir dir;
+  std::string home = dir.str() + "/home";
+  dir.Write("specs/compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
+  dir.Write("specs/env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npython: /usr/bin/python3\n");
+  dir.Write("specs/src/train.py", "print('trained')\n");
+  dir.Write("specs/job.yaml",
+            "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\nname: t\n"
+            "experiment_name: exp\ncode: src\ncommand: python train.py\nenvironment: azureml:py:1\ncompute: azureml:local\n");
+  WorkspaceServerProcess server(home);
+  std::string reader = server.UserWithToken("rita", "reader");
+  httplib::Client client = server.Client(reader);
+
+  auto none = client.Get("/api/v1/graph");
+  REQUIRE(none);
+  CHECK(none->status == 404);
+  CHECK(none->body.find("no specs have been applied") != std::string::npos);
+
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + "/specs --workspace " + home + " > /dev/null 2>&1")) == 0);
+  std::string printed;
+  REQUIRE(Run(Amlc("graph " + dir.str() + "/specs --format json"), &printed) == 0);
+  auto graph = client.Get("/api/v1/graph");
+  REQUIRE(graph);
+  CHECK(graph->status == 200);
+  CHECK(graph->get_header_value("Content-Type") == "application/json");
+  CHECK(graph->body == printed);
+  json body = json::parse(graph->body);
+  std::map<std::string, json> by_id;
+  for (const json& resource : body.at("resources")) by_id[resource.at("id")] = resource;
+  REQUIRE(by_id.count("job/t") == 1);
+  CHECK(by_id["job/t"].at("kind") == "job");
+  CHECK(by_id["job/t"].at("depends_on") == json::array({"compute/local", "environment/py:1"}));
+
+  // A later apply of other specs records them.
+  dir.Write("specs/other/compute.yaml", "$schema: compute.schema.json\nname: second\ntype: local\n");
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + "/specs/other --workspace " + home + " > /dev/null 2>&1")) == 0);
+  json second = Body(client.Get("/api/v1/graph"));
+  REQUIRE(second.at("resources").size() == 1);
+  CHECK(second["resources"][0].at("id") == "compute/second");
+  // An apply with nothing to do records its specs too: a workspace applied
+  // before amlc kept the graph gets it at its next apply.
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + "/specs --workspace " + home + " > /dev/null 2>&1")) == 0);
+  std::filesystem::remove(home + "/specs-graph.json");
+  CHECK(client.Get("/api/v1/graph")->status == 404);
+  std::string up_to_date;
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + "/specs --workspace " + home), &up_to_date) == 0);
+  INFO(up_to_date);
+  CHECK(up_to_date.find("No changes") != std::string::npos);
+  REQUIRE(Run(Amlc("graph " + dir.str() + "/specs --format json"), &printed) == 0);
+  CHECK(client.Get("/api/v1/graph")->body == printed);
+  CHECK(json::parse(printed).at("resources").size() == 4);
+  // Destroy leaves the graph as it was.
+  REQUIRE(Run(Amlc("destroy --auto-approve " + dir.str() + "/specs/other --workspace " + home + " > /dev/null 2>&1")) == 0);
+  CHECK(client.Get("/api/v1/graph")->body == printed);
+
+  CHECK(server.Client().Get("/api/v1/graph")->status == 401);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ import { Images } from './pages/images.jsx';
 import { Endpoints, Deployment } from './pages/endpoints.jsx';
 import { Syncs, Sync } from './pages/syncs.jsx';
 import { StatusPage } from './pages/status.jsx';
+import { Graph } from './pages/graph.jsx';
 import './style.css';
 
 const kNav = [
@@ -19,6 +20,7 @@ const kNav = [
   ['images', 'Images'],
   ['endpoints', 'Endpoints'],
   ['syncs', 'Syncs'],
+  ['graph', 'Graph'],
   ['status', 'Status'],
 ];
 
@@ -40,6 +42,8 @@ function Page({ route, me }) {
       return <Deployment name={rest[0]} can={can} />;
     case 'syncs':
       return rest.length ? <Sync id={rest[0]} /> : <Syncs />;
+    case 'graph':
+      return <Graph />;
     case 'status':
       return <StatusPage />;
     default:
