@@ -19,19 +19,17 @@ const colorOf = (kind) => kColors[kind] || '#4a5568';
 
 /// Layer of each resource (longest path from a resource with no dependency),
 /// and within a layer an order by the mean position of its dependencies.
-export function layout(resources) {
+/// `order` is the API's topological order (dependencies first), so one pass
+/// without recursion does, however long the chains.
+export function layout(resources, order) {
   const byId = new Map(resources.map((r) => [r.id, r]));
   const layer = new Map();
-  const depth = (id, seen = new Set()) => {
-    if (layer.has(id)) return layer.get(id);
-    if (seen.has(id)) return 0; // a cycle cannot compile; be safe anyway
-    seen.add(id);
-    const deps = (byId.get(id)?.depends_on || []).filter((d) => byId.has(d));
-    const value = deps.length ? 1 + Math.max(...deps.map((d) => depth(d, seen))) : 0;
-    layer.set(id, value);
-    return value;
-  };
-  resources.forEach((r) => depth(r.id));
+  const ids = [...(order || []).filter((id) => byId.has(id)), ...resources.map((r) => r.id)];
+  for (const id of ids) {
+    if (layer.has(id)) continue;
+    const deps = (byId.get(id).depends_on || []).filter((d) => layer.has(d));
+    layer.set(id, deps.length ? 1 + Math.max(...deps.map((d) => layer.get(d))) : 0);
+  }
   const columns = [];
   for (const r of resources) (columns[layer.get(r.id)] ||= []).push(r);
   const row = new Map();
@@ -85,7 +83,7 @@ export function Graph() {
     if (!known || run.created_at > known.created_at) latestRun.set(job, run);
   }
   const latestId = new Map([...latestRun].map(([job, run]) => [job, run.id]));
-  const { position, width, height } = layout(resources);
+  const { position, width, height } = layout(resources, graph.data.order);
   const edges = resources.flatMap((r) => (r.depends_on || []).filter((d) => position.has(d)).map((d) => [d, r.id]));
   const kinds = [...new Set(resources.map((r) => r.kind))].sort();
   return (
