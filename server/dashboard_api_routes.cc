@@ -38,7 +38,8 @@ void SnapshotFiles(Call& call) {
 
 // GET /api/v1/graph: the graph of the specs last applied to the workspace
 // (by `amlc apply`, the API or the reconciler), as `amlc graph --format json`
-// prints it; kept by runtime::Session::RecordAppliedGraph.
+// prints it less the specs themselves (runtime::AppliedGraphJson); kept by
+// runtime::Session::RecordAppliedGraph.
 void AppliedGraph(Call& call) {
   std::string path = runtime::AppliedGraphPath(call.workspace.home());
   std::ifstream in(path, std::ios::binary);

@@ -62,8 +62,8 @@ class Session {
   std::vector<ActionResult> Apply(const compiler::planner::Plan& plan, ProgressReporter& reporter, int parallelism,
                                   const std::string& apply_id);
 
-  /// Keeps the compiled graph (`amlc graph --format json`'s bytes) as the
-  /// workspace's applied specs, HOME/specs-graph.json, replaced atomically;
+  /// Keeps the compiled graph (AppliedGraphJson) as the workspace's applied
+  /// specs, HOME/specs-graph.json, replaced atomically;
   /// what the server's GET /api/v1/graph answers. Apply calls it unless the
   /// plan was made to destroy; callers that skip Apply on an empty plan call
   /// it themselves.
@@ -84,6 +84,12 @@ class Session {
 
 /// Where RecordAppliedGraph keeps the graph in a workspace home.
 std::string AppliedGraphPath(const std::string& home);
+
+/// `amlc graph --format json` of `graph` without each resource's `spec` and
+/// `digest`: a spec may hold a credential written inline, which a Reader may
+/// not read. One resource a line: {"resources": [{"id", "kind", "type",
+/// "name", "version", "parent"?, "depends_on"}], "order": [ID]}.
+std::string AppliedGraphJson(const compiler::ir::Graph& graph);
 
 }  // namespace amlc::runtime
 
