@@ -16,6 +16,57 @@
 
 namespace amlc::cli {
 
+void PrintDeploymentRows(const nlohmann::json& rows, const std::string& format) {
+  if (format != "table") {
+    return PrintList(rows, {{"NAME", "name"}, {"ENDPOINT", "endpoint"}, {"IMAGE", "image"}, {"STATE", "state"},
+                            {"READY", "ready_replicas"}, {"DESIRED", "desired_replicas"},
+                            {"SCORING URI", "scoring_uri"}}, format);
+  }
+  std::printf("%-16s %-14s %-22s %-10s %8s  %s\n", "NAME", "ENDPOINT", "IMAGE", "STATE", "READY", "SCORING URI");
+  for (const nlohmann::json& d : rows) {
+    std::string ready = std::to_string(d["ready_replicas"].get<int>()) + "/" + std::to_string(d["desired_replicas"].get<int>());
+    std::printf("%-16s %-14s %-22s %-10s %8s  %s\n", d["name"].get<std::string>().c_str(),
+                d["endpoint"].get<std::string>().c_str(), d["image"].get<std::string>().c_str(),
+                d["state"].get<std::string>().c_str(), ready.c_str(), d["scoring_uri"].get<std::string>().c_str());
+  }
+}
+
+void PrintDeployment(const nlohmann::json& out, bool json_output) {
+  if (json_output) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  for (auto& [key, value] : out.items()) {
+    if (key == "events" || key == "replicas") continue;
+    std::printf("%-16s %s\n", (key + ":").c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  }
+  std::printf("replicas:\n");
+  for (const nlohmann::json& r : out.value("replicas", nlohmann::json::array())) std::printf("  %s\n", r.dump().c_str());
+  std::printf("events:\n");
+  for (const nlohmann::json& e : out.value("events", nlohmann::json::array())) std::printf("  %s\n", e.dump().c_str());
+}
+
+void PrintKeys(const nlohmann::json& keys, bool json_output) {
+  if (json_output) {
+    std::printf("%s\n", keys.dump(2).c_str());
+    return;
+  }
+  std::printf("primary:   %s\nsecondary: %s\n", keys.value("primary", "").c_str(), keys.value("secondary", "").c_str());
+}
+
+void PrintTelemetryRows(const nlohmann::json& records, const std::string& format) {
+  if (format != "table") {
+    return PrintList(records, {{"TIME", "time"}, {"REQUEST", "request_id"}, {"STATUS", "status"},
+                               {"LATENCY", "latency_ms"}}, format);
+  }
+  std::printf("%-19s  %-36s %6s %10s  %s\n", "TIME", "REQUEST", "STATUS", "LATENCY", "BODY (sampled)");
+  for (const nlohmann::json& r : records) {
+    std::string body = r.contains("request_body") ? r["request_body"].dump() : "";
+    std::printf("%-19s  %-36s %6d %8.1fms  %s\n", FormatTime(r.value("time", int64_t{0})).c_str(),
+                r.value("request_id", "").c_str(), r.value("status", 0), r.value("latency_ms", 0.0), body.c_str());
+  }
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -57,19 +108,7 @@ void List(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
   exit_code = kExitOk;
-  json out = runtime::DeploymentsJson(*workspace);
-  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
-    return PrintList(out, {{"NAME", "name"}, {"ENDPOINT", "endpoint"}, {"IMAGE", "image"}, {"STATE", "state"},
-                           {"READY", "ready_replicas"}, {"DESIRED", "desired_replicas"},
-                           {"SCORING URI", "scoring_uri"}}, format);
-  }
-  std::printf("%-16s %-14s %-22s %-10s %8s  %s\n", "NAME", "ENDPOINT", "IMAGE", "STATE", "READY", "SCORING URI");
-  for (const json& d : out) {
-    std::string ready = std::to_string(d["ready_replicas"].get<int>()) + "/" + std::to_string(d["desired_replicas"].get<int>());
-    std::printf("%-16s %-14s %-22s %-10s %8s  %s\n", d["name"].get<std::string>().c_str(),
-                d["endpoint"].get<std::string>().c_str(), d["image"].get<std::string>().c_str(),
-                d["state"].get<std::string>().c_str(), ready.c_str(), d["scoring_uri"].get<std::string>().c_str());
-  }
+  PrintDeploymentRows(runtime::DeploymentsJson(*workspace), ListFormat(options.format, options.json_output));
 }
 
 void Show(const DeploymentsOptions& options, int& exit_code) {
@@ -77,21 +116,8 @@ void Show(const DeploymentsOptions& options, int& exit_code) {
   if (!workspace) return;
   std::optional<json> found = FindDeployment(*workspace, options.name, options.limit, exit_code);
   if (!found) return;
-  json& out = *found;
-  const json& events = out["events"];
   exit_code = kExitOk;
-  if (options.json_output) {
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
-  }
-  for (auto& [key, value] : out.items()) {
-    if (key == "events" || key == "replicas") continue;
-    std::printf("%-16s %s\n", (key + ":").c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
-  }
-  std::printf("replicas:\n");
-  for (const json& r : out["replicas"]) std::printf("  %s\n", r.dump().c_str());
-  std::printf("events:\n");
-  for (const json& e : events) std::printf("  %s\n", e.dump().c_str());
+  PrintDeployment(*found, options.json_output);
 }
 
 void Logs(const DeploymentsOptions& options, int& exit_code) {
@@ -154,11 +180,7 @@ void Keys(const DeploymentsOptions& options, int& exit_code) {
     return;
   }
   exit_code = kExitOk;
-  if (options.json_output) {
-    std::printf("%s\n", json{{"primary", keys->primary}, {"secondary", keys->secondary}}.dump(2).c_str());
-    return;
-  }
-  std::printf("primary:   %s\nsecondary: %s\n", keys->primary.c_str(), keys->secondary.c_str());
+  PrintKeys(json{{"primary", keys->primary}, {"secondary", keys->secondary}}, options.json_output);
 }
 
 // Telemetry is for the workspace's members: the user must hold a role in
@@ -186,16 +208,7 @@ void Telemetry(const DeploymentsOptions& options, int& exit_code) {
   if (!view) return;
   std::vector<json> records = runtime::TelemetryJson(*workspace, view->endpoint, view->name, options.limit);
   exit_code = kExitOk;
-  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
-    return PrintList(json(records), {{"TIME", "time"}, {"REQUEST", "request_id"}, {"STATUS", "status"},
-                                     {"LATENCY", "latency_ms"}}, format);
-  }
-  std::printf("%-19s  %-36s %6s %10s  %s\n", "TIME", "REQUEST", "STATUS", "LATENCY", "BODY (sampled)");
-  for (const json& r : records) {
-    std::string body = r.contains("request_body") ? r["request_body"].dump() : "";
-    std::printf("%-19s  %-36s %6d %8.1fms  %s\n", FormatTime(r.value("time", int64_t{0})).c_str(),
-                r.value("request_id", "").c_str(), r.value("status", 0), r.value("latency_ms", 0.0), body.c_str());
-  }
+  PrintTelemetryRows(json(records), ListFormat(options.format, options.json_output));
 }
 
 }  // namespace

@@ -104,8 +104,7 @@ void AddEndpointsCommands(CLI::App& app, int& exit_code) {
   CLI::App* endpoints = app.add_subcommand("endpoints", "Online endpoints: list, invoke");
   endpoints->require_subcommand(1);
   CLI::App* list = endpoints->add_subcommand("list", "Endpoints: traffic split and their deployments");
-  AddWorkspaceListCommand(list, {{"NAME", "name"}, {"TRAFFIC", "traffic"}},
-                          runtime::EndpointsJson, exit_code);
+  AddWorkspaceListCommand(list, kEndpointColumns, runtime::EndpointsJson, exit_code);
   auto options = std::make_shared<InvokeOptions>();
   CLI::App* invoke = endpoints->add_subcommand(
       "invoke", "Send a scoring request to an endpoint (address and key looked up in the workspace)");

@@ -19,6 +19,76 @@
 
 namespace amlc::cli {
 
+std::string SizeText(uint64_t bytes) {
+  char text[32];
+  if (bytes >= 10ull << 20) {
+    std::snprintf(text, sizeof text, "%.0f MB", bytes / 1048576.0);
+  } else if (bytes >= 10ull << 10) {
+    std::snprintf(text, sizeof text, "%.0f KB", bytes / 1024.0);
+  } else {
+    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+  }
+  return text;
+}
+
+std::string TagsText(const std::map<std::string, std::string>& tags) {
+  std::string text;
+  for (const auto& [key, value] : tags) text += (text.empty() ? "" : " ") + key + (value.empty() ? "" : "=" + value);
+  return text;
+}
+
+void PrintFields(const nlohmann::json& object) {
+  for (auto& [key, value] : object.items()) {
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    std::printf("%-15s %s\n", (key + ":").c_str(), text.c_str());
+  }
+}
+
+namespace {
+
+// A string field of a record's JSON row, `fallback` when empty.
+std::string Field(const nlohmann::json& row, const char* name, const char* fallback = "") {
+  std::string text = row.value(name, "");
+  return text.empty() ? fallback : text;
+}
+
+}  // namespace
+
+void PrintModelRows(const nlohmann::json& rows, const std::string& format) {
+  if (format != "table") {
+    return PrintList(rows, {{"NAME", "name"}, {"VERSION", "version"}, {"FRAMEWORK", "framework"},
+                            {"SIZE", "size_bytes"}, {"CREATED", "created_at"}, {"TAGS", "tags"}}, format);
+  }
+  std::printf("%-24s %7s  %-14s %9s  %-19s  %-36s %s\n", "NAME", "VERSION", "FRAMEWORK", "SIZE", "CREATED", "RUN",
+              "TAGS");
+  for (const nlohmann::json& m : rows) {
+    std::string run = m.contains("lineage") ? m["lineage"].value("run", "") : "";
+    std::printf("%-24s %7lld  %-14s %9s  %-19s  %-36s %s\n", Field(m, "name").c_str(),
+                m.value("version", 0LL), Field(m, "framework", "-").c_str(),
+                SizeText(m.value("size_bytes", uint64_t{0})).c_str(), Field(m, "created_at").c_str(),
+                run.empty() ? "-" : run.c_str(), TagsText(m.value("tags", std::map<std::string, std::string>{})).c_str());
+  }
+}
+
+void PrintImageRows(const nlohmann::json& rows, const std::string& format) {
+  if (format != "table") {
+    return PrintList(rows, {{"NAME", "name"}, {"VERSION", "version"}, {"DIGEST", "digest"}, {"SIZE", "size_bytes"},
+                            {"CREATED", "created_at"}, {"MODELS", "models"}, {"TAGS", "tags"}}, format);
+  }
+  std::printf("%-24s %7s  %-19s  %9s  %-19s  %-28s %s\n", "NAME", "VERSION", "DIGEST", "SIZE", "CREATED", "MODELS",
+              "TAGS");
+  for (const nlohmann::json& image : rows) {
+    std::string models;
+    for (const nlohmann::json& model : image.value("models", nlohmann::json::array())) {
+      models += (models.empty() ? "" : ",") + model.get<std::string>();
+    }
+    std::printf("%-24s %7lld  %-19s  %9s  %-19s  %-28s %s\n", Field(image, "name").c_str(),
+                image.value("version", 0LL), Field(image, "digest").substr(0, 19).c_str(),
+                SizeText(image.value("size_bytes", uint64_t{0})).c_str(), Field(image, "created_at").c_str(),
+                models.c_str(), TagsText(image.value("tags", std::map<std::string, std::string>{})).c_str());
+  }
+}
+
 namespace {
 
 using json = nlohmann::json;
@@ -69,31 +139,6 @@ bool ParsePairs(const std::vector<std::string>& pairs, const char* flag, std::ma
   return true;
 }
 
-std::string Size(uint64_t bytes) {
-  char text[32];
-  if (bytes >= 10ull << 20) {
-    std::snprintf(text, sizeof text, "%.0f MB", bytes / 1048576.0);
-  } else if (bytes >= 10ull << 10) {
-    std::snprintf(text, sizeof text, "%.0f KB", bytes / 1024.0);
-  } else {
-    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-  }
-  return text;
-}
-
-std::string TagsText(const std::map<std::string, std::string>& tags) {
-  std::string text;
-  for (const auto& [key, value] : tags) text += (text.empty() ? "" : " ") + key + (value.empty() ? "" : "=" + value);
-  return text;
-}
-
-void PrintFields(const json& object) {
-  for (auto& [key, value] : object.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-    std::printf("%-15s %s\n", (key + ":").c_str(), text.c_str());
-  }
-}
-
 // ---- models ---------------------------------------------------------------
 
 void ModelsRegister(const RegistryOptions& options, int& exit_code) {
@@ -116,7 +161,7 @@ void ModelsRegister(const RegistryOptions& options, int& exit_code) {
     return;
   }
   std::printf("registered %s:%lld (%s, content %s)\n", registered->name.c_str(),
-              static_cast<long long>(registered->version), Size(registered->size_bytes).c_str(),
+              static_cast<long long>(registered->version), SizeText(registered->size_bytes).c_str(),
               registered->content_digest.substr(0, 12).c_str());
 }
 
@@ -130,19 +175,9 @@ void ModelsList(const RegistryOptions& options, int& exit_code) {
   auto models = workspace->state().ListModelVersions(query);
   if (!models.ok()) return (void)Fail(models.status(), exit_code);
   exit_code = kExitOk;
-  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
-    json out = json::array();
-    for (const ModelVersionRecord& m : models.value()) out.push_back(runtime::ModelJson(m));
-    return PrintList(out, {{"NAME", "name"}, {"VERSION", "version"}, {"FRAMEWORK", "framework"},
-                           {"SIZE", "size_bytes"}, {"CREATED", "created_at"}, {"TAGS", "tags"}}, format);
-  }
-  std::printf("%-24s %7s  %-14s %9s  %-19s  %-36s %s\n", "NAME", "VERSION", "FRAMEWORK", "SIZE", "CREATED", "RUN",
-              "TAGS");
-  for (const ModelVersionRecord& m : models.value()) {
-    std::printf("%-24s %7lld  %-14s %9s  %-19s  %-36s %s\n", m.name.c_str(), static_cast<long long>(m.version),
-                m.framework.empty() ? "-" : m.framework.c_str(), Size(m.size_bytes).c_str(),
-                FormatTime(m.created_at).c_str(), m.run_id.empty() ? "-" : m.run_id.c_str(), TagsText(m.tags).c_str());
-  }
+  json out = json::array();
+  for (const ModelVersionRecord& m : models.value()) out.push_back(runtime::ModelJson(m));
+  PrintModelRows(out, ListFormat(options.format, options.json_output));
 }
 
 // The version a NAME[:VERSION|@latest] argument names; nullopt after printing why.
@@ -256,24 +291,9 @@ void ImagesList(const RegistryOptions& options, int& exit_code) {
   auto images = workspace->state().ListImages(options.name, tags);
   if (!images.ok()) return (void)Fail(images.status(), exit_code);
   exit_code = kExitOk;
-  if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
-    json out = json::array();
-    for (const ImageRecord& image : images.value()) out.push_back(runtime::ImageJson(image));
-    return PrintList(out, {{"NAME", "name"}, {"VERSION", "version"}, {"DIGEST", "digest"}, {"SIZE", "size_bytes"},
-                           {"CREATED", "created_at"}, {"MODELS", "models"}, {"TAGS", "tags"}}, format);
-  }
-  std::printf("%-24s %7s  %-19s  %9s  %-19s  %-28s %s\n", "NAME", "VERSION", "DIGEST", "SIZE", "CREATED", "MODELS",
-              "TAGS");
-  for (const ImageRecord& image : images.value()) {
-    std::string models;
-    for (const auto& [name, version] : image.models) {
-      models += (models.empty() ? "" : ",") + name + ":" + std::to_string(version);
-    }
-    std::printf("%-24s %7lld  %-19s  %9s  %-19s  %-28s %s\n", image.name.c_str(),
-                static_cast<long long>(image.version), image.digest.substr(0, 19).c_str(),
-                Size(image.size_bytes).c_str(), FormatTime(image.created_at).c_str(), models.c_str(),
-                TagsText(image.tags).c_str());
-  }
+  json out = json::array();
+  for (const ImageRecord& image : images.value()) out.push_back(runtime::ImageJson(image));
+  PrintImageRows(out, ListFormat(options.format, options.json_output));
 }
 
 void ImagesShow(const RegistryOptions& options, int& exit_code) {
@@ -342,7 +362,7 @@ void ImagesPush(const RegistryOptions& options, int& exit_code) {
   }
   std::printf("pushed %s:%lld to %s (%s): %d blobs uploaded (%s), %d already there\n", image->name.c_str(),
               static_cast<long long>(image->version), to->ToString().c_str(), pushed->manifest_digest.c_str(),
-              pushed->blobs_uploaded, Size(pushed->bytes_uploaded).c_str(), pushed->blobs_skipped);
+              pushed->blobs_uploaded, SizeText(pushed->bytes_uploaded).c_str(), pushed->blobs_skipped);
 }
 
 void ImagesDelete(const RegistryOptions& options, int& exit_code) {

@@ -1,6 +1,9 @@
 #include "cli/remote_commands.h"
 
+#include <nlohmann/json.hpp>
+
 #include "base/url.h"
+#include "cli/list_output.h"
 #include "cli/output.h"
 
 namespace amlc::cli {
@@ -29,6 +32,9 @@ CLI::App* ChosenCommand(CLI::App& app, std::string& path) {
 std::map<std::string, RemoteCommand> AllRemoteCommands() {
   std::map<std::string, RemoteCommand> all = RemoteApplyCommands();
   all.merge(RemoteRunsCommands());
+  all.merge(RemoteListCommands());
+  all.merge(RemoteRegistryCommands());
+  all.merge(RemoteDeploymentsCommands());
   return all;
 }
 
@@ -81,7 +87,28 @@ std::vector<std::string> OptionList(const CLI::App& command, const std::string& 
   return option->results();
 }
 
+std::string OutputFormat(const CLI::App& command) {
+  return ListFormat(OptionText(command, "--output"), OptionFlag(command, "--json"));
+}
+
 std::string QueryValue(const std::string& value) { return PercentEncode(value); }
+
+// A JSON body, or nullopt with the failure reported in `exit_code`.
+std::optional<nlohmann::json> GetJson(const ServerClient& server, const std::string& path, int& exit_code) {
+  ServerAnswer answer = server.Get(path);
+  if (!answer.ok()) {
+    exit_code = ReportServerFailure(server.target(), answer);
+    return std::nullopt;
+  }
+  nlohmann::json body = nlohmann::json::parse(answer.body, nullptr, false);
+  if (body.is_discarded()) {
+    PrintError(server.target().url + " sent no JSON for " + path);
+    exit_code = kExitSpecErrors;
+    return std::nullopt;
+  }
+  return body;
+}
+
 
 void AddServerClient(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ServerFlags>();

@@ -12,9 +12,11 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cli/server_client.h"
 
@@ -27,6 +29,9 @@ using RemoteCommand = std::function<int(const ServerClient& server, const CLI::A
 /// The remote twins, by command path ("runs list", "apply").
 std::map<std::string, RemoteCommand> RemoteApplyCommands();
 std::map<std::string, RemoteCommand> RemoteRunsCommands();
+std::map<std::string, RemoteCommand> RemoteListCommands();
+std::map<std::string, RemoteCommand> RemoteRegistryCommands();
+std::map<std::string, RemoteCommand> RemoteDeploymentsCommands();
 
 /// Adds the global --server and --ca-file options to `app` and, once it is
 /// parsed, runs the chosen command remotely when a server is named. Call it
@@ -38,6 +43,13 @@ void AddServerClient(CLI::App& app, int& exit_code);
 std::string OptionText(const CLI::App& command, const std::string& name);
 bool OptionFlag(const CLI::App& command, const std::string& name);
 std::vector<std::string> OptionList(const CLI::App& command, const std::string& name);
+
+/// The JSON body `server` answers a GET of `path` with, or nullopt with the
+/// failure printed and its exit code in `exit_code`.
+std::optional<nlohmann::json> GetJson(const ServerClient& server, const std::string& path, int& exit_code);
+
+/// The -o of a list command: table, json, yaml or tsv, --json meaning json, as locally.
+std::string OutputFormat(const CLI::App& command);
 
 /// `value` encoded for a query string.
 std::string QueryValue(const std::string& value);

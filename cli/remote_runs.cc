@@ -16,22 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// A JSON body, or nullopt with the failure reported in `exit_code`.
-std::optional<json> GetJson(const ServerClient& server, const std::string& path, int& exit_code) {
-  ServerAnswer answer = server.Get(path);
-  if (!answer.ok()) {
-    exit_code = ReportServerFailure(server.target(), answer);
-    return std::nullopt;
-  }
-  json body = json::parse(answer.body, nullptr, false);
-  if (body.is_discarded()) {
-    PrintError(server.target().url + " sent no JSON for " + path);
-    exit_code = kExitSpecErrors;
-    return std::nullopt;
-  }
-  return body;
-}
-
 void PrintJson(const json& body) { std::printf("%s\n", body.dump(2).c_str()); }
 
 std::string RunPath(const CLI::App& command) { return "/api/v1/runs/" + QueryValue(OptionText(command, "run")); }
@@ -42,11 +26,6 @@ std::string MetricText(const json& value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.4g", value.is_number() ? value.get<double>() : 0.0);
   return text;
-}
-
-// -o json|yaml|tsv|table, --json meaning -o json, as locally.
-std::string Format(const CLI::App& command) {
-  return ListFormat(OptionText(command, "--output"), OptionFlag(command, "--json"));
 }
 
 std::string Text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
@@ -71,7 +50,7 @@ int RunsList(const ServerClient& server, const CLI::App& command) {
     for (json& run : page) runs.push_back(std::move(run));
     cursor = answer.headers.count("x-next-cursor") ? answer.headers["x-next-cursor"] : "";
   } while (!cursor.empty());
-  if (std::string format = Format(command); format != "table") {
+  if (std::string format = OutputFormat(command); format != "table") {
     PrintList(runs, kRunListColumns, format);
     return kExitOk;
   }
@@ -121,7 +100,7 @@ int RunsCancel(const ServerClient& server, const CLI::App& command) {
 int Metrics(const ServerClient& server, const CLI::App& command) {
   std::string name = OptionText(command, "--name");
   std::string path = RunPath(command) + "/metrics" + (name.empty() ? "" : "?name=" + QueryValue(name));
-  if (std::string format = Format(command); format == "json") {
+  if (std::string format = OutputFormat(command); format == "json") {
     // The server writes the points as the local command does, one per line;
     // printed as sent, a million points need no DOM here either.
     ServerAnswer answer = server.Get(path);
@@ -132,7 +111,7 @@ int Metrics(const ServerClient& server, const CLI::App& command) {
   int exit_code = kExitOk;
   std::optional<json> points = GetJson(server, path, exit_code);
   if (!points) return exit_code;
-  if (std::string format = Format(command); format != "table") {
+  if (std::string format = OutputFormat(command); format != "table") {
     PrintList(*points, kMetricColumns, format);
     return kExitOk;
   }
@@ -153,7 +132,7 @@ int Activities(const ServerClient& server, const CLI::App& command) {
   std::optional<json> activities =
       GetJson(server, "/api/v1/activities?limit=" + QueryValue(OptionText(command, "--limit")), exit_code);
   if (!activities) return exit_code;
-  if (std::string format = Format(command); format != "table") {
+  if (std::string format = OutputFormat(command); format != "table") {
     PrintList(*activities, kActivityColumns, format);
     return kExitOk;
   }

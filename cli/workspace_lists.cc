@@ -19,6 +19,9 @@ struct ListFlags {
 
 }  // namespace
 
+const std::vector<ListColumn> kExperimentColumns = {{"NAME", "name"}};
+const std::vector<ListColumn> kEndpointColumns = {{"NAME", "name"}, {"TRAFFIC", "traffic"}};
+
 void AddWorkspaceListCommand(CLI::App* command, std::vector<ListColumn> columns, WorkspaceRows rows,
                              int& exit_code) {
   auto flags = std::make_shared<ListFlags>();
@@ -43,7 +46,7 @@ void AddExperimentsCommands(CLI::App& app, int& exit_code) {
   CLI::App* experiments = app.add_subcommand("experiments", "Experiments: groups of runs (list)");
   experiments->require_subcommand(1);
   CLI::App* list = experiments->add_subcommand("list", "The workspace's experiments");
-  AddWorkspaceListCommand(list, {{"NAME", "name"}},
+  AddWorkspaceListCommand(list, kExperimentColumns,
                           [](runtime::Workspace& workspace) { return runtime::ExperimentsJson(workspace.state()); },
                           exit_code);
 }

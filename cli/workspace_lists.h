@@ -17,6 +17,11 @@ namespace amlc::cli {
 
 using WorkspaceRows = std::function<StatusOr<nlohmann::json>(runtime::Workspace&)>;
 
+/// The columns of `experiments list` and `endpoints list` tables, shared
+/// with their remote twins (remote_lists.cc).
+extern const std::vector<ListColumn> kExperimentColumns;
+extern const std::vector<ListColumn> kEndpointColumns;
+
 /// Gives `command` --workspace, --json and -o, and a callback printing `rows`.
 void AddWorkspaceListCommand(CLI::App* command, std::vector<ListColumn> columns, WorkspaceRows rows,
                              int& exit_code);

@@ -85,11 +85,18 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
 
   json runs = json::parse(Local(dir, server, "runs list --json").out);
   REQUIRE(runs.size() == 2);
+  // A registered model, for the registry's twins.
+  REQUIRE(Local(dir, server, "models register --name clf --framework sklearn --tag stage=dev --path " + specs +
+                                 "/src/low.py").status == 0);
   std::string id = runs[0]["id"];
   for (const std::string& args : std::vector<std::string>
        {"runs list --json", "runs list", "runs list --where 'metrics.accuracy > 0.9' --json",
         "runs list --order-by 'metrics.accuracy desc'", "runs show " + id + " --json", "runs show " + id,
         "metrics " + id + " --json", "metrics " + id + " --name loss", "runs logs " + id, "activities --json",
+        "experiments list", "experiments list -o yaml", "endpoints list --json", "endpoints list -o tsv",
+        "models list", "models list --json", "models list -o tsv --tag stage --framework sklearn",
+        "models list --name nope", "models show clf", "models show clf:1 --json", "models show clf@latest",
+        "models show clf:7", "models show nope", "images list", "images list -o yaml", "images show nope",
         "plan " + specs, "plan --json " + specs, "plan --detailed-exitcode " + specs}) {
     // A Reader may plan, but uploading the specs needs a Contributor (server/README.md).
     Output remote = Remote(dir, server, args.rfind("plan", 0) == 0 ? bob : rita, args);
@@ -103,7 +110,7 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
       continue;
     }
     CHECK(remote.out == local.out);
-    CHECK(!remote.out.empty());
+    CHECK((!remote.out.empty() || remote.status != 0));
   }
 
   // A second apply, as a stream of events: nothing to do, as locally.
@@ -117,9 +124,9 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
   CHECK(missing.status == Local(dir, server, "runs show no-such-run").status);
   CHECK(missing.err == "amlc: error: no run 'no-such-run' in this workspace\n");
   // A workspace command without a remote twin says so instead of reading a local folder.
-  Output models = Remote(dir, server, rita, "models list");
-  CHECK(models.status == 2);
-  CHECK(models.err.find("'amlc models list' works on a local workspace folder only") != std::string::npos);
+  Output secrets = Remote(dir, server, rita, "secrets list");
+  CHECK(secrets.status == 2);
+  CHECK(secrets.err.find("'amlc secrets list' works on a local workspace folder only") != std::string::npos);
 }
 
 TEST_CASE("cli client: a Reader's apply is exit status 3 and changes nothing; a revoked token is refused",
@@ -224,6 +231,38 @@ TEST_CASE("cli client: a Contributor applies the quickstart with --server and th
           deployments[0]["scoring_uri"].get<std::string>(),
       &code);
   CHECK(code == "200");
+
+  // The deployments' twins print what the local commands print.
+  std::string rita = server.UserWithToken("rita", "reader");
+  for (const std::string& args : std::vector<std::string>
+       {"deployments list", "deployments list -o json", "deployments keys blue", "deployments keys blue --json",
+        "endpoints list",
+        "deployments show nope", "deployments keys nope"}) {
+    Output remote = Remote(dir, server, bob, args);
+    Output local = Local(dir, server, args);
+    INFO("amlc " << args << "\nremote stderr: " << remote.err << "\nlocal stderr: " << local.err);
+    CHECK(remote.status == local.status);
+    CHECK(remote.out == local.out);
+  }
+  CHECK(Remote(dir, server, rita, "deployments show blue --json").status == 0);
+  // Telemetry is for the workspace's members: remotely the token's role decides (a Reader may),
+  // locally the OS user's role in the workspace spec, which this test's user lacks.
+  Output telemetry = Remote(dir, server, rita, "deployments telemetry blue --json");
+  CHECK(telemetry.status == 0);
+  CHECK(json::parse(telemetry.out).is_array());
+  CHECK(Remote(dir, server, rita, "deployments telemetry blue -o tsv").out.rfind("time\trequest_id\t", 0) == 0);
+  // Keys are for Contributors, a new key for Owners: refused, exit status 3, nothing changed.
+  Output reader_keys = Remote(dir, server, rita, "deployments keys blue");
+  CHECK(reader_keys.status == 3);
+  CHECK(reader_keys.out.empty());
+  Output regenerate = Remote(dir, server, bob, "deployments keys blue --regenerate primary");
+  CHECK(regenerate.status == 3);
+  CHECK(regenerate.err.find("owner") != std::string::npos);
+  CHECK(Body(client.Get("/api/v1/deployments/blue/keys"))["primary"] == key);
+  Output regenerated = Remote(dir, server, alice, "deployments keys blue --regenerate secondary --json");
+  CHECK(regenerated.status == 0);
+  CHECK(json::parse(regenerated.out)["primary"] == key);
+  CHECK(json::parse(regenerated.out) == Body(client.Get("/api/v1/deployments/blue/keys")));
 
   Output denied = Remote(dir, server, bob, "destroy --auto-approve " + specs);
   CHECK(denied.status == 3);
