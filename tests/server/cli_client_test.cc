@@ -43,22 +43,6 @@ Output Local(const SpecDir& dir, const WorkspaceServerProcess& server, const std
   return AmlcWith(dir, "", args + " --workspace " + server.home());
 }
 
-// Two jobs logging different accuracies, and what they run on.
-void WriteTwoJobs(SpecDir& dir) {
-  const std::string job = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n";
-  dir.Write("specs/compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
-  dir.Write("specs/env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npython: /usr/bin/python3\n");
-  for (auto [name, accuracy] : {std::pair{"low", "0.5"}, std::pair{"high", "0.95"}}) {
-    dir.Write(std::string("specs/src/") + name + ".py",
-              std::string("from amlc import Run\nrun = Run.get_context()\nprint('training ") + name +
-                  "')\nfor step in range(3):\n    run.log('loss', 1.0 / (step + 1))\nrun.log('accuracy', " + accuracy +
-                  ")\n");
-    dir.Write(std::string("specs/") + name + ".yaml",
-              job + "name: " + name + "\nexperiment_name: exp\ncode: src\ncommand: python " + name +
-                  ".py\nenvironment: azureml:py:1\n");
-  }
-}
-
 // The event types of an NDJSON stream, in order.
 std::vector<std::string> EventTypes(const std::string& stream) {
   std::vector<std::string> types;

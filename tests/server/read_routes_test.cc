@@ -12,18 +12,7 @@ using nlohmann::json;
 
 // Two jobs logging different accuracies, applied with the CLI into `home`.
 void ApplyTwoRuns(SpecDir& dir, const std::string& home) {
-  const std::string job = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n";
-  dir.Write("specs/compute.yaml", "$schema: compute.schema.json\nname: local\ntype: local\n");
-  dir.Write("specs/env.yaml", "$schema: environment.schema.json\nname: py\nversion: 1\npython: /usr/bin/python3\n");
-  for (auto [name, accuracy] : {std::pair{"low", "0.5"}, std::pair{"high", "0.95"}}) {
-    dir.Write(std::string("specs/src/") + name + ".py",
-              std::string("from amlc import Run\nrun = Run.get_context()\nprint('training ") + name +
-                  "')\nfor step in range(3):\n    run.log('loss', 1.0 / (step + 1))\nrun.log('accuracy', " + accuracy +
-                  ")\n");
-    dir.Write(std::string("specs/") + name + ".yaml",
-              job + "name: " + name + "\nexperiment_name: exp\ncode: src\ncommand: python " + name +
-                  ".py\nenvironment: azureml:py:1\n");
-  }
+  WriteTwoJobs(dir);
   std::string out;
   REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + "/specs --workspace " + home + " 2>&1"), &out) == 0);
 }
