@@ -611,7 +611,8 @@ TEST_CASE("requests wait for the replacement of a deployment's only replica", "[
              {"deployments", {{"blue", StubDeployment("blue", "r1", 1)}}}});
   host.Start();
   REQUIRE(host.WaitForStatus([](const json& s) { return Settled(s, "blue", "r1", 1); }, 20));
-  Load load(host.Port(), 2);
+  constexpr int kThreads = 2;
+  Load load(host.Port(), kThreads);
   REQUIRE(WaitUntil([&] { return load.total() > 50; }, 10));
   int victim = Replicas(host.Status(), "blue")[0]["pid"].get<int>();
   REQUIRE(kill(victim, SIGKILL) == 0);
@@ -625,9 +626,12 @@ TEST_CASE("requests wait for the replacement of a deployment's only replica", "[
   load.Stop();
   INFO(load.failures());
   // Before, every request between the kill and the replacement's readiness
-  // was answered 503 or 502; now they wait, and only those the killed
-  // replica held (one per load thread) may fail.
-  CHECK(load.failed() <= 2);
+  // (dozens at this rate) was answered 503 or 502; now they wait. What may
+  // fail, per load thread: the request the killed replica held, and one sent
+  // while the kernel was still tearing the process down (its listening socket
+  // still completes the handshake, then resets) -- neither can be retried
+  // safely, as the router cannot know whether the replica ran it.
+  CHECK(load.failed() <= 2 * kThreads);
 }
 
 TEST_CASE("autoscale adds replicas under load and removes them when idle", "[endpoint]") {
