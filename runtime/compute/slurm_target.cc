@@ -249,6 +249,10 @@ void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunPro
           if (timed_out) return finish_with_code(-1);
           if (job.state == "COMPLETED") return finish(RunStatus::kCompleted, "");
           RunStatus status = job.state == "CANCELLED" ? RunStatus::kCanceled : RunStatus::kFailed;
+          // Slurm's exit code (from scontrol, or sacct once slurmctld forgot
+          // the job): a signal reads as a shell does, 128 + the signal.
+          if (job.exit_code != 0) run.exit_code = job.exit_code;
+          else if (job.signal != 0) run.exit_code = 128 + job.signal;
           return finish(status, SlurmEndReason(job_id, job));
         }
         tell(job.state == "PENDING" ? "Slurm job " + job_id + " pending" + (job.reason.empty() ? "" : " (" + job.reason + ")")
