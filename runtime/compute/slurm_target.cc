@@ -219,12 +219,14 @@ void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunPro
     tracking.Poll();
     if (progress && !tracking.latest().empty()) progress(tracking.latest());
     int code = 0;
-    if (ReadExitCode(exit_file, code)) return finish_with_code(code);
+    // A recorded cancel first: `runs cancel` scancels the job itself, and the
+    // batch script may write its exit code (143) before this loop looks.
     auto recorded = workspace_.state().GetRun(run.id);
     if (recorded.ok() && recorded.value() && recorded.value()->status == RunStatus::kCanceled) {
       slurm::Cancel(job_id);
       return finish(RunStatus::kCanceled, recorded.value()->error);
     }
+    if (ReadExitCode(exit_file, code)) return finish_with_code(code);
     if (run.status == RunStatus::kRunning && request.timeout_seconds > 0 && !timed_out &&
         NowMillis() - run.started_at > request.timeout_seconds * 1000) {
       timed_out = true;
