@@ -25,6 +25,9 @@ packages=(
   # slurm compute target: the Slurm client commands (sbatch, scontrol, squeue, sacct, scancel,
   # sinfo); its tests and bench run a two-node cluster of their own (tests/servers/slurm.sh)
   slurm-client slurm-wlm munge
+  # ... with accounting: slurmdbd on a MariaDB of its own, so sacct answers for jobs slurmctld
+  # has forgotten (MinJobAge); tests/servers/slurm.sh starts both on loopback
+  slurmdbd mariadb-server
   # man pages generated at build time (help2man), rendered by the golden test (man-db);
   # the .deb's shared library dependencies (dpkg-shlibdeps); completion tests load the scripts
   help2man man-db dpkg-dev zsh fish

@@ -1,6 +1,10 @@
 // Why scontrol and not squeue for the state: squeue drops a job the moment it
 // leaves the queue, scontrol keeps it (with its exit code and reason) for
-// MinJobAge seconds; sacct then covers clusters with accounting. Errors are
+// MinJobAge seconds; sacct then covers clusters with accounting (slurmdbd):
+// once scontrol says "Invalid job id", sacct -X gives the allocation's
+// State, ExitCode, NodeList and Reason. Without accounting sacct fails and
+// the job is unknown. tests/runtime/slurm_target_test.cc runs this path
+// against a real slurmdbd with MinJobAge lowered to 2 s. Errors are
 // told apart by scontrol's own words: "Invalid job id" means the controller
 // answered and does not know the job; anything else (a restarting
 // slurmctld, a timeout) means ask again.
@@ -54,6 +58,9 @@ std::optional<JobState> FromAccounting(const std::string& job_id) {
     ReadExitCode(fields[1], job);
     job.nodes = fields[2] == "None assigned" ? "" : fields[2];
     if (fields.size() > 3 && fields[3] != "None") job.reason = fields[3];
+    // sacct's Reason is the job's last pending reason ("None" once it ran);
+    // scontrol names a non-zero exit this way, so the run reads the same.
+    if (job.reason.empty() && job.state == "FAILED" && job.exit_code != 0) job.reason = "NonZeroExitCode";
     return job;
   }
   return std::nullopt;

@@ -219,12 +219,14 @@ void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunPro
     tracking.Poll();
     if (progress && !tracking.latest().empty()) progress(tracking.latest());
     int code = 0;
-    if (ReadExitCode(exit_file, code)) return finish_with_code(code);
+    // A recorded cancel first: `runs cancel` scancels the job itself, and the
+    // batch script may write its exit code (143) before this loop looks.
     auto recorded = workspace_.state().GetRun(run.id);
     if (recorded.ok() && recorded.value() && recorded.value()->status == RunStatus::kCanceled) {
       slurm::Cancel(job_id);
       return finish(RunStatus::kCanceled, recorded.value()->error);
     }
+    if (ReadExitCode(exit_file, code)) return finish_with_code(code);
     if (run.status == RunStatus::kRunning && request.timeout_seconds > 0 && !timed_out &&
         NowMillis() - run.started_at > request.timeout_seconds * 1000) {
       timed_out = true;
@@ -249,6 +251,10 @@ void SlurmTarget::Follow(RunRecord& run, const RunRequest& request, const RunPro
           if (timed_out) return finish_with_code(-1);
           if (job.state == "COMPLETED") return finish(RunStatus::kCompleted, "");
           RunStatus status = job.state == "CANCELLED" ? RunStatus::kCanceled : RunStatus::kFailed;
+          // Slurm's exit code (from scontrol, or sacct once slurmctld forgot
+          // the job): a signal reads as a shell does, 128 + the signal.
+          if (job.exit_code != 0) run.exit_code = job.exit_code;
+          else if (job.signal != 0) run.exit_code = 128 + job.signal;
           return finish(status, SlurmEndReason(job_id, job));
         }
         tell(job.state == "PENDING" ? "Slurm job " + job_id + " pending" + (job.reason.empty() ? "" : " (" + job.reason + ")")

@@ -15,6 +15,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -530,4 +531,113 @@ TEST_CASE("a Slurm run goes into its environment's image with podman, and its ti
     image.Podman("ps --all --quiet", &containers);
     return containers.empty();
   }, 60));
+}
+
+namespace {
+
+// Why the cluster has no accounting ("" when slurmdbd runs and sacct answers).
+std::string AccountingMissing() {
+  std::string missing = ReadFile(ClusterDir() + "/no-accounting");
+  if (!missing.empty()) return "the test cluster has no Slurm accounting: " + missing;
+  std::string out;
+  if (Run("sacct -n -X -j 1 -o JobID 2>&1", &out) != 0) return "sacct does not answer: " + out;
+  return "";
+}
+
+// Lowers the cluster's MinJobAge for one test, so slurmctld forgets a
+// finished job within seconds; sets it back to 300 s however the test ends.
+struct ShortJobMemory {
+  ShortJobMemory() { REQUIRE(Cluster("set-min-job-age", "2") == 0); }
+  ~ShortJobMemory() { Cluster("set-min-job-age", "300"); }
+};
+
+bool ControllerKnows(const std::string& job) { return Run("scontrol show job " + job + " >/dev/null 2>&1") == 0; }
+
+}  // namespace
+
+TEST_CASE("runs whose Slurm jobs ended and aged out of slurmctld while no amlc ran end from sacct's record",
+          "[slurm]") {
+  REQUIRE_CLUSTER();
+  if (std::string why = AccountingMissing(); !why.empty()) {
+    WARN(why + "; test skipped");
+    return;
+  }
+  // Three runs on the cluster, each held by a gate; their applies are killed.
+  //   done:    exits 0 and writes its exit_code file (amlc reads it; sacct names the node)
+  //   killed:  its batch shell is killed with SIGKILL (an OOM killer, an admin), so no exit_code file
+  //   exit3:   exits 3, and its exit_code file is lost (a shared folder that did not sync)
+  SpecDir done, killed, exit3;
+  std::map<std::string, SpecDir*> dirs = {{"done", &done}, {"killed", &killed}, {"exit3", &exit3}};
+  std::map<std::string, json> shown;
+  std::map<std::string, std::string> jobs;
+  for (auto& [name, dir] : dirs) {
+    std::string gate = dir->str() + "/gate";
+    std::string then = name == "exit3" ? "exit 3" : name == "done" ? "echo done" : "sleep 300";
+    pid_t apply = 0;
+    shown[name] = StartSlurmJob(*dir, name, "echo waiting; while [ ! -e " + gate + " ]; do sleep 0.2; done; " + then + "\n",
+                                apply);
+    jobs[name] = Tag(shown[name], "slurm.job_id");
+    REQUIRE_FALSE(jobs[name].empty());
+    kill(apply, SIGKILL);
+    waitpid(apply, nullptr, 0);
+  }
+  {
+    ShortJobMemory short_memory;
+    auto aged_from = std::chrono::steady_clock::now();
+    done.Write("gate", "");
+    exit3.Write("gate", "");
+    REQUIRE(Run("scancel --batch --signal=KILL " + jobs["killed"]) == 0);
+    // slurmctld purges finished jobs older than MinJobAge in its background
+    // loop (about every 15 s here), after which only sacct knows them.
+    for (auto& [name, job] : jobs) {
+      INFO(name << ": Slurm job " << job);
+      REQUIRE(WaitFor([&] { return !ControllerKnows(job); }, 120));
+    }
+    WARN("slurmctld forgot the three jobs in "
+         << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - aged_from).count()
+         << " s");
+  }
+  // sacct alone now answers for them.
+  slurm::Query asked = slurm::QueryJob(jobs["killed"]);
+  REQUIRE(asked.answer == slurm::Answer::kKnown);
+  CHECK(asked.job.state == "FAILED");
+  CHECK(asked.job.signal == 9);
+  asked = slurm::QueryJob(jobs["exit3"]);
+  REQUIRE(asked.answer == slurm::Answer::kKnown);
+  CHECK(asked.job.state == "FAILED");
+  CHECK(asked.job.exit_code == 3);
+  CHECK(asked.job.reason == "NonZeroExitCode");
+  std::string exit_file = exit3.str() + "/.amlc/runs/" + shown["exit3"].value("id", "") + "/exit_code";
+  REQUIRE(std::filesystem::exists(exit_file));
+  std::filesystem::remove(exit_file);
+
+  // The next apply of each workspace adopts its run (no new submission) and
+  // ends it from what Slurm's accounting recorded.
+  for (auto& [name, dir] : dirs) {
+    INFO(name << ": Slurm job " << jobs[name]);
+    std::string out;
+    int code = Run(Amlc("apply --auto-approve " + dir->str() + " 2>&1"), &out);
+    INFO(out);
+    CHECK((code == 0) == (name == "done"));
+    json runs = Runs(*dir);
+    REQUIRE(runs.size() == 1);
+    json run = Show(*dir, shown[name].value("id", ""));
+    CHECK(Tag(run, "slurm.job_id") == jobs[name]);
+    CHECK(std::regex_match(Tag(run, "slurm.nodes"), std::regex("node[12]")));
+    std::string error = run.value("error", "");
+    if (name == "done") {
+      CHECK(run.value("status", "") == "Completed");
+      CHECK(run.value("exit_code", -1) == 0);
+      CHECK(Logs(*dir, run.value("id", "")) == "waiting\ndone\n");
+    } else if (name == "killed") {
+      CHECK(run.value("status", "") == "Failed");
+      CHECK(run.value("exit_code", -1) == 128 + 9);
+      CHECK(error == "Slurm job " + jobs[name] + " failed (FAILED) on " + Tag(run, "slurm.nodes") + "; exit code 0, signal 9");
+    } else {
+      CHECK(run.value("status", "") == "Failed");
+      CHECK(run.value("exit_code", -1) == 3);
+      CHECK(error == "Slurm job " + jobs[name] + " failed (FAILED, reason NonZeroExitCode) on " +
+                         Tag(run, "slurm.nodes") + "; exit code 3");
+    }
+  }
 }

@@ -19,6 +19,15 @@
 # by default, and finished jobs stay visible to squeue/scontrol for MinJobAge=300 s.
 # Without Slurm installed, start writes the reason to DIR/unavailable and succeeds: the tests
 # then skip, saying why.
+#
+# Accounting: when slurmdbd and mariadb-server are installed, start also brings up a MariaDB
+# of its own (an empty data folder DIR/mariadb, TCP on 127.0.0.1 at a port the kernel picked,
+# --skip-grant-tables: no users, no system tables; nothing else can reach it) and slurmdbd on 127.0.0.1, registers the
+# cluster with `sacctmgr -i add cluster amlctest` and sets
+# AccountingStorageType=accounting_storage/slurmdbd, so sacct answers for jobs slurmctld has
+# forgotten. Without them the cluster runs with accounting_storage/none and DIR/no-accounting
+# says why (the sacct tests then skip).
+#   slurm.sh set-min-job-age DIR S  sets MinJobAge to S seconds in slurm.conf and reconfigures.
 set -euo pipefail
 
 die() { echo "slurm.sh: $*" >&2; exit 1; }
@@ -75,12 +84,75 @@ start_ctld() {
   die "slurmctld did not answer within 30 s"
 }
 
+start_accounting() {  # MariaDB + slurmdbd; prints the slurm.conf lines for accounting
+  local db_port dbd_port
+  if ! [ -x /usr/sbin/slurmdbd ] || ! [ -x /usr/sbin/mariadbd ] || ! command -v sacctmgr >/dev/null; then
+    echo "slurmdbd and mariadb-server are not installed (run scripts/install-deps.sh)" >"$DIR/no-accounting"
+    echo "slurm.sh: $(cat "$DIR/no-accounting"); no accounting, the sacct tests will skip" >&2
+    echo "AccountingStorageType=accounting_storage/none"
+    return 0
+  fi
+  db_port="$(free_port)"; dbd_port="$(free_port)"
+  # An empty data folder: with --skip-grant-tables mariadbd needs none of the system tables
+  # mariadb-install-db would make (5 s here), only slurmdbd's own database, which it creates.
+  mkdir -p "$DIR/mariadb/data"
+  launch mariadbd "$DIR/mariadbd.pid" /usr/sbin/mariadbd --no-defaults --user=root \
+    --datadir="$DIR/mariadb/data" --socket="$DIR/mariadb/mysqld.sock" --port="$db_port" \
+    --bind-address=127.0.0.1 --skip-grant-tables --pid-file="$DIR/mariadb/mysqld.daemon.pid" \
+    --log-error="$DIR/log/mariadb.log" --innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
+    --innodb-lock-wait-timeout=900 --skip-log-bin
+  for _ in $(seq 300); do
+    [ -S "$DIR/mariadb/mysqld.sock" ] && break
+    running "$(cat "$DIR/mariadbd.pid")" || break
+    sleep 0.1
+  done
+  [ -S "$DIR/mariadb/mysqld.sock" ] || { tail -20 "$DIR/log/mariadb.log" >&2; die "mariadbd did not start"; }
+  cat >"$DIR/slurmdbd.conf" <<CONF
+AuthType=auth/munge
+AuthInfo=socket=$DIR/munge/munge.sock
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=$dbd_port
+SlurmUser=root
+DebugLevel=info
+LogFile=$DIR/log/slurmdbd.log
+PidFile=$DIR/slurmdbd.daemon.pid
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$db_port
+StorageUser=root
+StorageLoc=slurm_acct_db
+CONF
+  chown root "$DIR/slurmdbd.conf"
+  chmod 600 "$DIR/slurmdbd.conf"
+  # slurmdbd has no -f: it reads slurmdbd.conf from the folder of $SLURM_CONF.
+  launch slurmdbd "$DIR/slurmdbd.pid" /usr/sbin/slurmdbd -D
+  for _ in $(seq 300); do
+    ss -ltn 2>/dev/null | grep -q ":$dbd_port " && break
+    running "$(cat "$DIR/slurmdbd.pid")" || break
+    sleep 0.1
+  done
+  ss -ltn | grep -q ":$dbd_port " || { cat "$DIR/log/slurmdbd.out" "$DIR/log/slurmdbd.log" >&2; die "slurmdbd did not start"; }
+  cat <<CONF
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=$dbd_port
+AccountingStoragePass=$DIR/munge/munge.sock
+CONF
+}
+
+register_cluster() {
+  [ -e "$DIR/no-accounting" ] && return 0
+  sacctmgr -i add cluster amlctest >"$DIR/log/sacctmgr.out" 2>&1 \
+    || { cat "$DIR/log/sacctmgr.out" >&2; die "sacctmgr could not register the cluster"; }
+}
+
 start_node() {
   local node="$1"
   launch "slurmd-$node" "$DIR/slurmd-$node.pid" /usr/sbin/slurmd -D -N "$node" -f "$DIR/slurm.conf"
 }
 
-write_config() {
+write_config() {  # ACCOUNTING_LINES
   local ctld_port node1_port node2_port
   ctld_port="$(free_port)"; node1_port="$(free_port)"; node2_port="$(free_port)"
   cat >"$DIR/slurm.conf" <<CONF
@@ -98,7 +170,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
+$1
 JobCompType=jobcomp/filetxt
 JobCompLoc=$DIR/log/jobcomp.txt
 SchedulerType=sched/backfill
@@ -146,8 +218,13 @@ start() {
     --log-file="$DIR/log/munged.log" --seed-file="$DIR/munge/munged.seed"
   for _ in $(seq 100); do [ -S "$DIR/munge/munge.sock" ] && break; sleep 0.05; done
   [ -S "$DIR/munge/munge.sock" ] || { cat "$DIR/log/munged.out" >&2; die "munged did not start"; }
-  write_config
   export SLURM_CONF="$DIR/slurm.conf"
+  local accounting
+  # slurm.conf must exist before slurmdbd and sacctmgr start: they read it through SLURM_CONF.
+  write_config "AccountingStorageType=accounting_storage/none"
+  accounting="$(start_accounting)"
+  write_config "$accounting"
+  register_cluster
   start_ctld
   start_node node1
   start_node node2
@@ -160,6 +237,8 @@ stop_all() {
   stop_pidfile "$DIR/slurmd-node1.pid" slurmd
   stop_pidfile "$DIR/slurmd-node2.pid" slurmd
   stop_pidfile "$DIR/slurmctld.pid" slurmctld
+  stop_pidfile "$DIR/slurmdbd.pid" slurmdbd
+  stop_pidfile "$DIR/mariadbd.pid" mariadbd
   stop_pidfile "$DIR/munged.pid" munged
 }
 
@@ -185,5 +264,10 @@ case "$command" in
     die "node $3 did not come back within 60 s (state: $(node_state "$3"))"
     ;;
   wait-idle) wait_idle ;;
+  set-min-job-age)
+    [ $# -eq 3 ] || die "usage: slurm.sh set-min-job-age DIR SECONDS"
+    sed -i "s/^MinJobAge=.*/MinJobAge=$3/" "$DIR/slurm.conf"
+    scontrol reconfigure
+    ;;
   *) die "unknown command '$command'" ;;
 esac
