@@ -2,15 +2,13 @@
 // joined with what each endpoint's host reports (status.json, events, logs).
 #include "cli/deployments_commands.h"
 
-#include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/list_output.h"
 #include "cli/output.h"
 #include "cli/workspace_access.h"
+#include "runtime/deploy/deployment_actions.h"
 #include "runtime/deploy/local_endpoints.h"
 #include "runtime/views/record_json.h"
 
@@ -67,9 +65,13 @@ void PrintTelemetryRows(const nlohmann::json& records, const std::string& format
   }
 }
 
+void PrintDeploymentDeleted(const std::string& name) {
+  std::printf("deleted deployment %s (its replicas are stopped; the next apply of its spec brings it back)\n",
+              name.c_str());
+}
+
 namespace {
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 struct DeploymentsOptions {
@@ -79,13 +81,6 @@ struct DeploymentsOptions {
   std::string name;
   std::string regenerate;
   int limit = 20;
-};
-
-// A deployment's name and endpoint, for the commands that act on it.
-struct Deployment {
-  std::string name;
-  std::string endpoint;
-  static std::optional<Deployment> Find(runtime::Workspace& workspace, const std::string& name, int& exit_code);
 };
 
 // The deployment named `name` (its `deployments show` JSON), or a usage error.
@@ -98,10 +93,15 @@ std::optional<json> FindDeployment(runtime::Workspace& workspace, const std::str
   return found;
 }
 
-std::optional<Deployment> Deployment::Find(runtime::Workspace& workspace, const std::string& name, int& exit_code) {
-  std::optional<json> found = FindDeployment(workspace, name, 0, exit_code);
-  if (!found) return std::nullopt;
-  return Deployment{name, found->value("endpoint", "")};
+// The deployment named `name`, for the commands that act on it, or a usage error.
+std::optional<runtime::DeploymentRef> FindRef(runtime::Workspace& workspace, const std::string& name, int& exit_code) {
+  auto found = runtime::FindDeployment(workspace, name);
+  if (!found.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", found.status().message().c_str());
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return *found;
 }
 
 void List(const DeploymentsOptions& options, int& exit_code) {
@@ -123,53 +123,30 @@ void Show(const DeploymentsOptions& options, int& exit_code) {
 void Logs(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  auto view = Deployment::Find(*workspace, options.name, exit_code);
+  auto view = FindRef(*workspace, options.name, exit_code);
   if (!view) return;
   exit_code = kExitOk;
-  std::vector<fs::path> logs;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(runtime::EndpointDir(*workspace, view->endpoint) + "/replicas", error)) {
-    std::string file = entry.path().filename().string();
-    if (file.rfind(view->name + "-", 0) == 0 && file.ends_with(".log")) logs.push_back(entry.path());
-  }
-  std::sort(logs.begin(), logs.end());
-  for (const fs::path& log : logs) {
-    std::printf("== %s\n", log.filename().c_str());
-    std::ifstream in(log);
-    for (std::string line; std::getline(in, line);) std::printf("%s\n", line.c_str());
-  }
+  std::fputs(runtime::DeploymentLogs(*workspace, *view).c_str(), stdout);
 }
 
 void Delete(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  auto view = Deployment::Find(*workspace, options.name, exit_code);
+  auto view = FindRef(*workspace, options.name, exit_code);
   if (!view) return;
-  std::string dir = runtime::EndpointDir(*workspace, view->endpoint);
-  auto generation = runtime::UpdateDesiredState(dir, [&](runtime::endpoint::DesiredState& desired) {
-    // The host refuses a split naming a deployment it does not have.
-    desired.deployments.erase(view->name);
-    desired.traffic.erase(view->name);
-  });
-  if (generation.ok() && runtime::EndpointHostRunning(dir)) {
-    auto waited = runtime::WaitForHost(dir, generation.value(), "", 60);
-    if (!waited.ok()) generation = waited.status();
-  }
-  if (!generation.ok()) {
-    std::fprintf(stderr, "amlc: error: %s\n", generation.status().message().c_str());
+  if (Status deleted = runtime::DeleteDeployment(*workspace, *view); !deleted.ok()) {
+    std::fprintf(stderr, "amlc: error: %s\n", deleted.message().c_str());
     exit_code = kExitSpecErrors;
     return;
   }
-  workspace->state().DeleteResource("deployment/" + view->name);
   exit_code = kExitOk;
-  std::printf("deleted deployment %s (its replicas are stopped; the next apply of its spec brings it back)\n",
-              view->name.c_str());
+  PrintDeploymentDeleted(view->name);
 }
 
 void Keys(const DeploymentsOptions& options, int& exit_code) {
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  auto view = Deployment::Find(*workspace, options.name, exit_code);
+  auto view = FindRef(*workspace, options.name, exit_code);
   if (!view) return;
   auto keys = options.regenerate.empty()
                   ? runtime::EnsureDeploymentKeys(*workspace, view->endpoint, view->name)
@@ -204,7 +181,7 @@ void Telemetry(const DeploymentsOptions& options, int& exit_code) {
     exit_code = kExitSpecErrors;
     return;
   }
-  auto view = Deployment::Find(*workspace, options.name, exit_code);
+  auto view = FindRef(*workspace, options.name, exit_code);
   if (!view) return;
   std::vector<json> records = runtime::TelemetryJson(*workspace, view->endpoint, view->name, options.limit);
   exit_code = kExitOk;

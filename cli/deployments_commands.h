@@ -17,6 +17,8 @@ void PrintDeploymentRows(const nlohmann::json& rows, const std::string& format);
 void PrintDeployment(const nlohmann::json& deployment, bool json_output);
 void PrintKeys(const nlohmann::json& keys, bool json_output);
 void PrintTelemetryRows(const nlohmann::json& records, const std::string& format);
+/// What `deployments delete` prints once deployment `name` is deleted.
+void PrintDeploymentDeleted(const std::string& name);
 
 }  // namespace amlc::cli
 

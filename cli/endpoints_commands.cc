@@ -3,18 +3,14 @@
 // so nobody has to build a curl line by hand.
 #include "cli/endpoints_commands.h"
 
-#include <httplib.h>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <random>
 
 #include "cli/output.h"
 #include "cli/workspace_lists.h"
 #include "cli/workspace_access.h"
-#include "runtime/deploy/local_endpoints.h"
-#include "runtime/serving/endpoint/desired_state.h"
+#include "runtime/deploy/deployment_actions.h"
 #include "runtime/views/record_json.h"
 
 namespace amlc::cli {
@@ -34,71 +30,30 @@ void Fail(int& exit_code, int code, const std::string& message) {
   exit_code = code;
 }
 
-// The deployment a request goes to: the one asked for, else one drawn by the
-// endpoint's traffic split (keys are per deployment, so the request is pinned
-// to the one whose key it carries; over many calls the split holds).
-std::string ChooseDeployment(const runtime::endpoint::DesiredState& desired, const std::string& asked) {
-  if (!asked.empty()) return desired.deployments.count(asked) ? asked : "";
-  std::vector<std::string> names;
-  std::vector<int> weights;
-  for (const auto& [name, spec] : desired.deployments) {
-    names.push_back(name);
-    weights.push_back(desired.TrafficOf(name));
-  }
-  if (names.size() == 1) return names.front();
-  int total = 0;
-  for (int weight : weights) total += weight;
-  if (total == 0) return "";
-  std::mt19937 random(std::random_device{}());
-  std::discrete_distribution<size_t> draw(weights.begin(), weights.end());
-  return names[draw(random)];
-}
-
 void Invoke(const InvokeOptions& options, int& exit_code) {
   std::ifstream in(options.request_file, std::ios::binary);
   if (!in) return Fail(exit_code, kExitUsage, "cannot read the request file " + options.request_file);
   std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto workspace = OpenExistingWorkspace(options.workspace, exit_code);
   if (!workspace) return;
-  std::string dir = runtime::EndpointDir(*workspace, options.name);
-  auto desired = runtime::endpoint::ReadDesiredState(runtime::DesiredStateFile(dir));
-  if (!desired.ok() || desired->deployments.empty()) {
-    return Fail(exit_code, kExitSpecErrors,
-                "no endpoint '" + options.name + "' with deployments in this workspace (amlc deployments list)");
+  auto answer = runtime::InvokeEndpoint(*workspace, options.name, options.deployment, body, options.timeout_seconds);
+  if (!answer.ok()) {
+    // No such endpoint is an answer that is not 2xx (1), as the footer says; a deployment that cannot be chosen is usage.
+    bool usage = answer.status().code() == StatusCode::kInvalidArgument;
+    return Fail(exit_code, usage ? kExitUsage : kExitSpecErrors, answer.status().message());
   }
-  std::string deployment = ChooseDeployment(*desired, options.deployment);
-  if (deployment.empty()) {
-    return Fail(exit_code, kExitUsage,
-                options.deployment.empty()
-                    ? "endpoint '" + options.name + "' sends no traffic to any deployment; name one with --deployment"
-                    : "endpoint '" + options.name + "' has no deployment '" + options.deployment + "'");
-  }
-  if (!runtime::EndpointHostRunning(dir)) {
-    return Fail(exit_code, kExitSpecErrors,
-                "endpoint '" + options.name + "' is not running; amlc apply DIR starts it again");
-  }
-  nlohmann::json status = runtime::ReadHostStatus(dir);
-  auto keys = runtime::EnsureDeploymentKeys(*workspace, options.name, deployment);
-  if (!keys.ok()) return Fail(exit_code, kExitSpecErrors, keys.status().message());
-  httplib::Client client(status.value("host", std::string("127.0.0.1")), status.value("port", 0));
-  client.set_connection_timeout(5);
-  client.set_read_timeout(static_cast<time_t>(options.timeout_seconds));
-  httplib::Headers headers = {{"Authorization", "Bearer " + keys->primary}, {desired->pin_header, deployment}};
-  httplib::Result result = client.Post("/score", headers, body, "application/json");
-  if (!result) {
-    return Fail(exit_code, kExitSpecErrors,
-                "endpoint '" + options.name + "' did not answer: " + httplib::to_string(result.error()));
-  }
-  std::fputs(result->body.c_str(), stdout);
-  if (!result->body.empty() && result->body.back() != '\n') std::fputc('\n', stdout);
-  if (result->status / 100 != 2) {
-    return Fail(exit_code, kExitSpecErrors,
-                "deployment '" + deployment + "' answered " + std::to_string(result->status));
-  }
-  exit_code = kExitOk;
+  exit_code = PrintScoreAnswer(answer->deployment, answer->status, answer->body);
 }
 
 }  // namespace
+
+int PrintScoreAnswer(const std::string& deployment, int status, const std::string& body) {
+  std::fputs(body.c_str(), stdout);
+  if (!body.empty() && body.back() != '\n') std::fputc('\n', stdout);
+  if (status / 100 == 2) return kExitOk;
+  PrintError("deployment '" + deployment + "' answered " + std::to_string(status));
+  return kExitSpecErrors;
+}
 
 void AddEndpointsCommands(CLI::App& app, int& exit_code) {
   CLI::App* endpoints = app.add_subcommand("endpoints", "Online endpoints: list, invoke");

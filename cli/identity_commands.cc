@@ -53,7 +53,9 @@ std::unique_ptr<runtime::ServerRecords> OpenRecords(const IdentityFlags& flags, 
 bool Failed(const Status& status, int& exit_code) {
   if (status.ok()) return false;
   std::fprintf(stderr, "amlc: error: %s\n", status.message().c_str());
-  exit_code = status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitSpecErrors;
+  // A name that is not there is a usage error, as the server's 404 is for its client.
+  bool usage = status.code() == StatusCode::kInvalidArgument || status.code() == StatusCode::kNotFound;
+  exit_code = usage ? kExitUsage : kExitSpecErrors;
   return true;
 }
 
@@ -61,13 +63,6 @@ void PrintRows(const json& rows, const std::vector<ListColumn>& columns, const I
   PrintList(rows, columns, ListFormat(flags.format, flags.json_output));
 }
 
-void PrintOne(const json& row, const std::string& text, const IdentityFlags& flags) {
-  if (flags.json_output) {
-    std::printf("%s\n", row.dump(2).c_str());
-  } else {
-    std::printf("%s\n", text.c_str());
-  }
-}
 
 void AddUser(const IdentityFlags& flags, int& exit_code) {
   if (Failed(runtime::CheckUserName(flags.name), exit_code)) return;
@@ -77,8 +72,7 @@ void AddUser(const IdentityFlags& flags, int& exit_code) {
   runtime::UserRecord user{flags.name, flags.role, NowMillis()};
   if (Failed(records->AddUser(user), exit_code)) return;
   exit_code = kExitOk;
-  PrintOne(runtime::UserJson(user), "Added user " + flags.name + " as " + flags.role +
-                                        ". Give them a token: amlc tokens create --user " + flags.name, flags);
+  PrintIdentityResult("users add", runtime::UserJson(user), flags.json_output);
 }
 
 void ListUsers(const IdentityFlags& flags, int& exit_code) {
@@ -89,7 +83,7 @@ void ListUsers(const IdentityFlags& flags, int& exit_code) {
   json rows = json::array();
   for (const auto& user : *users) rows.push_back(runtime::UserJson(user));
   exit_code = kExitOk;
-  PrintRows(rows, {{"NAME", "name"}, {"ROLE", "role"}, {"CREATED", "created_at"}}, flags);
+  PrintRows(rows, kUserColumns, flags);
 }
 
 void SetRole(const IdentityFlags& flags, int& exit_code) {
@@ -98,7 +92,7 @@ void SetRole(const IdentityFlags& flags, int& exit_code) {
   if (!records) return;
   if (Failed(records->SetUserRole(flags.name, flags.role), exit_code)) return;
   exit_code = kExitOk;
-  PrintOne({{"name", flags.name}, {"role", flags.role}}, flags.name + " is now a " + flags.role + ".", flags);
+  PrintIdentityResult("users set-role", {{"name", flags.name}, {"role", flags.role}}, flags.json_output);
 }
 
 void RemoveUser(const IdentityFlags& flags, int& exit_code) {
@@ -106,7 +100,7 @@ void RemoveUser(const IdentityFlags& flags, int& exit_code) {
   if (!records) return;
   if (Failed(records->RemoveUser(flags.name, NowMillis()), exit_code)) return;
   exit_code = kExitOk;
-  PrintOne({{"removed", flags.name}}, "Removed user " + flags.name + " and revoked their tokens.", flags);
+  PrintIdentityResult("users remove", {{"removed", flags.name}}, flags.json_output);
 }
 
 void CreateToken(const IdentityFlags& flags, int& exit_code) {
@@ -132,12 +126,7 @@ void CreateToken(const IdentityFlags& flags, int& exit_code) {
   exit_code = kExitOk;
   json out = runtime::TokenJson(issued->record, NowMillis());
   out["token"] = issued->secret;
-  PrintOne(out,
-           "Token " + std::to_string(issued->record.id) + " for " + flags.user + " (expires " +
-               out["expires_at"].get<std::string>() + "):\n\n    " + issued->secret +
-               "\n\nIt is shown this once and stored only as a hash. Use it as AMLC_TOKEN or "
-               "\"Authorization: Bearer TOKEN\".",
-           flags);
+  PrintIdentityResult("tokens create", out, flags.json_output);
 }
 
 void ListTokens(const IdentityFlags& flags, int& exit_code) {
@@ -149,10 +138,7 @@ void ListTokens(const IdentityFlags& flags, int& exit_code) {
   int64_t now = NowMillis();
   for (const auto& token : *tokens) rows.push_back(runtime::TokenJson(token, now));
   exit_code = kExitOk;
-  PrintRows(rows,
-            {{"ID", "id"}, {"USER", "user"}, {"NAME", "name"}, {"PREFIX", "prefix"}, {"STATE", "state"},
-             {"EXPIRES", "expires_at"}, {"LAST USED", "last_used_at"}},
-            flags);
+  PrintRows(rows, kTokenColumns, flags);
 }
 
 void RevokeToken(const IdentityFlags& flags, int& exit_code) {
@@ -160,7 +146,7 @@ void RevokeToken(const IdentityFlags& flags, int& exit_code) {
   if (!records) return;
   if (Failed(records->RevokeToken(flags.token_id, NowMillis()), exit_code)) return;
   exit_code = kExitOk;
-  PrintOne({{"revoked", flags.token_id}}, "Revoked token " + std::to_string(flags.token_id) + ".", flags);
+  PrintIdentityResult("tokens revoke", {{"revoked", flags.token_id}}, flags.json_output);
 }
 
 void ListAudit(const IdentityFlags& flags, int& exit_code) {
@@ -171,13 +157,35 @@ void ListAudit(const IdentityFlags& flags, int& exit_code) {
   json rows = json::array();
   for (const auto& entry : *entries) rows.push_back(runtime::AuditJson(entry));
   exit_code = kExitOk;
-  PrintRows(rows,
-            {{"TIME", "time"}, {"USER", "user"}, {"METHOD", "method"}, {"ROUTE", "route"}, {"TARGET", "target"},
-             {"STATUS", "status"}, {"CLIENT", "client"}},
-            flags);
+  PrintRows(rows, kAuditColumns, flags);
 }
 
 }  // namespace
+
+void PrintIdentityResult(const std::string& command, const json& row, bool json_output) {
+  if (json_output) {
+    std::printf("%s\n", row.dump(2).c_str());
+    return;
+  }
+  auto text = [&row](const char* key) { return row.value(key, ""); };
+  std::string sentence;
+  if (command == "users add") {
+    sentence = "Added user " + text("name") + " as " + text("role") +
+               ". Give them a token: amlc tokens create --user " + text("name");
+  } else if (command == "users set-role") {
+    sentence = text("name") + " is now a " + text("role") + ".";
+  } else if (command == "users remove") {
+    sentence = "Removed user " + text("removed") + " and revoked their tokens.";
+  } else if (command == "tokens create") {
+    sentence = "Token " + row.value("id", json()).dump() + " for " + text("user") + " (expires " + text("expires_at") +
+               "):\n\n    " + text("token") +
+               "\n\nIt is shown this once and stored only as a hash. Use it as AMLC_TOKEN or "
+               "\"Authorization: Bearer TOKEN\".";
+  } else {
+    sentence = "Revoked token " + row.value("revoked", json()).dump() + ".";
+  }
+  std::printf("%s\n", sentence.c_str());
+}
 
 void AddIdentityCommands(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<IdentityFlags>();
@@ -188,7 +196,7 @@ void AddIdentityCommands(CLI::App& app, int& exit_code) {
   };
   const char* roles = "reader, contributor or owner";
 
-  CLI::App* users = app.add_subcommand("users", "Users of the workspace server and their roles (on the local folder)");
+  CLI::App* users = app.add_subcommand("users", "Users of the workspace server and their roles (on the folder, or over --server by an Owner)");
   users->require_subcommand(1);
   CLI::App* add = users->add_subcommand("add", "Add a user with a role");
   add->add_option("name", flags->name, "User name (letters, digits, . _ @ -)")->required();

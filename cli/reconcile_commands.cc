@@ -260,12 +260,7 @@ void PrintStatusTable(const json& status) {
   std::string commit = status.value("commit", "");
   std::printf("Commit      %s %s\n", commit.substr(0, 7).c_str(), status.value("message", "").c_str());
   std::printf("Status      %s, %s\n", status.value("status", "").c_str(), status.value("health", "").c_str());
-  if (status.contains("last_sync")) {
-    const json& sync = status["last_sync"];
-    std::printf("Last sync   #%lld %s (%s): %s\n", static_cast<long long>(sync.value("id", 0)),
-                sync.value("result", "").c_str(), sync.value("trigger", "").c_str(),
-                sync.value("summary", "").c_str());
-  }
+  if (status.contains("last_sync")) PrintLastSyncLine(status["last_sync"]);
   if (status.contains("paused")) {
     const json& paused = status["paused"];
     std::printf("Paused      auto-sync, rolled back to sync #%lld (%s) by %s, until %s\n",
@@ -276,12 +271,7 @@ void PrintStatusTable(const json& status) {
   if (status.contains("git") && !status["git"].value("ok", true)) {
     std::printf("Git         %s\n", status["git"].value("error", "").c_str());
   }
-  if (!status.contains("resources") || status["resources"].empty()) return;
-  std::printf("\n%-36s %-11s %-11s %s\n", "RESOURCE", "SYNC", "HEALTH", "MESSAGE");
-  for (const json& r : status["resources"]) {
-    std::printf("%-36s %-11s %-11s %s\n", r.value("id", "").c_str(), r.value("sync", "").c_str(),
-                r.value("health", "").c_str(), r.value("message", "").c_str());
-  }
+  if (status.contains("resources")) PrintResourceTable(status["resources"]);
 }
 
 void RunStatus(const ServerFlags& flags, int& exit_code) {
@@ -344,6 +334,20 @@ void AddSourceOptions(CLI::App* command, std::string& repository, std::string& p
 
 }  // namespace
 
+void PrintLastSyncLine(const json& sync) {
+  std::printf("Last sync   #%lld %s (%s): %s\n", static_cast<long long>(sync.value("id", 0)),
+              sync.value("result", "").c_str(), sync.value("trigger", "").c_str(), sync.value("summary", "").c_str());
+}
+
+void PrintResourceTable(const json& resources) {
+  if (resources.empty()) return;
+  std::printf("\n%-36s %-11s %-11s %s\n", "RESOURCE", "SYNC", "HEALTH", "MESSAGE");
+  for (const json& r : resources) {
+    std::printf("%-36s %-11s %-11s %s\n", r.value("id", "").c_str(), r.value("sync", "").c_str(),
+                r.value("health", "").c_str(), r.value("message", "").c_str());
+  }
+}
+
 void AddReconcileCommands(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ReconcileFlags>();
   reconciler::ReconcileOptions& options = flags->options;
@@ -389,6 +393,7 @@ void AddReconcileCommands(CLI::App& app, int& exit_code) {
   CLI::App* status = app.add_subcommand("status", "Show what a running reconciler reports: commit, last sync, "
                                                   "each resource's sync status and health");
   AddServerOptions(status, *status_flags);
+  status->footer(kReconcilerOrWorkspaceServer);
   status->callback([status_flags, &exit_code] { RunStatus(*status_flags, exit_code); });
 
   auto preview_flags = std::make_shared<PreviewFlags>();

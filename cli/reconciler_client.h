@@ -17,6 +17,15 @@ inline constexpr const char* kApiTokenEnv = "AMLC_RECONCILER_TOKEN";
 /// The API token: the file's first line, else $AMLC_RECONCILER_TOKEN, else none.
 StatusOr<std::string> ApiToken(const std::string& file);
 
+/// The footer of status and syncs list|show: which server they ask.
+inline constexpr const char* kReconcilerOrWorkspaceServer =
+    "--server URL after the command names a running reconciler's API (default $AMLC_RECONCILER_URL, else\n"
+    "http://127.0.0.1:8787). With a workspace server named instead (amlc --server URL before the\n"
+    "command, or $AMLC_SERVER), they read that workspace's record through `amlc server`: the syncs a\n"
+    "reconciler working on it recorded, and for status the workspace's runs by status, who you are,\n"
+    "and the newest sync with each resource's sync status and health. A --server after the command\n"
+    "wins over $AMLC_SERVER.";
+
 struct ServerFlags {
   std::string server = "http://127.0.0.1:8787";  // else $AMLC_RECONCILER_URL
   std::string token_file;

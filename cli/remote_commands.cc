@@ -1,5 +1,6 @@
 #include "cli/remote_commands.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "base/url.h"
@@ -15,9 +16,13 @@ struct ServerFlags {
   std::string ca_file;
 };
 
-// Commands with a --workspace option that stay local with a server named:
-// the server itself.
-bool AlwaysLocal(const std::string& path) { return path == "server"; }
+// Commands that stay local with a server named: the server itself, and a
+// reconciler's client (status, syncs) given its own --server after the
+// command name, which is a reconciler's address.
+bool AlwaysLocal(const std::string& path, const CLI::App& command) {
+  const CLI::Option* own_server = command.get_option_no_throw("--server");
+  return path == "server" || (own_server != nullptr && own_server->count() > 0);
+}
 
 // The chosen leaf command and its path ("runs list").
 CLI::App* ChosenCommand(CLI::App& app, std::string& path) {
@@ -35,6 +40,9 @@ std::map<std::string, RemoteCommand> AllRemoteCommands() {
   all.merge(RemoteListCommands());
   all.merge(RemoteRegistryCommands());
   all.merge(RemoteDeploymentsCommands());
+  all.merge(RemoteIdentityCommands());
+  all.merge(RemoteSyncCommands());
+  all.merge(RemoteDownloadCommands());
   return all;
 }
 
@@ -42,7 +50,7 @@ std::map<std::string, RemoteCommand> AllRemoteCommands() {
 void RouteChosenCommand(CLI::App& app, const ServerFlags& flags, int& exit_code) {
   std::string path;
   CLI::App* command = ChosenCommand(app, path);
-  if (!command || AlwaysLocal(path)) return;
+  if (!command || AlwaysLocal(path, *command)) return;
   std::map<std::string, RemoteCommand> remote = AllRemoteCommands();
   auto twin = remote.find(path);
   bool reads_workspace = command->get_option_no_throw("--workspace") != nullptr;
@@ -93,9 +101,12 @@ std::string OutputFormat(const CLI::App& command) {
 
 std::string QueryValue(const std::string& value) { return PercentEncode(value); }
 
-// A JSON body, or nullopt with the failure reported in `exit_code`.
 std::optional<nlohmann::json> GetJson(const ServerClient& server, const std::string& path, int& exit_code) {
-  ServerAnswer answer = server.Get(path);
+  return AnswerJson(server, server.Get(path), path, exit_code);
+}
+
+std::optional<nlohmann::json> AnswerJson(const ServerClient& server, const ServerAnswer& answer,
+                                         const std::string& path, int& exit_code) {
   if (!answer.ok()) {
     exit_code = ReportServerFailure(server.target(), answer);
     return std::nullopt;
@@ -109,6 +120,7 @@ std::optional<nlohmann::json> GetJson(const ServerClient& server, const std::str
   return body;
 }
 
+void PrintJson(const nlohmann::json& body) { std::printf("%s\n", body.dump(2).c_str()); }
 
 void AddServerClient(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ServerFlags>();

@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/list_output.h"
 #include "cli/server_client.h"
 
 namespace amlc::cli {
@@ -32,6 +33,9 @@ std::map<std::string, RemoteCommand> RemoteRunsCommands();
 std::map<std::string, RemoteCommand> RemoteListCommands();
 std::map<std::string, RemoteCommand> RemoteRegistryCommands();
 std::map<std::string, RemoteCommand> RemoteDeploymentsCommands();
+std::map<std::string, RemoteCommand> RemoteIdentityCommands();
+std::map<std::string, RemoteCommand> RemoteSyncCommands();
+std::map<std::string, RemoteCommand> RemoteDownloadCommands();
 
 /// Adds the global --server and --ca-file options to `app` and, once it is
 /// parsed, runs the chosen command remotely when a server is named. Call it
@@ -47,6 +51,21 @@ std::vector<std::string> OptionList(const CLI::App& command, const std::string& 
 /// The JSON body `server` answers a GET of `path` with, or nullopt with the
 /// failure printed and its exit code in `exit_code`.
 std::optional<nlohmann::json> GetJson(const ServerClient& server, const std::string& path, int& exit_code);
+
+/// The JSON body of `answer` (to a call of `path`), or nullopt with the
+/// failure printed and its exit code in `exit_code`.
+std::optional<nlohmann::json> AnswerJson(const ServerClient& server, const ServerAnswer& answer,
+                                         const std::string& path, int& exit_code);
+
+/// `body` as the local commands' --json prints one document: indented by 2.
+void PrintJson(const nlohmann::json& body);
+
+/// The query string (from "?") a list command's options make, for ListTwin.
+using QueryOf = std::function<std::string(const CLI::App& command)>;
+
+/// A list command's twin: GET `path` plus `query`'s string, print the rows
+/// with `columns` as -o asks (as AddWorkspaceListCommand's callback does).
+RemoteCommand ListTwin(std::string path, const std::vector<ListColumn>& columns, QueryOf query = nullptr);
 
 /// The -o of a list command: table, json, yaml or tsv, --json meaning json, as locally.
 std::string OutputFormat(const CLI::App& command);

@@ -1,5 +1,5 @@
 // The workspace lists against a workspace server: experiments list,
-// endpoints list. Each prints what its local twin in workspace_lists.cc
+// endpoints list (and the list twins of other families). Each prints what its local twin in workspace_lists.cc
 // prints, from the same rows the server answers with.
 
 #include <nlohmann/json.hpp>
@@ -11,20 +11,15 @@
 
 namespace amlc::cli {
 
-namespace {
-
-// A twin of AddWorkspaceListCommand's callback: GET `path`, print it as -o asks.
-RemoteCommand ListTwin(std::string path, const std::vector<ListColumn>& columns) {
-  return [path = std::move(path), &columns](const ServerClient& server, const CLI::App& command) -> int {
+RemoteCommand ListTwin(std::string path, const std::vector<ListColumn>& columns, QueryOf query) {
+  return [path = std::move(path), &columns, query](const ServerClient& server, const CLI::App& command) -> int {
     int exit_code = kExitOk;
-    std::optional<nlohmann::json> rows = GetJson(server, path, exit_code);
+    std::optional<nlohmann::json> rows = GetJson(server, path + (query ? query(command) : ""), exit_code);
     if (!rows) return exit_code;
     PrintList(*rows, columns, OutputFormat(command));
     return kExitOk;
   };
 }
-
-}  // namespace
 
 std::map<std::string, RemoteCommand> RemoteListCommands() {
   return {{"experiments list", ListTwin("/api/v1/experiments", kExperimentColumns)},

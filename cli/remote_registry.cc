@@ -76,7 +76,7 @@ int ModelsShow(const ServerClient& server, const CLI::App& command) {
   }
   (*model)["used_by_images"] = used_by;
   if (OptionFlag(command, "--json")) {
-    std::printf("%s\n", model->dump(2).c_str());
+    PrintJson(*model);
   } else {
     PrintFields(*model);
   }
@@ -96,7 +96,7 @@ int ImagesShow(const ServerClient& server, const CLI::App& command) {
   std::optional<json> image = FindVersion(server, "images", "image", OptionText(command, "image"), exit_code);
   if (!image) return exit_code;
   if (OptionFlag(command, "--json")) {
-    std::printf("%s\n", image->dump(2).c_str());
+    PrintJson(*image);
   } else {
     PrintFields(*image);
   }

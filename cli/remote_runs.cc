@@ -16,8 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-void PrintJson(const json& body) { std::printf("%s\n", body.dump(2).c_str()); }
-
 std::string RunPath(const CLI::App& command) { return "/api/v1/runs/" + QueryValue(OptionText(command, "run")); }
 
 // A latest metric as the local table shows it: its text, or the value to 4 digits.

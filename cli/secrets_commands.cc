@@ -122,26 +122,14 @@ StatusOr<std::string> ReadValueFromStdin(const std::string& name) {
   return line;
 }
 
-StatusOr<std::string> ReadValue(const SecretsOptions& options) {
-  if (options.from_env.empty()) return ReadValueFromStdin(options.name);
-  const char* value = std::getenv(options.from_env.c_str());
-  if (!value) {
-    return Status{StatusCode::kInvalidArgument, "environment variable " + options.from_env + " is not set"};
-  }
-  return std::string(value);
-}
-
 // ---- commands ------------------------------------------------------------------
 
 void Set(const SecretsOptions& options, int& exit_code) {
   std::string home = runtime::DefaultWorkspaceHome(".", options.workspace);
-  if (!runtime::IsValidSecretName(options.name)) {
-    // Checked before a value is asked for, so no one types a secret in vain.
-    FailUsage("invalid secret name '" + options.name + "': use 1 to 128 letters, digits, '_', '.' or '-'", exit_code);
-    return;
-  }
+  // Checked before a value is asked for, so no one types a secret in vain.
+  if (std::string error = SecretNameError(options.name); !error.empty()) return FailUsage(error, exit_code);
   if (!MayChangeSecrets(home, exit_code)) return;
-  auto value = ReadValue(options);
+  auto value = ReadSecretValue(options.name, options.from_env);
   if (!value.ok()) return Fail(value.status(), exit_code);
   if (value->empty()) return FailUsage("the value of secret '" + options.name + "' is empty; nothing was set", exit_code);
   auto store = runtime::SecretStore::Open(home);
@@ -149,30 +137,7 @@ void Set(const SecretsOptions& options, int& exit_code) {
   Status set = store->Set(options.name, value.value(), CurrentUser());
   if (!set.ok()) return Fail(set, exit_code);
   exit_code = kExitOk;
-  if (options.json_output) {
-    std::printf("%s\n", json({{"name", options.name}, {"action", "set"}, {"workspace", home}}).dump().c_str());
-  } else {
-    std::printf("Secret '%s' set in workspace %s.\n", options.name.c_str(), home.c_str());
-  }
-}
-
-void PrintSecrets(const std::vector<runtime::SecretInfo>& secrets, const std::string& format) {
-  if (format != "table") {
-    json list = json::array();
-    for (const runtime::SecretInfo& secret : secrets) list.push_back(runtime::SecretJson(secret));
-    // Names come from users: invalid UTF-8 is replaced, not thrown on.
-    list = json::parse(list.dump(-1, ' ', false, json::error_handler_t::replace));
-    return PrintList(list, {{"NAME", "name"}, {"UPDATED", "updated_at"}, {"UPDATED BY", "updated_by"}}, format);
-  }
-  if (secrets.empty()) {
-    std::printf("No secrets in this workspace (set one with: amlc secrets set NAME).\n");
-    return;
-  }
-  std::printf("%-32s  %-19s  %s\n", "NAME", "UPDATED", "UPDATED BY");
-  for (const runtime::SecretInfo& secret : secrets) {
-    std::printf("%-32s  %-19s  %s\n", secret.name.c_str(), FormatTime(secret.updated_at).c_str(),
-                secret.updated_by.empty() ? "-" : secret.updated_by.c_str());
-  }
+  PrintSecretChange(options.name, "set", home, options.json_output);
 }
 
 void List(const SecretsOptions& options, int& exit_code) {
@@ -186,7 +151,9 @@ void List(const SecretsOptions& options, int& exit_code) {
     secrets = std::move(listed.value());
   }
   exit_code = kExitOk;
-  PrintSecrets(secrets, ListFormat(options.format, options.json_output));
+  json rows = json::array();
+  for (const runtime::SecretInfo& secret : secrets) rows.push_back(runtime::SecretJson(secret));
+  PrintSecretRows(rows, ListFormat(options.format, options.json_output));
 }
 
 void Delete(const SecretsOptions& options, int& exit_code) {
@@ -200,14 +167,50 @@ void Delete(const SecretsOptions& options, int& exit_code) {
   Status deleted = store->Delete(options.name);
   if (!deleted.ok()) return Fail(deleted, exit_code);
   exit_code = kExitOk;
-  if (options.json_output) {
-    std::printf("%s\n", json({{"name", options.name}, {"action", "deleted"}, {"workspace", home}}).dump().c_str());
-  } else {
-    std::printf("Secret '%s' deleted.\n", options.name.c_str());
-  }
+  PrintSecretChange(options.name, "deleted", home, options.json_output);
 }
 
 }  // namespace
+
+StatusOr<std::string> ReadSecretValue(const std::string& name, const std::string& from_env) {
+  if (from_env.empty()) return ReadValueFromStdin(name);
+  const char* value = std::getenv(from_env.c_str());
+  if (!value) return Status{StatusCode::kInvalidArgument, "environment variable " + from_env + " is not set"};
+  return std::string(value);
+}
+
+std::string SecretNameError(const std::string& name) {
+  if (runtime::IsValidSecretName(name)) return "";
+  return "invalid secret name '" + name + "': use 1 to 128 letters, digits, '_', '.' or '-'";
+}
+
+void PrintSecretRows(const json& rows, const std::string& format) {
+  // Names come from users: invalid UTF-8 is replaced, not thrown on.
+  json list = json::parse(rows.dump(-1, ' ', false, json::error_handler_t::replace));
+  if (format != "table") {
+    return PrintList(list, {{"NAME", "name"}, {"UPDATED", "updated_at"}, {"UPDATED BY", "updated_by"}}, format);
+  }
+  if (list.empty()) {
+    std::printf("No secrets in this workspace (set one with: amlc secrets set NAME).\n");
+    return;
+  }
+  std::printf("%-32s  %-19s  %s\n", "NAME", "UPDATED", "UPDATED BY");
+  for (const json& secret : list) {
+    std::string by = secret.value("updated_by", "");
+    std::printf("%-32s  %-19s  %s\n", secret.value("name", "").c_str(), secret.value("updated_at", "").c_str(),
+                by.empty() ? "-" : by.c_str());
+  }
+}
+
+void PrintSecretChange(const std::string& name, const std::string& action, const std::string& home, bool json_output) {
+  if (json_output) {
+    std::printf("%s\n", json({{"name", name}, {"action", action}, {"workspace", home}}).dump().c_str());
+  } else if (action == "set") {
+    std::printf("Secret '%s' set in workspace %s.\n", name.c_str(), home.c_str());
+  } else {
+    std::printf("Secret '%s' %s.\n", name.c_str(), action.c_str());
+  }
+}
 
 void AddSecretsCommands(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<SecretsOptions>();

@@ -95,6 +95,17 @@ ServerAnswer ServerClient::Put(const std::string& path, const std::string& bytes
   return Send(target_, std::move(request), nullptr);
 }
 
+ServerAnswer ServerClient::PutJson(const std::string& path, const std::string& json_body) const {
+  httplib::Request request = MakeRequest("PUT", path);
+  request.body = json_body;
+  request.headers.emplace("Content-Type", "application/json");
+  return Send(target_, std::move(request), nullptr);
+}
+
+ServerAnswer ServerClient::Delete(const std::string& path) const {
+  return Send(target_, MakeRequest("DELETE", path), nullptr);
+}
+
 ServerAnswer ServerClient::Stream(const std::string& path, const ChunkSink& sink) const {
   return Send(target_, MakeRequest("GET", path), sink);
 }

@@ -47,6 +47,10 @@ class ServerClient {
   ServerAnswer Post(const std::string& path, const std::string& json_body, const ChunkSink& sink = nullptr) const;
   /// PUT raw bytes (a blob).
   ServerAnswer Put(const std::string& path, const std::string& bytes) const;
+  /// PUT a JSON body (a secret's value, a user's role).
+  ServerAnswer PutJson(const std::string& path, const std::string& json_body) const;
+  /// DELETE `path`.
+  ServerAnswer Delete(const std::string& path) const;
   /// GET whose body goes to `sink` as it arrives (a followed log).
   ServerAnswer Stream(const std::string& path, const ChunkSink& sink) const;
 

@@ -52,17 +52,7 @@ void RunRollback(const SyncsFlags& flags, int& exit_code) {
 void RunList(const SyncsFlags& flags, int& exit_code) {
   std::optional<json> syncs = CallReconciler(flags.server, "/api/syncs?limit=" + std::to_string(flags.limit), exit_code);
   if (!syncs) return;
-  for (json& sync : *syncs) {
-    sync["commit_short"] = sync.value("commit", "").substr(0, 7);
-    sync["started"] = FormatTime(sync.value("started_at", int64_t{0}));
-  }
-  std::string format = flags.server.as_json ? "json" : flags.format;
-  std::fputs(RenderList(*syncs,
-                        {{"ID", "id"}, {"STARTED", "started"}, {"RESULT", "result"}, {"COMMIT", "commit_short"},
-                         {"TRIGGER", "trigger", 28}, {"SUMMARY", "summary"}},
-                        format)
-                 .c_str(),
-             stdout);
+  PrintSyncRows(*syncs, flags.server.as_json ? "json" : flags.format);
   exit_code = kExitOk;
 }
 
@@ -70,23 +60,40 @@ void RunShow(const SyncsFlags& flags, int& exit_code) {
   std::optional<json> sync = CallReconciler(flags.server, "/api/syncs/" + std::to_string(flags.id), exit_code);
   if (!sync) return;
   exit_code = kExitOk;
-  if (flags.server.as_json) {
-    std::printf("%s\n", sync->dump(2).c_str());
-    return;
-  }
-  std::printf("Sync        #%lld %s\n", static_cast<long long>(sync->value("id", int64_t{0})),
-              sync->value("result", "").c_str());
-  std::printf("Commit      %s %s (%s)\n", sync->value("commit", "").c_str(), sync->value("message", "").c_str(),
-              sync->value("author", "").c_str());
-  std::printf("Trigger     %s\n", sync->value("trigger", "").c_str());
-  std::printf("Started     %s, %.1f s\n", FormatTime(sync->value("started_at", int64_t{0})).c_str(),
-              sync->value("duration_ms", int64_t{0}) / 1000.0);
-  std::printf("Summary     %s\n", sync->value("summary", "").c_str());
-  if (!sync->value("diagnostics", "").empty()) std::printf("\n%s", sync->value("diagnostics", "").c_str());
-  if (!sync->value("apply_log", "").empty()) std::printf("\nApply log:\n%s", sync->value("apply_log", "").c_str());
+  PrintSync(*sync, flags.server.as_json);
 }
 
 }  // namespace
+
+void PrintSyncRows(json syncs, const std::string& format) {
+  for (json& sync : syncs) {
+    sync["commit_short"] = sync.value("commit", "").substr(0, 7);
+    sync["started"] = FormatTime(sync.value("started_at", int64_t{0}));
+  }
+  std::fputs(RenderList(syncs,
+                        {{"ID", "id"}, {"STARTED", "started"}, {"RESULT", "result"}, {"COMMIT", "commit_short"},
+                         {"TRIGGER", "trigger", 28}, {"SUMMARY", "summary"}},
+                        format)
+                 .c_str(),
+             stdout);
+}
+
+void PrintSync(const json& sync, bool json_output) {
+  if (json_output) {
+    std::printf("%s\n", sync.dump(2).c_str());
+    return;
+  }
+  std::printf("Sync        #%lld %s\n", static_cast<long long>(sync.value("id", int64_t{0})),
+              sync.value("result", "").c_str());
+  std::printf("Commit      %s %s (%s)\n", sync.value("commit", "").c_str(), sync.value("message", "").c_str(),
+              sync.value("author", "").c_str());
+  std::printf("Trigger     %s\n", sync.value("trigger", "").c_str());
+  std::printf("Started     %s, %.1f s\n", FormatTime(sync.value("started_at", int64_t{0})).c_str(),
+              sync.value("duration_ms", int64_t{0}) / 1000.0);
+  std::printf("Summary     %s\n", sync.value("summary", "").c_str());
+  if (!sync.value("diagnostics", "").empty()) std::printf("\n%s", sync.value("diagnostics", "").c_str());
+  if (!sync.value("apply_log", "").empty()) std::printf("\nApply log:\n%s", sync.value("apply_log", "").c_str());
+}
 
 void AddSyncCommands(CLI::App& app, int& exit_code) {
   auto sync_flags = std::make_shared<ServerFlags>();
@@ -110,12 +117,14 @@ void AddSyncCommands(CLI::App& app, int& exit_code) {
   AddServerOptions(list, list_flags->server);
   AddListFormatOption(list, list_flags->format);
   list->add_option("--limit", list_flags->limit, "How many")->capture_default_str()->check(CLI::Range(1, 1000));
+  list->footer(kReconcilerOrWorkspaceServer);
   list->callback([list_flags, &exit_code] { RunList(*list_flags, exit_code); });
 
   auto show_flags = std::make_shared<SyncsFlags>();
   CLI::App* show = syncs->add_subcommand("show", "One sync: commit, trigger, result, diagnostics, apply log");
   show->add_option("id", show_flags->id, "The sync's number (amlc syncs list)")->required();
   AddServerOptions(show, show_flags->server);
+  show->footer(kReconcilerOrWorkspaceServer);
   show->callback([show_flags, &exit_code] { RunShow(*show_flags, exit_code); });
 }
 

@@ -88,6 +88,12 @@ std::vector<ApiRoute> MlflowRoutes();
 /// status; what a training script reports with its run token.
 std::vector<ApiRoute> RunReportRoutes();
 
+/// What the CLI's deployments logs|delete and endpoints invoke do.
+std::vector<ApiRoute> DeploymentRoutes();
+
+/// A run's outputs and logs, listed and each downloaded (`runs download`).
+std::vector<ApiRoute> RunFileRoutes();
+
 /// Whether `caller`, holding a run-scoped token, may call `route` naming
 /// `path_params`: a run-scoped route, on its run or one of its child runs.
 /// Always true for a user's token.
@@ -95,7 +101,7 @@ bool RunTokenMayCall(const ApiRoute& route, const std::vector<std::string>& path
                      const runtime::Caller& caller);
 
 /// Every authenticated route the server registers (ReadRoutes, IdentityRoutes, ApplyRoutes,
-/// MlflowRoutes, DashboardApiRoutes, RunReportRoutes).
+/// MlflowRoutes, DashboardApiRoutes, RunReportRoutes, DeploymentRoutes, RunFileRoutes).
 std::vector<ApiRoute> AllRoutes();
 
 /// The routes answered without a token: the API's own description.

@@ -164,7 +164,15 @@ void SetSecret(Call& call) {
   if (Status set = store->Set(call.target, body["value"].get<std::string>(), call.caller.user); !set.ok()) {
     return Fail(call, set);
   }
-  call.Json(200, {{"name", call.target}, {"action", "set"}});
+  call.Json(200, {{"name", call.target}, {"action", "set"}, {"workspace", call.workspace.home()}});
+}
+
+void DeleteSecret(Call& call) {
+  call.target = call.path_params[0];
+  auto store = runtime::SecretStore::Open(call.workspace.home());
+  if (!store.ok()) return Fail(call, store.status());
+  if (Status deleted = store->Delete(call.target); !deleted.ok()) return Fail(call, deleted);
+  call.Json(200, {{"name", call.target}, {"action", "deleted"}, {"workspace", call.workspace.home()}});
 }
 
 // The endpoint of the deployment the path names, or a 404 answered.
@@ -216,6 +224,7 @@ std::vector<ApiRoute> IdentityRoutes() {
       {"GET", "/api/v1/audit", kOwner, "reading the audit log", ListAudit},
       {"GET", "/api/v1/secrets", kOwner, "listing secrets", ListSecrets},
       {"PUT", "/api/v1/secrets/{name}", kOwner, "setting a secret", SetSecret},
+      {"DELETE", "/api/v1/secrets/{name}", kOwner, "deleting a secret", DeleteSecret},
       {"GET", "/api/v1/deployments/{name}/keys", kContributor, "reading a deployment's keys", ReadKeys},
       {"POST", "/api/v1/deployments/{name}/keys/regenerate", kOwner, "regenerating a deployment's key",
        RegenerateKey},

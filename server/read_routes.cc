@@ -331,7 +331,8 @@ void ShowSync(Call& call) {
 }
 
 // GET /api/v1/status: the workspace at a glance: runs by status, the
-// newest sync of a reconciler working on it, the state serial.
+// newest sync of a reconciler working on it and its resources' sync status
+// and health, the state serial.
 void WorkspaceStatus(Call& call) {
   auto counts = call.records.CountRunsByStatus();
   if (!counts.ok()) return call.Message(503, counts.status().message());
@@ -342,11 +343,19 @@ void WorkspaceStatus(Call& call) {
     runs[runtime::RunStatusName(status)] = found == counts->end() ? 0 : found->second;
   }
   auto syncs = call.workspace.state().ListSyncs(1);
+  bool synced = syncs.ok() && !syncs->empty();
+  // The newest sync's resources, as the reconciler's own /api/status lists them.
+  json resources = json::array();
+  if (synced) {
+    auto newest = call.workspace.state().GetSync(syncs->front().id);
+    if (newest.ok() && newest->has_value()) resources = runtime::SyncJson(**newest, true).value("resources", json::array());
+  }
   auto serial = call.workspace.state().StateSerial();
   call.Json(200, {{"workspace", call.workspace.home()},
                   {"state_serial", serial.ok() ? json(*serial) : json()},
                   {"runs", runs},
-                  {"last_sync", syncs.ok() && !syncs->empty() ? runtime::SyncJson(syncs->front(), false) : json()},
+                  {"last_sync", synced ? runtime::SyncJson(syncs->front(), false) : json()},
+                  {"resources", resources.is_null() ? json::array() : resources},
                   {"you", {{"user", call.caller.user}, {"role", runtime::RoleName(call.caller.role)}}}});
 }
 

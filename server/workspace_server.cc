@@ -300,6 +300,8 @@ std::vector<ApiRoute> AllRoutes() {
   for (ApiRoute& route : MlflowRoutes()) routes.push_back(std::move(route));
   for (ApiRoute& route : DashboardApiRoutes()) routes.push_back(std::move(route));
   for (ApiRoute& route : RunReportRoutes()) routes.push_back(std::move(route));
+  for (ApiRoute& route : DeploymentRoutes()) routes.push_back(std::move(route));
+  for (ApiRoute& route : RunFileRoutes()) routes.push_back(std::move(route));
   return routes;
 }
 

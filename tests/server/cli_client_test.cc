@@ -15,33 +15,7 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-struct Output {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// `amlc ARGS` with `env` ("AMLC_SERVER=... AMLC_TOKEN=..."), stdout and stderr apart.
-Output AmlcWith(const SpecDir& dir, const std::string& env, const std::string& args) {
-  Output result;
-  std::string err_file = dir.str() + "/stderr.txt";
-  result.status = Run("env -u AMLC_SERVER -u AMLC_TOKEN " + env + " " + Amlc(args) + " 2> " + err_file, &result.out);
-  result.err = ReadFile(err_file);
-  return result;
-}
-
-std::string ServerUrl(const WorkspaceServerProcess& server) {
-  return "http://127.0.0.1:" + std::to_string(server.port());
-}
-
-// The same command remotely with `token`, and locally on the server's folder.
-Output Remote(const SpecDir& dir, const WorkspaceServerProcess& server, const std::string& token,
-              const std::string& args) {
-  return AmlcWith(dir, "AMLC_SERVER=" + ServerUrl(server) + " AMLC_TOKEN=" + token, args);
-}
-Output Local(const SpecDir& dir, const WorkspaceServerProcess& server, const std::string& args) {
-  return AmlcWith(dir, "", args + " --workspace " + server.home());
-}
+using Output = CliOutput;
 
 // The event types of an NDJSON stream, in order.
 std::vector<std::string> EventTypes(const std::string& stream) {
@@ -49,6 +23,29 @@ std::vector<std::string> EventTypes(const std::string& stream) {
   std::istringstream lines(stream);
   for (std::string line; std::getline(lines, line);) types.push_back(json::parse(line).value("type", ""));
   return types;
+}
+
+// runs snapshot --list and -o F.zip remotely print what they print locally; the zips hold the same files.
+void CheckSnapshotTwin(const SpecDir& dir, const WorkspaceServerProcess& server, const std::string& token,
+                       const std::string& id) {
+  for (const std::string& args : std::vector<std::string>{"runs snapshot " + id + " --list", "runs snapshot " + id,
+                                                          "runs snapshot nope --list"}) {
+    Output remote = Remote(dir, server, token, args), local = Local(dir, server, args);
+    INFO("amlc " << args << "\nremote stderr: " << remote.err << "\nlocal stderr: " << local.err);
+    CHECK(remote.status == local.status);
+    CHECK(remote.out == local.out);
+    CHECK(remote.err == local.err);
+  }
+  Output remote = Remote(dir, server, token, "runs snapshot " + id + " -o " + dir.str() + "/code.zip");
+  Output local = Local(dir, server, "runs snapshot " + id + " -o " + dir.str() + "/code.zip");
+  CHECK(remote.status == 0);
+  CHECK(remote.out == local.out);
+  std::string remote_listing, local_listing;
+  Run("unzip -Z1 " + dir.str() + "/code.zip | sort", &local_listing);
+  REQUIRE(Remote(dir, server, token, "runs snapshot " + id + " -o " + dir.str() + "/code.zip").status == 0);
+  Run("unzip -Z1 " + dir.str() + "/code.zip | sort", &remote_listing);
+  CHECK(remote_listing == local_listing);
+  CHECK(remote_listing.find("low.py") != std::string::npos);
 }
 
 TEST_CASE("cli client: a Contributor applies remotely and every runs command prints what it prints locally",
@@ -108,9 +105,43 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
   CHECK(missing.status == Local(dir, server, "runs show no-such-run").status);
   CHECK(missing.err == "amlc: error: no run 'no-such-run' in this workspace\n");
   // A workspace command without a remote twin says so instead of reading a local folder.
-  Output secrets = Remote(dir, server, rita, "secrets list");
-  CHECK(secrets.status == 2);
-  CHECK(secrets.err.find("'amlc secrets list' works on a local workspace folder only") != std::string::npos);
+  Output compare = Remote(dir, server, rita, "runs compare " + id + " " + id);
+  CHECK(compare.status == 2);
+  CHECK(compare.err.find("'amlc runs compare' works on a local workspace folder only") != std::string::npos);
+
+  // runs snapshot: the same file list, and a zip holding the same files.
+  CheckSnapshotTwin(dir, server, rita, id);
+
+  // runs download writes the same files, bytes and result remotely (streamed from the server).
+  Output remote_download = Remote(dir, server, rita, "runs download " + id + " -o " + dir.str() + "/remote --json");
+  Output local_download = Local(dir, server, "runs download " + id + " -o " + dir.str() + "/local --json");
+  INFO(remote_download.err << local_download.err);
+  REQUIRE(remote_download.status == 0);
+  REQUIRE(local_download.status == 0);
+  json remote_files = json::parse(remote_download.out), local_files = json::parse(local_download.out);
+  CHECK(remote_files["dir"] == dir.str() + "/remote");
+  remote_files.erase("dir"), local_files.erase("dir");
+  CHECK(remote_files == local_files);
+  CHECK(remote_files["files"].size() >= 1);
+  for (const json& file : local_files["files"]) {
+    std::string path = file;
+    CHECK(ReadFile(dir.str() + "/remote/" + path) == ReadFile(dir.str() + "/local/" + path));
+  }
+  CHECK(ReadFile(dir.str() + "/remote/logs/output.log").find("training") != std::string::npos);
+  for (const std::string& args : std::vector<std::string>{"runs download " + id + " --output nope -o " + dir.str() + "/x",
+                                                          "runs download no-such-run -o " + dir.str() + "/x"}) {
+    Output remote = Remote(dir, server, rita, args), local = Local(dir, server, args);
+    CHECK(remote.status == 2);
+    CHECK(remote.status == local.status);
+    CHECK(remote.err == local.err);
+  }
+  // Files already there: refused before anything is written, as locally.
+  Output again_download = Remote(dir, server, rita, "runs download " + id + " -o " + dir.str() + "/local");
+  CHECK(again_download.status == 1);
+  CHECK(again_download.err.find("already exist") != std::string::npos);
+  Output text_download = Remote(dir, server, rita, "runs download " + id + " -o " + dir.str() + "/text");
+  CHECK(text_download.out == "wrote " + std::to_string(local_files["files"].size()) + " files (" +
+                                 local_files["bytes"].dump() + " bytes) of run " + id + " to " + dir.str() + "/text\n");
 }
 
 TEST_CASE("cli client: a Reader's apply is exit status 3 and changes nothing; a revoked token is refused",
@@ -229,6 +260,29 @@ TEST_CASE("cli client: a Contributor applies the quickstart with --server and th
     CHECK(remote.out == local.out);
   }
   CHECK(Remote(dir, server, rita, "deployments show blue --json").status == 0);
+  // Logs are readable by a Reader; invoking needs the keys, so a Contributor.
+  std::string request = " -r " + SourcePath("examples/quickstart/sample-request.json");
+  for (const std::string& args : std::vector<std::string>{"deployments logs blue", "deployments logs nope",
+                                                          "endpoints invoke iris" + request,
+                                                          "endpoints invoke iris -d blue" + request,
+                                                          "endpoints invoke iris -d green" + request,
+                                                          "endpoints invoke nope" + request}) {
+    Output remote = Remote(dir, server, args.rfind("endpoints", 0) == 0 ? bob : rita, args);
+    Output local = Local(dir, server, args);
+    INFO("amlc " << args << "\nremote stderr: " << remote.err << "\nlocal stderr: " << local.err);
+    CHECK(remote.status == local.status);
+    CHECK(remote.out == local.out);
+    CHECK(remote.err == local.err);
+  }
+  CHECK(Remote(dir, server, rita, "deployments logs blue").out.find("== blue-") != std::string::npos);
+  Output scored = Remote(dir, server, bob, "endpoints invoke iris" + request);
+  CHECK(scored.status == 0);
+  CHECK(!scored.out.empty());
+  Output reader_invoke = Remote(dir, server, rita, "endpoints invoke iris" + request);
+  CHECK(reader_invoke.status == 3);
+  CHECK(reader_invoke.err.find("invoking an endpoint needs the contributor role; rita is a reader") !=
+        std::string::npos);
+  CHECK(reader_invoke.out.empty());
   // Telemetry is for the workspace's members: remotely the token's role decides (a Reader may),
   // locally the OS user's role in the workspace spec, which this test's user lacks.
   Output telemetry = Remote(dir, server, rita, "deployments telemetry blue --json");
@@ -248,13 +302,29 @@ TEST_CASE("cli client: a Contributor applies the quickstart with --server and th
   CHECK(json::parse(regenerated.out)["primary"] == key);
   CHECK(json::parse(regenerated.out) == Body(client.Get("/api/v1/deployments/blue/keys")));
 
+  // Deleting a deployment destroys what specs created: an Owner's, as destroy is.
+  for (const std::string& token : {rita, bob}) {
+    Output refused = Remote(dir, server, token, "deployments delete blue");
+    CHECK(refused.status == 3);
+    CHECK(refused.err.find("deleting a deployment needs the owner role") != std::string::npos);
+  }
+  CHECK(Body(client.Get("/api/v1/deployments")).size() == 1);
+  CHECK(Remote(dir, server, alice, "deployments delete nope").status == Local(dir, server, "deployments delete nope").status);
+  Output deleted = Remote(dir, server, alice, "deployments delete blue");
+  INFO(deleted.err);
+  CHECK(deleted.status == 0);
+  CHECK(deleted.out == "deleted deployment blue (its replicas are stopped; the next apply of its spec brings it back)\n");
+  CHECK(Body(client.Get("/api/v1/deployments")) == json::array());
+  Output invoke_deleted = Remote(dir, server, bob, "endpoints invoke iris" + request);
+  CHECK(invoke_deleted.status == Local(dir, server, "endpoints invoke iris" + request).status);
+  CHECK(invoke_deleted.status == 1);
+
   Output denied = Remote(dir, server, bob, "destroy --auto-approve " + specs);
   CHECK(denied.status == 3);
   CHECK(denied.err.find("destroying what specs created needs the owner role; bob is a contributor") !=
         std::string::npos);
   Output destroyed = Remote(dir, server, alice, "destroy --auto-approve " + specs);
   CHECK(destroyed.status == 0);
-  CHECK(Body(client.Get("/api/v1/deployments")) == json::array());
 }
 
 }  // namespace

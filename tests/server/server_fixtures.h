@@ -107,6 +107,38 @@ inline void WriteTwoJobs(SpecDir& dir) {
   }
 }
 
+/// What one `amlc` command printed, and its exit status.
+struct CliOutput {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+/// `amlc ARGS` with `env` ("AMLC_SERVER=... AMLC_TOKEN=..."; the caller's own
+/// AMLC_SERVER and AMLC_TOKEN are dropped), stdout and stderr apart.
+inline CliOutput AmlcWith(const SpecDir& dir, const std::string& env, const std::string& args) {
+  CliOutput result;
+  std::string err_file = dir.str() + "/stderr.txt";
+  result.status = Run("env -u AMLC_SERVER -u AMLC_TOKEN " + env + " " + Amlc(args) + " 2> " + err_file, &result.out);
+  result.err = ReadFile(err_file);
+  return result;
+}
+
+inline std::string ServerUrl(const WorkspaceServerProcess& server) {
+  return "http://127.0.0.1:" + std::to_string(server.port());
+}
+
+/// The same command remotely with `token` (the CLI as the server's client),
+/// and locally on the server's folder; `env` as for AmlcWith.
+inline CliOutput Remote(const SpecDir& dir, const WorkspaceServerProcess& server, const std::string& token,
+                        const std::string& args, const std::string& env = "") {
+  return AmlcWith(dir, env + " AMLC_SERVER=" + ServerUrl(server) + " AMLC_TOKEN=" + token, args);
+}
+inline CliOutput Local(const SpecDir& dir, const WorkspaceServerProcess& server, const std::string& args,
+                       const std::string& env = "") {
+  return AmlcWith(dir, env, args + " --workspace " + server.home());
+}
+
 /// The body of an answer as JSON (null when it is not).
 inline nlohmann::json Body(const httplib::Result& result) {
   return result ? nlohmann::json::parse(result->body, nullptr, false) : nlohmann::json();
