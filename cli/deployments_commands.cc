@@ -178,7 +178,7 @@ void Telemetry(const DeploymentsOptions& options, int& exit_code) {
   std::string user, why;
   if (!IsMember(*workspace, user, why)) {
     std::fprintf(stderr, "amlc: error: %s\n", why.c_str());
-    exit_code = kExitSpecErrors;
+    exit_code = kExitDenied;
     return;
   }
   auto view = FindRef(*workspace, options.name, exit_code);

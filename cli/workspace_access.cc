@@ -34,7 +34,7 @@ bool RequireRole(runtime::Workspace& workspace, WorkspaceRole needed, const std:
   Status allowed = runtime::CheckRole(workspace, needed, action);
   if (allowed.ok()) return true;
   std::fprintf(stderr, "amlc: error: %s\n", allowed.message().c_str());
-  exit_code = kExitSpecErrors;
+  exit_code = kExitDenied;  // as a workspace server's 403 is for its client
   return false;
 }
 

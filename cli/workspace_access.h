@@ -25,7 +25,8 @@ void PrintWorkspaceNotes(const runtime::Workspace& workspace);
 
 /// Whether the current user holds `needed` (or better) when the workspace
 /// declares roles. When not, prints "amlc: error: ACTION in workspace W needs
-/// the owner role, and 'bob' is a contributor", sets `exit_code` and returns
+/// the owner role, and 'bob' is a contributor", sets `exit_code` to 3 (kExitDenied, as a
+/// workspace server's 403 is) and returns
 /// false; an unreadable state store refuses too.
 bool RequireRole(runtime::Workspace& workspace, WorkspaceRole needed, const std::string& action, int& exit_code);
 

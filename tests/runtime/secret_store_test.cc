@@ -284,12 +284,12 @@ TEST_CASE("only owners set or delete secrets when the workspace declares roles",
   INFO(out);
 
   REQUIRE(Run("printf 'v1\\n' | AMLC_USER=alice@example.com " + Secrets(dir, "set forge-token"), &out) == 0);
-  CHECK(Run("printf 'v2\\n' | AMLC_USER=bob@example.com " + Secrets(dir, "set forge-token"), &out) == 1);
+  CHECK(Run("printf 'v2\\n' | AMLC_USER=bob@example.com " + Secrets(dir, "set forge-token"), &out) == 3);
   CHECK(out.find("changing secrets in workspace team needs the owner role, and 'bob@example.com' is a contributor") !=
         std::string::npos);
-  CHECK(Run("printf 'v2\\n' | AMLC_USER=mallory@example.com " + Secrets(dir, "set forge-token"), &out) == 1);
+  CHECK(Run("printf 'v2\\n' | AMLC_USER=mallory@example.com " + Secrets(dir, "set forge-token"), &out) == 3);
   CHECK(out.find("'mallory@example.com' holds no role there") != std::string::npos);
-  CHECK(Run("AMLC_USER=carol@example.com " + Secrets(dir, "delete forge-token"), &out) == 1);
+  CHECK(Run("AMLC_USER=carol@example.com " + Secrets(dir, "delete forge-token"), &out) == 3);
   CHECK(out.find("'carol@example.com' is a reader") != std::string::npos);
   CHECK(OpenStore(Home(dir)).Get("forge-token").value() == "v1");  // unchanged
 
