@@ -228,15 +228,18 @@ Status FrontedHttpServer::Start(const std::string& host, int port) {
     if (Status tls = impl.front->EnableTls(options.tls_cert_file, options.tls_key_file); !tls.ok()) return tls;
   }
   RaiseOpenFileLimit();  // before Bind, which sizes the connection cap from it
+  StatusOr<int> bound = impl.front->Bind(host, port);
+  if (!bound.ok()) {
+    return Status(StatusCode::kUnavailable, "cannot listen on " + HostPort(host, port) +
+                                                " (address in use, or not an address of this machine)");
+  }
+  impl.port = *bound;
   impl.inner_port = impl.server.bind_to_any_port("127.0.0.1");
   if (impl.inner_port <= 0) return Status(StatusCode::kUnavailable, "cannot listen on 127.0.0.1 (for the routes behind the front)");
   // cpp-httplib listens with a backlog of 5: a burst of relayed requests
   // beyond it would wait a second for a SYN to be sent again. Linux takes a
   // second listen() as a new backlog.
   if (impl.listening_socket >= 0) ::listen(impl.listening_socket, SOMAXCONN);
-  StatusOr<int> bound = impl.front->Bind(host, port);
-  if (!bound.ok()) return bound.status();
-  impl.port = *bound;
   impl.server_thread = std::thread([&impl] {
     impl.server.listen_after_bind();
     impl.server_returned = true;
