@@ -63,7 +63,8 @@ class FrontedHttpServer {
     size_t threads = 8;  // requests the routes handle at once; more wait in a bounded queue
     /// The front's own answers (431, 411, 413, 408, 400, 502, and 403 for a
     /// request past the front) in the server's error format; `head` is null
-    /// when no head was parsed. Called on the front's event loop: no blocking.
+    /// when no head was parsed (and for the 403). Called on the front's event
+    /// loop (the 403 on a routes' thread): keep it short, never wait.
     std::function<FrontResponse(int status, const std::string& message, const FrontRequest* head)> error_response;
   };
 
