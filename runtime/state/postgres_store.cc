@@ -167,8 +167,9 @@ std::string_view SqlOperator(const std::string& op) {
 
 StatusOr<std::string> ConditionSql(const RunCondition& c, PgParams& params) {
   std::string value = FieldValueOf(c.field, c.key, params);
-  if (c.op == "LIKE") return value + " LIKE " + params.Next(c.text) + "::text";
-  if (c.op == "ILIKE") return value + " ILIKE " + params.Next(c.text) + "::text";
+  // LIKE ignores case, as the SQLite store's LIKE does (SQLite's LIKE folds
+  // ASCII case), so a filter finds the same runs on both backends.
+  if (c.op == "LIKE" || c.op == "ILIKE") return value + " ILIKE " + params.Next(c.text) + "::text";
   std::string_view op = SqlOperator(c.op);
   if (op.empty()) return Status(StatusCode::kInvalidArgument, "unknown comparison '" + c.op + "'");
   bool ordering = c.op == "<" || c.op == "<=" || c.op == ">" || c.op == ">=";

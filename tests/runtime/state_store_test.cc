@@ -827,3 +827,43 @@ TEST_CASE("ListRuns filters and orders by the latest value of a metric in one qu
   query.where = {{"accuracy", "~", 1}};
   CHECK(store->ListRuns(query).status().code() == StatusCode::kInvalidArgument);
 }
+
+TEST_CASE("ListRuns filters and orders by params, tags and attributes in one query", "[state][postgresql]") {
+  SpecDir dir;
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
+  std::vector<std::pair<std::string, std::string>> alphas = {{"r1", "0.5"}, {"r2", "10"}, {"r3", "9"}, {"r4", "abc"}};
+  for (int i = 1; i <= 5; ++i) {
+    Ok(store->InsertRun(MakeRun("r" + std::to_string(i), "k", i == 5 ? RunStatus::kFailed : RunStatus::kCompleted, i)));
+  }
+  for (const auto& [run, alpha] : alphas) Ok(store->SetRunParams(run, {{"alpha", alpha}}));
+  Ok(store->SetRunTag("r1", "dataset", "diabetes"));
+  Ok(store->SetRunTag("r2", "dataset", "Diabetes-2"));
+  Ok(store->SetRunTag("r3", "dataset", "iris"));
+  auto ids = [&](const std::string& where, const std::string& order = "") {
+    RunQuery query;
+    auto conditions = ParseRunFilter(where);
+    INFO(where << ": " << conditions.status().message());
+    REQUIRE(conditions.ok());
+    query.conditions = *conditions;
+    if (!order.empty()) query.order = ParseRunOrder(order).value();
+    auto runs = store->ListRuns(query);
+    INFO(runs.status().message());
+    REQUIRE(runs.ok());
+    return Ids(*runs);
+  };
+  using Ids = std::vector<std::string>;
+  CHECK(ids("params.alpha > 1") == Ids{"r3", "r2"});  // numbers compare as numbers; "abc" is none
+  CHECK(ids("params.alpha = '0.5'") == Ids{"r1"});
+  CHECK(ids("params.alpha != '0.5'") == Ids{"r4", "r3", "r2"});  // a run without the param is no match
+  CHECK(ids("tags.dataset LIKE 'dia%'") == Ids{"r2", "r1"});  // SQLite's LIKE ignores ASCII case; so does PostgreSQL's here
+  CHECK(ids("tags.dataset ILIKE 'DIA%'") == Ids{"r2", "r1"});
+  CHECK(ids("tags.dataset LIKE '%s'") == Ids{"r3", "r1"});
+  CHECK(ids("attributes.status = 'FINISHED' and attributes.created > 2") == Ids{"r4", "r3"});
+  CHECK(ids("attributes.status = 'FAILED'") == Ids{"r5"});
+  CHECK(ids("attributes.run_id = 'r2' and params.alpha >= 10") == Ids{"r2"});
+  CHECK(ids("", "params.alpha asc") == Ids{"r1", "r3", "r2", "r4", "r5"});  // numbers, then text, then none
+  CHECK(ids("", "params.alpha desc") == Ids{"r4", "r2", "r3", "r1", "r5"});
+  CHECK(ids("", "tags.dataset") == Ids{"r2", "r1", "r3", "r5", "r4"});
+  CHECK(ids("", "attributes.created desc") == Ids{"r5", "r4", "r3", "r2", "r1"});
+  CHECK(ids("params.alpha > 0", "params.alpha desc") == Ids{"r2", "r3", "r1"});
+}
