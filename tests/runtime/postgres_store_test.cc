@@ -6,13 +6,20 @@
 
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "runtime/state/postgres_connection.h"
 #include "runtime/state/postgres_schema.h"
+#include "runtime/state/server_records.h"
+#include "runtime/state/state_copy.h"
 #include "runtime/state/state_store.h"
 #include "runtime/workspace/workspace.h"
 #include "tests/runtime/state_backends.h"
@@ -207,4 +214,189 @@ TEST_CASE("two workspace homes on one PostgreSQL database share one apply lock",
   auto second = ApplyLock::Acquire(homes[1], 5, nullptr);
   INFO(second.status().message());
   CHECK(second.ok());
+}
+
+namespace {
+
+void Ok(const Status& status) {
+  INFO(status.message());
+  REQUIRE(status.ok());
+}
+
+// A SQLite store with rows in every table, through the public interfaces.
+void FillEveryTable(const std::string& path) {
+  auto store = OpenSqliteStore(path);
+  REQUIRE(store.ok());
+  StateStore& s = **store;
+  Ok(s.PutResource({"compute/local", "compute", "local", "1", "d1", "{\"a\":1}", "{}", 11}));
+  RunRecord parent;
+  parent.id = "train-1";
+  parent.experiment = "iris";
+  parent.job_id = "job/train";
+  parent.run_key = "key";
+  parent.status = RunStatus::kCompleted;
+  parent.created_at = 5;
+  parent.command = "python train.py --say \"hi\" \\ 'quoted'";
+  Ok(s.InsertRun(parent));
+  RunRecord child = parent;
+  child.id = "train-1-trial-0";
+  child.parent_run_id = "train-1";
+  child.status = RunStatus::kFailed;
+  Ok(s.InsertRun(child));
+  Ok(s.SetRunTag("train-1", "best", "yes"));
+  Ok(s.SetRunParams("train-1", {{"alpha", "0.5"}, {"unicode", "α→β"}}));
+  std::vector<MetricPoint> points;
+  for (int i = 0; i < 1200; ++i) points.push_back({"train-1", "loss", i, 1.0 / (i + 3), "", 1000 + i});
+  points.push_back({"train-1", "odd", 0, std::numeric_limits<double>::quiet_NaN(), "", 1});
+  points.push_back({"train-1", "odd", 1, std::numeric_limits<double>::infinity(), "", 2});
+  points.push_back({"train-1", "odd", 2, 0, "a \"text\" {value}, with commas", 3});
+  Ok(s.AppendMetrics(points));
+  REQUIRE(s.AppendMetricsBatch("train-1-trial-0", "batch-1", {{"train-1-trial-0", "acc", 0, 0.1, "", 1}}).ok());
+  REQUIRE(s.StartActivity({0, "run", "job/train", "train-1", "Succeeded", 1, "done", 1, 2}).ok());
+  Ok(s.AppendJournal({0, "apply-1", "run", "job/train", "begin", "", "", 1}));
+  Ok(s.AppendJournal({0, "apply-1", "run", "job/train", "end", "ok", "train-1", 2}));
+  ModelVersionRecord model;
+  model.name = "iris";
+  model.tags = {{"stage", "prod"}};
+  model.properties = {{"auc", "0.9"}};
+  model.size_bytes = 3'000'000'000ULL;
+  for (int i = 0; i < 3; ++i) REQUIRE(s.RegisterModelVersion(model).ok());
+  Ok(s.DeleteModelVersion("iris", 3));  // 3 is never to be given out again
+  ImageRecord image;
+  image.name = "iris-image";
+  image.models = {{"iris", 2}, {"iris", 1}};
+  image.tags = {{"os", "debian"}};
+  REQUIRE(s.RecordImage(image).ok());
+  Ok(s.RecordImagePush("iris-image", 1, "registry.example/iris", "sha256:abc"));
+  SyncRecord sync;
+  sync.trigger = "startup";
+  sync.plan_json = "{\"actions\": []}";
+  REQUIRE(s.StartSync(sync).ok());
+  Ok(s.SetReconcilerValue("schedule/nightly", "17"));
+  auto records = ServerRecords::Open(path);
+  REQUIRE(records.ok());
+  Ok((*records)->AddUser({"alice", "owner", 1}));
+  TokenRecord token;
+  token.user = "alice";
+  token.token_hash = "ab12";
+  REQUIRE((*records)->CreateToken(token).ok());
+  Ok((*records)->AppendAudit({0, 1, "alice", "GET", "/api/v1/runs", "", 200, "127.0.0.1"}));
+}
+
+// Equal as numbers when both read as numbers (the backends spell floats and
+// infinities differently), else as text.
+bool SameValue(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  double x = std::strtod(a.c_str(), &end_a);
+  double y = std::strtod(b.c_str(), &end_b);
+  return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && (x == y || (std::isnan(x) && std::isnan(y)));
+}
+
+// Every row of `table` as text (NULL as "<null>"), ordered by every column, from SQLite.
+std::vector<std::vector<std::string>> SqliteRowsOf(const std::string& path, const std::string& table,
+                                                   std::vector<std::string>* columns) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* probe = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, ("SELECT * FROM " + table).c_str(), -1, &probe, nullptr) == SQLITE_OK);
+  columns->clear();
+  for (int c = 0; c < sqlite3_column_count(probe); ++c) columns->push_back(sqlite3_column_name(probe, c));
+  sqlite3_finalize(probe);
+  std::string order;
+  for (size_t c = 1; c <= columns->size(); ++c) order += (c > 1 ? ", " : "") + std::to_string(c);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, ("SELECT * FROM " + table + " ORDER BY " + order).c_str(), -1, &stmt, nullptr) ==
+          SQLITE_OK);
+  std::vector<std::vector<std::string>> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
+        row.push_back("<null>");
+      } else if (sqlite3_column_type(stmt, c) == SQLITE_FLOAT) {
+        char buffer[64];
+        std::snprintf(buffer, sizeof buffer, "%.17g", sqlite3_column_double(stmt, c));
+        row.push_back(buffer);
+      } else {
+        row.push_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+// The same columns of `table`, in the same order, from PostgreSQL.
+std::vector<std::vector<std::string>> PostgresRowsOf(const std::string& url, const std::string& table,
+                                                     const std::vector<std::string>& columns) {
+  std::string list;
+  std::string order;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    list += (c ? ", \"" : "\"") + columns[c] + "\"";
+    order += (c ? ", " : "") + std::to_string(c + 1);
+  }
+  auto connection = PgConnection::Open(url);
+  REQUIRE(connection.ok());
+  auto result = (*connection)->Exec("SELECT " + list + " FROM " + table + " ORDER BY " + order, "reading back");
+  INFO(result.status().message());
+  REQUIRE(result.ok());
+  std::vector<std::vector<std::string>> rows;
+  for (int r = 0; r < result->rows(); ++r) {
+    std::vector<std::string> row;
+    for (int c = 0; c < static_cast<int>(columns.size()); ++c) {
+      row.push_back(result->IsNull(r, c) ? "<null>" : result->Text(r, c));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a SQLite store copied into PostgreSQL holds every row of every table", "[state][postgresql]") {
+  REQUIRE_SERVER();
+  SpecDir dir;
+  std::string path = dir.str() + "/state.db";
+  FillEveryTable(path);
+  std::string url = NewPostgresDatabase();
+  auto copied = CopySqliteStoreToPostgres(path, url);
+  INFO(copied.status().message());
+  REQUIRE(copied.ok());
+  REQUIRE(copied->size() == StateStoreTables().size());
+
+  std::vector<std::string> tables = StateStoreTables();
+  tables.push_back("state_serial");
+  for (const std::string& table : tables) {
+    INFO("table " << table);
+    std::vector<std::string> columns;
+    auto expected = SqliteRowsOf(path, table, &columns);
+    auto actual = PostgresRowsOf(url, table, columns);
+    CHECK_FALSE(expected.empty());  // the fixture fills every table
+    REQUIRE(actual.size() == expected.size());
+    for (size_t r = 0; r < expected.size(); ++r) {
+      for (size_t c = 0; c < columns.size(); ++c) {
+        INFO("row " << r << " column " << columns[c]);
+        CHECK(SameValue(expected[r][c], actual[r][c]));
+      }
+    }
+  }
+
+  // The copy carries on where the source left off: numbers never given out twice.
+  auto store = Open(url);
+  ModelVersionRecord next;
+  next.name = "iris";
+  CHECK(store->RegisterModelVersion(next)->version == 4);
+  CHECK(*store->StartActivity({0, "run", "job/x", "", "Running", 0, "", 3, 0}) == 2);
+  CHECK(std::isnan((*store->Metrics("train-1", "odd"))[0].value));
+
+  // A second copy into the same database is refused and changes nothing.
+  auto again = CopySqliteStoreToPostgres(path, url);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(Contains(again.status().message(), "already holds data"));
+  CHECK(PostgresQuery(url, "SELECT count(*) FROM runs") == "2");
 }
