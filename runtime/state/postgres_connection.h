@@ -89,6 +89,21 @@ class PgResult {
   pg_result* result_;
 };
 
+/// One row of a PgResult, read column by column as SQLite's Statement is, so
+/// both stores share their row readers (record_rows.h).
+class PgRow {
+ public:
+  PgRow(const PgResult& result, int row) : result_(result), row_(row) {}
+  std::string Text(int column) const { return result_.Text(row_, column); }
+  int64_t Int(int column) const { return result_.Int(row_, column); }
+  double Double(int column) const { return result_.Double(row_, column); }
+  bool IsNull(int column) const { return result_.IsNull(row_, column); }
+
+ private:
+  const PgResult& result_;
+  int row_;
+};
+
 /// One libpq connection. Not thread-safe: the owner serializes calls
 /// (PostgresStore holds a mutex around every use).
 class PgConnection {

@@ -11,6 +11,7 @@
 #include "runtime/state/postgres_connection.h"
 #include "runtime/state/postgres_schema.h"
 #include "runtime/state/postgres_store_internal.h"
+#include "runtime/state/record_rows.h"
 
 namespace amlc::runtime {
 
@@ -18,29 +19,9 @@ using internal::PgExecute;
 using internal::PgQuery;
 using internal::PgQueryFirst;
 
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
+
 namespace {
-
-constexpr const char* kResourceColumns = "id, kind, name, version, digest, spec_json, outputs_json, updated_at";
-
-ResourceRecord ReadResource(const PgResult& r, int row) {
-  ResourceRecord record;
-  record.id = r.Text(row, 0);
-  record.kind = r.Text(row, 1);
-  record.name = r.Text(row, 2);
-  record.version = r.Text(row, 3);
-  record.digest = r.Text(row, 4);
-  record.spec_json = r.Text(row, 5);
-  record.outputs_json = r.Text(row, 6);
-  record.updated_at = r.Int(row, 7);
-  return record;
-}
-
-// parent_run_id is NULL for a top-level run (so the foreign key holds) and
-// "" in a RunRecord.
-constexpr const char* kRunColumns =
-    "id, experiment, job_id, run_key, coalesce(parent_run_id, ''), status, compute, command, "
-    "snapshot_digest, params_json, outputs_json, spec_commit, work_dir, pid, exit_code, error, "
-    "created_at, started_at, ended_at";
 
 constexpr const char* kInsertRun =
     "INSERT INTO runs (id, experiment, job_id, run_key, parent_run_id, status, compute, "
@@ -67,31 +48,6 @@ PgParams RunRowParams(const RunRecord& run) {
   params.Add(run.work_dir).Add(run.pid).Add(static_cast<int64_t>(run.exit_code)).Add(run.error);
   params.Add(run.created_at).Add(run.started_at).Add(run.ended_at);
   return params;
-}
-
-RunRecord ReadRun(const PgResult& r, int row) {
-  RunRecord run;
-  run.id = r.Text(row, 0);
-  run.experiment = r.Text(row, 1);
-  run.job_id = r.Text(row, 2);
-  run.run_key = r.Text(row, 3);
-  run.parent_run_id = r.Text(row, 4);
-  // The table's CHECK constraint admits only names ParseRunStatus knows.
-  run.status = ParseRunStatus(r.Text(row, 5)).value_or(RunStatus::kQueued);
-  run.compute = r.Text(row, 6);
-  run.command = r.Text(row, 7);
-  run.snapshot_digest = r.Text(row, 8);
-  run.params_json = r.Text(row, 9);
-  run.outputs_json = r.Text(row, 10);
-  run.spec_commit = r.Text(row, 11);
-  run.work_dir = r.Text(row, 12);
-  run.pid = r.Int(row, 13);
-  run.exit_code = static_cast<int>(r.Int(row, 14));
-  run.error = r.Text(row, 15);
-  run.created_at = r.Int(row, 16);
-  run.started_at = r.Int(row, 17);
-  run.ended_at = r.Int(row, 18);
-  return run;
 }
 
 std::string SelectRuns(const std::string& where_and_order) {
@@ -249,7 +205,7 @@ StatusOr<std::vector<std::string>> PostgresStore::DeleteRunsOfJob(const std::str
   Status status = InTransaction(*connection_, doing, [&]() -> Status {
     auto listed = PgQuery<std::string>(*connection_, "SELECT id FROM runs WHERE job_id = $1 ORDER BY id",
                                        PgParams().Add(job_id), "listing the runs of " + job_id,
-                                       [](const PgResult& r, int row) { return r.Text(row, 0); });
+                                       [](const PgRow& r) { return r.Text(0); });
     if (!listed.ok()) return listed.status();
     ids = std::move(*listed);
     // Children first, so no parent row is deleted while a child still points at it.
@@ -266,14 +222,14 @@ StatusOr<std::vector<ResourceRecord>> PostgresStore::ListResources() {
   std::lock_guard lock(mutex_);
   return PgQuery<ResourceRecord>(*connection_,
                                  std::string("SELECT ") + kResourceColumns + " FROM resources ORDER BY id",
-                                 PgParams(), "listing resources", ReadResource);
+                                 PgParams(), "listing resources", ReadResource<PgRow>);
 }
 
 StatusOr<std::optional<ResourceRecord>> PostgresStore::GetResource(const std::string& id) {
   std::lock_guard lock(mutex_);
   return PgQueryFirst<ResourceRecord>(
       *connection_, std::string("SELECT ") + kResourceColumns + " FROM resources WHERE id = $1", PgParams().Add(id),
-      "reading resource " + id, ReadResource);
+      "reading resource " + id, ReadResource<PgRow>);
 }
 
 // --- Experiments -------------------------------------------------------------
@@ -289,7 +245,7 @@ Status PostgresStore::EnsureExperiment(const std::string& name) {
 StatusOr<std::vector<std::string>> PostgresStore::ListExperiments() {
   std::lock_guard lock(mutex_);
   return PgQuery<std::string>(*connection_, "SELECT name FROM experiments ORDER BY name", PgParams(),
-                              "listing experiments", [](const PgResult& r, int row) { return r.Text(row, 0); });
+                              "listing experiments", [](const PgRow& r) { return r.Text(0); });
 }
 
 // --- Runs --------------------------------------------------------------------
@@ -307,7 +263,7 @@ Status PostgresStore::UpdateRun(const RunRecord& run) {
 StatusOr<std::optional<RunRecord>> PostgresStore::GetRun(const std::string& id) {
   std::lock_guard lock(mutex_);
   return PgQueryFirst<RunRecord>(*connection_, SelectRuns("WHERE id = $1"), PgParams().Add(id), "reading run " + id,
-                                 ReadRun);
+                                 ReadRun<PgRow>);
 }
 
 StatusOr<std::vector<RunRecord>> PostgresStore::ListRuns(const RunQuery& query) {
@@ -334,7 +290,7 @@ StatusOr<std::vector<RunRecord>> PostgresStore::ListRuns(const RunQuery& query) 
   where += " ORDER BY " + (order ? OrderSql(*order, params) : std::string()) + "created_at DESC, seq DESC";
   if (query.limit > 0) where += " LIMIT " + params.Next(static_cast<int64_t>(query.limit));
   std::lock_guard lock(mutex_);
-  return PgQuery<RunRecord>(*connection_, SelectRuns(where), params, "listing runs", ReadRun);
+  return PgQuery<RunRecord>(*connection_, SelectRuns(where), params, "listing runs", ReadRun<PgRow>);
 }
 
 StatusOr<std::optional<RunRecord>> PostgresStore::FindCompletedRun(const std::string& job_id,
@@ -344,7 +300,7 @@ StatusOr<std::optional<RunRecord>> PostgresStore::FindCompletedRun(const std::st
                                  SelectRuns("WHERE job_id = $1 AND run_key = $2 AND status = 'Completed' "
                                             "ORDER BY created_at DESC, ended_at DESC, seq DESC LIMIT 1"),
                                  PgParams().Add(job_id).Add(run_key), "looking up a completed run of " + job_id,
-                                 ReadRun);
+                                 ReadRun<PgRow>);
 }
 
 StatusOr<std::vector<RunRecord>> PostgresStore::FindActiveRuns(const std::string& job_id,
@@ -353,7 +309,7 @@ StatusOr<std::vector<RunRecord>> PostgresStore::FindActiveRuns(const std::string
   return PgQuery<RunRecord>(*connection_,
                             SelectRuns("WHERE job_id = $1 AND run_key = $2 AND status IN ('Queued', 'Running') "
                                        "ORDER BY created_at, seq"),
-                            PgParams().Add(job_id).Add(run_key), "looking up active runs of " + job_id, ReadRun);
+                            PgParams().Add(job_id).Add(run_key), "looking up active runs of " + job_id, ReadRun<PgRow>);
 }
 
 Status PostgresStore::SetRunTag(const std::string& run_id, const std::string& key, const std::string& value) {
@@ -365,7 +321,7 @@ Status PostgresStore::SetRunTag(const std::string& run_id, const std::string& ke
 }
 
 namespace {
-std::pair<std::string, std::string> ReadPair(const PgResult& r, int row) { return {r.Text(row, 0), r.Text(row, 1)}; }
+std::pair<std::string, std::string> ReadPair(const PgRow& r) { return {r.Text(0), r.Text(1)}; }
 }  // namespace
 
 StatusOr<std::vector<std::pair<std::string, std::string>>> PostgresStore::RunTags(const std::string& run_id) {
@@ -410,7 +366,7 @@ StatusOr<int64_t> PostgresStore::StateSerial() {
   std::lock_guard lock(mutex_);
   auto serial = PgQueryFirst<int64_t>(*connection_, "SELECT serial FROM state_serial WHERE id = 1", PgParams(),
                                       "reading the state serial",
-                                      [](const PgResult& r, int row) { return r.Int(row, 0); });
+                                      [](const PgRow& r) { return r.Int(0); });
   if (!serial.ok()) return serial.status();
   if (!serial->has_value()) {
     return Status(StatusCode::kInternal, "state store " + connection_->where() + ": the state serial row is missing");

@@ -21,7 +21,7 @@ inline Status PgExecute(PgConnection& connection, const std::string& sql, const 
 }
 
 /// Runs `sql` with `params` and reads every row with `read` (a callable from
-/// (const PgResult&, int row) to T).
+/// const PgRow& to T).
 template <typename T, typename Read>
 StatusOr<std::vector<T>> PgQuery(PgConnection& connection, const std::string& sql, const PgParams& params,
                                  std::string_view doing, Read read) {
@@ -29,7 +29,7 @@ StatusOr<std::vector<T>> PgQuery(PgConnection& connection, const std::string& sq
   if (!result.ok()) return result.status();
   std::vector<T> rows;
   rows.reserve(result->rows());
-  for (int row = 0; row < result->rows(); ++row) rows.push_back(read(*result, row));
+  for (int row = 0; row < result->rows(); ++row) rows.push_back(read(PgRow(*result, row)));
   return rows;
 }
 
@@ -40,7 +40,7 @@ StatusOr<std::optional<T>> PgQueryFirst(PgConnection& connection, const std::str
   StatusOr<PgResult> result = connection.Exec(sql, params, doing);
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return std::optional<T>();
-  return std::optional<T>(read(*result, 0));
+  return std::optional<T>(read(PgRow(*result, 0)));
 }
 
 /// kNotFound "state store WHERE: DOING: no such WHAT".

@@ -4,6 +4,7 @@
 #include "runtime/state/postgres_connection.h"
 #include "runtime/state/postgres_store.h"
 #include "runtime/state/postgres_store_internal.h"
+#include "runtime/state/record_rows.h"
 
 namespace amlc::runtime {
 
@@ -11,23 +12,9 @@ using internal::PgExecute;
 using internal::PgQuery;
 using internal::PgQueryFirst;
 
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
+
 namespace {
-
-constexpr const char* kActivityColumns = "id, kind, resource_id, run_id, status, progress, message, started_at, ended_at";
-
-ActivityRecord ReadActivity(const PgResult& r, int row) {
-  ActivityRecord activity;
-  activity.id = r.Int(row, 0);
-  activity.kind = r.Text(row, 1);
-  activity.resource_id = r.Text(row, 2);
-  activity.run_id = r.Text(row, 3);
-  activity.status = r.Text(row, 4);
-  activity.progress = r.Double(row, 5);
-  activity.message = r.Text(row, 6);
-  activity.started_at = r.Int(row, 7);
-  activity.ended_at = r.Int(row, 8);
-  return activity;
-}
 
 // $1..$8 of an activity, then its id ($9) when `id` is set.
 PgParams ActivityParams(const ActivityRecord& activity, bool id) {
@@ -36,31 +23,6 @@ PgParams ActivityParams(const ActivityRecord& activity, bool id) {
   params.Add(activity.progress).Add(activity.message).Add(activity.started_at).Add(activity.ended_at);
   if (id) params.Add(activity.id);
   return params;
-}
-
-#define AMLC_SYNC_FIELDS                                                                   \
-  "trigger, commit_id, author, message, result, summary, diagnostics, plan_json, apply_log, " \
-  "resources_json, started_at, ended_at"
-constexpr const char* kSyncFields = AMLC_SYNC_FIELDS;  // all but the id
-constexpr const char* kSyncColumns = "id, " AMLC_SYNC_FIELDS;
-#undef AMLC_SYNC_FIELDS
-
-SyncRecord ReadSync(const PgResult& r, int row) {
-  SyncRecord sync;
-  sync.id = r.Int(row, 0);
-  sync.trigger = r.Text(row, 1);
-  sync.commit = r.Text(row, 2);
-  sync.author = r.Text(row, 3);
-  sync.message = r.Text(row, 4);
-  sync.result = r.Text(row, 5);
-  sync.summary = r.Text(row, 6);
-  sync.diagnostics = r.Text(row, 7);
-  sync.plan_json = r.Text(row, 8);
-  sync.apply_log = r.Text(row, 9);
-  sync.resources_json = r.Text(row, 10);
-  sync.started_at = r.Int(row, 11);
-  sync.ended_at = r.Int(row, 12);
-  return sync;
 }
 
 // $1..$12 of a sync, then its id ($13) when `id` is set.
@@ -106,7 +68,7 @@ StatusOr<std::vector<ActivityRecord>> PostgresStore::ListActivities(int limit) {
   std::lock_guard lock(mutex_);
   return PgQuery<ActivityRecord>(
       *connection_, std::string("SELECT ") + kActivityColumns + " FROM activities ORDER BY id DESC" + Limit(limit),
-      PgParams(), "listing activities", ReadActivity);
+      PgParams(), "listing activities", ReadActivity<PgRow>);
 }
 
 StatusOr<int> PostgresStore::EndInterruptedActivities(int64_t ended_at, const std::string& message) {
@@ -166,20 +128,20 @@ StatusOr<std::vector<SyncRecord>> PostgresStore::ListSyncs(int limit) {
   std::lock_guard lock(mutex_);
   return PgQuery<SyncRecord>(*connection_,
                              std::string("SELECT ") + kSyncColumns + " FROM syncs ORDER BY id DESC" + Limit(limit),
-                             PgParams(), "listing syncs", ReadSync);
+                             PgParams(), "listing syncs", ReadSync<PgRow>);
 }
 
 StatusOr<std::optional<SyncRecord>> PostgresStore::GetSync(int64_t id) {
   std::lock_guard lock(mutex_);
   return PgQueryFirst<SyncRecord>(*connection_, std::string("SELECT ") + kSyncColumns + " FROM syncs WHERE id = $1",
-                                  PgParams().Add(id), "reading sync " + std::to_string(id), ReadSync);
+                                  PgParams().Add(id), "reading sync " + std::to_string(id), ReadSync<PgRow>);
 }
 
 StatusOr<std::string> PostgresStore::GetReconcilerValue(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto value = PgQueryFirst<std::string>(*connection_, "SELECT value FROM reconciler_values WHERE key = $1",
                                          PgParams().Add(key), "reading reconciler value " + key,
-                                         [](const PgResult& r, int row) { return r.Text(row, 0); });
+                                         [](const PgRow& r) { return r.Text(0); });
   if (!value.ok()) return value.status();
   return value->value_or("");
 }

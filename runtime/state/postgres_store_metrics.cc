@@ -21,12 +21,15 @@
 #include "runtime/state/postgres_connection.h"
 #include "runtime/state/postgres_store.h"
 #include "runtime/state/postgres_store_internal.h"
+#include "runtime/state/record_rows.h"
 
 namespace amlc::runtime {
 
 using internal::PgQuery;
 using internal::Placed;
 using internal::Series;
+
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
 
 namespace {
 
@@ -101,19 +104,6 @@ Status StorePoints(PgConnection& connection, const std::vector<MetricPoint>& poi
                              PointArrays(placed), doing);
 }
 
-constexpr const char* kPointColumns = "s.run_id, s.name, p.step, p.value, p.text, p.ts";
-
-MetricPoint ReadPoint(const PgResult& r, int row) {
-  MetricPoint point;
-  point.run_id = r.Text(row, 0);
-  point.name = r.Text(row, 1);
-  point.step = r.Int(row, 2);
-  point.value = r.Double(row, 3);  // NULL reads as NaN
-  point.text = r.Text(row, 4);
-  point.timestamp = r.Int(row, 5);
-  return point;
-}
-
 }  // namespace
 
 Status PostgresStore::AppendMetrics(const std::vector<MetricPoint>& points) {
@@ -155,7 +145,7 @@ StatusOr<std::vector<MetricPoint>> PostgresStore::Metrics(const std::string& run
   params.Add(run_id);
   if (!name.empty()) params.Add(name);
   std::lock_guard lock(mutex_);
-  return PgQuery<MetricPoint>(*connection_, sql, params, "reading the metrics of run " + run_id, ReadPoint);
+  return PgQuery<MetricPoint>(*connection_, sql, params, "reading the metrics of run " + run_id, ReadPoint<PgRow>);
 }
 
 StatusOr<std::vector<MetricPoint>> PostgresStore::LatestMetrics(const std::string& run_id) {
@@ -168,7 +158,7 @@ StatusOr<std::vector<MetricPoint>> PostgresStore::LatestMetrics(const std::strin
       " ORDER BY s.name";
   std::lock_guard lock(mutex_);
   return PgQuery<MetricPoint>(*connection_, kSql, PgParams().Add(run_id),
-                              "reading the latest metrics of run " + run_id, ReadPoint);
+                              "reading the latest metrics of run " + run_id, ReadPoint<PgRow>);
 }
 
 }  // namespace amlc::runtime

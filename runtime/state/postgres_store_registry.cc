@@ -17,6 +17,7 @@
 #include "runtime/state/postgres_connection.h"
 #include "runtime/state/postgres_store.h"
 #include "runtime/state/postgres_store_internal.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/registry_rows.h"
 
 namespace amlc::runtime {
@@ -25,6 +26,8 @@ using internal::PgExecute;
 using internal::PgQuery;
 using internal::PgQueryFirst;
 using namespace internal::registry;  // NOLINT: the rows both stores share
+
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
 
 namespace {
 
@@ -117,30 +120,6 @@ std::string SelectModels(const std::string& where_and_order) {
   return std::string("SELECT ") + kModelColumns + " FROM model_versions AS v " + where_and_order;
 }
 
-ModelVersionRecord ReadModel(const PgResult& r, int row) {
-  ModelVersionRecord model;
-  model.name = r.Text(row, 0);
-  model.version = r.Int(row, 1);
-  model.type = r.Text(row, 2);
-  model.framework = r.Text(row, 3);
-  model.description = r.Text(row, 4);
-  model.stage = r.Text(row, 5);
-  model.properties = ParseStringMap(r.Text(row, 6));
-  model.content_digest = r.Text(row, 7);
-  model.path_name = r.Text(row, 8);
-  model.single_file = r.Int(row, 9) != 0;
-  model.size_bytes = static_cast<uint64_t>(r.Int(row, 10));
-  model.source_key = r.Text(row, 11);
-  model.resource_id = r.Text(row, 12);
-  model.run_id = r.Text(row, 13);
-  model.job_id = r.Text(row, 14);
-  model.experiment = r.Text(row, 15);
-  model.spec_commit = r.Text(row, 16);
-  model.created_at = r.Int(row, 17);
-  model.tags = ParseStringMap(r.Text(row, 18));
-  return model;
-}
-
 PgParams ModelParams(const ModelVersionRecord& model, const std::string& properties_json) {
   PgParams params;
   params.Add(model.name).Add(model.version).Add(model.type).Add(model.framework).Add(model.description);
@@ -169,26 +148,6 @@ constexpr const char* kImageColumns =
 
 std::string SelectImages(const std::string& where_and_order) {
   return std::string("SELECT ") + kImageColumns + " FROM images AS v " + where_and_order;
-}
-
-ImageRecord ReadImage(const PgResult& r, int row) {
-  ImageRecord image;
-  image.name = r.Text(row, 0);
-  image.version = r.Int(row, 1);
-  image.kind = r.Text(row, 2);
-  image.digest = r.Text(row, 3);
-  image.build_key = r.Text(row, 4);
-  image.layout = r.Text(row, 5);
-  image.ref_name = r.Text(row, 6);
-  image.base_image = r.Text(row, 7);
-  image.environment = r.Text(row, 8);
-  image.size_bytes = static_cast<uint64_t>(r.Int(row, 9));
-  image.resource_id = r.Text(row, 10);
-  image.pushed_json = r.Text(row, 11);
-  image.created_at = r.Int(row, 12);
-  image.tags = ParseStringMap(r.Text(row, 13));
-  image.models = ParseModels(r.Text(row, 14));
-  return image;
 }
 
 PgParams ImageParams(const ImageRecord& image) {
@@ -257,7 +216,7 @@ StatusOr<std::optional<ModelVersionRecord>> PostgresStore::GetModelVersion(const
   std::lock_guard lock(mutex_);
   return PgQueryFirst<ModelVersionRecord>(*connection_, SelectModels("WHERE v.name = $1 AND v.version = $2"),
                                           PgParams().Add(name).Add(version), "reading model " + Label(name, version),
-                                          ReadModel);
+                                          ReadModel<PgRow>);
 }
 
 StatusOr<std::optional<ModelVersionRecord>> PostgresStore::LatestModelVersion(const std::string& name) {
@@ -265,7 +224,7 @@ StatusOr<std::optional<ModelVersionRecord>> PostgresStore::LatestModelVersion(co
   return PgQueryFirst<ModelVersionRecord>(*connection_,
                                           SelectModels("WHERE v.name = $1 ORDER BY v.version DESC LIMIT 1"),
                                           PgParams().Add(name), "reading the latest version of model " + name,
-                                          ReadModel);
+                                          ReadModel<PgRow>);
 }
 
 StatusOr<std::vector<ModelVersionRecord>> PostgresStore::ListModelVersions(const ModelQuery& query) {
@@ -275,7 +234,7 @@ StatusOr<std::vector<ModelVersionRecord>> PostgresStore::ListModelVersions(const
   if (!query.framework.empty()) where += " AND v.framework = " + params.Next(query.framework);
   where += TagFilter(kModels, query.tags, params) + " ORDER BY v.name, v.version DESC";
   std::lock_guard lock(mutex_);
-  return PgQuery<ModelVersionRecord>(*connection_, SelectModels(where), params, "listing model versions", ReadModel);
+  return PgQuery<ModelVersionRecord>(*connection_, SelectModels(where), params, "listing model versions", ReadModel<PgRow>);
 }
 
 StatusOr<std::optional<ModelVersionRecord>> PostgresStore::FindModelVersionBySource(const std::string& name,
@@ -285,7 +244,7 @@ StatusOr<std::optional<ModelVersionRecord>> PostgresStore::FindModelVersionBySou
   return PgQueryFirst<ModelVersionRecord>(
       *connection_, SelectModels("WHERE v.name = $1 AND v.source_key = $2 ORDER BY v.version DESC LIMIT 1"),
       PgParams().Add(name).Add(source_key),
-      "looking up the version of model " + name + " registered from " + source_key, ReadModel);
+      "looking up the version of model " + name + " registered from " + source_key, ReadModel<PgRow>);
 }
 
 Status PostgresStore::UpdateModelTags(const std::string& name, int64_t version,
@@ -307,7 +266,7 @@ Status PostgresStore::DeleteModelVersion(const std::string& name, int64_t versio
         "SELECT image_name, image_version FROM image_models "
         "WHERE model_name = $1 AND model_version = $2 ORDER BY image_name, image_version",
         PgParams().Add(name).Add(version), doing,
-        [](const PgResult& r, int row) { return Label(r.Text(row, 0), r.Int(row, 1)); });
+        [](const PgRow& r) { return Label(r.Text(0), r.Int(1)); });
     if (!images.ok()) return images.status();
     if (!images->empty()) return InUse(name, version, *images);
     return PgExecute(*connection_, "DELETE FROM model_versions WHERE name = $1 AND version = $2",
@@ -341,13 +300,13 @@ StatusOr<std::optional<ImageRecord>> PostgresStore::GetImage(const std::string& 
   std::lock_guard lock(mutex_);
   return PgQueryFirst<ImageRecord>(*connection_, SelectImages("WHERE v.name = $1 AND v.version = $2"),
                                    PgParams().Add(name).Add(version), "reading image " + Label(name, version),
-                                   ReadImage);
+                                   ReadImage<PgRow>);
 }
 
 StatusOr<std::optional<ImageRecord>> PostgresStore::LatestImage(const std::string& name) {
   std::lock_guard lock(mutex_);
   return PgQueryFirst<ImageRecord>(*connection_, SelectImages("WHERE v.name = $1 ORDER BY v.version DESC LIMIT 1"),
-                                   PgParams().Add(name), "reading the latest version of image " + name, ReadImage);
+                                   PgParams().Add(name), "reading the latest version of image " + name, ReadImage<PgRow>);
 }
 
 StatusOr<std::vector<ImageRecord>> PostgresStore::ListImages(const std::string& name,
@@ -357,7 +316,7 @@ StatusOr<std::vector<ImageRecord>> PostgresStore::ListImages(const std::string& 
   if (!name.empty()) where += " AND v.name = " + params.Next(name);
   where += TagFilter(kImages, tags, params) + " ORDER BY v.name, v.version DESC";
   std::lock_guard lock(mutex_);
-  return PgQuery<ImageRecord>(*connection_, SelectImages(where), params, "listing images", ReadImage);
+  return PgQuery<ImageRecord>(*connection_, SelectImages(where), params, "listing images", ReadImage<PgRow>);
 }
 
 StatusOr<std::optional<ImageRecord>> PostgresStore::FindImageByBuildKey(const std::string& name,
@@ -367,7 +326,7 @@ StatusOr<std::optional<ImageRecord>> PostgresStore::FindImageByBuildKey(const st
   return PgQueryFirst<ImageRecord>(
       *connection_, SelectImages("WHERE v.name = $1 AND v.build_key = $2 ORDER BY v.version DESC LIMIT 1"),
       PgParams().Add(name).Add(build_key), "looking up the version of image " + name + " built from " + build_key,
-      ReadImage);
+      ReadImage<PgRow>);
 }
 
 Status PostgresStore::UpdateImageTags(const std::string& name, int64_t version,
@@ -386,7 +345,7 @@ Status PostgresStore::RecordImagePush(const std::string& name, int64_t version, 
   return InTransaction(*connection_, doing, [&]() -> Status {
     auto pushed = PgQueryFirst<std::string>(
         *connection_, "SELECT pushed_json FROM images WHERE name = $1 AND version = $2 FOR UPDATE",
-        PgParams().Add(name).Add(version), doing, [](const PgResult& r, int row) { return r.Text(row, 0); });
+        PgParams().Add(name).Add(version), doing, [](const PgRow& r) { return r.Text(0); });
     if (!pushed.ok()) return pushed.status();
     if (!pushed->has_value()) return NoSuchVersion(kImages, name, version);
     nlohmann::ordered_json entries = nlohmann::ordered_json::parse(**pushed, nullptr, /*allow_exceptions=*/false);

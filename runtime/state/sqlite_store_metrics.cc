@@ -25,6 +25,7 @@
 
 #include "runtime/state/metric_batch.h"
 #include "runtime/state/sqlite_store.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/sqlite_store_internal.h"
 
 namespace amlc::runtime {
@@ -34,6 +35,8 @@ using internal::Placed;
 using internal::PlacePoints;
 using internal::Query;
 using internal::Series;
+
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
 
 namespace {
 
@@ -89,7 +92,7 @@ Status ResolveSeries(SqliteConnection& connection, std::vector<Series>& series,
 // Binds `placed` as row `row` (0-based) of an insert statement.
 void BindPoint(Statement& insert, int row, const Placed& placed) {
   int base = row * kColumnsPerPoint;
-  // A NaN value binds as NULL (SQLite has no NaN); ReadPoint turns it back.
+  // A NaN value binds as NULL (SQLite has no NaN); ReadPoint<Statement> turns it back.
   insert.Bind(base + 1, placed.series_id).Bind(base + 2, placed.point->step);
   insert.Bind(base + 3, placed.point->timestamp).Bind(base + 4, placed.seq);
   insert.Bind(base + 5, placed.point->value).Bind(base + 6, placed.point->text);
@@ -116,19 +119,6 @@ Status InsertPoints(SqliteConnection& connection, const std::vector<Placed>& pla
     one->Reset();
   }
   return Status::Ok();
-}
-
-constexpr const char* kPointColumns = "s.run_id, s.name, p.step, p.value, p.text, p.ts";
-
-MetricPoint ReadPoint(const Statement& row) {
-  MetricPoint point;
-  point.run_id = row.Text(0);
-  point.name = row.Text(1);
-  point.step = row.Int(2);
-  point.value = row.IsNull(3) ? std::numeric_limits<double>::quiet_NaN() : row.Double(3);
-  point.text = row.Text(4);
-  point.timestamp = row.Int(5);
-  return point;
 }
 
 // Stores `points` inside the caller's transaction.
@@ -189,7 +179,7 @@ StatusOr<std::vector<MetricPoint>> SqliteStore::Metrics(const std::string& run_i
         s.Bind(1, run_id);
         if (!name.empty()) s.Bind(2, name);
       },
-      ReadPoint);
+      ReadPoint<Statement>);
 }
 
 StatusOr<std::vector<MetricPoint>> SqliteStore::LatestMetrics(const std::string& run_id) {
@@ -205,7 +195,7 @@ StatusOr<std::vector<MetricPoint>> SqliteStore::LatestMetrics(const std::string&
   std::lock_guard lock(mutex_);
   return Query<MetricPoint>(
       *connection_, kSql, "reading the latest metrics of run " + run_id,
-      [&](Statement& s) { s.Bind(1, run_id); }, ReadPoint);
+      [&](Statement& s) { s.Bind(1, run_id); }, ReadPoint<Statement>);
 }
 
 }  // namespace amlc::runtime

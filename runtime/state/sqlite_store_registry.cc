@@ -24,6 +24,7 @@
 
 #include "runtime/state/registry_rows.h"
 #include "runtime/state/sqlite_store.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/sqlite_store_internal.h"
 
 namespace amlc::runtime {
@@ -33,6 +34,8 @@ using internal::Query;
 using internal::QueryFirst;
 
 using namespace internal::registry;  // NOLINT: the rows both stores share
+
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
 
 namespace {
 
@@ -161,30 +164,6 @@ std::string SelectModels(const std::string& where_and_order) {
   return std::string("SELECT ") + kModelColumns + " FROM model_versions AS v " + where_and_order;
 }
 
-ModelVersionRecord ReadModel(const Statement& row) {
-  ModelVersionRecord model;
-  model.name = row.Text(0);
-  model.version = row.Int(1);
-  model.type = row.Text(2);
-  model.framework = row.Text(3);
-  model.description = row.Text(4);
-  model.stage = row.Text(5);
-  model.properties = ParseStringMap(row.Text(6));
-  model.content_digest = row.Text(7);
-  model.path_name = row.Text(8);
-  model.single_file = row.Int(9) != 0;
-  model.size_bytes = static_cast<uint64_t>(row.Int(10));
-  model.source_key = row.Text(11);
-  model.resource_id = row.Text(12);
-  model.run_id = row.Text(13);
-  model.job_id = row.Text(14);
-  model.experiment = row.Text(15);
-  model.spec_commit = row.Text(16);
-  model.created_at = row.Int(17);
-  model.tags = ParseStringMap(row.Text(18));
-  return model;
-}
-
 constexpr const char* kInsertModel =
     "INSERT INTO model_versions (name, version, type, framework, description, stage, "
     "properties_json, content_digest, path_name, single_file, size_bytes, source_key, "
@@ -226,26 +205,6 @@ constexpr const char* kImageColumns =
 
 std::string SelectImages(const std::string& where_and_order) {
   return std::string("SELECT ") + kImageColumns + " FROM images AS v " + where_and_order;
-}
-
-ImageRecord ReadImage(const Statement& row) {
-  ImageRecord image;
-  image.name = row.Text(0);
-  image.version = row.Int(1);
-  image.kind = row.Text(2);
-  image.digest = row.Text(3);
-  image.build_key = row.Text(4);
-  image.layout = row.Text(5);
-  image.ref_name = row.Text(6);
-  image.base_image = row.Text(7);
-  image.environment = row.Text(8);
-  image.size_bytes = static_cast<uint64_t>(row.Int(9));
-  image.resource_id = row.Text(10);
-  image.pushed_json = row.Text(11);
-  image.created_at = row.Int(12);
-  image.tags = ParseStringMap(row.Text(13));
-  image.models = ParseModels(row.Text(14));
-  return image;
 }
 
 constexpr const char* kInsertImage =
@@ -314,7 +273,7 @@ StatusOr<std::optional<ModelVersionRecord>> SqliteStore::GetModelVersion(const s
   return QueryFirst<ModelVersionRecord>(
       *connection_, SelectModels("WHERE v.name = ?1 AND v.version = ?2"),
       "reading model " + Label(name, version),
-      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadModel);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadModel<Statement>);
 }
 
 StatusOr<std::optional<ModelVersionRecord>> SqliteStore::LatestModelVersion(
@@ -323,7 +282,7 @@ StatusOr<std::optional<ModelVersionRecord>> SqliteStore::LatestModelVersion(
   return QueryFirst<ModelVersionRecord>(
       *connection_, SelectModels("WHERE v.name = ?1 ORDER BY v.version DESC LIMIT 1"),
       "reading the latest version of model " + name, [&](Statement& s) { s.Bind(1, name); },
-      ReadModel);
+      ReadModel<Statement>);
 }
 
 StatusOr<std::vector<ModelVersionRecord>> SqliteStore::ListModelVersions(const ModelQuery& query) {
@@ -342,7 +301,7 @@ StatusOr<std::vector<ModelVersionRecord>> SqliteStore::ListModelVersions(const M
         if (!query.framework.empty()) s.Bind(2, query.framework);
         BindTagFilter(s, query.tags, 3);
       },
-      ReadModel);
+      ReadModel<Statement>);
 }
 
 StatusOr<std::optional<ModelVersionRecord>> SqliteStore::FindModelVersionBySource(
@@ -354,7 +313,7 @@ StatusOr<std::optional<ModelVersionRecord>> SqliteStore::FindModelVersionBySourc
       *connection_,
       SelectModels("WHERE v.name = ?1 AND v.source_key = ?2 ORDER BY v.version DESC LIMIT 1"),
       "looking up the version of model " + name + " registered from " + source_key,
-      [&](Statement& s) { s.Bind(1, name).Bind(2, source_key); }, ReadModel);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, source_key); }, ReadModel<Statement>);
 }
 
 Status SqliteStore::UpdateModelTags(const std::string& name, int64_t version,
@@ -415,7 +374,7 @@ StatusOr<std::optional<ImageRecord>> SqliteStore::GetImage(const std::string& na
   return QueryFirst<ImageRecord>(
       *connection_, SelectImages("WHERE v.name = ?1 AND v.version = ?2"),
       "reading image " + Label(name, version),
-      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadImage);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadImage<Statement>);
 }
 
 StatusOr<std::optional<ImageRecord>> SqliteStore::LatestImage(const std::string& name) {
@@ -423,7 +382,7 @@ StatusOr<std::optional<ImageRecord>> SqliteStore::LatestImage(const std::string&
   return QueryFirst<ImageRecord>(
       *connection_, SelectImages("WHERE v.name = ?1 ORDER BY v.version DESC LIMIT 1"),
       "reading the latest version of image " + name, [&](Statement& s) { s.Bind(1, name); },
-      ReadImage);
+      ReadImage<Statement>);
 }
 
 StatusOr<std::vector<ImageRecord>> SqliteStore::ListImages(
@@ -439,7 +398,7 @@ StatusOr<std::vector<ImageRecord>> SqliteStore::ListImages(
         if (!name.empty()) s.Bind(1, name);
         BindTagFilter(s, tags, 2);
       },
-      ReadImage);
+      ReadImage<Statement>);
 }
 
 StatusOr<std::optional<ImageRecord>> SqliteStore::FindImageByBuildKey(
@@ -451,7 +410,7 @@ StatusOr<std::optional<ImageRecord>> SqliteStore::FindImageByBuildKey(
       *connection_,
       SelectImages("WHERE v.name = ?1 AND v.build_key = ?2 ORDER BY v.version DESC LIMIT 1"),
       "looking up the version of image " + name + " built from " + build_key,
-      [&](Statement& s) { s.Bind(1, name).Bind(2, build_key); }, ReadImage);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, build_key); }, ReadImage<Statement>);
 }
 
 Status SqliteStore::UpdateImageTags(const std::string& name, int64_t version,
