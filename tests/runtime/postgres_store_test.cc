@@ -1,8 +1,8 @@
 // What only the PostgreSQL state store has: its schema_migrations, its
-// refusals, its lock timeout, a lost connection, the workspace setting that
-// chooses it and the workspace lock as an advisory lock. The StateStore
-// contract itself is tested on both backends (state_store_test.cc,
-// registry_state_test.cc). Every test here needs the suite's server.
+// refusal of another application's database, its lock timeout, a lost
+// connection, the workspace setting that chooses it, the workspace lock as an
+// advisory lock and the copy from SQLite. The StateStore contract itself is
+// tested on both backends (state_store_test.cc, registry_state_test.cc).
 
 #include <unistd.h>
 
@@ -65,20 +65,6 @@ TEST_CASE("a new PostgreSQL database gets every schema step, each recorded once"
   CHECK(PostgresQuery(url, "SELECT string_agg(summary, ', ' ORDER BY version) FROM schema_migrations") ==
         "initial schema, model and image registries, reconciler syncs and values, run parameters, "
         "users, API tokens and the audit log, run-scoped tokens and metric batches");
-}
-
-TEST_CASE("a PostgreSQL database written by a newer amlc is refused", "[state][postgresql]") {
-  REQUIRE_SERVER();
-  std::string url = NewPostgresDatabase();
-  { Open(url); }
-  std::string newer = std::to_string(PostgresSchemaVersion() + 1);
-  PostgresQuery(url, "INSERT INTO schema_migrations VALUES (" + newer + ", 'from the future', 0)");
-  auto store = OpenPostgresStore(url);
-  REQUIRE_FALSE(store.ok());
-  CHECK(store.status().code() == StatusCode::kInternal);
-  INFO(store.status().message());
-  CHECK(Contains(store.status().message(), "schema version " + newer));
-  CHECK(Contains(store.status().message(), "newer than this amlc"));
 }
 
 TEST_CASE("a PostgreSQL database of another application is refused and left as it was", "[state][postgresql]") {

@@ -678,13 +678,15 @@ TEST_CASE("deleting a run with SQL deletes its tags and metrics", "[state]") {
   CHECK(RawQuery(path, "SELECT count(*) FROM run_tags") == "0");
 }
 
-TEST_CASE("a store written by a newer amlc is refused", "[state]") {
+TEST_CASE("a store written by a newer amlc is refused", "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   { Open(path); }
-  std::string newer = std::to_string(SqliteSchemaVersion() + 1);
-  RawQuery(path, "UPDATE meta SET value = '" + newer + "' WHERE key = 'schema_version'");
-  auto store = OpenSqliteStore(path);
+  bool postgres = IsPostgresUrl(path);
+  std::string newer = std::to_string((postgres ? PostgresSchemaVersion() : SqliteSchemaVersion()) + 1);
+  RawQuery(path, postgres ? "INSERT INTO schema_migrations VALUES (" + newer + ", 'from the future', 0)"
+                          : "UPDATE meta SET value = '" + newer + "' WHERE key = 'schema_version'");
+  auto store = OpenStateStore(path);
   REQUIRE_FALSE(store.ok());
   CHECK(store.status().code() == StatusCode::kInternal);
   INFO(store.status().message());
