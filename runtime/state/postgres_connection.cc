@@ -136,7 +136,7 @@ StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& ur
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
 Status PgConnection::Reconnect(std::string_view doing) {
-  if (PQstatus(conn_) == CONNECTION_OK || in_transaction_) return Status::Ok();
+  if (PQstatus(conn_) == CONNECTION_OK || in_transaction_ || !reconnect_) return Status::Ok();
   PQreset(conn_);
   prepared_.clear();  // the new session has none of them
   if (PQstatus(conn_) != CONNECTION_OK) {

@@ -126,6 +126,10 @@ class PgConnection {
 
   /// The URL without its password: how messages name the store.
   const std::string& where() const { return where_; }
+  /// Never opens a dropped connection again: for a session whose state
+  /// matters (an advisory lock), where a new session would hold nothing
+  /// while its owner believed it held the lock.
+  void KeepSession() { reconnect_ = false; }
   /// The SQLSTATE of the last failed statement ("" after a success).
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
@@ -141,6 +145,7 @@ class PgConnection {
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
   std::string last_sqlstate_;
   bool in_transaction_ = false;
+  bool reconnect_ = true;
   friend class PgTransaction;
 };
 

@@ -37,6 +37,7 @@ StatusOr<std::unique_ptr<PgAdvisoryLock>> PgAdvisoryLock::Acquire(const std::str
   StatusOr<std::unique_ptr<PgConnection>> connection = PgConnection::Open(url);
   if (!connection.ok()) return connection.status();
   PgConnection& session = **connection;
+  session.KeepSession();
   std::string name = kHolderPrefix + std::to_string(getpid());
   if (Status status = session.ExecScript(("SET application_name = '" + name + "'").c_str(), "naming the lock's session");
       !status.ok()) {
