@@ -2,43 +2,46 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
-#include <openssl/ssl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdint>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string_view>
+#include <thread>
 
-#include "base/openssl_error.h"
 
 namespace amlc {
 
 namespace {
 
-// cpp-httplib adds REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and LOCAL_PORT.
-constexpr size_t kHeadersHttplibAdds = 4;
+// What the front adds to each request it relays (and removes from what
+// clients send): this process's secret, and the client's address.
+constexpr const char* kSecretHeader = "X-Amlc-Front-Secret";
+constexpr const char* kClientHeader = "X-Amlc-Front-Client";
 
-bool SetUpTls(SSL_CTX& context, const std::string& cert_file, const std::string& key_file,
-              std::string& error) {
-  SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
-  SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_use_certificate_chain_file(&context, cert_file.c_str()) != 1) {
-    error = "cannot load the TLS certificate " + cert_file + " (" + OpensslErrorText() + ")";
-    return false;
+std::string RandomSecret() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for the front's secret");
+  static const char kHex[] = "0123456789abcdef";
+  std::string text;
+  for (unsigned char byte : bytes) {
+    text += kHex[byte >> 4];
+    text += kHex[byte & 15];
   }
-  if (SSL_CTX_use_PrivateKey_file(&context, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "cannot load the TLS key " + key_file + " (" + OpensslErrorText() + ")";
-    return false;
-  }
-  if (SSL_CTX_check_private_key(&context) != 1) {
-    error = "the TLS key " + key_file + " does not belong to the certificate " + cert_file;
-    return false;
-  }
-  return true;
+  return text;
+}
+
+bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // Below this a gzip header costs more than it saves.
@@ -105,46 +108,6 @@ std::string HostPort(const std::string& host, int port) {
   return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-StatusOr<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file,
-                                                          const std::string& tls_key_file) {
-  bool has_cert = !tls_cert_file.empty(), has_key = !tls_key_file.empty();
-  if (!has_cert && !has_key) return std::make_unique<httplib::Server>();
-  if (has_cert != has_key) {
-    return Status(StatusCode::kInvalidArgument,
-                  "TLS needs both a certificate and its private key; only the " +
-                      std::string(has_cert ? "certificate" : "key") + " was given");
-  }
-  std::string error;
-  auto server = std::make_unique<httplib::SSLServer>(
-      [&](SSL_CTX& context) { return SetUpTls(context, tls_cert_file, tls_key_file, error); });
-  if (!server->is_valid()) {
-    return Status(StatusCode::kInvalidArgument, error.empty() ? "cannot set up TLS" : error);
-  }
-  return std::unique_ptr<httplib::Server>(std::move(server));
-}
-
-void ApplyListenerLimits(httplib::Server& server, const ListenerLimits& limits) {
-  server.set_payload_max_length(limits.max_body_bytes);
-  server.set_read_timeout(limits.read_timeout_seconds);
-  server.set_write_timeout(limits.write_timeout_seconds);
-  // An idle kept-alive connection holds a server thread until this timeout,
-  // and stopping waits for those threads: keep shutdown quick.
-  server.set_keep_alive_timeout(1);
-  size_t threads = limits.threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // cpp-httplib's default options add SO_REUSEPORT, with which a second
-  // server on the same port starts fine and takes half the requests.
-  // SO_REUSEADDR alone still allows a restart while old connections linger.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-}
-
-bool HasTooManyHeaders(const httplib::Request& req, const ListenerLimits& limits) {
-  return req.headers.size() > limits.max_headers + kHeadersHttplibAdds;
-}
-
 std::string BearerCredential(const std::string& authorization) {
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size()) return "";
@@ -154,35 +117,147 @@ std::string BearerCredential(const std::string& authorization) {
   return authorization.substr(kScheme.size());
 }
 
-void ListenerThread::Start(httplib::Server& server) {
-  server_ = &server;
-  thread_ = std::thread([this] {
-    server_->listen_after_bind();
-    returned_ = true;
+std::string ClientAddress(const httplib::Request& req) {
+  return req.has_header(kClientHeader) ? req.get_header_value(kClientHeader) : req.remote_addr;
+}
+
+struct FrontedHttpServer::Impl : FrontHandler {
+  explicit Impl(Options options) : options(std::move(options)) {}
+
+  HeadDecision OnHead(FrontRequest& head) override {
+    std::erase_if(head.headers, [](const auto& header) {
+      return SameName(header.first, kSecretHeader) || SameName(header.first, kClientHeader);
+    });
+    head.headers.emplace_back(kSecretHeader, secret);
+    head.headers.emplace_back(kClientHeader, head.remote_address);
+    HeadDecision relay;
+    relay.relay_port = inner_port;
+    return relay;
+  }
+  // Every request is relayed (OnHead): this is never called.
+  FrontResponse OnRequest(FrontRequest& request) override {
+    return ErrorResponse(500, "the front has no handler of its own", &request);
+  }
+  FrontResponse ErrorResponse(int status, const std::string& message, const FrontRequest* head) override {
+    return options.error_response(status, message, head);
+  }
+  httplib::Server::HandlerResponse Check(const httplib::Request& req, httplib::Response& res);
+  void SetUpRoutesServer();
+
+  Options options;
+  const std::string secret = RandomSecret();
+  httplib::Server server;  // the routes, on 127.0.0.1:inner_port
+  std::function<bool(const httplib::Request&, httplib::Response&)> gate;
+  std::unique_ptr<HttpFront> front;
+  std::thread front_thread;
+  std::thread server_thread;
+  std::atomic<bool> server_returned{false};
+  int port = 0;
+  int inner_port = 0;
+  int listening_socket = -1;  // the routes' server's
+};
+
+// The routes' server's pre-routing handler: the front's secret first (its
+// length is public, its bytes compared in constant time), then the gate.
+httplib::Server::HandlerResponse FrontedHttpServer::Impl::Check(const httplib::Request& req,
+                                                                httplib::Response& res) {
+  using Handled = httplib::Server::HandlerResponse;
+  std::string given = req.get_header_value(kSecretHeader);
+  if (given.size() != secret.size() || CRYPTO_memcmp(given.data(), secret.data(), secret.size()) != 0) {
+    FrontResponse refusal = options.error_response(
+        403, "this port serves only amlc's own front; connect to the address the server was given to listen on",
+        nullptr);
+    res.status = 403;
+    for (const auto& [name, value] : refusal.headers) res.set_header(name, value);
+    res.set_header("Connection", "close");
+    res.set_content(refusal.body, refusal.Header("Content-Type"));
+    return Handled::Handled;
+  }
+  if (gate && gate(req, res)) return Handled::Handled;
+  return Handled::Unhandled;
+}
+
+// The front bounds what reaches this server; its own timeouts only guard
+// against the front stalling. One request per connection (the front sends
+// "Connection: close"), so a thread is held only while a request is handled.
+void FrontedHttpServer::Impl::SetUpRoutesServer() {
+  server.set_payload_max_length(static_cast<size_t>(options.limits.max_body_bytes));
+  server.set_read_timeout(5);
+  server.set_write_timeout(5);
+  server.set_keep_alive_timeout(1);
+  size_t threads = options.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // cpp-httplib's default options add SO_REUSEPORT, with which a second
+  // server on the same port starts fine and takes half the requests.
+  server.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listening_socket = sock;
+  });
+  server.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { return Check(req, res); });
+}
+
+FrontedHttpServer::FrontedHttpServer(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->SetUpRoutesServer();
+}
+
+FrontedHttpServer::~FrontedHttpServer() { Stop(); }
+
+httplib::Server& FrontedHttpServer::routes() { return impl_->server; }
+
+void FrontedHttpServer::set_gate(std::function<bool(const httplib::Request&, httplib::Response&)> handled) {
+  impl_->gate = std::move(handled);
+}
+
+int FrontedHttpServer::port() const { return impl_->port; }
+
+Status FrontedHttpServer::Start(const std::string& host, int port) {
+  Impl& impl = *impl_;
+  if (impl.front) return Status(StatusCode::kFailedPrecondition, "the server was started already");
+  const Options& options = impl.options;
+  bool has_cert = !options.tls_cert_file.empty(), has_key = !options.tls_key_file.empty();
+  if (has_cert != has_key) {
+    return Status(StatusCode::kInvalidArgument, "TLS needs both a certificate and its private key; only the " +
+                                                    std::string(has_cert ? "certificate" : "key") + " was given");
+  }
+  FrontLimits limits = options.limits;
+  limits.handler_threads = 1;  // every request is relayed on the event loop
+  impl.front = std::make_unique<HttpFront>(impl, limits);
+  if (has_cert) {
+    if (Status tls = impl.front->EnableTls(options.tls_cert_file, options.tls_key_file); !tls.ok()) return tls;
+  }
+  RaiseOpenFileLimit();  // before Bind, which sizes the connection cap from it
+  StatusOr<int> bound = impl.front->Bind(host, port);
+  if (!bound.ok()) {
+    return Status(StatusCode::kUnavailable, "cannot listen on " + HostPort(host, port) +
+                                                " (address in use, or not an address of this machine)");
+  }
+  impl.port = *bound;
+  impl.inner_port = impl.server.bind_to_any_port("127.0.0.1");
+  if (impl.inner_port <= 0) return Status(StatusCode::kUnavailable, "cannot listen on 127.0.0.1 (for the routes behind the front)");
+  // cpp-httplib listens with a backlog of 5: a burst of relayed requests
+  // beyond it would wait a second for a SYN to be sent again. Linux takes a
+  // second listen() as a new backlog.
+  if (impl.listening_socket >= 0) ::listen(impl.listening_socket, SOMAXCONN);
+  impl.server_thread = std::thread([&impl] {
+    impl.server.listen_after_bind();
+    impl.server_returned = true;
   });
   // cpp-httplib's stop() only acts on a running server: wait until it runs.
-  while (!server_->is_running() && !returned_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!impl.server.is_running() && !impl.server_returned) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl.front_thread = std::thread([&impl] { impl.front->Run(); });
+  return Status::Ok();
 }
 
-void ListenerThread::Stop() {
-  if (!thread_.joinable()) return;
-  server_->stop();
-  thread_.join();
-}
-
-StatusOr<int> BindHttpServer(httplib::Server& server, const std::string& host, int port) {
-  int bound = -1;
-  if (port == 0) {
-    bound = server.bind_to_any_port(host);
-  } else if (server.bind_to_port(host, port)) {
-    bound = port;
+void FrontedHttpServer::Stop() {
+  Impl& impl = *impl_;
+  if (impl.front) impl.front->Stop();
+  if (impl.front_thread.joinable()) impl.front_thread.join();
+  if (impl.server_thread.joinable()) {
+    impl.server.stop();
+    impl.server_thread.join();
   }
-  if (bound <= 0) {
-    return Status(StatusCode::kUnavailable,
-                  "cannot listen on " + HostPort(host, port) +
-                      " (address in use, or not an address of this machine)");
-  }
-  return bound;
 }
 
 }  // namespace amlc

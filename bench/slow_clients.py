@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Slow-client load against an amlc HTTP front (endpoint host or replica).
+"""Slow-client load against an amlc HTTP front (endpoint host, replica,
+workspace server, reconciler).
 
 Opens N slow sockets (half of them dribble a request head, one header line
 every few seconds; the other half send a whole head and then dribble the
-body, one byte every few seconds), reopens any the server closes, and while
-they are open sends normal scoring requests and times them. Prints the
+body, one byte every few seconds; --endless-lines more of them dribble a
+request line that never ends), reopens any the server closes, and while
+they are open sends normal requests (scoring requests by default; --method
+GET --path /api/v1/runs for an API) and times them. Prints the
 normal requests' p50/p99/max latency and their failures (a status other
 than --expect, a timeout, a reset), as text or, with --json, one JSON line.
 
     python3 bench/slow_clients.py --port 8080 --slow 1000 --requests 500 \\
         --header 'Authorization: Bearer KEY'
+    python3 bench/slow_clients.py --port 8443 --slow 1000 --endless-lines 10 \\
+        --method GET --path /api/v1/runs --header 'Authorization: Bearer amlc_...'
 
 Only loopback targets (127.0.0.0/8, localhost, ::1) are accepted. Every
 loop is bounded: the run stops after --requests normal requests or
@@ -31,9 +36,12 @@ def parse_args(argv):
     parser.add_argument("--slow", type=int, default=1000, help="slow sockets kept open")
     parser.add_argument("--slow-body-share", type=float, default=0.5,
                         help="share of the slow sockets that dribble a body rather than a head")
+    parser.add_argument("--endless-lines", type=int, default=0,
+                        help="more slow sockets, each dribbling a request line that never ends")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between a slow socket's writes")
     parser.add_argument("--requests", type=int, default=500, help="normal requests to send")
     parser.add_argument("--concurrency", type=int, default=4, help="normal requests in flight at once")
+    parser.add_argument("--method", default="POST", help="of the normal requests; GET sends no body")
     parser.add_argument("--path", default="/score")
     parser.add_argument("--body", default='{"data": [[1, 2, 3, 4]]}')
     parser.add_argument("--content-type", default="application/json")
@@ -68,7 +76,9 @@ class SlowSockets:
         self.stopping = False
 
     async def run_one(self, number):
-        body_mode = number < self.args.slow * self.args.slow_body_share
+        # Sockets past --slow dribble an endless request line.
+        mode = "line" if number >= self.args.slow else \
+            "body" if number < self.args.slow * self.args.slow_body_share else "head"
         while not self.stopping:
             try:
                 reader, writer = await asyncio.open_connection(self.args.host, self.args.port)
@@ -79,7 +89,7 @@ class SlowSockets:
             self.open += 1
             self.opened += 1
             try:
-                await self.dribble(reader, writer, body_mode)
+                await self.dribble(reader, writer, mode)
             except (OSError, asyncio.IncompleteReadError):
                 pass
             finally:
@@ -89,13 +99,15 @@ class SlowSockets:
                 self.closed_by_server += 1
                 await asyncio.sleep(0.1)  # reopened, but not in a tight loop
 
-    async def dribble(self, reader, writer, body_mode):
+    async def dribble(self, reader, writer, mode):
         # The normal requests' headers (a key among them): a slow client with
         # a valid key is one the server must not refuse on its head.
         head = f"POST {self.args.path} HTTP/1.1\r\nHost: {self.args.host}\r\n"
         head += "".join(header + "\r\n" for header in self.args.header)
-        if body_mode:
+        if mode == "body":
             head += "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"
+        if mode == "line":
+            head = f"GET {self.args.path}?"
         writer.write(head.encode())
         await writer.drain()
         closed = asyncio.ensure_future(reader.read(1))
@@ -103,7 +115,7 @@ class SlowSockets:
             done, _ = await asyncio.wait([closed], timeout=self.args.interval)
             if done:
                 return  # the server answered or closed
-            writer.write(b"x" if body_mode else b"X-a: b\r\n")
+            writer.write({"body": b"x", "head": b"X-a: b\r\n", "line": b"a" * 64}[mode])
             await writer.drain()
         closed.cancel()
 
@@ -137,9 +149,10 @@ async def http_exchange(args, connection, request):
 
 
 def build_request(args):
-    body = args.body.encode()
-    lines = [f"POST {args.path} HTTP/1.1", f"Host: {args.host}", f"Content-Type: {args.content_type}",
-             f"Content-Length: {len(body)}"]
+    body = args.body.encode() if args.method != "GET" else b""
+    lines = [f"{args.method} {args.path} HTTP/1.1", f"Host: {args.host}"]
+    if args.method != "GET":
+        lines += [f"Content-Type: {args.content_type}", f"Content-Length: {len(body)}"]
     lines += args.header
     if not args.keep_alive:
         lines.append("Connection: close")
@@ -176,11 +189,11 @@ async def main(args):
     deadline = time.monotonic() + args.max_seconds
     slow = SlowSockets(args)
     tasks = []
-    for number in range(args.slow):
+    for number in range(args.slow + args.endless_lines):
         tasks.append(asyncio.ensure_future(slow.run_one(number)))
         if number % 100 == 99:
             await asyncio.sleep(0.05)  # the accept queue is 4096 deep; be gentle anyway
-    while slow.open < args.slow and time.monotonic() < deadline:
+    while slow.open < args.slow + args.endless_lines and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     await asyncio.sleep(args.settle)
     open_when_measuring = slow.open
@@ -196,7 +209,7 @@ async def main(args):
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     return {
-        "slow_sockets": args.slow,
+        "slow_sockets": args.slow + args.endless_lines,
         "slow_open_when_measuring": open_when_measuring,
         "slow_open_after": open_after,
         "slow_closed_by_server": slow.closed_by_server,
@@ -213,12 +226,12 @@ async def main(args):
 
 if __name__ == "__main__":
     arguments = parse_args(sys.argv[1:])
-    raise_open_file_limit(arguments.slow + 256)
+    raise_open_file_limit(arguments.slow + arguments.endless_lines + 256)
     result = asyncio.run(main(arguments))
     if arguments.json:
         print(json.dumps(result))
     else:
-        print(f"{result['slow_open_when_measuring']} of {arguments.slow} slow sockets open; "
+        print(f"{result['slow_open_when_measuring']} of {result['slow_sockets']} slow sockets open; "
               f"{result['requests']} normal requests, {result['failed']} failed; "
               f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms")
         for failure in result["failures"]:

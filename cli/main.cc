@@ -25,6 +25,7 @@
 #include "cli/secrets_commands.h"
 #include "cli/serve_command.h"
 #include "cli/server_command.h"
+#include "cli/state_commands.h"
 #include "cli/sync_commands.h"
 #include "cli/version_command.h"
 #include "cli/workspace_lists.h"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   amlc::cli::AddServerCommand(app, exit_code);
   amlc::cli::AddIdentityCommands(app, exit_code);
   amlc::cli::AddLoginCommands(app, exit_code);
+  amlc::cli::AddStateCommands(app, exit_code);
   amlc::cli::AddVersionCommand(app, exit_code);
   amlc::cli::AddCompletionCommand(app, exit_code);  // it reads the commands above
   amlc::cli::AddServerClient(app, exit_code);       // last: it routes the commands above to a server

@@ -13,6 +13,9 @@ packages=(
   libboost-dev
   # state, git, HTTP
   libsqlite3-dev libgit2-dev libcpp-httplib-dev libarchive-dev
+  # the PostgreSQL state store (libpq); its tests run a server of their own on
+  # loopback (tests/servers/postgresql.sh: initdb + pg_ctl, never the system's service)
+  libpq-dev postgresql-15
   # runs: the quickstart trains with Debian's scikit-learn
   python3-sklearn python3-numpy
   # runs: the Azure ML example scripts in tests read CSVs with pandas and plot with matplotlib

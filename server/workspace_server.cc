@@ -1,9 +1,12 @@
-// Notes: every call passes the same gate, in this order: the head's limits
-// (header count), a token in the query string (400), then, on a matched
-// route, the bearer token (401), the route's role (403) and the handler.
-// Each answer is audited exactly once: by the gate that refused it, by the
-// route wrapper after its handler, or by the error handler for answers
-// cpp-httplib made itself (404, 413, 400), which have no body yet.
+// Notes: clients reach the routes through the event-driven front
+// (base/http_listener.h's FrontedHttpServer), which answers bad heads and
+// bodies itself (431, 411, 413, 408). Every call that gets past it passes the
+// same gate, in this order: a token in the query string (400), then, on a
+// matched route, the bearer token (401), the route's role (403) and the
+// handler. Each answer is audited exactly once: by the front's refusal, by
+// the gate that refused it, by the route wrapper after its handler, or by the
+// error handler for answers cpp-httplib made itself (404, 400), which have no
+// body yet.
 #include "server/workspace_server.h"
 
 #include <httplib.h>
@@ -27,7 +30,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxBodyBytes = 256 * 1024 * 1024;  // spec folders' content blobs come in one at a time
+constexpr int64_t kMaxBodyBytes = 256 * 1024 * 1024;  // spec folders' content blobs come in one at a time
+// The whole body's deadline, long enough for kMaxBodyBytes at about 1 MB/s.
+constexpr std::chrono::milliseconds kBodyTimeout{300'000};
 constexpr size_t kMaxAuditedPathChars = 200;
 
 // Query parameters that carry credentials in other APIs. A token in a URL
@@ -35,10 +40,13 @@ constexpr size_t kMaxAuditedPathChars = 200;
 // refused outright rather than ignored.
 constexpr const char* kCredentialParams[] = {"token", "access_token", "api_key", "apikey", "key", "auth"};
 
+std::string MessageJson(const std::string& message) {
+  return json{{"message", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void SendMessage(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
-  res.set_content(json{{"message", message}}.dump(-1, ' ', false, json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(MessageJson(message), "application/json");
 }
 
 std::string ExceptionText(std::exception_ptr error) {
@@ -68,61 +76,70 @@ struct WorkspaceServer::Impl {
   }
   void Audit(const httplib::Request& req, int status, const std::string& user, const std::string& route,
              const std::string& target);
-  httplib::Server::HandlerResponse Gate(const httplib::Request& req, httplib::Response& res);
+  void Audit(const std::string& method, const std::string& path, const std::string& client, int status,
+             const std::string& user, const std::string& route, const std::string& target);
+  FrontResponse FrontRefusal(int status, const std::string& message, const FrontRequest* head);
+  bool Gate(const httplib::Request& req, httplib::Response& res);
   void Answer(const ApiRoute& route, const httplib::Request& req, httplib::Response& res);
   void Register(const ApiRoute& route);
   void Routes();
 
   ServerOptions options;
-  ListenerLimits limits;
   HttpRequestCounter requests;
   std::function<void(const std::string&)> log;
   std::unique_ptr<runtime::Workspace> workspace;
   std::unique_ptr<runtime::ServerRecords> records;
-  std::unique_ptr<httplib::Server> server;
+  std::unique_ptr<FrontedHttpServer> front;
+  httplib::Server* server = nullptr;  // front's routes
   std::vector<ApiRoute> routes;
-  ListenerThread listener;
   int port = 0;
   std::string url;  // announced to the workspace's runs
 };
 
 void WorkspaceServer::Impl::Audit(const httplib::Request& req, int status, const std::string& user,
                                   const std::string& route, const std::string& target) {
+  Audit(req.method, req.path, ClientAddress(req), status, user, route, target);
+}
+
+void WorkspaceServer::Impl::Audit(const std::string& method, const std::string& path, const std::string& client,
+                                  int status, const std::string& user, const std::string& route,
+                                  const std::string& target) {
   // Paths no route matched stay out of the metric's labels: a client could
   // otherwise grow its label set without bound.
-  requests.Add(req.method, route.empty() ? "unmatched" : route, status);
+  requests.Add(method, route.empty() ? "unmatched" : route, status);
   runtime::AuditRecord entry;
   entry.at = NowMillis();
   entry.user = user;
-  entry.method = req.method;
-  entry.route = route.empty() ? req.path.substr(0, kMaxAuditedPathChars) : route;
+  entry.method = method;
+  entry.route = route.empty() ? path.substr(0, kMaxAuditedPathChars) : route;
   entry.target = target;
   entry.status = status;
-  entry.client = req.remote_addr;
+  entry.client = client;
   if (Status written = records->AppendAudit(entry); !written.ok()) {
-    Log("audit: cannot record " + req.method + " " + entry.route + ": " + written.message());
+    Log("audit: cannot record " + method + " " + entry.route + ": " + written.message());
   }
 }
 
-// Runs on the request head, before any route or body.
-httplib::Server::HandlerResponse WorkspaceServer::Impl::Gate(const httplib::Request& req, httplib::Response& res) {
-  using Handled = httplib::Server::HandlerResponse;
-  if (HasTooManyHeaders(req, limits)) {
-    res.set_header("Connection", "close");
-    SendMessage(res, 431, "more than " + std::to_string(limits.max_headers) + " request headers");
-    Audit(req, 431, "", "", "");
-    return Handled::Handled;
-  }
+// An answer the front made itself (431, 411, 413, 408, 502): audited when a
+// head was read. This runs on the front's event loop; refusals are rare
+// enough that one audit row each does not hold it up.
+FrontResponse WorkspaceServer::Impl::FrontRefusal(int status, const std::string& message, const FrontRequest* head) {
+  if (head != nullptr) Audit(head->method, head->path, head->remote_address, status, "", "", "");
+  return FrontResponse::Text(status, MessageJson(message), "application/json");
+}
+
+// Runs on the request head, before any route.
+bool WorkspaceServer::Impl::Gate(const httplib::Request& req, httplib::Response& res) {
   if (std::string param = CredentialParam(req); !param.empty()) {
     SendMessage(res, 400,
                 "a credential in the query string (?" + param +
                     "=) is refused: URLs are kept in logs and browser history. Send the token as "
                     "\"Authorization: Bearer TOKEN\", and revoke this one (amlc tokens revoke ID), it may have leaked");
-    Log("api: " + req.method + " " + req.path + " from " + req.remote_addr + " refused: credential in the query string");
+    Log("api: " + req.method + " " + req.path + " from " + ClientAddress(req) + " refused: credential in the query string");
     Audit(req, 400, "", "", "");
-    return Handled::Handled;
+    return true;
   }
-  return Handled::Unhandled;
+  return false;
 }
 
 // A matched route: authenticate, check the role, run the handler, audit.
@@ -141,7 +158,7 @@ void WorkspaceServer::Impl::Answer(const ApiRoute& route, const httplib::Request
     } else {
       SendMessage(res, 503, caller.status().message());
     }
-    Log("api: " + req.method + " " + req.path + " from " + req.remote_addr + " refused: " + caller.status().message());
+    Log("api: " + req.method + " " + req.path + " from " + ClientAddress(req) + " refused: " + caller.status().message());
     Audit(req, res.status, "", route.path, "");
     return;
   }
@@ -179,7 +196,7 @@ void WorkspaceServer::Impl::Routes() {
   using httplib::Request;
   using httplib::Response;
   using Handled = httplib::Server::HandlerResponse;
-  server->set_pre_routing_handler([this](const Request& req, Response& res) { return Gate(req, res); });
+  front->set_gate([this](const Request& req, Response& res) { return Gate(req, res); });
 
   // The API's description is public: it holds no workspace data, and a
   // client reads it before it has a token.
@@ -195,13 +212,13 @@ void WorkspaceServer::Impl::Routes() {
   RegisterDashboard(*server, LoadDashboard(DashboardDir()));
   // ---- end of the dashboard's place ----
 
-  // Answers cpp-httplib made itself (404, 413, 400) have no body yet: give
+  // Answers cpp-httplib made itself (404, 400) have no body yet: give
   // them a JSON message, and audit them (routes audited their own).
   server->set_error_handler(httplib::Server::HandlerWithResponse([this](const Request& req, Response& res) {
     if (!res.body.empty()) return Handled::Unhandled;
     std::string message = res.status == 404   ? "no route " + req.method + " " + req.path + " (see /api/v1/openapi.json)"
                           : res.status == 413 ? "the request body is larger than the limit of " +
-                                                    std::to_string(limits.max_body_bytes) + " bytes"
+                                                    std::to_string(kMaxBodyBytes) + " bytes"
                           : res.status == 400 ? "the request could not be parsed as HTTP"
                                               : "HTTP status " + std::to_string(res.status);
     SendMessage(res, res.status, message);
@@ -241,7 +258,7 @@ Status CheckAddress(const std::string& host, int port, const ServerOptions& opti
 }  // namespace
 
 Status WorkspaceServer::Start(const std::string& host, int port) {
-  if (impl_->listener.started() || impl_->port != 0) {
+  if (impl_->front) {
     return Status(StatusCode::kFailedPrecondition, "the workspace server was started already");
   }
   if (Status address = CheckAddress(host, port, impl_->options); !address.ok()) return address;
@@ -251,17 +268,20 @@ Status WorkspaceServer::Start(const std::string& host, int port) {
   auto records = runtime::ServerRecords::Open(runtime::StateStorePath(impl_->workspace->home()));
   if (!records.ok()) return records.status();
   impl_->records = std::move(records.value());
-  auto server = MakeHttpServer(impl_->options.tls_cert_file, impl_->options.tls_key_file);
-  if (!server.ok()) return server.status();
-  impl_->server = std::move(server.value());
-  impl_->limits.max_body_bytes = kMaxBodyBytes;
-  impl_->limits.threads = impl_->options.threads;
-  ApplyListenerLimits(*impl_->server, impl_->limits);
+  FrontedHttpServer::Options front;
+  front.limits.max_body_bytes = kMaxBodyBytes;
+  front.limits.body_timeout = kBodyTimeout;
+  front.tls_cert_file = impl_->options.tls_cert_file;
+  front.tls_key_file = impl_->options.tls_key_file;
+  front.threads = impl_->options.threads;
+  front.error_response = [impl = impl_.get()](int status, const std::string& message, const FrontRequest* head) {
+    return impl->FrontRefusal(status, message, head);
+  };
+  impl_->front = std::make_unique<FrontedHttpServer>(std::move(front));
+  impl_->server = &impl_->front->routes();
   impl_->Routes();
-  StatusOr<int> bound = BindHttpServer(*impl_->server, host, port);
-  if (!bound.ok()) return bound.status();
-  impl_->port = *bound;
-  impl_->listener.Start(*impl_->server);
+  if (Status started = impl_->front->Start(host, port); !started.ok()) return started;
+  impl_->port = impl_->front->port();
   // Where runs on other machines report (runtime/compute/run_reporting.h).
   bool tls = !impl_->options.tls_cert_file.empty();
   impl_->url = std::string(tls ? "https" : "http") + "://" + HostPort(host, impl_->port);
@@ -274,7 +294,7 @@ Status WorkspaceServer::Start(const std::string& host, int port) {
 int WorkspaceServer::port() const { return impl_->port; }
 
 void WorkspaceServer::Stop() {
-  impl_->listener.Stop();
+  if (impl_->front) impl_->front->Stop();
   if (impl_->workspace && !impl_->url.empty()) runtime::WithdrawServer(impl_->workspace->home(), impl_->url);
 }
 

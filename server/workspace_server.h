@@ -9,10 +9,12 @@
 // described by server/openapi.json, served at /api/v1/openapi.json.
 //
 // Plain HTTP is served only on a loopback address (127.0.0.0/8, ::1);
-// anywhere else the server needs TLS (a certificate and its key). The
-// hostile-client limits are base/http_listener.h's: header count, body size
-// from the Content-Length before reading, read/write timeouts, a bounded
-// thread pool.
+// anywhere else the server needs TLS (a certificate and its key). Clients
+// reach the routes through base/http_listener.h's FrontedHttpServer, the
+// event-driven front: deadlines for the whole head (10 s) and body (300 s),
+// 100 headers and 16 KiB of head (431), Content-Length required on
+// POST/PUT/PATCH (411), bodies over 256 MiB refused from the head (413),
+// TLS terminated there; a slow client costs a buffer, not a thread.
 
 #include <cstdint>
 #include <functional>
@@ -28,7 +30,8 @@ struct ServerOptions {
   /// PEM certificate (chain) and private key: serve HTTPS. Both or neither.
   std::string tls_cert_file;
   std::string tls_key_file;
-  /// Requests handled at once (streams of logs hold one each).
+  /// Requests the routes handle at once (streams of logs hold one each);
+  /// clients still reading or sending wait in the front, not here.
   size_t threads = 16;
 };
 

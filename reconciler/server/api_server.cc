@@ -36,8 +36,7 @@ using nlohmann::json;
 using LogLine = std::function<void(const std::string&)>;
 
 constexpr size_t kMaxBodyBytes = kMaxWebhookBodyBytes;
-// Forges send about twenty headers; more is a client probing limits.
-const ListenerLimits kLimits{.max_body_bytes = kMaxBodyBytes};
+constexpr size_t kRouteThreads = 8;  // requests the routes handle at once
 constexpr int kDefaultSyncLimit = 50;
 constexpr int kMaxSyncLimit = 1000;
 
@@ -52,10 +51,13 @@ Reply Ignored(const std::string& why) { return {202, {{"ignored", why}}}; }
 
 // Commit messages and titles come from users: invalid UTF-8 is replaced, not
 // thrown on.
+std::string ReplyText(const Reply& reply) {
+  return reply.body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void Send(httplib::Response& res, const Reply& reply) {
   res.status = reply.status;
-  res.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(ReplyText(reply), "application/json");
 }
 
 /// One webhook request, reduced to what the checks read.
@@ -356,7 +358,7 @@ struct ApiServer::Impl {
   }
   void AnswerHook(const std::string& forge, const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& read);
-  httplib::Server::HandlerResponse CheckHead(const httplib::Request& req, httplib::Response& res);
+  bool CheckHead(const httplib::Request& req, httplib::Response& res);
 
   ReconcilerControl& control;
   const ApiServerOptions options;
@@ -364,29 +366,22 @@ struct ApiServer::Impl {
   HttpRequestCounter requests;
   std::unique_ptr<runtime::ServerRecords> records;  // for /metrics, when options.state_db is set
   LogLine log;
-  std::unique_ptr<httplib::Server> server;
-  ListenerThread listener;
+  std::unique_ptr<FrontedHttpServer> front;
+  httplib::Server* server = nullptr;  // front's routes
   int port = 0;
 };
 
-// Runs on the request head, before any body is read.
-httplib::Server::HandlerResponse ApiServer::Impl::CheckHead(const httplib::Request& req,
-                                                            httplib::Response& res) {
-  using Handled = httplib::Server::HandlerResponse;
-  if (HasTooManyHeaders(req, kLimits)) {
-    res.set_header("Connection", "close");
-    Send(res, Message(431, "more than " + std::to_string(kLimits.max_headers) + " request headers"));
-    return Handled::Handled;
-  }
+// Runs on the request head, before any route (the front has read the body).
+bool ApiServer::Impl::CheckHead(const httplib::Request& req, httplib::Response& res) {
   if (options.api_token.empty() || IsWebhookPath(req.path) || HasToken(req, options.api_token)) {
-    return Handled::Unhandled;
+    return false;
   }
-  Log("api: " + req.method + " " + req.path + " from " + req.remote_addr +
+  Log("api: " + req.method + " " + req.path + " from " + ClientAddress(req) +
       " refused: no valid bearer token");
   res.set_header("WWW-Authenticate", R"(Bearer realm="amlc reconciler")");
   Send(res, Message(401, "this reconciler's API needs \"Authorization: Bearer TOKEN\" with its "
                          "API token (amlc status reads it from $AMLC_RECONCILER_TOKEN)"));
-  return Handled::Handled;
+  return true;
 }
 
 // The body goes through a content reader, bounded here: read into req.body,
@@ -415,8 +410,7 @@ void ApiServer::Impl::Routes() {
   using httplib::Response;
   using Handled = httplib::Server::HandlerResponse;
 
-  server->set_pre_routing_handler(
-      [this](const Request& req, Response& res) { return CheckHead(req, res); });
+  front->set_gate([this](const Request& req, Response& res) { return CheckHead(req, res); });
   for (std::string forge : {"github", "gitea"}) {
     server->Post("/hooks/" + forge,
                  [this, forge](const Request& req, Response& res,
@@ -525,7 +519,7 @@ Status CheckAddress(const std::string& host, int port, const ApiServerOptions& o
 }  // namespace
 
 Status ApiServer::Start(const std::string& host, int port) {
-  if (impl_->listener.started() || impl_->port != 0) {
+  if (impl_->front) {
     return Status(StatusCode::kFailedPrecondition, "the API server was started already");
   }
   if (Status address = CheckAddress(host, port, impl_->options); !address.ok()) return address;
@@ -535,21 +529,26 @@ Status ApiServer::Start(const std::string& host, int port) {
     if (!records.ok()) return records.status();
     impl_->records = std::move(records.value());
   }
-  StatusOr<std::unique_ptr<httplib::Server>> server =
-      MakeHttpServer(impl_->options.tls_cert_file, impl_->options.tls_key_file);
-  if (!server.ok()) return server.status();
-  impl_->server = std::move(server.value());
-  ApplyListenerLimits(*impl_->server, kLimits);
+  FrontedHttpServer::Options front;
+  front.limits.max_body_bytes = static_cast<int64_t>(kMaxBodyBytes);
+  front.tls_cert_file = impl_->options.tls_cert_file;
+  front.tls_key_file = impl_->options.tls_key_file;
+  front.threads = kRouteThreads;
+  front.error_response = [](int status, const std::string& message, const FrontRequest*) {
+    return FrontResponse::Text(status, ReplyText(Message(status, message)), "application/json");
+  };
+  impl_->front = std::make_unique<FrontedHttpServer>(std::move(front));
+  impl_->server = &impl_->front->routes();
   impl_->Routes();
-  StatusOr<int> bound = BindHttpServer(*impl_->server, host, port);
-  if (!bound.ok()) return bound.status();
-  impl_->port = *bound;
-  impl_->listener.Start(*impl_->server);
+  if (Status started = impl_->front->Start(host, port); !started.ok()) return started;
+  impl_->port = impl_->front->port();
   return Status::Ok();
 }
 
 int ApiServer::port() const { return impl_->port; }
 
-void ApiServer::Stop() { impl_->listener.Stop(); }
+void ApiServer::Stop() {
+  if (impl_->front) impl_->front->Stop();
+}
 
 }  // namespace amlc::reconciler

@@ -1,7 +1,9 @@
 #ifndef AMLC_RECONCILER_SERVER_API_SERVER_H_
 #define AMLC_RECONCILER_SERVER_API_SERVER_H_
 
-// The reconciler's HTTP front (cpp-httplib stays in api_server.cc):
+// The reconciler's HTTP API (cpp-httplib routes stay in api_server.cc; clients
+// reach them through base/http_listener.h's FrontedHttpServer, the
+// event-driven front with the deadlines and limits of README "Reliability"):
 //
 //   POST /hooks/github, /hooks/gitea  -> forge webhooks, HMAC-SHA256 signed with the
 //                                       webhook secret: a push to the tracked branch
@@ -24,10 +26,11 @@
 // no secret is configured, 401 when the signature does not match or lacks the
 // form its forge sends (and nothing is queued), 400 for a payload that cannot
 // be read, 413 over 25 MiB (from the Content-Length, before the body is
-// kept), 200 {"replay": ...} for a delivery already handled (same delivery id
-// or same signed payload), and 202 {"accepted": ...} or {"ignored": why} once
-// the delivery is handled. Bodies are read through a content reader, so
-// form-encoded deliveries are not held to cpp-httplib's 8 KiB form limit.
+// read; chunked ones where they cross it), 200 {"replay": ...} for a delivery
+// already handled (same delivery id or same signed payload), and 202
+// {"accepted": ...} or {"ignored": why} once the delivery is handled. Bodies
+// are read through a content reader, so form-encoded deliveries are not held
+// to cpp-httplib's 8 KiB form limit.
 //
 // With an API token, every other route answers 401 (with WWW-Authenticate)
 // unless the request carries "Authorization: Bearer TOKEN"; webhooks stay

@@ -15,6 +15,7 @@
 
 #include "runtime/state/sqlite_connection.h"
 #include "runtime/state/sqlite_schema.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/sqlite_store_internal.h"
 
 namespace amlc::runtime {
@@ -24,30 +25,9 @@ using internal::Execute;
 using internal::Query;
 using internal::QueryFirst;
 
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
+
 namespace {
-
-constexpr const char* kResourceColumns =
-    "id, kind, name, version, digest, spec_json, outputs_json, updated_at";
-
-ResourceRecord ReadResource(const Statement& row) {
-  ResourceRecord record;
-  record.id = row.Text(0);
-  record.kind = row.Text(1);
-  record.name = row.Text(2);
-  record.version = row.Text(3);
-  record.digest = row.Text(4);
-  record.spec_json = row.Text(5);
-  record.outputs_json = row.Text(6);
-  record.updated_at = row.Int(7);
-  return record;
-}
-
-// parent_run_id is NULL for a top-level run (so the foreign key holds) and
-// "" in a RunRecord.
-constexpr const char* kRunColumns =
-    "id, experiment, job_id, run_key, coalesce(parent_run_id, ''), status, compute, command, "
-    "snapshot_digest, params_json, outputs_json, spec_commit, work_dir, pid, exit_code, error, "
-    "created_at, started_at, ended_at";
 
 constexpr const char* kInsertRun =
     "INSERT INTO runs (id, experiment, job_id, run_key, parent_run_id, status, compute, "
@@ -83,31 +63,6 @@ void BindRun(Statement& statement, const RunRecord& run) {
       .Bind(17, run.created_at)
       .Bind(18, run.started_at)
       .Bind(19, run.ended_at);
-}
-
-RunRecord ReadRun(const Statement& row) {
-  RunRecord run;
-  run.id = row.Text(0);
-  run.experiment = row.Text(1);
-  run.job_id = row.Text(2);
-  run.run_key = row.Text(3);
-  run.parent_run_id = row.Text(4);
-  // The table's CHECK constraint admits only names ParseRunStatus knows.
-  run.status = ParseRunStatus(row.Text(5)).value_or(RunStatus::kQueued);
-  run.compute = row.Text(6);
-  run.command = row.Text(7);
-  run.snapshot_digest = row.Text(8);
-  run.params_json = row.Text(9);
-  run.outputs_json = row.Text(10);
-  run.spec_commit = row.Text(11);
-  run.work_dir = row.Text(12);
-  run.pid = row.Int(13);
-  run.exit_code = static_cast<int>(row.Int(14));
-  run.error = row.Text(15);
-  run.created_at = row.Int(16);
-  run.started_at = row.Int(17);
-  run.ended_at = row.Int(18);
-  return run;
 }
 
 std::string SelectRuns(const char* where_and_order) {
@@ -214,14 +169,14 @@ StatusOr<std::vector<ResourceRecord>> SqliteStore::ListResources() {
   std::lock_guard lock(mutex_);
   return Query<ResourceRecord>(
       *connection_, std::string("SELECT ") + kResourceColumns + " FROM resources ORDER BY id",
-      "listing resources", [](Statement&) {}, ReadResource);
+      "listing resources", [](Statement&) {}, ReadResource<Statement>);
 }
 
 StatusOr<std::optional<ResourceRecord>> SqliteStore::GetResource(const std::string& id) {
   std::lock_guard lock(mutex_);
   return QueryFirst<ResourceRecord>(
       *connection_, std::string("SELECT ") + kResourceColumns + " FROM resources WHERE id = ?1",
-      "reading resource " + id, [&](Statement& s) { s.Bind(1, id); }, ReadResource);
+      "reading resource " + id, [&](Statement& s) { s.Bind(1, id); }, ReadResource<Statement>);
 }
 
 // --- Experiments -------------------------------------------------------------
@@ -258,7 +213,7 @@ StatusOr<std::optional<RunRecord>> SqliteStore::GetRun(const std::string& id) {
   std::lock_guard lock(mutex_);
   return QueryFirst<RunRecord>(
       *connection_, SelectRuns("WHERE id = ?1"), "reading run " + id,
-      [&](Statement& s) { s.Bind(1, id); }, ReadRun);
+      [&](Statement& s) { s.Bind(1, id); }, ReadRun<Statement>);
 }
 
 // The latest numeric value a run logged for the metric bound to `?N`; NULL
@@ -367,7 +322,7 @@ StatusOr<std::vector<RunRecord>> SqliteStore::ListRuns(const RunQuery& query) {
           else s.Bind(parameter++, std::get<double>(bind));
         }
       },
-      ReadRun);
+      ReadRun<Statement>);
 }
 
 StatusOr<std::optional<RunRecord>> SqliteStore::FindCompletedRun(const std::string& job_id,
@@ -378,7 +333,7 @@ StatusOr<std::optional<RunRecord>> SqliteStore::FindCompletedRun(const std::stri
       SelectRuns("WHERE job_id = ?1 AND run_key = ?2 AND status = 'Completed' "
                  "ORDER BY created_at DESC, ended_at DESC, rowid DESC LIMIT 1"),
       "looking up a completed run of " + job_id,
-      [&](Statement& s) { s.Bind(1, job_id).Bind(2, run_key); }, ReadRun);
+      [&](Statement& s) { s.Bind(1, job_id).Bind(2, run_key); }, ReadRun<Statement>);
 }
 
 StatusOr<std::vector<RunRecord>> SqliteStore::FindActiveRuns(const std::string& job_id,
@@ -389,7 +344,7 @@ StatusOr<std::vector<RunRecord>> SqliteStore::FindActiveRuns(const std::string& 
       SelectRuns("WHERE job_id = ?1 AND run_key = ?2 AND status IN ('Queued', 'Running') "
                  "ORDER BY created_at, rowid"),
       "looking up active runs of " + job_id,
-      [&](Statement& s) { s.Bind(1, job_id).Bind(2, run_key); }, ReadRun);
+      [&](Statement& s) { s.Bind(1, job_id).Bind(2, run_key); }, ReadRun<Statement>);
 }
 
 Status SqliteStore::SetRunTag(const std::string& run_id, const std::string& key,

@@ -2,6 +2,7 @@
 // the top of sqlite_store.cc hold here.
 
 #include "runtime/state/sqlite_store.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/sqlite_store_internal.h"
 
 namespace amlc::runtime {
@@ -9,26 +10,11 @@ namespace amlc::runtime {
 using internal::Execute;
 using internal::Query;
 
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
+
 namespace {
 
 // --- Activities --------------------------------------------------------------
-
-constexpr const char* kActivityColumns =
-    "id, kind, resource_id, run_id, status, progress, message, started_at, ended_at";
-
-ActivityRecord ReadActivity(const Statement& row) {
-  ActivityRecord activity;
-  activity.id = row.Int(0);
-  activity.kind = row.Text(1);
-  activity.resource_id = row.Text(2);
-  activity.run_id = row.Text(3);
-  activity.status = row.Text(4);
-  activity.progress = row.Double(5);
-  activity.message = row.Text(6);
-  activity.started_at = row.Int(7);
-  activity.ended_at = row.Int(8);
-  return activity;
-}
 
 // Parameters ?2..?9 of an activity (?1 is its id).
 void BindActivity(Statement& statement, const ActivityRecord& activity) {
@@ -78,7 +64,7 @@ StatusOr<std::vector<ActivityRecord>> SqliteStore::ListActivities(int limit) {
       *connection_,
       std::string("SELECT ") + kActivityColumns + " FROM activities ORDER BY id DESC LIMIT ?1",
       "listing activities",
-      [&](Statement& s) { s.Bind(1, static_cast<int64_t>(limit > 0 ? limit : -1)); }, ReadActivity);
+      [&](Statement& s) { s.Bind(1, static_cast<int64_t>(limit > 0 ? limit : -1)); }, ReadActivity<Statement>);
 }
 
 StatusOr<int> SqliteStore::EndInterruptedActivities(int64_t ended_at, const std::string& message) {

@@ -23,12 +23,20 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/state/metric_batch.h"
 #include "runtime/state/sqlite_store.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/sqlite_store_internal.h"
 
 namespace amlc::runtime {
 
+using internal::GroupBySeries;
+using internal::Placed;
+using internal::PlacePoints;
 using internal::Query;
+using internal::Series;
+
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
 
 namespace {
 
@@ -49,75 +57,6 @@ const std::string& InsertManyPointsSql() {
     return text;
   }();
   return sql;
-}
-
-// One series of a batch.
-struct Series {
-  std::string_view run_id;
-  std::string_view name;
-  int64_t count = 0;      // points of this batch
-  int64_t id = 0;         // metric_series.id
-  int64_t first_seq = 0;  // seq of this batch's first point of the series
-  size_t begin = 0;       // where its points start in the insertion order
-};
-
-using SeriesKey = std::pair<std::string_view, std::string_view>;
-
-struct SeriesKeyHash {
-  size_t operator()(const SeriesKey& key) const {
-    std::hash<std::string_view> hash;
-    return hash(key.first) * 31 + hash(key.second);
-  }
-};
-
-// A point in insertion order, with the key columns it is stored by.
-struct Placed {
-  const MetricPoint* point;
-  int64_t series_id;
-  int64_t seq;
-};
-
-using SeriesIndex = std::unordered_map<SeriesKey, uint32_t, SeriesKeyHash>;
-
-// A batch rarely holds more than a few series, and a linear scan of those
-// costs less per point than hashing two strings; past this many series a hash
-// index takes over.
-constexpr size_t kScanLimit = 8;
-
-// The index in `series` of the series of `point`, appended if new.
-uint32_t FindSeries(const MetricPoint& point, std::vector<Series>& series, SeriesIndex& index) {
-  SeriesKey key(point.run_id, point.name);
-  if (series.size() <= kScanLimit) {
-    for (uint32_t i = 0; i < series.size(); ++i) {
-      if (series[i].name == key.second && series[i].run_id == key.first) return i;
-    }
-  } else if (auto found = index.find(key); found != index.end()) {
-    return found->second;
-  }
-  auto slot = static_cast<uint32_t>(series.size());
-  series.push_back({key.first, key.second});
-  if (series.size() == kScanLimit + 1) {
-    for (uint32_t i = 0; i < series.size(); ++i) {
-      index.emplace(SeriesKey(series[i].run_id, series[i].name), i);
-    }
-  } else if (series.size() > kScanLimit + 1) {
-    index.emplace(key, slot);
-  }
-  return slot;
-}
-
-// The batch's series in order of first appearance, and each point's series.
-std::vector<Series> GroupBySeries(const std::vector<MetricPoint>& points,
-                                  std::vector<uint32_t>* series_of) {
-  std::vector<Series> series;
-  SeriesIndex index;
-  series_of->reserve(points.size());
-  for (const MetricPoint& point : points) {
-    uint32_t slot = FindSeries(point, series, index);
-    ++series[slot].count;
-    series_of->push_back(slot);
-  }
-  return series;
 }
 
 // Creates the series that are new, counts the batch's points into each, and
@@ -150,41 +89,10 @@ Status ResolveSeries(SqliteConnection& connection, std::vector<Series>& series,
   return Status::Ok();
 }
 
-bool StoredBefore(const Placed& a, const Placed& b) {
-  if (a.point->step != b.point->step) return a.point->step < b.point->step;
-  if (a.point->timestamp != b.point->timestamp) return a.point->timestamp < b.point->timestamp;
-  return a.seq < b.seq;
-}
-
-// The points in the order to insert them: series by series, each in key order.
-std::vector<Placed> PlacePoints(const std::vector<MetricPoint>& points,
-                                const std::vector<uint32_t>& series_of,
-                                std::vector<Series>& series) {
-  size_t offset = 0;
-  for (Series& one : series) {
-    one.begin = offset;
-    offset += one.count;
-  }
-  std::vector<size_t> next(series.size());
-  for (size_t i = 0; i < series.size(); ++i) next[i] = series[i].begin;
-  std::vector<Placed> placed(points.size());
-  for (size_t i = 0; i < points.size(); ++i) {
-    const Series& one = series[series_of[i]];
-    size_t at = next[series_of[i]]++;
-    placed[at] = {&points[i], one.id, one.first_seq + static_cast<int64_t>(at - one.begin)};
-  }
-  for (const Series& one : series) {
-    auto begin = placed.begin() + one.begin;
-    auto end = begin + one.count;
-    if (!std::is_sorted(begin, end, StoredBefore)) std::sort(begin, end, StoredBefore);
-  }
-  return placed;
-}
-
 // Binds `placed` as row `row` (0-based) of an insert statement.
 void BindPoint(Statement& insert, int row, const Placed& placed) {
   int base = row * kColumnsPerPoint;
-  // A NaN value binds as NULL (SQLite has no NaN); ReadPoint turns it back.
+  // A NaN value binds as NULL (SQLite has no NaN); ReadPoint<Statement> turns it back.
   insert.Bind(base + 1, placed.series_id).Bind(base + 2, placed.point->step);
   insert.Bind(base + 3, placed.point->timestamp).Bind(base + 4, placed.seq);
   insert.Bind(base + 5, placed.point->value).Bind(base + 6, placed.point->text);
@@ -213,30 +121,6 @@ Status InsertPoints(SqliteConnection& connection, const std::vector<Placed>& pla
   return Status::Ok();
 }
 
-// "appending 10000 metric points of run R" (or "of 3 runs"), for messages.
-std::string Describe(const std::vector<MetricPoint>& points, const std::vector<Series>& series) {
-  std::vector<std::string_view> run_ids;
-  for (const Series& one : series) run_ids.push_back(one.run_id);
-  std::sort(run_ids.begin(), run_ids.end());
-  size_t runs = std::unique(run_ids.begin(), run_ids.end()) - run_ids.begin();
-  std::string text = "appending " + std::to_string(points.size()) + " metric point" +
-                     (points.size() == 1 ? "" : "s") + " of ";
-  return runs == 1 ? text + "run " + points.front().run_id : text + std::to_string(runs) + " runs";
-}
-
-constexpr const char* kPointColumns = "s.run_id, s.name, p.step, p.value, p.text, p.ts";
-
-MetricPoint ReadPoint(const Statement& row) {
-  MetricPoint point;
-  point.run_id = row.Text(0);
-  point.name = row.Text(1);
-  point.step = row.Int(2);
-  point.value = row.IsNull(3) ? std::numeric_limits<double>::quiet_NaN() : row.Double(3);
-  point.text = row.Text(4);
-  point.timestamp = row.Int(5);
-  return point;
-}
-
 // Stores `points` inside the caller's transaction.
 Status StorePoints(SqliteConnection& connection, const std::vector<MetricPoint>& points, std::vector<Series>& series,
                    const std::vector<uint32_t>& series_of, std::string_view doing) {
@@ -251,7 +135,7 @@ Status SqliteStore::AppendMetrics(const std::vector<MetricPoint>& points) {
   if (points.empty()) return Status::Ok();
   std::vector<uint32_t> series_of;
   std::vector<Series> series = GroupBySeries(points, &series_of);
-  std::string doing = Describe(points, series);
+  std::string doing = internal::DescribeBatch(points, series);
 
   std::lock_guard lock(mutex_);
   Transaction transaction(connection_.get());
@@ -295,7 +179,7 @@ StatusOr<std::vector<MetricPoint>> SqliteStore::Metrics(const std::string& run_i
         s.Bind(1, run_id);
         if (!name.empty()) s.Bind(2, name);
       },
-      ReadPoint);
+      ReadPoint<Statement>);
 }
 
 StatusOr<std::vector<MetricPoint>> SqliteStore::LatestMetrics(const std::string& run_id) {
@@ -311,7 +195,7 @@ StatusOr<std::vector<MetricPoint>> SqliteStore::LatestMetrics(const std::string&
   std::lock_guard lock(mutex_);
   return Query<MetricPoint>(
       *connection_, kSql, "reading the latest metrics of run " + run_id,
-      [&](Statement& s) { s.Bind(1, run_id); }, ReadPoint);
+      [&](Statement& s) { s.Bind(1, run_id); }, ReadPoint<Statement>);
 }
 
 }  // namespace amlc::runtime

@@ -22,7 +22,9 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/state/registry_rows.h"
 #include "runtime/state/sqlite_store.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/sqlite_store_internal.h"
 
 namespace amlc::runtime {
@@ -31,89 +33,11 @@ using internal::Execute;
 using internal::Query;
 using internal::QueryFirst;
 
+using namespace internal::registry;  // NOLINT: the rows both stores share
+
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
+
 namespace {
-
-using Tags = std::map<std::string, std::string>;
-using ModelRef = std::pair<std::string, int64_t>;
-
-// The tables of one registry.
-struct Registry {
-  const char* noun;            // "model", "image": for messages
-  const char* names_table;     // name -> last version ever assigned
-  const char* versions_table;  // one row per version, keyed (name, version)
-  const char* tags_table;      // (name, version, key) -> value
-};
-
-constexpr Registry kModels{"model", "model_names", "model_versions", "model_tags"};
-constexpr Registry kImages{"image", "image_names", "images", "image_tags"};
-
-// "iris:2", as users write a version.
-std::string Label(const std::string& name, int64_t version) {
-  return name + ":" + std::to_string(version);
-}
-
-// Plain, with no store path: a CLI prints it as it is.
-Status NoSuchVersion(const Registry& registry, const std::string& name, int64_t version) {
-  return Status(StatusCode::kNotFound,
-                std::string("no ") + registry.noun + " " + Label(name, version));
-}
-
-Status Invalid(const SqliteConnection& connection, std::string_view doing, const std::string& why) {
-  return Status(StatusCode::kInvalidArgument,
-                "state store " + connection.path() + ": " + std::string(doing) + ": " + why);
-}
-
-// What the tables would take but no reader could use: a version without a
-// name ("<empty>:3"), a tag without a key.
-Status CheckNameAndTags(const SqliteConnection& connection, const Registry& registry,
-                        std::string_view doing, const std::string& name, const Tags& tags) {
-  if (name.empty()) return Invalid(connection, doing, std::string("a ") + registry.noun + " needs a name");
-  for (const auto& tag : tags) {
-    if (tag.first.empty()) return Invalid(connection, doing, "a tag needs a key");
-  }
-  return Status::Ok();
-}
-
-// Invalid UTF-8 in a caller's text is replaced rather than thrown about: the
-// JSON written must always be readable again.
-template <typename Json>
-std::string Dump(const Json& json) {
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// A JSON object of strings, as json_group_object builds it from tag rows and
-// as properties_json holds (the table's CHECK keeps that an object).
-Tags ParseStringMap(const std::string& text) {
-  Tags map;
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return map;
-  for (auto it = json.begin(); it != json.end(); ++it) {
-    map.emplace(it.key(), it->is_string() ? it->get<std::string>() : Dump(*it));
-  }
-  return map;
-}
-
-// An image's models from json_group_array of [position, name, version], put
-// in position order (an aggregate promises no order of its rows).
-std::vector<ModelRef> ParseModels(const std::string& text) {
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  std::vector<std::pair<int64_t, ModelRef>> placed;
-  if (json.is_array()) {
-    for (const nlohmann::json& row : json) {
-      if (!row.is_array() || row.size() != 3 || !row[0].is_number_integer() ||
-          !row[1].is_string() || !row[2].is_number_integer()) {
-        continue;  // not what the query builds
-      }
-      placed.emplace_back(row[0].get<int64_t>(),
-                          ModelRef(row[1].get<std::string>(), row[2].get<int64_t>()));
-    }
-  }
-  std::sort(placed.begin(), placed.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<ModelRef> models;
-  for (auto& [position, model] : placed) models.push_back(std::move(model));
-  return models;
-}
 
 // --- What both registries share ----------------------------------------------
 
@@ -178,13 +102,13 @@ Status UpdateTags(SqliteConnection& connection, const Registry& registry, const 
                   int64_t version, const Tags& set, const std::vector<std::string>& remove) {
   std::string doing =
       std::string("updating the tags of ") + registry.noun + " " + Label(name, version);
-  if (Status status = CheckNameAndTags(connection, registry, doing, name, set); !status.ok()) {
+  if (Status status = CheckNameAndTags(connection.path(), registry, doing, name, set); !status.ok()) {
     return status;
   }
   // Either order of applying the two would surprise someone; say so instead.
   for (const std::string& key : remove) {
     if (set.count(key) != 0) {
-      return Invalid(connection, doing, "tag '" + key + "' is both set and removed");
+      return Invalid(connection.path(), doing, "tag '" + key + "' is both set and removed");
     }
   }
   Transaction transaction(&connection);
@@ -240,30 +164,6 @@ std::string SelectModels(const std::string& where_and_order) {
   return std::string("SELECT ") + kModelColumns + " FROM model_versions AS v " + where_and_order;
 }
 
-ModelVersionRecord ReadModel(const Statement& row) {
-  ModelVersionRecord model;
-  model.name = row.Text(0);
-  model.version = row.Int(1);
-  model.type = row.Text(2);
-  model.framework = row.Text(3);
-  model.description = row.Text(4);
-  model.stage = row.Text(5);
-  model.properties = ParseStringMap(row.Text(6));
-  model.content_digest = row.Text(7);
-  model.path_name = row.Text(8);
-  model.single_file = row.Int(9) != 0;
-  model.size_bytes = static_cast<uint64_t>(row.Int(10));
-  model.source_key = row.Text(11);
-  model.resource_id = row.Text(12);
-  model.run_id = row.Text(13);
-  model.job_id = row.Text(14);
-  model.experiment = row.Text(15);
-  model.spec_commit = row.Text(16);
-  model.created_at = row.Int(17);
-  model.tags = ParseStringMap(row.Text(18));
-  return model;
-}
-
 constexpr const char* kInsertModel =
     "INSERT INTO model_versions (name, version, type, framework, description, stage, "
     "properties_json, content_digest, path_name, single_file, size_bytes, source_key, "
@@ -293,14 +193,6 @@ StatusOr<std::vector<std::string>> ImagesUsing(SqliteConnection& connection,
       [](const Statement& row) { return Label(row.Text(0), row.Int(1)); });
 }
 
-Status InUse(const std::string& name, int64_t version, const std::vector<std::string>& images) {
-  std::string list;
-  for (const std::string& image : images) list += (list.empty() ? "" : ", ") + image;
-  return Status(StatusCode::kFailedPrecondition,
-                "model " + Label(name, version) + " is used by image " + list + "; delete " +
-                    (images.size() == 1 ? "that image" : "those images") + " first");
-}
-
 // --- Images ------------------------------------------------------------------
 
 constexpr const char* kImageColumns =
@@ -315,26 +207,6 @@ std::string SelectImages(const std::string& where_and_order) {
   return std::string("SELECT ") + kImageColumns + " FROM images AS v " + where_and_order;
 }
 
-ImageRecord ReadImage(const Statement& row) {
-  ImageRecord image;
-  image.name = row.Text(0);
-  image.version = row.Int(1);
-  image.kind = row.Text(2);
-  image.digest = row.Text(3);
-  image.build_key = row.Text(4);
-  image.layout = row.Text(5);
-  image.ref_name = row.Text(6);
-  image.base_image = row.Text(7);
-  image.environment = row.Text(8);
-  image.size_bytes = static_cast<uint64_t>(row.Int(9));
-  image.resource_id = row.Text(10);
-  image.pushed_json = row.Text(11);
-  image.created_at = row.Int(12);
-  image.tags = ParseStringMap(row.Text(13));
-  image.models = ParseModels(row.Text(14));
-  return image;
-}
-
 constexpr const char* kInsertImage =
     "INSERT INTO images (name, version, kind, digest, build_key, layout, ref_name, base_image, "
     "environment, size_bytes, resource_id, pushed_json, created_at) "
@@ -346,28 +218,6 @@ void BindImage(Statement& statement, const ImageRecord& image) {
   statement.Bind(7, image.ref_name).Bind(8, image.base_image).Bind(9, image.environment);
   statement.Bind(10, static_cast<int64_t>(image.size_bytes)).Bind(11, image.resource_id);
   statement.Bind(12, image.pushed_json).Bind(13, image.created_at);
-}
-
-// kInvalidArgument for what RecordImage would store but readers could not
-// use: a push history that is not a JSON array, a model listed twice.
-Status CheckImage(const SqliteConnection& connection, std::string_view doing,
-                  const ImageRecord& image) {
-  if (Status status = CheckNameAndTags(connection, kImages, doing, image.name, image.tags);
-      !status.ok()) {
-    return status;
-  }
-  if (!nlohmann::json::parse(image.pushed_json, nullptr, /*allow_exceptions=*/false).is_array()) {
-    return Invalid(connection, doing, "pushed_json must be a JSON array, not '" +
-                                          image.pushed_json + "'");
-  }
-  std::set<ModelRef> seen;
-  for (const ModelRef& model : image.models) {
-    if (!seen.insert(model).second) {
-      return Invalid(connection, doing,
-                     "model " + Label(model.first, model.second) + " is listed twice");
-    }
-  }
-  return Status::Ok();
 }
 
 Status InsertImageModels(SqliteConnection& connection, const ImageRecord& image,
@@ -393,7 +243,7 @@ Status InsertImageModels(SqliteConnection& connection, const ImageRecord& image,
 
 StatusOr<ModelVersionRecord> SqliteStore::RegisterModelVersion(const ModelVersionRecord& model) {
   std::string doing = "registering a version of model " + model.name;
-  if (Status status = CheckNameAndTags(*connection_, kModels, doing, model.name, model.tags);
+  if (Status status = CheckNameAndTags(connection_->path(), kModels, doing, model.name, model.tags);
       !status.ok()) {
     return status;
   }
@@ -423,7 +273,7 @@ StatusOr<std::optional<ModelVersionRecord>> SqliteStore::GetModelVersion(const s
   return QueryFirst<ModelVersionRecord>(
       *connection_, SelectModels("WHERE v.name = ?1 AND v.version = ?2"),
       "reading model " + Label(name, version),
-      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadModel);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadModel<Statement>);
 }
 
 StatusOr<std::optional<ModelVersionRecord>> SqliteStore::LatestModelVersion(
@@ -432,7 +282,7 @@ StatusOr<std::optional<ModelVersionRecord>> SqliteStore::LatestModelVersion(
   return QueryFirst<ModelVersionRecord>(
       *connection_, SelectModels("WHERE v.name = ?1 ORDER BY v.version DESC LIMIT 1"),
       "reading the latest version of model " + name, [&](Statement& s) { s.Bind(1, name); },
-      ReadModel);
+      ReadModel<Statement>);
 }
 
 StatusOr<std::vector<ModelVersionRecord>> SqliteStore::ListModelVersions(const ModelQuery& query) {
@@ -451,7 +301,7 @@ StatusOr<std::vector<ModelVersionRecord>> SqliteStore::ListModelVersions(const M
         if (!query.framework.empty()) s.Bind(2, query.framework);
         BindTagFilter(s, query.tags, 3);
       },
-      ReadModel);
+      ReadModel<Statement>);
 }
 
 StatusOr<std::optional<ModelVersionRecord>> SqliteStore::FindModelVersionBySource(
@@ -463,7 +313,7 @@ StatusOr<std::optional<ModelVersionRecord>> SqliteStore::FindModelVersionBySourc
       *connection_,
       SelectModels("WHERE v.name = ?1 AND v.source_key = ?2 ORDER BY v.version DESC LIMIT 1"),
       "looking up the version of model " + name + " registered from " + source_key,
-      [&](Statement& s) { s.Bind(1, name).Bind(2, source_key); }, ReadModel);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, source_key); }, ReadModel<Statement>);
 }
 
 Status SqliteStore::UpdateModelTags(const std::string& name, int64_t version,
@@ -496,7 +346,7 @@ Status SqliteStore::DeleteModelVersion(const std::string& name, int64_t version)
 
 StatusOr<ImageRecord> SqliteStore::RecordImage(const ImageRecord& image) {
   std::string doing = "recording a version of image " + image.name;
-  if (Status status = CheckImage(*connection_, doing, image); !status.ok()) return status;
+  if (Status status = CheckImage(connection_->path(), doing, image); !status.ok()) return status;
   ImageRecord stored = image;
   if (stored.created_at == 0) stored.created_at = NowMillis();
 
@@ -524,7 +374,7 @@ StatusOr<std::optional<ImageRecord>> SqliteStore::GetImage(const std::string& na
   return QueryFirst<ImageRecord>(
       *connection_, SelectImages("WHERE v.name = ?1 AND v.version = ?2"),
       "reading image " + Label(name, version),
-      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadImage);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, version); }, ReadImage<Statement>);
 }
 
 StatusOr<std::optional<ImageRecord>> SqliteStore::LatestImage(const std::string& name) {
@@ -532,7 +382,7 @@ StatusOr<std::optional<ImageRecord>> SqliteStore::LatestImage(const std::string&
   return QueryFirst<ImageRecord>(
       *connection_, SelectImages("WHERE v.name = ?1 ORDER BY v.version DESC LIMIT 1"),
       "reading the latest version of image " + name, [&](Statement& s) { s.Bind(1, name); },
-      ReadImage);
+      ReadImage<Statement>);
 }
 
 StatusOr<std::vector<ImageRecord>> SqliteStore::ListImages(
@@ -548,7 +398,7 @@ StatusOr<std::vector<ImageRecord>> SqliteStore::ListImages(
         if (!name.empty()) s.Bind(1, name);
         BindTagFilter(s, tags, 2);
       },
-      ReadImage);
+      ReadImage<Statement>);
 }
 
 StatusOr<std::optional<ImageRecord>> SqliteStore::FindImageByBuildKey(
@@ -560,7 +410,7 @@ StatusOr<std::optional<ImageRecord>> SqliteStore::FindImageByBuildKey(
       *connection_,
       SelectImages("WHERE v.name = ?1 AND v.build_key = ?2 ORDER BY v.version DESC LIMIT 1"),
       "looking up the version of image " + name + " built from " + build_key,
-      [&](Statement& s) { s.Bind(1, name).Bind(2, build_key); }, ReadImage);
+      [&](Statement& s) { s.Bind(1, name).Bind(2, build_key); }, ReadImage<Statement>);
 }
 
 Status SqliteStore::UpdateImageTags(const std::string& name, int64_t version,

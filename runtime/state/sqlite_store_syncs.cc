@@ -2,6 +2,7 @@
 // The implementation notes at the top of sqlite_store.cc hold here.
 
 #include "runtime/state/sqlite_store.h"
+#include "runtime/state/record_rows.h"
 #include "runtime/state/sqlite_store_internal.h"
 
 namespace amlc::runtime {
@@ -10,32 +11,9 @@ using internal::Execute;
 using internal::Query;
 using internal::QueryFirst;
 
+using namespace internal;  // NOLINT: the columns and readers both stores share (record_rows.h)
+
 namespace {
-
-#define AMLC_SYNC_FIELDS                                                                   \
-  "trigger, commit_id, author, message, result, summary, diagnostics, plan_json, apply_log, " \
-  "resources_json, started_at, ended_at"
-constexpr const char* kSyncFields = AMLC_SYNC_FIELDS;  // all but the id
-constexpr const char* kSyncColumns = "id, " AMLC_SYNC_FIELDS;
-#undef AMLC_SYNC_FIELDS
-
-SyncRecord ReadSync(const Statement& row) {
-  SyncRecord sync;
-  sync.id = row.Int(0);
-  sync.trigger = row.Text(1);
-  sync.commit = row.Text(2);
-  sync.author = row.Text(3);
-  sync.message = row.Text(4);
-  sync.result = row.Text(5);
-  sync.summary = row.Text(6);
-  sync.diagnostics = row.Text(7);
-  sync.plan_json = row.Text(8);
-  sync.apply_log = row.Text(9);
-  sync.resources_json = row.Text(10);
-  sync.started_at = row.Int(11);
-  sync.ended_at = row.Int(12);
-  return sync;
-}
 
 // Parameters ?2..?13 of a sync (?1 is its id).
 void BindSync(Statement& statement, const SyncRecord& sync) {
@@ -81,7 +59,7 @@ StatusOr<std::vector<SyncRecord>> SqliteStore::ListSyncs(int limit) {
   return Query<SyncRecord>(
       *connection_, std::string("SELECT ") + kSyncColumns + " FROM syncs ORDER BY id DESC LIMIT ?1",
       "listing syncs", [&](Statement& s) { s.Bind(1, static_cast<int64_t>(limit > 0 ? limit : -1)); },
-      ReadSync);
+      ReadSync<Statement>);
 }
 
 StatusOr<std::optional<SyncRecord>> SqliteStore::GetSync(int64_t id) {
@@ -89,7 +67,7 @@ StatusOr<std::optional<SyncRecord>> SqliteStore::GetSync(int64_t id) {
   return QueryFirst<SyncRecord>(*connection_,
                                 std::string("SELECT ") + kSyncColumns + " FROM syncs WHERE id = ?1",
                                 "reading sync " + std::to_string(id),
-                                [&](Statement& s) { s.Bind(1, id); }, ReadSync);
+                                [&](Statement& s) { s.Bind(1, id); }, ReadSync<Statement>);
 }
 
 StatusOr<std::string> SqliteStore::GetReconcilerValue(const std::string& key) {

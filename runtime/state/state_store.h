@@ -180,8 +180,8 @@ struct SyncRecord {
   int64_t ended_at = 0;        // 0 while running
 };
 
-/// The workspace's state: everything amlc records. One interface so a
-/// PostgreSQL store can stand in for the embedded SQLite one. Every method
+/// The workspace's state: everything amlc records. One interface, so the
+/// PostgreSQL store stands in for the embedded SQLite one. Every method
 /// that writes several rows does so in one transaction. Errors are Status
 /// values (kUnavailable: busy/locked, retry; kInternal: corrupt or unusable).
 class StateStore {
@@ -306,6 +306,16 @@ class StateStore {
 /// WAL mode. kInternal when the file is not an amlc store or is newer than
 /// this binary understands.
 StatusOr<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path);
+
+/// Opens (creating the schema and migrating as needed) the store in the
+/// PostgreSQL database at `url` ("postgresql://user@host:port/db"). kUnavailable
+/// when the server cannot be reached; kInternal when the database holds
+/// another application's tables or a schema newer than this binary knows.
+StatusOr<std::unique_ptr<StateStore>> OpenPostgresStore(const std::string& url);
+
+/// OpenPostgresStore for a postgresql:// or postgres:// URL, else
+/// OpenSqliteStore of the path.
+StatusOr<std::unique_ptr<StateStore>> OpenStateStore(const std::string& location);
 
 }  // namespace amlc::runtime
 

@@ -5,12 +5,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
+
+#include "runtime/state/postgres_connection.h"
+#include "runtime/state/postgres_lock.h"
+#include "runtime/state/postgres_schema.h"
 
 namespace amlc::runtime {
 
@@ -80,6 +86,23 @@ void MakePrivateStateFile(const std::string& path, std::vector<std::string>& tig
 
 }  // namespace
 
+StatusOr<std::string> WorkspaceStateLocation(const std::string& home) {
+  std::string setting = StateUrlSettingPath(home);
+  std::ifstream file(setting);
+  if (!file) return home + "/state.db";
+  std::string url;
+  std::getline(file, url);
+  while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.pop_back();
+  while (!url.empty() && std::isspace(static_cast<unsigned char>(url.front()))) url.erase(0, 1);
+  if (!IsPostgresUrl(url)) {
+    return Status(StatusCode::kInvalidArgument,
+                  setting + ":1: '" + RedactPostgresUrl(url) +
+                      "' is not a PostgreSQL URL; write e.g. postgresql://amlc@db.example:5432/amlc, or remove the "
+                      "file to keep the state in " + home + "/state.db");
+  }
+  return url;
+}
+
 StatusOr<std::unique_ptr<Workspace>> Workspace::Open(const std::string& home) {
   std::vector<std::string> tightened;
   if (Status made = MakePrivateFolders(home, tightened); !made.ok()) return made;
@@ -92,14 +115,21 @@ StatusOr<std::unique_ptr<Workspace>> Workspace::Open(const std::string& home) {
     workspace->notes_.push_back("made owner-only, as workspace files are by default: " + list +
                                 " (they hold environment values, request bodies and keys)");
   }
-  StatusOr<std::unique_ptr<StateStore>> state = OpenSqliteStore(workspace->home_ + "/state.db");
+  StatusOr<std::string> location = WorkspaceStateLocation(workspace->home_);
+  if (!location.ok()) return location.status();
+  workspace->state_location_ = *location;
+  StatusOr<std::unique_ptr<StateStore>> state = OpenStateStore(*location);
   if (!state.ok()) return state.status();
   workspace->state_ = std::move(state.value());
   workspace->snapshots_ = std::make_unique<SnapshotStore>(workspace->datastore() + "/snapshots");
   return workspace;
 }
 
+ApplyLock::ApplyLock(int fd) : fd_(fd) {}
+ApplyLock::ApplyLock(std::unique_ptr<PgAdvisoryLock> shared) : shared_(std::move(shared)) {}
+
 ApplyLock::~ApplyLock() {
+  if (fd_ < 0) return;
   flock(fd_, LOCK_UN);
   close(fd_);
 }
@@ -107,6 +137,13 @@ ApplyLock::~ApplyLock() {
 StatusOr<std::unique_ptr<ApplyLock>> ApplyLock::Acquire(const std::string& home,
                                                         double timeout_seconds,
                                                         void (*waiting)(long holder_pid)) {
+  StatusOr<std::string> location = WorkspaceStateLocation(home);
+  if (!location.ok()) return location.status();
+  if (IsPostgresUrl(*location)) {
+    auto shared = PgAdvisoryLock::Acquire(*location, kPostgresApplyLock, timeout_seconds, waiting);
+    if (!shared.ok()) return shared.status();
+    return std::unique_ptr<ApplyLock>(new ApplyLock(std::move(*shared)));
+  }
   std::string path = home + "/apply.lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status(StatusCode::kFailedPrecondition, "cannot open " + path);

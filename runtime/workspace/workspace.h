@@ -13,7 +13,9 @@ namespace amlc::runtime {
 
 /// A workspace's home folder: the state store, the default datastore (run
 /// outputs, snapshots), run folders and logs. By default `.amlc/` beside the
-/// specs; `--workspace DIR` or AMLC_WORKSPACE points elsewhere.
+/// specs; `--workspace DIR` or AMLC_WORKSPACE points elsewhere. The state
+/// store is HOME/state.db (SQLite) unless the workspace setting HOME/state.url
+/// names a PostgreSQL database (WorkspaceStateLocation).
 class Workspace {
  public:
   /// Opens (creating on first use) the home folder and its state store.
@@ -27,6 +29,8 @@ class Workspace {
 
   const std::string& home() const { return home_; }
   StateStore& state() { return *state_; }
+  /// Where the state store is: HOME/state.db, or the PostgreSQL URL.
+  const std::string& state_location() const { return state_location_; }
   SnapshotStore& snapshots() { return *snapshots_; }
   /// The default datastore's folder.
   std::string datastore() const { return home_ + "/datastore"; }
@@ -39,6 +43,7 @@ class Workspace {
 
  private:
   std::string home_;
+  std::string state_location_;
   std::unique_ptr<StateStore> state_;
   std::unique_ptr<SnapshotStore> snapshots_;
   std::vector<std::string> notes_;
@@ -48,9 +53,23 @@ class Workspace {
 /// $AMLC_WORKSPACE, else SPECS_DIR/.amlc.
 std::string DefaultWorkspaceHome(const std::string& specs_dir, const std::string& override_home);
 
+/// The workspace setting that moves a workspace's state into PostgreSQL:
+/// HOME/state.url, whose first line is a postgresql:// URL.
+inline std::string StateUrlSettingPath(const std::string& home) { return home + "/state.url"; }
+
+/// Where the state store of the workspace at `home` is: the URL in
+/// HOME/state.url when there is one, else the SQLite file HOME/state.db.
+/// kInvalidArgument (file:line, what to write) when the setting holds
+/// anything but a postgresql:// or postgres:// URL.
+StatusOr<std::string> WorkspaceStateLocation(const std::string& home);
+
+class PgAdvisoryLock;
+
 /// Held while an apply runs: one apply per workspace at a time. An flock on
 /// home/apply.lock, so a lock left by a process that died is free again at
-/// once; the file names the holder's pid for the waiting message.
+/// once; the file names the holder's pid for the waiting message. When the
+/// workspace's state is in PostgreSQL, an advisory lock in that database
+/// instead (PgAdvisoryLock), which processes on every machine see.
 class ApplyLock {
  public:
   ~ApplyLock();
@@ -64,8 +83,10 @@ class ApplyLock {
                                                       void (*waiting)(long holder_pid));
 
  private:
-  explicit ApplyLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit ApplyLock(int fd);
+  explicit ApplyLock(std::unique_ptr<PgAdvisoryLock> shared);
+  int fd_ = -1;
+  std::unique_ptr<PgAdvisoryLock> shared_;
 };
 
 }  // namespace amlc::runtime

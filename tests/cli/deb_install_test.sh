@@ -17,7 +17,7 @@ deb=$(ls "$work"/pkg/amlc_*.deb)
 echo "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for needed in python3 libgit2 libsqlite3 libyaml-cpp libarchive libssl3 libstdc++6; do
+for needed in python3 libgit2 libsqlite3 libpq5 libyaml-cpp libarchive libssl3 libstdc++6; do
   [[ "$depends" == *"$needed"* ]] || fail "Depends does not name $needed"
 done
 dpkg-deb -c "$deb" > "$work/contents"

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/hostile/raw_http.h"
 #include "tests/reconciler/reconciler_fixtures.h"
 #include "tests/test_support.h"
 
@@ -17,18 +18,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char* kToken = "0123456789abcdef-api-token-for-tests";
-
-// A self-signed certificate for 127.0.0.1, made by the openssl command.
-struct SelfSigned {
-  SelfSigned() {
-    REQUIRE(Run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
-                "-addext subjectAltName=IP:127.0.0.1 -keyout " +
-                key() + " -out " + cert() + " 2>/dev/null") == 0);
-  }
-  std::string cert() const { return dir.str() + "/cert.pem"; }
-  std::string key() const { return dir.str() + "/key.pem"; }
-  SpecDir dir;
-};
 
 struct CurlReply {
   int status = 0;

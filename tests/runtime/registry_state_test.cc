@@ -1,5 +1,5 @@
-// The model and image registries of the SQLite state store, through the
-// StateStore interface, on real files.
+// The model and image registries of the state store, through the StateStore
+// interface, on real files and PostgreSQL databases (state_backends.h).
 #include <sqlite3.h>
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include "runtime/state/sqlite_connection.h"
 #include "runtime/state/sqlite_schema.h"
 #include "runtime/state/state_store.h"
+#include "tests/runtime/state_backends.h"
 #include "tests/test_support.h"
 
 using namespace amlc::runtime;
@@ -21,8 +22,9 @@ using amlc::testing::SpecDir;
 
 namespace {
 
-std::unique_ptr<StateStore> Open(const std::string& path) {
-  auto store = OpenSqliteStore(path);
+// A SQLite file or a PostgreSQL URL (state_backends.h).
+std::unique_ptr<StateStore> Open(const std::string& location) {
+  auto store = OpenStateStore(location);
   INFO(store.status().message());
   REQUIRE(store.ok());
   return std::move(*store);
@@ -92,7 +94,9 @@ int64_t Serial(StateStore& store) {
 
 // Runs `sql` on the file with a connection of its own, as another program
 // would; gives the first column of the first row.
+// A PostgreSQL location is queried over a connection of its own likewise.
 std::string RawQuery(const std::string& path, const std::string& sql) {
+  if (IsPostgresUrl(path)) return amlc::testing::PostgresQuery(path, sql);
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   std::string result;
@@ -125,9 +129,9 @@ bool Contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("model versions count up from 1 per name", "[state]") {
+TEST_CASE("model versions count up from 1 per name", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   CHECK(Register(*store, Model("iris")) == 1);
   CHECK(Register(*store, Model("iris")) == 2);
   CHECK(Register(*store, Model("wine")) == 1);
@@ -149,9 +153,9 @@ TEST_CASE("model versions count up from 1 per name", "[state]") {
 }
 
 TEST_CASE("a deleted model version's number is never given out again, also after reopening",
-          "[state]") {
+          "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   {
     auto store = Open(path);
     for (int i = 0; i < 3; ++i) Register(*store, Model("iris"));
@@ -171,9 +175,9 @@ TEST_CASE("a deleted model version's number is never given out again, also after
 }
 
 TEST_CASE("model versions registered at once from threads and from two stores are distinct",
-          "[state]") {
+          "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   auto shared = Open(path);
   auto other = Open(path);  // another "process" on the same file
   constexpr int kThreads = 4;
@@ -206,9 +210,9 @@ TEST_CASE("model versions registered at once from threads and from two stores ar
   CHECK(other->ListModelVersions({})->size() == kThreads * kEach);
 }
 
-TEST_CASE("a model version round-trips every field, lineage included", "[state]") {
+TEST_CASE("a model version round-trips every field, lineage included", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   ModelVersionRecord model;
   model.name = "iris";
   model.type = "mlflow_model";
@@ -263,9 +267,9 @@ TEST_CASE("a model version round-trips every field, lineage included", "[state]"
   CHECK((*store->GetModelVersion("wine", 1))->type == "custom_model");
 }
 
-TEST_CASE("ListModelVersions filters by name, framework and every tag, newest first", "[state]") {
+TEST_CASE("ListModelVersions filters by name, framework and every tag, newest first", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Register(*store, Model("iris", {{"stage", "dev"}}));                       // iris:1
   Register(*store, Model("iris", {{"stage", "prod"}, {"team", "vision"}}));  // iris:2
   ModelVersionRecord torch = Model("iris", {{"stage", "prod"}});
@@ -313,9 +317,9 @@ TEST_CASE("ListModelVersions filters by name, framework and every tag, newest fi
 }
 
 TEST_CASE("model tags are set and removed in one update; an unknown version is kNotFound",
-          "[state]") {
+          "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Register(*store, Model("iris", {{"stage", "dev"}, {"owner", "ana"}}));
   Ok(store->UpdateModelTags("iris", 1, {{"stage", "prod"}, {"reviewed", "yes"}}, {"owner", "absent"}));
   CHECK((*store->GetModelVersion("iris", 1))->tags ==
@@ -335,9 +339,9 @@ TEST_CASE("model tags are set and removed in one update; an unknown version is k
   CHECK((*store->GetModelVersion("iris", 1))->tags.at("stage") == "prod");  // left as it was
 }
 
-TEST_CASE("a model version packaged by an image is deleted only after the image", "[state]") {
+TEST_CASE("a model version packaged by an image is deleted only after the image", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Register(*store, Model("iris"));
   Register(*store, Model("iris"));
   Register(*store, Model("wine"));
@@ -370,9 +374,9 @@ TEST_CASE("a model version packaged by an image is deleted only after the image"
   CHECK(no_image.message() == "no image iris-image:1");
 }
 
-TEST_CASE("DeleteImage removes its tags and model rows with it", "[state]") {
+TEST_CASE("DeleteImage removes its tags and model rows with it", "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   {
     auto store = Open(path);
     Register(*store, Model("iris"));
@@ -389,9 +393,9 @@ TEST_CASE("DeleteImage removes its tags and model rows with it", "[state]") {
 }
 
 TEST_CASE("FindModelVersionBySource gives the newest version registered from the source",
-          "[state]") {
+          "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   ModelVersionRecord from_run = Model("iris");
   from_run.source_key = "run-a";
   Register(*store, from_run);           // iris:1
@@ -412,9 +416,9 @@ TEST_CASE("FindModelVersionBySource gives the newest version registered from the
   CHECK_FALSE(store->FindModelVersionBySource("iris", "")->has_value());  // "" is no source
 }
 
-TEST_CASE("images count versions like models and round-trip every field", "[state]") {
+TEST_CASE("images count versions like models and round-trip every field", "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   ImageRecord image;
   image.name = "iris-image";
   image.kind = "docker";
@@ -472,9 +476,9 @@ TEST_CASE("images count versions like models and round-trip every field", "[stat
   CHECK_FALSE(store->GetImage("iris-image", 2)->has_value());
 }
 
-TEST_CASE("RecordImage refuses what no reader could use", "[state]") {
+TEST_CASE("RecordImage refuses what no reader could use", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   ImageRecord nameless = Image("", {});
   CHECK(store->RecordImage(nameless).status().code() == StatusCode::kInvalidArgument);
   ImageRecord bad_pushes = Image("iris-image", {});
@@ -493,9 +497,9 @@ TEST_CASE("RecordImage refuses what no reader could use", "[state]") {
   CHECK(Record(*store, Image("iris-image", {})) == 1);
 }
 
-TEST_CASE("FindImageByBuildKey gives the newest image built from the same inputs", "[state]") {
+TEST_CASE("FindImageByBuildKey gives the newest image built from the same inputs", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   ImageRecord image = Image("iris-image", {});
   image.build_key = "sha256:k1";
   Record(*store, image);  // 1
@@ -516,9 +520,9 @@ TEST_CASE("FindImageByBuildKey gives the newest image built from the same inputs
   CHECK_FALSE(store->FindImageByBuildKey("iris-image", "")->has_value());
 }
 
-TEST_CASE("RecordImagePush appends where and when an image was pushed", "[state]") {
+TEST_CASE("RecordImagePush appends where and when an image was pushed", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Record(*store, Image("iris-image", {}));
   Ok(store->RecordImagePush("iris-image", 1, "127.0.0.1:5000/iris-image:1", "sha256:d1"));
   Ok(store->RecordImagePush("iris-image", 1, "127.0.0.1:5001/iris:latest", "sha256:d2"));
@@ -543,9 +547,9 @@ TEST_CASE("RecordImagePush appends where and when an image was pushed", "[state]
   CHECK(missing.message() == "no image iris-image:9");
 }
 
-TEST_CASE("ListImages filters by name and tags; image tags update like model tags", "[state]") {
+TEST_CASE("ListImages filters by name and tags; image tags update like model tags", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   ImageRecord image = Image("iris-image", {});
   image.tags = {{"stage", "dev"}};
   Record(*store, image);  // iris-image:1
@@ -572,9 +576,9 @@ TEST_CASE("ListImages filters by name and tags; image tags update like model tag
 }
 
 TEST_CASE("registering, pushing and deleting move StateSerial; tag edits and reads do not",
-          "[state]") {
+          "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   int64_t serial = Serial(*store);
   auto moved = [&] {
     int64_t now = Serial(*store);

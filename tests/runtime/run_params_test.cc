@@ -4,11 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/state/postgres_connection.h"
+#include "runtime/workspace/workspace.h"
+#include "tests/runtime/state_backends.h"
 #include "tests/test_support.h"
 
 using namespace amlc::testing;
@@ -41,6 +45,13 @@ void WriteJobs(SpecDir& dir) {
   }
 }
 
+// Points the workspace DIR/.amlc at `location` when it is a PostgreSQL database.
+void UseStateLocation(const SpecDir& dir, const std::string& location) {
+  if (!amlc::runtime::IsPostgresUrl(location)) return;
+  std::filesystem::create_directories(dir.path() / ".amlc");
+  std::ofstream(amlc::runtime::StateUrlSettingPath(dir.str() + "/.amlc")) << location << "\n";
+}
+
 std::vector<std::string> Ids(const std::string& dir, const std::string& options) {
   std::vector<std::string> ids;
   json runs = AmlcJson(dir, "runs list " + options);
@@ -50,8 +61,9 @@ std::vector<std::string> Ids(const std::string& dir, const std::string& options)
 
 }  // namespace
 
-TEST_CASE("params and tags of runs are shown and queried like metrics", "[apply][tracking]") {
+TEST_CASE("params and tags of runs are shown and queried like metrics", "[apply][tracking][postgresql]") {
   SpecDir dir;
+  UseStateLocation(dir, AMLC_EACH_STORE_LOCATION(dir));
   WriteJobs(dir);
   std::string out;
   INFO(out);
@@ -118,4 +130,34 @@ TEST_CASE("a sweep trial's search-space values are its params", "[apply][sweep][
   REQUIRE(parent.size() == 1);
   json sweep = AmlcJson(dir.str(), "runs show " + parent[0]);
   CHECK(sweep["tags"]["best_child_run_id"].get<std::string>().find(".trial-0") != std::string::npos);
+}
+
+TEST_CASE("amlc state migrate moves a workspace's runs into PostgreSQL, where the workspace then finds them",
+          "[apply][tracking][postgresql]") {
+  if (PostgresServerUrl().empty()) {
+    WARN("no PostgreSQL server given: nothing to test here");
+    return;
+  }
+  SpecDir dir;
+  WriteJobs(dir);
+  std::string out;
+  INFO(out);
+  REQUIRE(Run(Amlc("apply --auto-approve " + dir.str() + " 2>&1"), &out) == 0);
+  json before = AmlcJson(dir.str(), "runs list");
+  REQUIRE(before.size() == 2);
+  std::string shown = AmlcJson(dir.str(), "runs show " + before[0].value("id", "")).dump();
+
+  std::string url = NewPostgresDatabase();
+  std::string from = " --from sqlite:" + dir.str() + "/.amlc/state.db --to " + url;
+  REQUIRE(Run(Amlc("state migrate" + from + " 2>&1"), &out) == 0);
+  CHECK(out.find("copied ") != std::string::npos);
+  UseStateLocation(dir, url);
+  CHECK(AmlcJson(dir.str(), "runs list") == before);
+  CHECK(AmlcJson(dir.str(), "runs show " + before[0].value("id", "")).dump() == shown);
+  CHECK(Ids(dir.str(), "--where \"params.alpha > 0.7\"").size() == 1);
+
+  // Copying again into the same database is refused: it holds data now.
+  CHECK(Run(Amlc("state migrate" + from + " 2>&1"), &out) == 1);
+  CHECK(out.find("already holds data") != std::string::npos);
+  CHECK(Run(Amlc("state migrate --from sqlite:/nonexistent.db --to " + url + " 2>&1"), &out) == 2);
 }

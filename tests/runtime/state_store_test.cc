@@ -1,4 +1,5 @@
-// The SQLite state store, through the StateStore interface, on real files.
+// The state store through the StateStore interface, on real files and, when the suite has a
+// PostgreSQL server, on databases of their own (state_backends.h).
 #include "runtime/state/state_store.h"
 
 #include <sqlite3.h>
@@ -15,7 +16,9 @@
 #include <tuple>
 
 #include "runtime/state/sqlite_connection.h"
+#include "runtime/state/postgres_schema.h"
 #include "runtime/state/sqlite_schema.h"
+#include "tests/runtime/state_backends.h"
 #include "tests/test_support.h"
 
 using namespace amlc::runtime;
@@ -25,8 +28,9 @@ using amlc::testing::SpecDir;
 
 namespace {
 
-std::unique_ptr<StateStore> Open(const std::string& path) {
-  auto store = OpenSqliteStore(path);
+// A SQLite file or a PostgreSQL URL (state_backends.h).
+std::unique_ptr<StateStore> Open(const std::string& location) {
+  auto store = OpenStateStore(location);
   INFO(store.status().message());
   REQUIRE(store.ok());
   return std::move(*store);
@@ -84,7 +88,9 @@ int64_t Serial(StateStore& store) {
 }
 
 // Runs `sql` on the file with a connection of its own, as another program would.
+// A PostgreSQL location is queried over a connection of its own likewise.
 std::string RawQuery(const std::string& path, const std::string& sql) {
+  if (IsPostgresUrl(path)) return amlc::testing::PostgresQuery(path, sql);
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   std::string result;
@@ -110,9 +116,9 @@ bool Contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("resources round-trip, update in place and delete", "[state]") {
+TEST_CASE("resources round-trip, update in place and delete", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   ResourceRecord compute{"compute/local",        "compute", "local", "", "sha256:aa",
                          "{\"type\":\"local\"}", "{}",      1000};
   ResourceRecord job{"job/train",          "job", "train", "1", "sha256:bb", "{}",
@@ -147,9 +153,9 @@ TEST_CASE("resources round-trip, update in place and delete", "[state]") {
   CHECK(store->ListResources()->size() == 1);
 }
 
-TEST_CASE("experiments are created once, by name or by a run", "[state]") {
+TEST_CASE("experiments are created once, by name or by a run", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->EnsureExperiment("mnist"));
   Ok(store->EnsureExperiment("mnist"));
   Ok(store->InsertRun(MakeRun("r1", "k", RunStatus::kQueued, 1)));  // experiment "iris"
@@ -159,9 +165,9 @@ TEST_CASE("experiments are created once, by name or by a run", "[state]") {
   CHECK(store->EnsureExperiment("").code() == StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("runs round-trip every field and update in place", "[state]") {
+TEST_CASE("runs round-trip every field and update in place", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   RunRecord run = MakeRun("train-20240101-000000-abcd", "sha256:key", RunStatus::kQueued, 100);
   run.compute = "compute/local";
   run.command = "python train.py --C 1.0";
@@ -208,9 +214,9 @@ TEST_CASE("runs round-trip every field and update in place", "[state]") {
   CHECK_FALSE(missing->has_value());
 }
 
-TEST_CASE("run writes report what went wrong by status code", "[state]") {
+TEST_CASE("run writes report what went wrong by status code", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   RunRecord run = MakeRun("r1", "k", RunStatus::kQueued, 1);
   Ok(store->InsertRun(run));
 
@@ -228,9 +234,9 @@ TEST_CASE("run writes report what went wrong by status code", "[state]") {
   CHECK(store->SetRunTag("no-such-run", "a", "b").code() == StatusCode::kFailedPrecondition);
 }
 
-TEST_CASE("ListRuns filters by experiment, job, status and parent, newest first", "[state]") {
+TEST_CASE("ListRuns filters by experiment, job, status and parent, newest first", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   RunRecord a = MakeRun("a", "k1", RunStatus::kCompleted, 10);
   RunRecord b = MakeRun("b", "k1", RunStatus::kFailed, 20);
   RunRecord c = MakeRun("c", "k2", RunStatus::kRunning, 30);
@@ -271,9 +277,9 @@ TEST_CASE("ListRuns filters by experiment, job, status and parent, newest first"
 }
 
 TEST_CASE("FindCompletedRun gives the newest Completed run of the key, never a Failed one",
-          "[state]") {
+          "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->InsertRun(MakeRun("old", "key", RunStatus::kCompleted, 10)));
   Ok(store->InsertRun(MakeRun("new", "key", RunStatus::kCompleted, 20)));
   Ok(store->InsertRun(MakeRun("newest-failed", "key", RunStatus::kFailed, 30)));
@@ -291,9 +297,9 @@ TEST_CASE("FindCompletedRun gives the newest Completed run of the key, never a F
   CHECK_FALSE(store->FindCompletedRun("job/other", "key")->has_value());
 }
 
-TEST_CASE("FindActiveRuns gives the Queued and Running runs of the key", "[state]") {
+TEST_CASE("FindActiveRuns gives the Queued and Running runs of the key", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->InsertRun(MakeRun("queued", "key", RunStatus::kQueued, 10)));
   Ok(store->InsertRun(MakeRun("running", "key", RunStatus::kRunning, 20)));
   Ok(store->InsertRun(MakeRun("done", "key", RunStatus::kCompleted, 30)));
@@ -309,9 +315,9 @@ TEST_CASE("FindActiveRuns gives the Queued and Running runs of the key", "[state
   CHECK(Ids(*store->FindActiveRuns("job/train", "key")) == std::vector<std::string>{"queued"});
 }
 
-TEST_CASE("run tags are set, overwritten and listed by key", "[state]") {
+TEST_CASE("run tags are set, overwritten and listed by key", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->InsertRun(MakeRun("r1", "k", RunStatus::kRunning, 1)));
   Ok(store->SetRunTag("r1", "stage", "dev"));
   Ok(store->SetRunTag("r1", "author", "ana"));
@@ -323,9 +329,9 @@ TEST_CASE("run tags are set, overwritten and listed by key", "[state]") {
   CHECK(store->RunTags("r2")->empty());
 }
 
-TEST_CASE("metrics read back by name, step and time, with text, NaN and infinities", "[state]") {
+TEST_CASE("metrics read back by name, step and time, with text, NaN and infinities", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->InsertRun(MakeRun("r1", "k", RunStatus::kRunning, 1)));
   Ok(store->InsertRun(MakeRun("r2", "k", RunStatus::kRunning, 2)));
   MetricPoint note = Point("r1", "note", 0, 0, 5);
@@ -362,9 +368,9 @@ TEST_CASE("metrics read back by name, step and time, with text, NaN and infiniti
   CHECK(store->Metrics("r3", "")->empty());
 }
 
-TEST_CASE("LatestMetrics gives the last point of each name", "[state]") {
+TEST_CASE("LatestMetrics gives the last point of each name", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->InsertRun(MakeRun("r1", "k", RunStatus::kRunning, 1)));
   std::vector<MetricPoint> batch;
   for (int step = 0; step < 100; ++step) {
@@ -392,9 +398,9 @@ TEST_CASE("LatestMetrics gives the last point of each name", "[state]") {
   CHECK(store->LatestMetrics("r2")->empty());
 }
 
-TEST_CASE("a metrics batch naming an unrecorded run stores none of its points", "[state]") {
+TEST_CASE("a metrics batch naming an unrecorded run stores none of its points", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->InsertRun(MakeRun("r1", "k", RunStatus::kRunning, 1)));
   Status status = store->AppendMetrics({Point("r1", "loss", 0, 1), Point("ghost", "loss", 0, 1)});
   CHECK(status.code() == StatusCode::kFailedPrecondition);
@@ -406,9 +412,9 @@ TEST_CASE("a metrics batch naming an unrecorded run stores none of its points", 
   CHECK(store->Metrics("r1", "")->size() == 1);
 }
 
-TEST_CASE("100,000 metric points in batches of 10,000 read back exactly", "[state]") {
+TEST_CASE("100,000 metric points in batches of 10,000 read back exactly", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   Ok(store->InsertRun(MakeRun("r1", "k", RunStatus::kRunning, 1)));
   const char* names[] = {"loss", "acc", "lr", "grad_norm", "throughput"};
   std::vector<MetricPoint> written;
@@ -444,9 +450,9 @@ TEST_CASE("100,000 metric points in batches of 10,000 read back exactly", "[stat
   CHECK((*latest)[0].step == 19999);
 }
 
-TEST_CASE("a batch mixing many runs and names, out of order, lands in every series", "[state]") {
+TEST_CASE("a batch mixing many runs and names, out of order, lands in every series", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   for (const char* run : {"r1", "r2", "r3"})
     Ok(store->InsertRun(MakeRun(run, "k", RunStatus::kRunning, 1)));
   std::vector<MetricPoint> batch;
@@ -477,9 +483,9 @@ TEST_CASE("a batch mixing many runs and names, out of order, lands in every seri
   CHECK(store->Metrics("r2", "")->size() == 240);
 }
 
-TEST_CASE("activities are numbered, updated and listed newest first", "[state]") {
+TEST_CASE("activities are numbered, updated and listed newest first", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   ActivityRecord create{0, "create", "compute/local", "", "Running", 0, "starting", 100, 0};
   auto first = store->StartActivity(create);
   REQUIRE(first.ok());
@@ -512,9 +518,10 @@ TEST_CASE("activities are numbered, updated and listed newest first", "[state]")
   CHECK(store->UpdateActivity(unknown).code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("syncs round-trip, finish in place and list newest first; reconciler values persist", "[state]") {
+TEST_CASE("syncs round-trip, finish in place and list newest first; reconciler values persist", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  std::string location = AMLC_EACH_STORE_LOCATION(dir);
+  auto store = Open(location);
   int64_t serial = Serial(*store);
   SyncRecord sync;
   sync.trigger = "push abc1234 by alice";
@@ -559,13 +566,13 @@ TEST_CASE("syncs round-trip, finish in place and list newest first; reconciler v
   CHECK(*store->GetReconcilerValue("schedule/nightly") == "");
   Ok(store->SetReconcilerValue("schedule/nightly", "1700000000000"));
   Ok(store->SetReconcilerValue("schedule/nightly", "1700086400000"));
-  CHECK(*Open(dir.str() + "/state.db")->GetReconcilerValue("schedule/nightly") == "1700086400000");
+  CHECK(*Open(location)->GetReconcilerValue("schedule/nightly") == "1700086400000");
   CHECK(Serial(*store) == serial);  // records of what happened, not of what the workspace holds
 }
 
-TEST_CASE("StateSerial moves on writes to resources and runs, not on reads", "[state]") {
+TEST_CASE("StateSerial moves on writes to resources and runs, not on reads", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   int64_t serial = Serial(*store);
   auto moved = [&] {
     int64_t now = Serial(*store);
@@ -625,15 +632,15 @@ TEST_CASE("a new file gets the current schema and a reopened store keeps its dat
   CHECK(Serial(*store) == serial);
 }
 
-TEST_CASE("stores opened at once on a new file all end up on the current schema", "[state]") {
+TEST_CASE("stores opened at once on a new file all end up on the current schema", "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   constexpr int kStores = 16;
   std::vector<std::thread> threads;
   std::vector<std::string> errors(kStores);  // one slot per thread: no lock needed
   for (int t = 0; t < kStores; ++t) {
     threads.emplace_back([&, t] {
-      auto store = OpenSqliteStore(path);  // each with its own connection, as processes are
+      auto store = OpenStateStore(path);  // each with its own connection, as processes are
       if (!store.ok()) {
         errors[t] = store.status().message();
       } else if (Status status = (*store)->EnsureExperiment("e" + std::to_string(t));
@@ -644,8 +651,13 @@ TEST_CASE("stores opened at once on a new file all end up on the current schema"
   }
   for (std::thread& thread : threads) thread.join();
   for (const std::string& error : errors) CHECK(error == "");
-  CHECK(RawQuery(path, "SELECT value FROM meta WHERE key = 'schema_version'") ==
-        std::to_string(SqliteSchemaVersion()));
+  if (IsPostgresUrl(path)) {
+    CHECK(RawQuery(path, "SELECT max(version) FROM schema_migrations") == std::to_string(PostgresSchemaVersion()));
+    CHECK(RawQuery(path, "SELECT count(*) FROM schema_migrations") == std::to_string(PostgresSchemaVersion()));
+  } else {
+    CHECK(RawQuery(path, "SELECT value FROM meta WHERE key = 'schema_version'") ==
+          std::to_string(SqliteSchemaVersion()));
+  }
   CHECK(Open(path)->ListExperiments()->size() == kStores);
 }
 
@@ -666,13 +678,15 @@ TEST_CASE("deleting a run with SQL deletes its tags and metrics", "[state]") {
   CHECK(RawQuery(path, "SELECT count(*) FROM run_tags") == "0");
 }
 
-TEST_CASE("a store written by a newer amlc is refused", "[state]") {
+TEST_CASE("a store written by a newer amlc is refused", "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   { Open(path); }
-  std::string newer = std::to_string(SqliteSchemaVersion() + 1);
-  RawQuery(path, "UPDATE meta SET value = '" + newer + "' WHERE key = 'schema_version'");
-  auto store = OpenSqliteStore(path);
+  bool postgres = IsPostgresUrl(path);
+  std::string newer = std::to_string((postgres ? PostgresSchemaVersion() : SqliteSchemaVersion()) + 1);
+  RawQuery(path, postgres ? "INSERT INTO schema_migrations VALUES (" + newer + ", 'from the future', 0)"
+                          : "UPDATE meta SET value = '" + newer + "' WHERE key = 'schema_version'");
+  auto store = OpenStateStore(path);
   REQUIRE_FALSE(store.ok());
   CHECK(store.status().code() == StatusCode::kInternal);
   INFO(store.status().message());
@@ -699,9 +713,9 @@ TEST_CASE("a file that is not an amlc store is refused", "[state]") {
   CHECK(RawQuery(other, "SELECT count(*) FROM sqlite_master") == "1");  // left as it was
 }
 
-TEST_CASE("two stores on one file see each other's writes", "[state]") {
+TEST_CASE("two stores on one file see each other's writes", "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   auto first = Open(path);
   auto second = Open(path);
   int64_t serial = Serial(*second);
@@ -719,9 +733,9 @@ TEST_CASE("two stores on one file see each other's writes", "[state]") {
   CHECK(Serial(*first) == Serial(*second));
 }
 
-TEST_CASE("stores on one file take turns writing from many threads", "[state]") {
+TEST_CASE("stores on one file take turns writing from many threads", "[state][postgresql]") {
   SpecDir dir;
-  std::string path = dir.str() + "/state.db";
+  std::string path = AMLC_EACH_STORE_LOCATION(dir);
   auto shared = Open(path);
   auto other = Open(path);  // another "process"
   Ok(shared->InsertRun(MakeRun("r1", "k", RunStatus::kRunning, 1)));
@@ -786,9 +800,9 @@ TEST_CASE("SQLite result codes map to status codes", "[state]") {
   CHECK(corrupt.message() == "state store s.db: reading run r1: database disk image is malformed");
 }
 
-TEST_CASE("ListRuns filters and orders by the latest value of a metric in one query", "[state]") {
+TEST_CASE("ListRuns filters and orders by the latest value of a metric in one query", "[state][postgresql]") {
   SpecDir dir;
-  auto store = Open(dir.str() + "/state.db");
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
   for (int i = 1; i <= 4; ++i) Ok(store->InsertRun(MakeRun("r" + std::to_string(i), "k", RunStatus::kCompleted, i)));
   // r1 ends at 0.9 (after 0.1), r2 at 0.5, r3 never logs it, r4 logs text last.
   Ok(store->AppendMetrics({Point("r1", "accuracy", 0, 0.1), Point("r1", "accuracy", 1, 0.9),
@@ -814,4 +828,44 @@ TEST_CASE("ListRuns filters and orders by the latest value of a metric in one qu
   CHECK(Ids(store->ListRuns(query).value()) == std::vector<std::string>{"r2", "r1", "r4", "r3"});
   query.where = {{"accuracy", "~", 1}};
   CHECK(store->ListRuns(query).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("ListRuns filters and orders by params, tags and attributes in one query", "[state][postgresql]") {
+  SpecDir dir;
+  auto store = Open(AMLC_EACH_STORE_LOCATION(dir));
+  std::vector<std::pair<std::string, std::string>> alphas = {{"r1", "0.5"}, {"r2", "10"}, {"r3", "9"}, {"r4", "abc"}};
+  for (int i = 1; i <= 5; ++i) {
+    Ok(store->InsertRun(MakeRun("r" + std::to_string(i), "k", i == 5 ? RunStatus::kFailed : RunStatus::kCompleted, i)));
+  }
+  for (const auto& [run, alpha] : alphas) Ok(store->SetRunParams(run, {{"alpha", alpha}}));
+  Ok(store->SetRunTag("r1", "dataset", "diabetes"));
+  Ok(store->SetRunTag("r2", "dataset", "Diabetes-2"));
+  Ok(store->SetRunTag("r3", "dataset", "iris"));
+  auto ids = [&](const std::string& where, const std::string& order = "") {
+    RunQuery query;
+    auto conditions = ParseRunFilter(where);
+    INFO(where << ": " << conditions.status().message());
+    REQUIRE(conditions.ok());
+    query.conditions = *conditions;
+    if (!order.empty()) query.order = ParseRunOrder(order).value();
+    auto runs = store->ListRuns(query);
+    INFO(runs.status().message());
+    REQUIRE(runs.ok());
+    return Ids(*runs);
+  };
+  using Ids = std::vector<std::string>;
+  CHECK(ids("params.alpha > 1") == Ids{"r3", "r2"});  // numbers compare as numbers; "abc" is none
+  CHECK(ids("params.alpha = '0.5'") == Ids{"r1"});
+  CHECK(ids("params.alpha != '0.5'") == Ids{"r4", "r3", "r2"});  // a run without the param is no match
+  CHECK(ids("tags.dataset LIKE 'dia%'") == Ids{"r2", "r1"});  // SQLite's LIKE ignores ASCII case; so does PostgreSQL's here
+  CHECK(ids("tags.dataset ILIKE 'DIA%'") == Ids{"r2", "r1"});
+  CHECK(ids("tags.dataset LIKE '%s'") == Ids{"r3", "r1"});
+  CHECK(ids("attributes.status = 'FINISHED' and attributes.created > 2") == Ids{"r4", "r3"});
+  CHECK(ids("attributes.status = 'FAILED'") == Ids{"r5"});
+  CHECK(ids("attributes.run_id = 'r2' and params.alpha >= 10") == Ids{"r2"});
+  CHECK(ids("", "params.alpha asc") == Ids{"r1", "r3", "r2", "r4", "r5"});  // numbers, then text, then none
+  CHECK(ids("", "params.alpha desc") == Ids{"r4", "r2", "r3", "r1", "r5"});
+  CHECK(ids("", "tags.dataset") == Ids{"r2", "r1", "r3", "r5", "r4"});
+  CHECK(ids("", "attributes.created desc") == Ids{"r5", "r4", "r3", "r2", "r1"});
+  CHECK(ids("params.alpha > 0", "params.alpha desc") == Ids{"r2", "r3", "r1"});
 }

@@ -12,6 +12,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/process.h"
 #include "tests/test_support.h"
@@ -21,20 +22,22 @@ namespace amlc::testing {
 class WorkspaceServerProcess {
  public:
   /// Starts `amlc server --listen 127.0.0.1:PORT --workspace HOME` (0: any
-  /// free port) and waits (up to a minute: the machine may be busy) for the
-  /// address it prints.
-  explicit WorkspaceServerProcess(std::string home, int port = 0) : home_(std::move(home)) {
+  /// free port) with `extra` flags and waits (up to a minute: the machine may
+  /// be busy) for the address it prints.
+  explicit WorkspaceServerProcess(std::string home, int port = 0, const std::vector<std::string>& extra = {})
+      : home_(std::move(home)) {
     std::filesystem::create_directories(home_);
     log_ = home_ + "/../server.log";
     ProcessSpec spec;
     spec.argv = {AMLC_BINARY, "server", "--listen", "127.0.0.1:" + std::to_string(port), "--workspace", home_};
+    spec.argv.insert(spec.argv.end(), extra.begin(), extra.end());
     spec.output_file = log_;
     auto started = Spawn(spec);
     REQUIRE(started.ok());
     process_ = std::move(started.value());
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     std::smatch match;
-    static const std::regex address(R"(on http://127\.0\.0\.1:(\d+))");
+    static const std::regex address(R"(on https?://127\.0\.0\.1:(\d+))");
     while (std::chrono::steady_clock::now() < deadline) {
       std::string text = ReadFile(log_);
       if (std::regex_search(text, match, address)) {

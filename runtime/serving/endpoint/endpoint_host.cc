@@ -26,7 +26,7 @@
 #include "runtime/serving/endpoint/host_files.h"
 #include "runtime/serving/endpoint/request_gate.h"
 #include "runtime/serving/endpoint/router.h"
-#include "runtime/serving/http_front.h"
+#include "base/http_front.h"
 
 namespace amlc::runtime::endpoint {
 
@@ -137,7 +137,7 @@ int EndpointHost::Run() {
   ::signal(SIGPIPE, SIG_IGN);  // a client or replica that hangs up must not end the host
   // Each client connection (slow ones too) holds a descriptor: the default
   // soft limit (1024) would cap the router far below its connection limit.
-  serving::RaiseOpenFileLimit();
+  RaiseOpenFileLimit();
   log_.Write("endpoint host started (pid " + std::to_string(getpid()) + ") for " + paths_.dir);
   if (!WaitForDesired()) {
     Shutdown();

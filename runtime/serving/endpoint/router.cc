@@ -51,8 +51,6 @@ bool NotForwarded(const std::string& name) {
   return false;
 }
 
-using serving::FrontRequest;
-using serving::FrontResponse;
 
 FrontResponse ErrorAnswer(int status, const std::string& code, const std::string& message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
@@ -182,9 +180,9 @@ Router::Router(std::string endpoint) : endpoint_(std::move(endpoint)) {}
 Router::~Router() { Stop(); }
 
 StatusOr<int> Router::Start(const std::string& host, int port) {
-  serving::FrontLimits limits;
+  FrontLimits limits;
   limits.handler_threads = kHandlerThreads;
-  front_ = std::make_unique<serving::HttpFront>(static_cast<serving::FrontHandler&>(*this), limits);
+  front_ = std::make_unique<HttpFront>(static_cast<FrontHandler&>(*this), limits);
   StatusOr<int> bound = front_->Bind(host == "localhost" ? "127.0.0.1" : host, port);
   if (!bound.ok()) return bound.status();
   thread_ = std::thread([this] { front_->Run(); });
@@ -307,7 +305,7 @@ Router::Pick Router::ChooseLocked(const Backend* exclude, const std::string& dep
   return pick;
 }
 
-serving::HeadDecision Router::OnHead(FrontRequest& head) {
+HeadDecision Router::OnHead(FrontRequest& head) {
   if (head.method == "GET" && head.path == "/") return {FrontResponse::Text(200, "Healthy", "text/plain")};
   if (head.method == "GET" && head.path == "/health/ready") return {Ready()};
   if (head.method == "GET" && head.path == "/amlc/status") {

@@ -14,7 +14,7 @@
 #include "base/status.h"
 #include "runtime/serving/endpoint/http_client.h"
 #include "runtime/serving/endpoint/request_gate.h"
-#include "runtime/serving/http_front.h"
+#include "base/http_front.h"
 
 namespace amlc::runtime::endpoint {
 
@@ -105,12 +105,12 @@ struct Route {
 /// fewest requests in flight. GET / and /health/ready answer for the
 /// endpoint; GET /amlc/status returns the host's status document.
 ///
-/// Served by the shared event-driven front (runtime/serving/http_front.h):
+/// Served by the shared event-driven front (base/http_front.h):
 /// the deployment is chosen on the head, whose key (POST /score) and
 /// Content-Length are checked against the deployment's gate before the body
 /// is read; the body, bounded by the gate's limit, is then forwarded from a
 /// handler thread.
-class Router : private serving::FrontHandler {
+class Router : private FrontHandler {
  public:
   /// How long a request waits for a ready replica of its deployment before
   /// it is answered 503 (replica restarts take about a second here).
@@ -154,15 +154,15 @@ class Router : private serving::FrontHandler {
   // replica (its only one is restarting, or scaling up from a crash), as a
   // load balancer queues requests rather than refusing them at once.
   Pick ChooseWaiting(const Backend* exclude, const std::string& deployment);
-  serving::HeadDecision OnHead(serving::FrontRequest& head) override;
-  serving::FrontResponse OnRequest(serving::FrontRequest& request) override;
-  serving::FrontResponse ErrorResponse(int status, const std::string& message,
-                                       const serving::FrontRequest* head) override;
-  void OnAnswered(const serving::FrontRequest& request, serving::FrontResponse& response) override;
-  serving::FrontResponse Ready();
+  HeadDecision OnHead(FrontRequest& head) override;
+  FrontResponse OnRequest(FrontRequest& request) override;
+  FrontResponse ErrorResponse(int status, const std::string& message,
+                                       const FrontRequest* head) override;
+  void OnAnswered(const FrontRequest& request, FrontResponse& response) override;
+  FrontResponse Ready();
 
   std::string endpoint_;
-  std::unique_ptr<serving::HttpFront> front_;
+  std::unique_ptr<HttpFront> front_;
   std::thread thread_;
   mutable std::mutex mutex_;  // guards the fields below
   std::vector<Route> routes_;

@@ -1,4 +1,4 @@
-// Notes: the front (runtime/serving/http_front.h) calls OnHead on its event
+// Notes: the front (base/http_front.h) calls OnHead on its event
 // loop, OnRequest on a handler thread, and OnAnswered for every answer to a
 // request whose head it parsed, also its own 408s and 413s: metrics and
 // telemetry are recorded there. The request id travels in the request's note.

@@ -2,7 +2,7 @@
 #define AMLC_RUNTIME_SERVING_SCORING_SCORING_SERVER_H_
 
 // The routes of the scoring host, served by the shared event-driven front
-// (runtime/serving/http_front.h, whose limits and deadlines apply):
+// (base/http_front.h, whose limits and deadlines apply):
 //
 //   POST /score                 -> a worker's run(); needs a key when keys are configured
 //   GET  /, /v2/health/live     -> 200 "Healthy" while the process runs
@@ -23,7 +23,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "runtime/serving/http_front.h"
+#include "base/http_front.h"
 #include "runtime/serving/scoring/keys.h"
 #include "runtime/serving/scoring/log_pump.h"
 #include "runtime/serving/scoring/serving_metrics.h"

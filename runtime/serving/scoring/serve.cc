@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "runtime/serving/http_front.h"
+#include "base/http_front.h"
 #include "runtime/serving/scoring/keys.h"
 #include "runtime/serving/scoring/log_pump.h"
 #include "runtime/serving/scoring/scoring_server.h"

@@ -1,9 +1,10 @@
-#ifndef AMLC_RUNTIME_SERVING_HTTP_FRONT_H_
-#define AMLC_RUNTIME_SERVING_HTTP_FRONT_H_
+#ifndef AMLC_BASE_HTTP_FRONT_H_
+#define AMLC_BASE_HTTP_FRONT_H_
 
 // The HTTP front that faces clients, shared by the scoring replica
-// (`amlc serve`) and the endpoint host's router. Boost.Asio/Beast stay behind
-// this header.
+// (`amlc serve`), the endpoint host's router, and (through
+// base/http_listener.h's FrontedHttpServer) the workspace server and the
+// reconciler's API. Boost.Asio/Beast stay behind this header.
 //
 // One event-loop thread owns every socket, so a client that sends its head
 // or body slowly costs a parser and a buffer, never a thread. A request
@@ -20,6 +21,12 @@
 // it, 400 for what does not parse as HTTP. A head or body not complete
 // within its deadline closes the connection (Beast closes the socket when the
 // deadline passes; the handler still sees the request answered 408).
+//
+// Instead of OnRequest, OnHead may have a request relayed: once its body is
+// read, the front writes it to a server on 127.0.0.1 and relays the answer
+// back as it comes, streamed (chunked) bodies piece by piece, each piece under
+// the write deadline. With a certificate and key (EnableTls) the front
+// speaks HTTPS, the handshake under its own deadline.
 
 #include <chrono>
 #include <cstdint>
@@ -32,7 +39,7 @@
 
 #include "base/status.h"
 
-namespace amlc::runtime::serving {
+namespace amlc {
 
 /// The front's limits. The defaults are the documented ones (README,
 /// "Reliability").
@@ -40,7 +47,8 @@ struct FrontLimits {
   std::chrono::milliseconds head_timeout{10'000};   // first byte to the end of the head
   std::chrono::milliseconds body_timeout{60'000};   // end of the head to the end of the body
   std::chrono::milliseconds idle_timeout{5'000};    // a kept-alive connection with no request
-  std::chrono::milliseconds write_timeout{60'000};  // writing one answer
+  std::chrono::milliseconds write_timeout{60'000};  // writing one answer (one piece of a relayed one)
+  std::chrono::milliseconds handshake_timeout{10'000};  // a TLS handshake
   // Connections served at once; more wait in the kernel's accept queue
   // until one closes. Lowered to what RLIMIT_NOFILE allows.
   size_t max_connections = 10'000;
@@ -84,6 +92,10 @@ struct FrontResponse {
 struct HeadDecision {
   std::optional<FrontResponse> answer;  // answered now; the body is not read
   int64_t max_body_bytes = -1;          // -1: FrontLimits::max_body_bytes
+  // Not 0: once the body is read, the request (its headers as OnHead left
+  // them, hop-by-hop ones replaced) goes to 127.0.0.1:relay_port and that
+  // server's answer is the client's; OnRequest and OnAnswered are not called.
+  int relay_port = 0;
 };
 
 class FrontHandler {
@@ -109,6 +121,10 @@ class HttpFront {
   HttpFront(const HttpFront&) = delete;
   HttpFront& operator=(const HttpFront&) = delete;
 
+  /// Serves HTTPS (TLS 1.2 or newer) with that PEM certificate chain and
+  /// key; call before Run. kInvalidArgument when they do not load or do not
+  /// belong together.
+  Status EnableTls(const std::string& cert_file, const std::string& key_file);
   /// Binds host:port (0 = a free port) and returns the port.
   StatusOr<int> Bind(const std::string& host, int port);
   /// Serves until Stop(); returns once every request being handled has been
@@ -129,6 +145,6 @@ class HttpFront {
 /// `wanted`), so a front can hold many connections; returns the new soft limit.
 uint64_t RaiseOpenFileLimit(uint64_t wanted = 65536);
 
-}  // namespace amlc::runtime::serving
+}  // namespace amlc
 
-#endif  // AMLC_RUNTIME_SERVING_HTTP_FRONT_H_
+#endif  // AMLC_BASE_HTTP_FRONT_H_
