@@ -98,6 +98,12 @@ int RunsCancel(const ServerClient& server, const CLI::App& command) {
 int Metrics(const ServerClient& server, const CLI::App& command) {
   std::string name = OptionText(command, "--name");
   std::string path = RunPath(command) + "/metrics" + (name.empty() ? "" : "?name=" + QueryValue(name));
+  if (OptionFlag(command, "--csv") && OutputFormat(command) == "table") {  // as written by the server: exact values, nan and inf included
+    ServerAnswer answer = server.Get(path + (name.empty() ? "?" : "&") + "format=csv");
+    if (!answer.ok()) return ReportServerFailure(server.target(), answer);
+    std::fputs(answer.body.c_str(), stdout);
+    return kExitOk;
+  }
   if (std::string format = OutputFormat(command); format == "json") {
     // The server writes the points as the local command does, one per line;
     // printed as sent, a million points need no DOM here either.
@@ -112,10 +118,6 @@ int Metrics(const ServerClient& server, const CLI::App& command) {
   if (std::string format = OutputFormat(command); format != "table") {
     PrintList(*points, kMetricColumns, format);
     return kExitOk;
-  }
-  if (OptionFlag(command, "--csv")) {
-    PrintError("metrics --csv is not available with --server yet; use --json");
-    return kExitUsage;
   }
   std::printf("%-24s %8s  %-14s %s\n", "NAME", "STEP", "VALUE", "TIME");
   for (const json& p : *points) {
@@ -134,8 +136,8 @@ int Activities(const ServerClient& server, const CLI::App& command) {
     PrintList(*activities, kActivityColumns, format);
     return kExitOk;
   }
-  PrintError("activities as a table is not available with --server yet; use -o json, yaml or tsv");
-  return kExitUsage;
+  PrintActivityTable(*activities);
+  return kExitOk;
 }
 
 }  // namespace

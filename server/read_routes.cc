@@ -131,6 +131,13 @@ void ShowRun(Call& call) {
 void RunMetrics(Call& call) {
   auto run = PathRun(call);
   if (!run) return;
+  if (call.Query("format") == "csv") {
+    auto csv = runtime::MetricPointsCsv(call.workspace.state(), run->id, call.Query("name"));
+    if (!csv.ok()) return call.Message(503, csv.status().message());
+    call.response.status = 200;
+    call.response.set_content(std::move(*csv), "text/csv; charset=utf-8");
+    return;
+  }
   auto points = runtime::MetricPointsJson(call.workspace.state(), run->id, call.Query("name"));
   if (!points.ok()) return call.Message(503, points.status().message());
   call.JsonText(200, std::move(*points));

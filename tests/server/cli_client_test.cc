@@ -73,7 +73,7 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
   for (const std::string& args : std::vector<std::string>
        {"runs list --json", "runs list", "runs list --where 'metrics.accuracy > 0.9' --json",
         "runs list --order-by 'metrics.accuracy desc'", "runs show " + id + " --json", "runs show " + id,
-        "metrics " + id + " --json", "metrics " + id + " --name loss", "runs logs " + id, "activities --json",
+        "metrics " + id + " --json", "metrics " + id + " --name loss", "runs logs " + id, "activities --json", "activities", "metrics " + id + " --csv",
         "experiments list", "experiments list -o yaml", "endpoints list --json", "endpoints list -o tsv",
         "models list", "models list --json", "models list -o tsv --tag stage --framework sklearn",
         "models list --name nope", "models show clf", "models show clf:1 --json", "models show clf@latest",
