@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/lineage_command.h"
 #include "cli/output.h"
 #include "cli/remote_commands.h"
 #include "cli/runs_commands.h"
@@ -127,6 +128,28 @@ int Metrics(const ServerClient& server, const CLI::App& command) {
   return kExitOk;
 }
 
+int RunsCompare(const ServerClient& server, const CLI::App& command) {
+  std::vector<json> runs;
+  for (const std::string& id : OptionList(command, "runs")) {
+    int exit_code = kExitOk;
+    std::optional<json> run = GetJson(server, "/api/v1/runs/" + QueryValue(id), exit_code);
+    if (!run) return exit_code;
+    run->erase("children");  // the route adds them to RunJson; compare shows RunJson
+    runs.push_back(std::move(*run));
+  }
+  PrintRunComparison(runs, OptionFlag(command, "--json"), OptionFlag(command, "--only-diff"));
+  return kExitOk;
+}
+
+int Lineage(const ServerClient& server, const CLI::App& command) {
+  int exit_code = kExitOk;
+  std::optional<json> chain =
+      GetJson(server, "/api/v1/lineage?start=" + QueryValue(OptionText(command, "start")), exit_code);
+  if (!chain) return exit_code;
+  PrintLineageAs(*chain, OptionFlag(command, "--json"));
+  return kExitOk;
+}
+
 int Activities(const ServerClient& server, const CLI::App& command) {
   int exit_code = kExitOk;
   std::optional<json> activities =
@@ -144,7 +167,8 @@ int Activities(const ServerClient& server, const CLI::App& command) {
 
 std::map<std::string, RemoteCommand> RemoteRunsCommands() {
   return {{"runs list", RunsList}, {"runs show", RunsShow},   {"runs logs", RunsLogs},
-          {"runs cancel", RunsCancel}, {"metrics", Metrics}, {"activities", Activities}};
+          {"runs cancel", RunsCancel}, {"metrics", Metrics}, {"activities", Activities},
+          {"runs compare", RunsCompare}, {"lineage", Lineage}};
 }
 
 }  // namespace amlc::cli

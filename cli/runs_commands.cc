@@ -261,7 +261,14 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
     runs.push_back(runtime::RunJson(*workspace, *run));
   }
   exit_code = kExitOk;
-  if (options.json_output) {
+  PrintRunComparison(runs, options.json_output, options.only_diff);
+}
+
+}  // namespace
+
+// From RunJson objects, so `runs compare --server` prints the same.
+void PrintRunComparison(const std::vector<json>& runs, bool json_output, bool only_diff) {
+  if (json_output) {
     std::printf("%s\n", json(runs).dump(2).c_str());
     return;
   }
@@ -282,7 +289,7 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
                       }});
     }
   }
-  if (options.only_diff) {
+  if (only_diff) {
     std::erase_if(rows, [&](const auto& row) {
       for (const json& r : runs) {
         if (row.second(r) != row.second(runs.front())) return false;
@@ -304,6 +311,8 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
     std::printf("\n");
   }
 }
+
+namespace {
 
 void RunsSnapshot(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);

@@ -17,6 +17,8 @@ void AddRunsCommands(CLI::App& app, int& exit_code);
 void PrintRunDetails(const nlohmann::json& run);
 // The `activities` table, from ActivityJson rows (local or a server's).
 void PrintActivityTable(const nlohmann::json& activities);
+// `runs compare`'s table (or JSON array), from RunJson objects.
+void PrintRunComparison(const std::vector<nlohmann::json>& runs, bool json_output, bool only_diff);
 
 /// The columns of `-o tsv` and the field order of `-o yaml`, the same with
 /// --server as without.
