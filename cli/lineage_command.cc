@@ -77,14 +77,18 @@ void Lineage(const LineageOptions& options, int& exit_code) {
     return;
   }
   exit_code = kExitOk;
-  if (options.json_output) {
-    std::printf("%s\n", chain->dump(2).c_str());
-  } else {
-    PrintLineage(chain.value());
-  }
+  PrintLineageAs(*chain, options.json_output);
 }
 
 }  // namespace
+
+void PrintLineageAs(const json& chain, bool json_output) {
+  if (json_output) {
+    std::printf("%s\n", chain.dump(2).c_str());
+  } else {
+    PrintLineage(chain);
+  }
+}
 
 void AddLineageCommand(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<LineageOptions>();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/lineage_command.h"
 #include "cli/output.h"
 #include "cli/remote_commands.h"
 #include "cli/runs_commands.h"
@@ -98,6 +99,12 @@ int RunsCancel(const ServerClient& server, const CLI::App& command) {
 int Metrics(const ServerClient& server, const CLI::App& command) {
   std::string name = OptionText(command, "--name");
   std::string path = RunPath(command) + "/metrics" + (name.empty() ? "" : "?name=" + QueryValue(name));
+  if (OptionFlag(command, "--csv") && OutputFormat(command) == "table") {  // as written by the server: exact values, nan and inf included
+    ServerAnswer answer = server.Get(path + (name.empty() ? "?" : "&") + "format=csv");
+    if (!answer.ok()) return ReportServerFailure(server.target(), answer);
+    std::fputs(answer.body.c_str(), stdout);
+    return kExitOk;
+  }
   if (std::string format = OutputFormat(command); format == "json") {
     // The server writes the points as the local command does, one per line;
     // printed as sent, a million points need no DOM here either.
@@ -113,15 +120,33 @@ int Metrics(const ServerClient& server, const CLI::App& command) {
     PrintList(*points, kMetricColumns, format);
     return kExitOk;
   }
-  if (OptionFlag(command, "--csv")) {
-    PrintError("metrics --csv is not available with --server yet; use --json");
-    return kExitUsage;
-  }
   std::printf("%-24s %8s  %-14s %s\n", "NAME", "STEP", "VALUE", "TIME");
   for (const json& p : *points) {
     std::printf("%-24s %8lld  %-14s %s\n", Text(p["name"]).c_str(), p["step"].get<long long>(),
                 MetricText(p["value"]).c_str(), runtime::DisplayTime(p["timestamp"].get<int64_t>()).c_str());
   }
+  return kExitOk;
+}
+
+int RunsCompare(const ServerClient& server, const CLI::App& command) {
+  std::vector<json> runs;
+  for (const std::string& id : OptionList(command, "runs")) {
+    int exit_code = kExitOk;
+    std::optional<json> run = GetJson(server, "/api/v1/runs/" + QueryValue(id), exit_code);
+    if (!run) return exit_code;
+    run->erase("children");  // the route adds them to RunJson; compare shows RunJson
+    runs.push_back(std::move(*run));
+  }
+  PrintRunComparison(runs, OptionFlag(command, "--json"), OptionFlag(command, "--only-diff"));
+  return kExitOk;
+}
+
+int Lineage(const ServerClient& server, const CLI::App& command) {
+  int exit_code = kExitOk;
+  std::optional<json> chain =
+      GetJson(server, "/api/v1/lineage?start=" + QueryValue(OptionText(command, "start")), exit_code);
+  if (!chain) return exit_code;
+  PrintLineageAs(*chain, OptionFlag(command, "--json"));
   return kExitOk;
 }
 
@@ -134,15 +159,16 @@ int Activities(const ServerClient& server, const CLI::App& command) {
     PrintList(*activities, kActivityColumns, format);
     return kExitOk;
   }
-  PrintError("activities as a table is not available with --server yet; use -o json, yaml or tsv");
-  return kExitUsage;
+  PrintActivityTable(*activities);
+  return kExitOk;
 }
 
 }  // namespace
 
 std::map<std::string, RemoteCommand> RemoteRunsCommands() {
   return {{"runs list", RunsList}, {"runs show", RunsShow},   {"runs logs", RunsLogs},
-          {"runs cancel", RunsCancel}, {"metrics", Metrics}, {"activities", Activities}};
+          {"runs cancel", RunsCancel}, {"metrics", Metrics}, {"activities", Activities},
+          {"runs compare", RunsCompare}, {"lineage", Lineage}};
 }
 
 }  // namespace amlc::cli

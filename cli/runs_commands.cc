@@ -64,20 +64,6 @@ std::string MetricText(const runtime::MetricPoint& point) {
 }
 
 // A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-// The shortest text that reads back as the same double (0.28802605849240936).
-std::string FullPrecision(double value) {
-  char text[32];
-  auto [end, error] = std::to_chars(text, text + sizeof text, value);
-  return error == std::errc() ? std::string(text, end) : std::to_string(value);
-}
-
 // Reads --where and --order-by into the query; false (and a usage error)
 // when they do not parse.
 bool FilterAndOrder(const RunsOptions& options, runtime::RunQuery& query, int& exit_code) {
@@ -240,6 +226,17 @@ void Metrics(const RunsOptions& options, int& exit_code) {
     }
     return PrintList(nlohmann::json::parse(*out), kMetricColumns, format);
   }
+  if (options.csv) {
+    auto csv = runtime::MetricPointsCsv(workspace->state(), options.run_id, options.metric);
+    if (!csv.ok()) {
+      std::fprintf(stderr, "amlc: error: %s\n", csv.status().message().c_str());
+      exit_code = kExitSpecErrors;
+      return;
+    }
+    exit_code = kExitOk;
+    std::fputs(csv->c_str(), stdout);
+    return;
+  }
   auto points = workspace->state().Metrics(options.run_id, options.metric);
   if (!points.ok()) {
     std::fprintf(stderr, "amlc: error: %s\n", points.status().message().c_str());
@@ -247,16 +244,10 @@ void Metrics(const RunsOptions& options, int& exit_code) {
     return;
   }
   exit_code = kExitOk;
-  std::printf(options.csv ? "name,step,value,timestamp\n" : "%-24s %8s  %-14s %s\n", "NAME", "STEP", "VALUE", "TIME");
+  std::printf("%-24s %8s  %-14s %s\n", "NAME", "STEP", "VALUE", "TIME");
   for (const auto& p : points.value()) {
-    if (options.csv) {
-      std::string value = p.text.empty() ? FullPrecision(p.value) : CsvField(p.text);
-      std::printf("%s,%lld,%s,%lld\n", CsvField(p.name).c_str(), static_cast<long long>(p.step), value.c_str(),
-                  static_cast<long long>(p.timestamp));
-    } else {
-      std::printf("%-24s %8lld  %-14s %s\n", p.name.c_str(), static_cast<long long>(p.step), MetricText(p).c_str(),
-                  Time(p.timestamp).c_str());
-    }
+    std::printf("%-24s %8lld  %-14s %s\n", p.name.c_str(), static_cast<long long>(p.step), MetricText(p).c_str(),
+                Time(p.timestamp).c_str());
   }
 }
 
@@ -270,7 +261,14 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
     runs.push_back(runtime::RunJson(*workspace, *run));
   }
   exit_code = kExitOk;
-  if (options.json_output) {
+  PrintRunComparison(runs, options.json_output, options.only_diff);
+}
+
+}  // namespace
+
+// From RunJson objects, so `runs compare --server` prints the same.
+void PrintRunComparison(const std::vector<json>& runs, bool json_output, bool only_diff) {
+  if (json_output) {
     std::printf("%s\n", json(runs).dump(2).c_str());
     return;
   }
@@ -291,7 +289,7 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
                       }});
     }
   }
-  if (options.only_diff) {
+  if (only_diff) {
     std::erase_if(rows, [&](const auto& row) {
       for (const json& r : runs) {
         if (row.second(r) != row.second(runs.front())) return false;
@@ -313,6 +311,8 @@ void RunsCompare(const RunsOptions& options, int& exit_code) {
     std::printf("\n");
   }
 }
+
+namespace {
 
 void RunsSnapshot(const RunsOptions& options, int& exit_code) {
   auto workspace = OpenWorkspace(options, exit_code);
@@ -398,22 +398,27 @@ void Activities(const RunsOptions& options, int& exit_code) {
     return;
   }
   exit_code = kExitOk;
+  json out = json::array();
+  for (const auto& a : activities.value()) out.push_back(runtime::ActivityJson(a));
   if (std::string format = ListFormat(options.format, options.json_output); format != "table") {
-    json out = json::array();
-    for (const auto& a : activities.value()) out.push_back(runtime::ActivityJson(a));
     return PrintList(out, kActivityColumns, format);
   }
-  std::printf("%-6s %-8s %-32s %-11s %-20s %8s  %s\n", "ID", "KIND", "RESOURCE", "STATUS", "STARTED", "TOOK", "MESSAGE");
-  for (const auto& a : activities.value()) {
-    char took[32] = "-";
-    if (a.ended_at) std::snprintf(took, sizeof took, "%.1fs", (a.ended_at - a.started_at) / 1000.0);
-    std::string message = a.message.substr(0, a.message.find('\n'));
-    std::printf("%-6lld %-8s %-32s %-11s %-20s %8s  %s\n", static_cast<long long>(a.id), a.kind.c_str(),
-                a.resource_id.c_str(), a.status.c_str(), Time(a.started_at).c_str(), took, message.c_str());
-  }
+  PrintActivityTable(out);
 }
 
 }  // namespace
+
+// From the JSON rows, so `activities --server` prints the same table.
+void PrintActivityTable(const json& activities) {
+  std::printf("%-6s %-8s %-32s %-11s %-20s %8s  %s\n", "ID", "KIND", "RESOURCE", "STATUS", "STARTED", "TOOK", "MESSAGE");
+  for (const json& a : activities) {
+    std::string message = a.value("message", "");
+    message = message.substr(0, message.find('\n'));
+    std::printf("%-6lld %-8s %-32s %-11s %-20s %8s  %s\n", a.value("id", 0LL), a.value("kind", "").c_str(),
+                a.value("resource", "").c_str(), a.value("status", "").c_str(), a.value("started_at", "").c_str(),
+                a.value("took", "-").c_str(), message.c_str());
+  }
+}
 
 void AddRunsCommands(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<RunsOptions>();

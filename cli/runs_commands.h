@@ -15,6 +15,10 @@ void AddRunsCommands(CLI::App& app, int& exit_code);
 /// `runs show`'s text of a run's JSON (runtime::RunWithChildrenJson): one
 /// "key: value" line each, params, tags, metrics, inputs and outputs indented below.
 void PrintRunDetails(const nlohmann::json& run);
+// The `activities` table, from ActivityJson rows (local or a server's).
+void PrintActivityTable(const nlohmann::json& activities);
+// `runs compare`'s table (or JSON array), from RunJson objects.
+void PrintRunComparison(const std::vector<nlohmann::json>& runs, bool json_output, bool only_diff);
 
 /// The columns of `-o tsv` and the field order of `-o yaml`, the same with
 /// --server as without.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "runtime/artifacts/registry/lineage.h"
 #include "runtime/compute/compute_target.h"
 #include "runtime/state/run_filter.h"
 #include "runtime/views/record_json.h"
@@ -131,6 +132,13 @@ void ShowRun(Call& call) {
 void RunMetrics(Call& call) {
   auto run = PathRun(call);
   if (!run) return;
+  if (call.Query("format") == "csv") {
+    auto csv = runtime::MetricPointsCsv(call.workspace.state(), run->id, call.Query("name"));
+    if (!csv.ok()) return call.Message(503, csv.status().message());
+    call.response.status = 200;
+    call.response.set_content(std::move(*csv), "text/csv; charset=utf-8");
+    return;
+  }
   auto points = runtime::MetricPointsJson(call.workspace.state(), run->id, call.Query("name"));
   if (!points.ok()) return call.Message(503, points.status().message());
   call.JsonText(200, std::move(*points));
@@ -320,6 +328,13 @@ void ListSyncs(Call& call) {
   call.Json(200, out);
 }
 
+// GET /api/v1/lineage?start=X: `amlc lineage X --json`'s chain.
+void Lineage(Call& call) {
+  auto chain = runtime::TraceLineage(call.workspace.state(), call.Query("start"));
+  if (!chain.ok()) return call.Message(404, chain.status().message());
+  call.Json(200, *chain);
+}
+
 void ShowSync(Call& call) {
   call.target = call.path_params[0];
   auto id = Whole(call.target, 1, int64_t{1} << 52);
@@ -397,6 +412,7 @@ std::vector<ApiRoute> ReadRoutes() {
       Read("/api/v1/deployments/{name}", "reading a deployment", ShowDeployment),
       Read("/api/v1/deployments/{name}/telemetry", "reading a deployment's telemetry", DeploymentTelemetry),
       Read("/api/v1/activities", "listing activities", ListActivities),
+      Read("/api/v1/lineage", "tracing a lineage", Lineage),
       Read("/api/v1/syncs", "listing syncs", ListSyncs),
       Read("/api/v1/syncs/{id}", "reading a sync", ShowSync),
       Read("/api/v1/status", "reading the workspace's status", WorkspaceStatus),

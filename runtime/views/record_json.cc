@@ -140,10 +140,18 @@ json RunWithChildrenJson(Workspace& workspace, const RunRecord& run) {
   return out;
 }
 
+std::string ActivityTook(const ActivityRecord& a) {
+  if (!a.ended_at) return "-";
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1fs", (a.ended_at - a.started_at) / 1000.0);
+  return took;
+}
+
 json ActivityJson(const ActivityRecord& a) {
   return {{"id", a.id},         {"kind", a.kind},         {"resource", a.resource_id},
           {"run", a.run_id},    {"status", a.status},     {"progress", a.progress},
-          {"message", a.message}, {"started_at", DisplayTime(a.started_at)}, {"ended_at", DisplayTime(a.ended_at)}};
+          {"message", a.message}, {"started_at", DisplayTime(a.started_at)}, {"ended_at", DisplayTime(a.ended_at)},
+          {"took", ActivityTook(a)}};
 }
 
 json ModelJson(const ModelVersionRecord& m) {
@@ -247,6 +255,38 @@ StatusOr<std::string> MetricPointsJson(StateStore& store, const std::string& run
     out += ",\"timestamp\":" + std::to_string(p.timestamp) + "}";
   }
   out += out.size() > 1 ? "\n]" : "]";
+  return out;
+}
+
+namespace {
+
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The shortest text that reads back as the same double (0.28802605849240936);
+// nan, inf and -inf as such, which JSON cannot carry.
+std::string FullPrecision(double value) {
+  char text[32];
+  auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  return error == std::errc() ? std::string(text, end) : std::to_string(value);
+}
+
+}  // namespace
+
+// The CSV `metrics --csv` prints, made here so the server's
+// ?format=csv answer is the same bytes, exact values and milliseconds.
+StatusOr<std::string> MetricPointsCsv(StateStore& store, const std::string& run_id, const std::string& name) {
+  auto points = store.Metrics(run_id, name);
+  if (!points.ok()) return points.status();
+  std::string out = "name,step,value,timestamp\n";
+  for (const auto& p : points.value()) {
+    out += CsvField(p.name) + "," + std::to_string(p.step) + "," +
+           (p.text.empty() ? FullPrecision(p.value) : CsvField(p.text)) + "," + std::to_string(p.timestamp) + "\n";
+  }
   return out;
 }
 

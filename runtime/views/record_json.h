@@ -33,6 +33,8 @@ nlohmann::json RunJson(Workspace& workspace, const RunRecord& run);
 nlohmann::json RunWithChildrenJson(Workspace& workspace, const RunRecord& run);
 /// One activity (`activities --json`).
 nlohmann::json ActivityJson(const ActivityRecord& activity);
+// How long an ended activity took, "12.3s"; "-" while it goes on.
+std::string ActivityTook(const ActivityRecord& activity);
 /// One model version (`models list --json`).
 nlohmann::json ModelJson(const ModelVersionRecord& model);
 /// One image version (`images list --json`).
@@ -42,6 +44,7 @@ nlohmann::json SyncJson(const SyncRecord& sync, bool whole);
 /// Every point of a run's metrics (`metrics RUN --json`), "" name = all, as
 /// the text of a JSON array of {name, step, value, timestamp}, one a line.
 StatusOr<std::string> MetricPointsJson(StateStore& store, const std::string& run_id, const std::string& name);
+StatusOr<std::string> MetricPointsCsv(StateStore& store, const std::string& run_id, const std::string& name);
 
 /// A secret's name and who set it when, never its value (`secrets list --json`).
 nlohmann::json SecretJson(const SecretInfo& secret);

@@ -73,7 +73,9 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
   for (const std::string& args : std::vector<std::string>
        {"runs list --json", "runs list", "runs list --where 'metrics.accuracy > 0.9' --json",
         "runs list --order-by 'metrics.accuracy desc'", "runs show " + id + " --json", "runs show " + id,
-        "metrics " + id + " --json", "metrics " + id + " --name loss", "runs logs " + id, "activities --json",
+        "metrics " + id + " --json", "metrics " + id + " --name loss", "runs logs " + id, "activities --json", "activities", "metrics " + id + " --csv",
+        "runs compare " + id + " " + runs[1]["id"].get<std::string>(), "runs compare --only-diff --json " + id + " " + runs[1]["id"].get<std::string>(),
+        "lineage " + id, "lineage --json " + id, "lineage clf:1", "lineage nope:9",
         "experiments list", "experiments list -o yaml", "endpoints list --json", "endpoints list -o tsv",
         "models list", "models list --json", "models list -o tsv --tag stage --framework sklearn",
         "models list --name nope", "models show clf", "models show clf:1 --json", "models show clf@latest",
@@ -105,9 +107,9 @@ TEST_CASE("cli client: a Contributor applies remotely and every runs command pri
   CHECK(missing.status == Local(dir, server, "runs show no-such-run").status);
   CHECK(missing.err == "amlc: error: no run 'no-such-run' in this workspace\n");
   // A workspace command without a remote twin says so instead of reading a local folder.
-  Output compare = Remote(dir, server, rita, "runs compare " + id + " " + id);
-  CHECK(compare.status == 2);
-  CHECK(compare.err.find("'amlc runs compare' works on a local workspace folder only") != std::string::npos);
+  Output register_model = Remote(dir, server, rita, "models register --name x --path " + specs + "/src/low.py");
+  CHECK(register_model.status == 2);
+  CHECK(register_model.err.find("'amlc models register' works on a local workspace folder only") != std::string::npos);
 
   // runs snapshot: the same file list, and a zip holding the same files.
   CheckSnapshotTwin(dir, server, rita, id);
